@@ -1,0 +1,28 @@
+#!/bin/sh
+# splunkd runs this for the sophos_central modular input. It starts the bundled add-on with
+# $SPLUNK_HOME/bin/node when that is Node 20 or newer, otherwise with node on PATH.
+# Arguments and stdin pass through unchanged (exec keeps the pid, so SIGTERM reaches Node).
+dir=$(cd "$(dirname "$0")" && pwd)
+script="$dir/app/sophos_central.js"
+
+node_major() {
+  v=$("$1" --version 2>/dev/null) || return 1
+  v=${v#v}
+  echo "${v%%.*}"
+}
+
+for candidate in "${SPLUNK_HOME:+$SPLUNK_HOME/bin/node}" "$(command -v node 2>/dev/null)"; do
+  [ -n "$candidate" ] && [ -x "$candidate" ] || continue
+  major=$(node_major "$candidate") || continue
+  if [ "$major" -ge 20 ] 2>/dev/null; then
+    exec "$candidate" "$script" "$@"
+  fi
+  found="$found $candidate (v$major)"
+done
+
+if [ -n "$found" ]; then
+  echo "ERROR TA-sophos-central: Node.js 20 or newer is required, found only:$found. Install Node.js 20+ on this host." >&2
+else
+  echo "ERROR TA-sophos-central: Node.js 20 or newer is required, but neither \$SPLUNK_HOME/bin/node nor node on PATH exists. Install Node.js 20+ on this host." >&2
+fi
+exit 1

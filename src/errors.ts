@@ -1,0 +1,173 @@
+// Every failure the add-on can raise, in one module (the undici errors pattern):
+// a stable string `code`, structured facts as fields, never a secret in a field or a message.
+// `describeError` is the one place that turns them into a one-line reason and an exit code.
+
+export class TaError extends Error {
+  readonly code: string = 'TA_ERR';
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = new.target.name;
+  }
+}
+
+/** Bad configuration: an input stanza, a CLI flag, an ini file. The message is shown to a Splunk admin as is. */
+export class ConfigError extends TaError {
+  override readonly code = 'TA_ERR_CONFIG';
+  constructor(
+    message: string,
+    readonly param?: string,
+  ) {
+    super(message);
+  }
+}
+
+/** Facts a Sophos Central API error response carries. */
+export interface CentralErrorFacts {
+  status?: number;
+  /** The `error` field of the Sophos error body (for example `notFound`), or `errorCode` of id.sophos.com. */
+  sophosError?: string;
+  correlationId?: string;
+  requestId?: string;
+  /** Method and URL path (no query string, which may carry a cursor but never a secret) of the failed request. */
+  request?: string;
+  tenantId?: string;
+  cause?: unknown;
+}
+
+export class CentralError extends TaError {
+  override readonly code: string = 'TA_ERR_CENTRAL';
+  readonly status?: number;
+  readonly sophosError?: string;
+  readonly correlationId?: string;
+  readonly requestId?: string;
+  readonly request?: string;
+  readonly tenantId?: string;
+  constructor(message: string, facts: CentralErrorFacts = {}) {
+    super(message, facts.cause === undefined ? undefined : { cause: facts.cause });
+    this.status = facts.status;
+    this.sophosError = facts.sophosError;
+    this.correlationId = facts.correlationId;
+    this.requestId = facts.requestId;
+    this.request = facts.request;
+    this.tenantId = facts.tenantId;
+  }
+}
+
+/** id.sophos.com refused the client ID or secret. Never retried. */
+export class BadCredentialsError extends CentralError {
+  override readonly code = 'TA_ERR_BAD_CREDENTIALS';
+}
+
+/** 401 after a fresh token, or 403: the credential may not reach this tenant or API. */
+export class ForbiddenError extends CentralError {
+  override readonly code = 'TA_ERR_FORBIDDEN';
+}
+
+export class NotFoundError extends CentralError {
+  override readonly code = 'TA_ERR_NOT_FOUND';
+}
+
+/** 400 and other 4xx: the request itself is wrong; retrying cannot help. */
+export class BadRequestError extends CentralError {
+  override readonly code = 'TA_ERR_BAD_REQUEST';
+}
+
+/** 429 that outlasted the retry budget. */
+export class RateLimitedError extends CentralError {
+  override readonly code = 'TA_ERR_RATE_LIMITED';
+  readonly retryAfterMs?: number;
+  constructor(message: string, facts: CentralErrorFacts & { retryAfterMs?: number } = {}) {
+    super(message, facts);
+    this.retryAfterMs = facts.retryAfterMs;
+  }
+}
+
+/** 5xx that outlasted the retry budget. */
+export class ServerError extends CentralError {
+  override readonly code = 'TA_ERR_SERVER';
+}
+
+/** A request that took longer than the client timeout, after retries. */
+export class TimeoutError extends CentralError {
+  override readonly code = 'TA_ERR_TIMEOUT';
+}
+
+/** Connection refused, reset or dropped, a truncated or unparsable body, after retries. */
+export class NetworkError extends CentralError {
+  override readonly code = 'TA_ERR_NETWORK';
+}
+
+/** An apiHost from whoami or a tenant list that is not a Sophos Central region host. No token is sent to it. */
+export class RefusedHostError extends CentralError {
+  override readonly code = 'TA_ERR_REFUSED_HOST';
+  constructor(
+    message: string,
+    readonly host: string,
+    facts: CentralErrorFacts = {},
+  ) {
+    super(message, facts);
+  }
+}
+
+/** splunkd's REST API (storage/passwords, input edit) failed. */
+export class SplunkdError extends TaError {
+  override readonly code = 'TA_ERR_SPLUNKD';
+  constructor(
+    message: string,
+    readonly status?: number,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
+/** Splunk HTTP Event Collector refused or failed; `hecCode` is HEC's own status code. */
+export class HecError extends TaError {
+  override readonly code = 'TA_ERR_HEC';
+  constructor(
+    message: string,
+    readonly status?: number,
+    readonly hecCode?: number,
+    readonly fatal = false,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
+/** Clean-up input that cannot be acted on safely: a bad AD export, a stale plan, an unreadable file. */
+export class CleanupError extends TaError {
+  override readonly code = 'TA_ERR_CLEANUP';
+}
+
+/** The process was asked to stop (SIGTERM) and gave up the current page consistently. */
+export class AbortedError extends TaError {
+  override readonly code = 'TA_ERR_ABORTED';
+}
+
+export const EXIT_OK = 0;
+export const EXIT_FAILURE = 1;
+/** CLI only: some tenants succeeded, some failed. */
+export const EXIT_PARTIAL = 2;
+
+/** One line for stderr, a Splunk validation message or a CLI error: no stack, no secret. */
+export function describeError(err: unknown): string {
+  if (err instanceof CentralError) {
+    const facts = [
+      err.status === undefined ? undefined : `status ${err.status}`,
+      err.sophosError && `error ${err.sophosError}`,
+      err.tenantId && `tenant ${err.tenantId}`,
+      err.request,
+      err.correlationId && `correlationId ${err.correlationId}`,
+      err.requestId && `requestId ${err.requestId}`,
+    ].filter(Boolean);
+    return oneLine(facts.length ? `${err.message} (${facts.join(', ')})` : err.message);
+  }
+  if (err instanceof TaError) return oneLine(err.message);
+  if (err instanceof Error) return oneLine(`${err.name}: ${err.message}`);
+  return oneLine(String(err));
+}
+
+function oneLine(text: string): string {
+  return text.replace(/\s*[\r\n]+\s*/g, ' ').trim();
+}

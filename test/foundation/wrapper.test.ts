@@ -1,0 +1,86 @@
+import { spawnSync } from 'node:child_process';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { renderScheme } from '../../src/splunk/scheme.js';
+import { BUNDLE, WRAPPER } from '../helpers/paths.js';
+
+const tmp = mkdtempSync(join(tmpdir(), 'ta-wrapper-'));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+/** A directory holding the few tools the wrapper needs, plus an optional fake node of a given version. */
+function fakePath(name: string, nodeVersion?: string): string {
+  const dir = join(tmp, name);
+  mkdirSync(dir);
+  for (const tool of ['dirname', 'sh']) symlinkSync(spawnSync('sh', ['-c', `command -v ${tool}`]).stdout.toString().trim(), join(dir, tool));
+  if (nodeVersion) {
+    writeFileSync(join(dir, 'node'), `#!/bin/sh\necho v${nodeVersion}\n`);
+    chmodSync(join(dir, 'node'), 0o755);
+  }
+  return dir;
+}
+
+const run = (args: string[], env: NodeJS.ProcessEnv, input?: string) =>
+  spawnSync('/bin/sh', [WRAPPER, ...args], { env, input, encoding: 'utf8' });
+
+describe('bin/sophos_central.sh', () => {
+  it('prints the scheme through the bundle, like node bin/app/sophos_central.js', () => {
+    const viaWrapper = run(['--scheme'], { PATH: process.env.PATH });
+    const direct = spawnSync(process.execPath, [BUNDLE, '--scheme'], { encoding: 'utf8' });
+    expect(viaWrapper.status).toBe(0);
+    expect(viaWrapper.stdout).toBe(renderScheme());
+    expect(direct.stdout).toBe(viaWrapper.stdout);
+  });
+
+  it('prefers $SPLUNK_HOME/bin/node when it is Node 20 or newer', () => {
+    const splunkHome = join(tmp, 'splunk-new');
+    mkdirSync(join(splunkHome, 'bin'), { recursive: true });
+    symlinkSync(process.execPath, join(splunkHome, 'bin', 'node'));
+    const r = run(['--scheme'], { PATH: fakePath('path-old', '18.19.0'), SPLUNK_HOME: splunkHome });
+    expect(r.status).toBe(0);
+    expect(r.stdout).toContain('<scheme>');
+  });
+
+  it('falls back to node on PATH when $SPLUNK_HOME/bin/node is too old', () => {
+    const splunkHome = join(tmp, 'splunk-old');
+    mkdirSync(join(splunkHome, 'bin'), { recursive: true });
+    writeFileSync(join(splunkHome, 'bin', 'node'), '#!/bin/sh\necho v8.11.3\n');
+    chmodSync(join(splunkHome, 'bin', 'node'), 0o755);
+    const r = run(['--scheme'], { PATH: process.env.PATH, SPLUNK_HOME: splunkHome });
+    expect(r.status).toBe(0);
+    expect(r.stdout).toContain('<scheme>');
+  });
+
+  it('passes arguments and stdin through unchanged', () => {
+    const echoDir = join(tmp, 'echo-app');
+    mkdirSync(join(echoDir, 'app'), { recursive: true });
+    const wrapperCopy = join(echoDir, 'sophos_central.sh');
+    writeFileSync(wrapperCopy, readFileSync(WRAPPER));
+    writeFileSync(
+      join(echoDir, 'app', 'sophos_central.js'),
+      'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>process.stdout.write(JSON.stringify({a:process.argv.slice(2),s})))',
+    );
+    const r = spawnSync('/bin/sh', [wrapperCopy, '--validate-arguments', 'a b', '"q"'], {
+      env: { PATH: process.env.PATH },
+      input: '<items>é</items>',
+      encoding: 'utf8',
+    });
+    expect(JSON.parse(r.stdout)).toEqual({ a: ['--validate-arguments', 'a b', '"q"'], s: '<items>é</items>' });
+  });
+
+  it('writes one ERROR line and exits 1 when only an old Node exists', () => {
+    const r = run(['--scheme'], { PATH: fakePath('path-only-old', '18.19.0') });
+    expect(r.status).toBe(1);
+    expect(r.stdout).toBe('');
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(r.stderr).toMatch(/^ERROR .*Node\.js 20 or newer is required.*v18/);
+  });
+
+  it('writes one ERROR line and exits 1 when no Node exists at all', () => {
+    const r = run(['--scheme'], { PATH: fakePath('path-none') });
+    expect(r.status).toBe(1);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(r.stderr).toMatch(/^ERROR .*neither \$SPLUNK_HOME\/bin\/node nor node on PATH/);
+  });
+});
