@@ -1,0 +1,125 @@
+// Shapes of what Sophos Central returns (sophos-central-api.md) and the client surface every
+// collector, the CLI and the clean-up use. Items stay loosely typed: events carry the API's JSON
+// unchanged, so only the fields the add-on reads are named.
+
+export type IdType = 'tenant' | 'organization' | 'partner';
+
+export interface Whoami {
+  id: string;
+  idType: IdType;
+  apiHosts: { global: string; dataRegion?: string };
+}
+
+/** A tenant the credential can reach, with the region API host its data lives on. */
+export interface Tenant {
+  id: string;
+  name: string;
+  /** Validated region host (see interfaces.md), without a trailing slash. */
+  apiHost: string;
+  dataRegion?: string;
+  dataGeography?: string;
+  status?: string;
+  billingType?: string;
+  /** The tenant object exactly as the API sent it (for the `tenants` data type). */
+  raw: Record<string, unknown>;
+}
+
+export interface TenantFilter {
+  /** Tenant IDs or names (case-insensitive names) to keep; empty keeps all. */
+  include?: string[];
+  exclude?: string[];
+  /** 1-based shard index and count: keep tenants whose ID hashes to shard `index` of `count`. */
+  shard?: { index: number; count: number };
+}
+
+export type Item = Record<string, unknown> & { id: string };
+
+export interface Endpoint extends Item {
+  hostname?: string;
+  lastSeenAt?: string;
+  tenant?: { id: string; name?: string };
+}
+
+export interface Alert extends Item {
+  raisedAt: string;
+  tenant?: { id: string; name?: string };
+}
+
+export interface SiemItem extends Item {
+  when: string;
+  created_at?: string;
+  customer_id?: string;
+}
+
+/** One page of a key-paged list (endpoints, Common alerts). */
+export interface KeyPage<T> {
+  items: T[];
+  /** The key for the next page; undefined on the last page. */
+  nextKey?: string;
+}
+
+/** One page of a SIEM list. `cursor` is `next_cursor`: save it once this page's items are written. */
+export interface CursorPage<T> {
+  items: T[];
+  cursor: string;
+  hasMore: boolean;
+}
+
+export interface EndpointQuery {
+  view?: 'basic' | 'summary' | 'full';
+  /** Date-time or signed ISO-8601 duration, e.g. `-P90D`. */
+  lastSeenBefore?: string;
+  lastSeenAfter?: string;
+  healthStatus?: string[];
+  ids?: string[];
+  fields?: string[];
+  pageSize?: number;
+}
+
+export interface AlertQuery {
+  /** Raised on or after (ISO time). */
+  from?: string;
+  /** Raised before (ISO time). */
+  to?: string;
+  pageSize?: number;
+}
+
+export interface SiemQuery {
+  /** Resume point from a previous page; wins over fromDate. */
+  cursor?: string;
+  /** Unix seconds, within the last 24 hours. */
+  fromDate?: number;
+  limit?: number;
+  excludeTypes?: string[];
+}
+
+/** Counters a collector reports in its health record; kept per tenant by the client. */
+export interface RequestStats {
+  requests: number;
+  retries: number;
+  rateLimited: number;
+  errors: number;
+}
+
+/** The API of one tenant: every call goes to its apiHost with `X-Tenant-ID`. */
+export interface TenantApi {
+  readonly tenant: Tenant;
+  endpointPages(query?: EndpointQuery): AsyncIterable<KeyPage<Endpoint>>;
+  alertPages(query?: AlertQuery): AsyncIterable<KeyPage<Alert>>;
+  siemEventPages(query?: SiemQuery): AsyncIterable<CursorPage<SiemItem>>;
+  siemAlertPages(query?: SiemQuery): AsyncIterable<CursorPage<SiemItem>>;
+  /** Live read of one endpoint; undefined when the API answers 404. */
+  getEndpoint(id: string, view?: 'basic' | 'summary' | 'full'): Promise<Endpoint | undefined>;
+  /** DELETE one endpoint. Never retried automatically (not idempotent in effect). */
+  deleteEndpoint(id: string): Promise<{ deleted: boolean }>;
+  readonly stats: RequestStats;
+}
+
+export interface CentralClient {
+  whoami(): Promise<Whoami>;
+  /** Every tenant of the credential (a tenant credential yields itself), filtered. */
+  tenants(filter?: TenantFilter): AsyncIterable<Tenant>;
+  forTenant(tenant: Tenant): TenantApi;
+  /** Release sockets; the client is unusable afterwards. */
+  close(): Promise<void>;
+}

@@ -1,0 +1,10 @@
+// Per-stanza, per-tenant state that survives runs: Splunk's checkpoint_dir for the modular input,
+// the user's XDG state directory for the CLI.
+
+export interface CheckpointStore {
+  /** The saved value, or undefined when there is none or it was corrupt (set aside with a warning). */
+  load<T>(key: string): Promise<T | undefined>;
+  /** Atomic: write, fsync, rename. A crash leaves either the old or the new value. */
+  save<T>(key: string, value: T): Promise<void>;
+  remove(key: string): Promise<void>;
+}
