@@ -135,6 +135,11 @@ export class HecError extends TaError {
   }
 }
 
+/** A secret could not be obtained from its source (environment, prompt, AWS Secrets Manager). Never carries the secret. */
+export class CredentialError extends TaError {
+  override readonly code = 'TA_ERR_CREDENTIALS';
+}
+
 /** Clean-up input that cannot be acted on safely: a bad AD export, a stale plan, an unreadable file. */
 export class CleanupError extends TaError {
   override readonly code = 'TA_ERR_CLEANUP';
