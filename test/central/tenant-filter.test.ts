@@ -39,7 +39,7 @@ describe('shardOf', () => {
     for (const id of ids) {
       const kept = [1, 2, 3, 4].filter((index) => keepTenant({ id, name: id }, { shard: { index, count: 4 } }));
       expect(kept).toHaveLength(1);
-      counts[(kept[0] as number) - 1]++;
+      counts[(kept[0] as number) - 1] = (counts[(kept[0] as number) - 1] ?? 0) + 1;
     }
     for (const c of counts) expect(c).toBeGreaterThan(60);
   });
