@@ -118,7 +118,12 @@ export async function applyPlan(opts: ApplyOptions): Promise<ApplySummary> {
     try {
       const api = await apis.get(d.tenantId);
       const answer = await api.deleteEndpoint(d.id);
-      if (!answer.deleted) throw new Error(`Central answered ${JSON.stringify(answer)}`);
+      if (!answer.deleted) {
+        // 404 to the DELETE: gone between the re-check and now, removed by someone else.
+        await opts.ledger.append(ledgerEntry(now, 'deleted', d, 'gone before the delete'));
+        await record(d, 'skip', 'already_deleted: Central answered 404 to the DELETE', 'none', `not deleted by this run: ${JSON.stringify(answer)}`, live);
+        continue;
+      }
       summary.deleted++;
       await opts.ledger.append(ledgerEntry(now, 'deleted', d));
       await record(d, 'delete', d.reason, 'deleted', `deleted: ${JSON.stringify(answer)}`, live);
