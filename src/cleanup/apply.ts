@@ -12,7 +12,8 @@ export const DEFAULT_MAX_DELETES = 10;
 export const DEFAULT_DELAY_MS = 2000;
 
 export interface ApplyOptions {
-  client: CentralClient;
+  /** The client, or a factory called on the first API call (a run with nothing to delete needs none). */
+  client: CentralClient | (() => Promise<CentralClient>);
   devices: readonly PlanDevice[];
   inactiveDays: number;
   execute: boolean;
@@ -147,12 +148,13 @@ function ledgerEntry(now: () => number, kind: 'deleted' | 'ticket_opened', d: Pl
 class TenantApis {
   private tenants?: Promise<Map<string, TenantApi>>;
 
-  constructor(private readonly client: CentralClient) {}
+  constructor(private readonly source: ApplyOptions['client']) {}
 
   async get(tenantId: string): Promise<TenantApi> {
     this.tenants ??= (async () => {
+      const client = typeof this.source === 'function' ? await this.source() : this.source;
       const map = new Map<string, TenantApi>();
-      for await (const t of this.client.tenants()) map.set(t.id, this.client.forTenant(t));
+      for await (const t of client.tenants()) map.set(t.id, client.forTenant(t));
       return map;
     })();
     const api = (await this.tenants).get(tenantId);
