@@ -93,7 +93,7 @@ describe('endpoints (key paging and filters)', () => {
 
   it('400 badRequest for a page size over 500, a bad key, a bad view, a bad health status or a bad date', async () => {
     for (const q of [{ pageSize: '501' }, { pageFromKey: 'garbage' }, { view: 'everything' }, { healthStatus: 'good,great' },
-      { lastSeenBefore: 'yesterday' }, { lastSeenAfter: '-P' }, { ids: 'not-a-uuid' }]) {
+      { lastSeenBefore: 'yesterday' }, { lastSeenAfter: '-P' }, { ids: 'not-a-uuid' }] as Array<Record<string, string>>) {
       const res = await api.get('/endpoint/v1/endpoints', q);
       expect(res.status, JSON.stringify(q)).toBe(400);
       expect(Object.keys(res.body).sort()).toEqual(['correlationId', 'error', 'message', 'requestId']);
@@ -239,7 +239,7 @@ describe('Common alerts (key paging over raisedAt)', () => {
   });
 
   it('over the page-size cap or a bad date is 400 badRequest; unknown parameters are ignored', async () => {
-    for (const q of [{ pageSize: '101' }, { from: '2025-13-01T00:00:00Z' }, { to: 'now' }, { sort: 'severity:asc' }, { pageFromKey: 'abc' }]) {
+    for (const q of [{ pageSize: '101' }, { from: '2025-13-01T00:00:00Z' }, { to: 'now' }, { sort: 'severity:asc' }, { pageFromKey: 'abc' }] as Array<Record<string, string>>) {
       const res = await api.get('/common/v1/alerts', q);
       expect(res.status, JSON.stringify(q)).toBe(400);
       expect(res.body.error).toBe('badRequest');
