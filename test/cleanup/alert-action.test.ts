@@ -1,10 +1,15 @@
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createCentralClient } from '../../src/central/client.js';
+import type { Endpoint } from '../../src/central/types.js';
 import { alertConfig, fieldValues, parseAlertPayload, rowsToInputs } from '../../src/cleanup/alert-action.js';
 import { parseCsvTable } from '../../src/cleanup/csv.js';
+import { startEmulator, type Emulator } from '../emulator/index.js';
 import { ROOT } from '../helpers/paths.js';
 import { alertPayload, resultsCsv, writeResultsFile, type ResultRow } from './splunk-results.js';
 
@@ -117,5 +122,118 @@ describe('bin/sophos_central_cleanup.sh --execute with a gzipped results file', 
     const r2 = spawnSync('/bin/sh', [WRAPPER], { input: payload, encoding: 'utf8', env });
     expect(r2.status).toBe(1);
     expect(r2.stderr).toMatch(/run by Splunk as a custom alert action with --execute/);
+  });
+});
+
+describe('the alert action deleting through the emulator', () => {
+  let emu: Emulator;
+  let splunkd: Server;
+  let serverUri: string;
+  const secretReads: string[] = [];
+  const stale: Endpoint[] = [];
+
+  beforeAll(async () => {
+    emu = await startEmulator({ seed: 5, tenants: 1, endpointsPerTenant: 40, alertsPerTenant: 0, eventsPerTenant: 0, clockMode: 'wall' });
+    const client = createCentralClient({ clientId: emu.clientId, clientSecret: emu.clientSecret, env: { SOPHOS_CENTRAL_AUTH_URL: emu.authUrl, SOPHOS_CENTRAL_API_URL: emu.apiUrl } });
+    for await (const t of client.tenants()) {
+      for await (const page of client.forTenant(t).endpointPages({ view: 'full' })) {
+        for (const e of page.items) {
+          const login = (e.associatedPerson as { viaLogin: string }).viaLogin;
+          const joined = (e.os as { build?: number }).build !== undefined && login.split('\\')[0]!.toLowerCase() !== e.hostname!.toLowerCase();
+          if (joined && stale.length < 2) {
+            emu.setEndpointLastSeen(t.id, e.id, Date.now() - 200 * DAY);
+            stale.push({ ...e, lastSeenAt: new Date(Date.now() - 200 * DAY).toISOString() });
+          }
+        }
+      }
+    }
+    await client.close();
+    // splunkd's storage/passwords, as documented (splunk-addon.md §3): realm sophos_central, username = client ID.
+    splunkd = createServer((req, res) => {
+      secretReads.push(`${req.method} ${req.url} ${req.headers.authorization}`);
+      const expected = `/servicesNS/nobody/TA-sophos-central/storage/passwords/${encodeURIComponent(`sophos_central:${emu.clientId}:`)}?output_mode=json`;
+      if (req.url !== expected || req.headers.authorization !== 'Splunk test-session-key-0123456789') {
+        res.writeHead(404).end('{"messages":[{"type":"ERROR","text":"not found"}]}');
+        return;
+      }
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ entry: [{ name: `sophos_central:${emu.clientId}:`, content: { realm: 'sophos_central', username: emu.clientId, clear_password: emu.clientSecret } }] }));
+    });
+    await new Promise<void>((resolve) => splunkd.listen(0, '127.0.0.1', resolve));
+    serverUri = `http://127.0.0.1:${(splunkd.address() as AddressInfo).port}`;
+  });
+
+  afterAll(async () => {
+    await emu?.stop();
+    await new Promise((resolve) => splunkd?.close(resolve));
+  });
+
+  function runAction(home: string, configuration: Record<string, string>) {
+    const results = join(home, 'results.csv.gz');
+    mkdirSync(home, { recursive: true });
+    writeResultsFile(
+      results,
+      stale.map((e) =>
+        row(e.id, e.hostname!, {
+          'tenant.id': emu.tenants[0]!.id,
+          lastSeenAt: e.lastSeenAt,
+          'os.build': String((e.os as { build: number }).build),
+          'associatedPerson.viaLogin': (e.associatedPerson as { viaLogin: string }).viaLogin,
+          ad_domain: `${(e.associatedPerson as { viaLogin: string }).viaLogin.split('\\')[0]!.toLowerCase()}.example.com`,
+          ad_os_build: `10.0 (${(e.os as { build: number }).build})`,
+        }),
+      ),
+    );
+    const payload = alertPayload(results, serverUri, { client_id: emu.clientId, inactive_days: '90', delay_ms: '0', ...configuration });
+    // Asynchronous: the emulator and the splunkd stand-in answer from this process's event loop.
+    const child = spawn('/bin/sh', [WRAPPER, '--execute'], {
+      env: { PATH: process.env.PATH, SPLUNK_HOME: home, SOPHOS_CENTRAL_AUTH_URL: emu.authUrl, SOPHOS_CENTRAL_API_URL: emu.apiUrl },
+    });
+    let stderr = '';
+    child.stderr.setEncoding('utf8').on('data', (c: string) => (stderr += c));
+    child.stdin.end(payload);
+    return new Promise<{ status: number | null; stderr: string }>((resolve) => child.on('close', (status) => resolve({ status, stderr })));
+  }
+
+  it('is a dry run by default, then deletes within the cap with execute = 1, reading the secret from storage/passwords', async () => {
+    const home = join(tmp, 'splunk-emu');
+    const before = emu.requests.length;
+    const dry = await runAction(home, {});
+    expect(dry.stderr).toMatch(/INFO sophos_central_cleanup: dry run on 2 devices: deleted 0, would delete 2,/);
+    expect(dry.status).toBe(0);
+    expect(emu.requests.slice(before).filter((r) => r.route === 'endpoint-delete')).toHaveLength(0);
+    expect(emu.requests.slice(before).filter((r) => r.route === 'endpoint').map((r) => r.path.split('/').pop())).toEqual(stale.map((e) => e.id));
+    expect(secretReads).toHaveLength(1);
+
+    const mid = emu.requests.length;
+    const real = await runAction(home, { execute: '1', max_deletes: '1' });
+    expect(real.stderr).toMatch(/INFO sophos_central_cleanup: executed on 2 devices: deleted 1, would delete 0, failed 0, over the cap 1,/);
+    expect(real.status).toBe(0);
+    expect(emu.requests.slice(mid).filter((r) => r.route === 'endpoint-delete').map((r) => [r.path.split('/').pop(), r.status])).toEqual([[stale[0]!.id, 200]]);
+
+    const audit = readFileSync(join(home, 'var', 'log', 'TA-sophos-central', 'cleanup-audit.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(audit.map((a) => `${a.action} ${a.dryRun}`)).toEqual(['would_delete true', 'would_delete true', 'deleted false', 'none false']);
+    expect(audit[2]).toMatchObject({ endpointId: stale[0]!.id, device: expect.objectContaining({ id: stale[0]!.id }), actor: expect.objectContaining({ tool: 'splunk alert action sophos_central_cleanup' }) });
+    const ledger = readFileSync(join(home, 'var', 'lib', 'splunk', 'modinputs', 'sophos_central', 'cleanup-ledger.jsonl'), 'utf8');
+    expect(ledger).toContain(`"kind":"deleted","endpointId":"${stale[0]!.id}"`);
+    const everything = `${dry.stderr}${real.stderr}${JSON.stringify(audit)}${ledger}`;
+    expect(everything).not.toContain(emu.clientSecret);
+    expect(everything).not.toContain('test-session-key');
+  });
+
+  it('turns a device that became active again into manual recently_active, and names a missing secret', async () => {
+    const home = join(tmp, 'splunk-emu-2');
+    emu.setEndpointLastSeen(emu.tenants[0]!.id, stale[1]!.id, Date.now() - DAY);
+    const before = emu.requests.length;
+    const r = await runAction(home, { execute: '1' });
+    expect(r.status).toBe(0);
+    expect(emu.requests.slice(before).filter((q) => q.route === 'endpoint-delete')).toHaveLength(0);
+    const audit = readFileSync(join(home, 'var', 'log', 'TA-sophos-central', 'cleanup-audit.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(audit.find((a) => a.endpointId === stale[1]!.id)).toMatchObject({ verdict: 'manual', reason: expect.stringMatching(/^recently_active/), action: 'none' });
+
+    const noSecret = await runAction(join(tmp, 'splunk-emu-3'), { client_id: 'unknown-client', execute: '1' });
+    expect(noSecret.status).toBe(0);
+    const audit3 = readFileSync(join(tmp, 'splunk-emu-3', 'var', 'log', 'TA-sophos-central', 'cleanup-audit.jsonl'), 'utf8');
+    expect(audit3).toContain('recheck_failed: no secret is stored for client ID unknown-client (realm sophos_central, app TA-sophos-central)');
   });
 });
