@@ -36,7 +36,9 @@ export interface ApplySummary {
   capped: number;
   manual: number;
   skipped: number;
-  /** One line per failed delete, for the operator. */
+  /** `delete` devices whose live re-check failed (not deleted). */
+  recheckFailed: number;
+  /** One line per failed delete or failed re-check, for the operator. */
   failures: string[];
 }
 
@@ -45,7 +47,7 @@ const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(r
 export async function applyPlan(opts: ApplyOptions): Promise<ApplySummary> {
   const now = opts.now ?? Date.now;
   const sleep = opts.sleep ?? defaultSleep;
-  const summary: ApplySummary = { deleted: 0, wouldDelete: 0, failed: 0, capped: 0, manual: 0, skipped: 0, failures: [] };
+  const summary: ApplySummary = { deleted: 0, wouldDelete: 0, failed: 0, capped: 0, recheckFailed: 0, manual: 0, skipped: 0, failures: [] };
   const apis = new TenantApis(opts.client);
   let attempts = 0;
   let lastDeleteRequest = false;
@@ -98,7 +100,10 @@ export async function applyPlan(opts: ApplyOptions): Promise<ApplySummary> {
       const api = await apis.get(d.tenantId);
       live = await api.getEndpoint(d.id, 'full');
     } catch (err) {
-      await record(d, 'manual', `recheck_failed: ${describeError(err)}`, 'none', 'not attempted: the live re-check failed');
+      const why = describeError(err);
+      summary.recheckFailed++;
+      summary.failures.push(`${d.hostname} (${d.id}, tenant ${d.tenantId}): live re-check failed, not deleted: ${why}`);
+      await record(d, 'manual', `recheck_failed: ${why}`, 'none', 'not attempted: the live re-check failed');
       continue;
     }
     const changed = recheck(d, live, now(), opts.inactiveDays);
@@ -132,7 +137,7 @@ export async function applyPlan(opts: ApplyOptions): Promise<ApplySummary> {
       // Not retried: a DELETE whose answer was lost may have worked; a person checks first.
       const why = describeError(err);
       summary.failed++;
-      summary.failures.push(`${d.hostname} (${d.id}, tenant ${d.tenantId}): ${why}`);
+      summary.failures.push(`${d.hostname} (${d.id}, tenant ${d.tenantId}): delete failed, raised for manual action (not retried): ${why}`);
       await opts.ledger.append(ledgerEntry(now, 'ticket_opened', d, `delete_failed: ${why}`));
       await record(d, 'manual', `delete_failed: ${why}`, 'delete_failed', `failed, raised for manual action: ${why}`, live);
     }

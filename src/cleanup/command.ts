@@ -201,10 +201,10 @@ async function applyCommand(args: string[], io: CommandIo, deps: CleanupDeps): P
   }
   const mode = execute ? 'executed' : 'dry run (nothing deleted; add --execute to delete)';
   io.stdout.write(
-    `${mode}: deleted ${summary.deleted}, would delete ${summary.wouldDelete}, failed ${summary.failed}, over the cap ${summary.capped}, manual ${summary.manual}, skipped ${summary.skipped}; audit in ${auditPath}\n`,
+    `${mode}: deleted ${summary.deleted}, would delete ${summary.wouldDelete}, failed ${summary.failed}, re-check failed ${summary.recheckFailed}, over the cap ${summary.capped}, manual ${summary.manual}, skipped ${summary.skipped}; audit in ${auditPath}\n`,
   );
-  for (const f of summary.failures) io.stderr.write(`ERROR delete failed, raised for manual action (not retried): ${f}\n`);
-  return summary.failed > 0 ? EXIT_PARTIAL : EXIT_OK;
+  for (const f of summary.failures) io.stderr.write(`ERROR ${f}\n`);
+  return summary.failures.length > 0 ? EXIT_PARTIAL : EXIT_OK;
 }
 
 /** A fixed-width table: verdict first, so `delete` rows stand out when sorted. */

@@ -20,10 +20,10 @@ async function main(): Promise<number> {
   });
   const s = run.summary;
   process.stderr.write(
-    `INFO sophos_central_cleanup: ${run.config.execute ? 'executed' : 'dry run'} on ${run.plan.devices.length} devices: deleted ${s.deleted}, would delete ${s.wouldDelete}, failed ${s.failed}, over the cap ${s.capped}, manual ${s.manual}, skipped ${s.skipped}; audit ${run.auditPath}\n`,
+    `INFO sophos_central_cleanup: ${run.config.execute ? 'executed' : 'dry run'} on ${run.plan.devices.length} devices: deleted ${s.deleted}, would delete ${s.wouldDelete}, failed ${s.failed}, re-check failed ${s.recheckFailed}, over the cap ${s.capped}, manual ${s.manual}, skipped ${s.skipped}; audit ${run.auditPath}\n`,
   );
-  for (const f of s.failures) process.stderr.write(`ERROR sophos_central_cleanup: delete failed, raised for manual action (not retried): ${f}\n`);
-  return s.failed > 0 ? 2 : 0;
+  for (const f of s.failures) process.stderr.write(`ERROR sophos_central_cleanup: ${f}\n`);
+  return s.failures.length > 0 ? 2 : 0;
 }
 
 main().then(

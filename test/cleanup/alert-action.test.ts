@@ -87,7 +87,7 @@ describe('bin/sophos_central_cleanup.sh --execute with a gzipped results file', 
     // A closed port: any attempt to reach splunkd or Central would fail the run.
     const payload = alertPayload(results, 'http://127.0.0.1:9', { client_id: 'cid', inactive_days: '90', vip: 'Big Boss', execute: '1' });
     const r = spawnSync('/bin/sh', [WRAPPER, '--execute'], { input: payload, encoding: 'utf8', env: { PATH: process.env.PATH, SPLUNK_HOME: home } });
-    expect(r.stderr).toMatch(/INFO sophos_central_cleanup: executed on 8 devices: deleted 0, would delete 0, failed 0, over the cap 0, manual 5, skipped 3/);
+    expect(r.stderr).toMatch(/INFO sophos_central_cleanup: executed on 8 devices: deleted 0, would delete 0, failed 0, re-check failed 0, over the cap 0, manual 5, skipped 3/);
     expect(r.status).toBe(0);
     const audit = readFileSync(join(home, 'var', 'log', 'TA-sophos-central', 'cleanup-audit.jsonl'), 'utf8')
       .trim()
@@ -207,7 +207,7 @@ describe('the alert action deleting through the emulator', () => {
 
     const mid = emu.requests.length;
     const real = await runAction(home, { execute: '1', max_deletes: '1' });
-    expect(real.stderr).toMatch(/INFO sophos_central_cleanup: executed on 2 devices: deleted 1, would delete 0, failed 0, over the cap 1,/);
+    expect(real.stderr).toMatch(/INFO sophos_central_cleanup: executed on 2 devices: deleted 1, would delete 0, failed 0, re-check failed 0, over the cap 1,/);
     expect(real.status).toBe(0);
     expect(emu.requests.slice(mid).filter((r) => r.route === 'endpoint-delete').map((r) => [r.path.split('/').pop(), r.status])).toEqual([[stale[0]!.id, 200]]);
 
@@ -232,7 +232,8 @@ describe('the alert action deleting through the emulator', () => {
     expect(audit.find((a) => a.endpointId === stale[1]!.id)).toMatchObject({ verdict: 'manual', reason: expect.stringMatching(/^recently_active/), action: 'none' });
 
     const noSecret = await runAction(join(tmp, 'splunk-emu-3'), { client_id: 'unknown-client', execute: '1' });
-    expect(noSecret.status).toBe(0);
+    expect(noSecret.status).toBe(2);
+    expect(noSecret.stderr).toMatch(/ERROR sophos_central_cleanup: .* live re-check failed, not deleted: no secret is stored for client ID unknown-client/);
     const audit3 = readFileSync(join(tmp, 'splunk-emu-3', 'var', 'log', 'TA-sophos-central', 'cleanup-audit.jsonl'), 'utf8');
     expect(audit3).toContain('recheck_failed: no secret is stored for client ID unknown-client (realm sophos_central, app TA-sophos-central)');
   });

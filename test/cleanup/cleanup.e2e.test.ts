@@ -185,8 +185,8 @@ describe('cleanup plan and apply against the emulator', () => {
     const r = await run(...applyArgs('plan.json', '--execute', '--max-deletes', '2', '--delay-ms', '750'));
     emu.faults.clear();
     expect(r.code).toBe(2);
-    expect(r.out).toMatch(/^executed: deleted 1, would delete 0, failed 1, over the cap 1,/);
-    expect(r.err).toMatch(new RegExp(`ERROR delete failed, raised for manual action \\(not retried\\): ${dev.del2!.e.hostname} \\(${dev.del2!.e.id}`));
+    expect(r.out).toMatch(/^executed: deleted 1, would delete 0, failed 1, re-check failed 0, over the cap 1,/);
+    expect(r.err).toMatch(new RegExp(`ERROR ${dev.del2!.e.hostname} \\(${dev.del2!.e.id}, tenant ${dev.del2!.tenantId}\\): delete failed, raised for manual action \\(not retried\\)`));
     const deletes = deletesSince(before);
     expect(deletes.map((q) => [q.path.split('/').pop(), q.status])).toEqual([
       [dev.del1!.e.id, 200],
