@@ -77,7 +77,7 @@ describe('CIM mapping of the shipped props, eventtypes and tags', () => {
     'emulator SIEM malware event without a path in its name': ['Malware_Attacks'],
     'emulator Linux server (JSON booleans, IPv6 only)': ['Malware_Operations', 'Inventory', 'Inventory_OS', 'Inventory_Network'],
     'collector health tenant_run': [],
-    'clean-up audit line': [],
+    'clean-up audit line (deleted)': [],
   };
 
   it.each(Object.entries(expected))('%s falls in exactly the expected data models', (origin, models) => {

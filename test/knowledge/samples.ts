@@ -116,38 +116,58 @@ export function emulatorSamples(): Sample[] {
         lastSeenAt: when, encryption: undefined,
       }, ACME),
     },
+    // Health records as branch collect's README ("Health records") defines them.
     {
       origin: 'collector health tenant_run',
       sourcetype: 'sophos:central:health',
       event: {
         type: 'tenant_run', stanza: 'sophos_central://acme_alerts', data: 'alerts', tenant: ACME, status: 'ok', events: 42, pages: 1,
-        requests: 2, retries: 1, rate_limited: 1, errors: 0, duration_ms: 812, lag_seconds: 64, checkpoint_age_seconds: 300,
+        requests: 2, retries: 1, rate_limited: 1, errors: 0, duration_ms: 812, lag_seconds: 64, checkpoint_age_seconds: 300, data_gaps: 0,
       },
     },
     {
-      origin: 'collector health run_summary with an error',
+      origin: 'collector health tenant_run with an error',
       sourcetype: 'sophos:central:health',
       event: {
-        type: 'run_summary', stanza: 'sophos_central://acme_events', data: 'events', tenant: ACME, status: 'error', events: 0, pages: 0,
-        requests: 3, retries: 2, rate_limited: 0, errors: 1, error_code: 'CENTRAL_SERVER_ERROR', error: 'Sophos Central answered 503 three times',
-        duration_ms: 30512, lag_seconds: 900, checkpoint_age_seconds: 1200,
+        type: 'tenant_run', stanza: 'sophos_central://acme_events', data: 'events', tenant: ACME, status: 'error', events: 0, pages: 0,
+        requests: 3, retries: 2, rate_limited: 0, errors: 1, error_code: 'TA_ERR_SERVER', error: 'Sophos Central answered HTTP 503 three times',
+        duration_ms: 30512, lag_seconds: null, checkpoint_age_seconds: 1200, data_gaps: 0,
+      },
+    },
+    {
+      origin: 'collector health run_summary',
+      sourcetype: 'sophos:central:health',
+      event: {
+        type: 'run_summary', stanza: 'sophos_central://acme_events', data: 'events', status: 'partial', tenants: 3, tenants_ok: 2,
+        tenants_failed: 1, tenants_aborted: 0, events: 1500, pages: 3, requests: 9, retries: 2, rate_limited: 0, errors: 1, data_gaps: 1,
+        duration_ms: 31877,
       },
     },
     {
       origin: 'collector health data_gap',
       sourcetype: 'sophos:central:health',
       event: {
-        type: 'data_gap', stanza: 'sophos_central://acme_events', data: 'events', tenant: ACME, status: 'error', events: 0, pages: 0,
-        requests: 1, retries: 0, rate_limited: 0, errors: 0, error_code: 'DATA_GAP', error: 'no events collected for 30 h, beyond the 24 h SIEM window',
-        duration_ms: 95, lag_seconds: 108000, checkpoint_age_seconds: 108000,
+        type: 'data_gap', stanza: 'sophos_central://acme_events', data: 'events', tenant: ACME, gap_start: '2026-01-08T06:00:00.000Z',
+        gap_end: '2026-01-09T08:14:00.000Z', gap_seconds: 94440, reason: 'the saved SIEM position is older than the 24 hours the API serves',
+      },
+    },
+    // Audit lines as branch cleanup's src/cleanup/audit.ts writes them.
+    {
+      origin: 'clean-up audit line (dry run)',
+      sourcetype: 'sophos:central:cleanup',
+      event: {
+        time: when, runId: 'r-20260110-0815', endpointId: String(endpoint!.id), hostname: 'Thunderbox', tenantId: QNASTERS.id, verdict: 'delete',
+        reason: 'not_in_ad', action: 'would_delete', dryRun: true, result: 'dry run: not deleted', lastSeenAt: '2020-11-15T13:14:39.357Z',
+        actor: { tool: 'sophos-central cleanup apply', user: 'svc-splunk', host: 'hf01' },
       },
     },
     {
-      origin: 'clean-up audit line',
+      origin: 'clean-up audit line (deleted)',
       sourcetype: 'sophos:central:cleanup',
       event: {
-        time: when, endpointId: String(endpoint!.id), hostname: 'Thunderbox', tenantId: QNASTERS.id, verdict: 'delete', reason: 'not_in_ad',
-        action: 'would_delete', dryRun: true, result: 'dry run: not deleted',
+        time: when, runId: 'r-20260110-0816', endpointId: String(endpoint!.id), hostname: 'Thunderbox', tenantId: QNASTERS.id, verdict: 'delete',
+        reason: 'not_in_ad', action: 'deleted', dryRun: false, result: 'deleted: {"deleted":true}', lastSeenAt: '2020-11-15T13:14:39.357Z',
+        device: asCollected(endpoint!, QNASTERS), actor: { tool: 'sophos-central cleanup apply', user: 'svc-splunk', host: 'hf01' },
       },
     },
   ];
