@@ -274,7 +274,7 @@ export class Generator {
     const key = tenant.index * 4294967296 + j;
     let id = this.identities.get(key);
     if (id === undefined) {
-      if (this.identities.size >= 100_000) this.identities.clear();
+      if (this.identities.size >= 20_000) this.identities.clear();
       id = this.makeIdentity(tenant, j);
       this.identities.set(key, id);
     }
