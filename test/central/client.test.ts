@@ -196,10 +196,10 @@ describe.each(IDENTITIES)('%s credential', (idType) => {
   });
 });
 
-describe('faults: every kind the emulator injects', () => {
+describe.each(IDENTITIES)('faults, %s credential: every kind the emulator injects', (idType) => {
   let emu: Emulator;
   beforeAll(async () => {
-    emu = await startEmulator({ seed: 'faults', tenants: 2, endpointsPerTenant: 30, alertsPerTenant: 40, eventsPerTenant: 45 });
+    emu = await startEmulator({ seed: 'faults', idType, tenants: 2, endpointsPerTenant: 30, alertsPerTenant: 40, eventsPerTenant: 45 });
   });
   afterAll(() => emu?.stop());
 
@@ -298,10 +298,10 @@ describe('faults: every kind the emulator injects', () => {
   });
 });
 
-describe('tokens', () => {
+describe.each(IDENTITIES)('tokens, %s credential', (idType) => {
   let emu: Emulator;
   beforeAll(async () => {
-    emu = await startEmulator({ seed: 'tokens', tenants: 3, eventsPerTenant: 120, tokenTtlSeconds: 600 });
+    emu = await startEmulator({ seed: 'tokens', idType, tenants: 3, eventsPerTenant: 120, tokenTtlSeconds: 600 });
   });
   afterAll(() => emu?.stop());
 
