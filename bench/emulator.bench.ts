@@ -21,7 +21,7 @@ async function measure(label: string, body: () => Promise<number>): Promise<void
   process.stdout.write(`emulator ${label}: ${items} items in ${secs.toFixed(2)} s = ${Math.round(items / secs)} items/s; process CPU ${cores.toFixed(2)} cores; rss ${mb.toFixed(0)} MB\n`);
 }
 
-export async function run(): Promise<void> {
+export default async function run(): Promise<void> {
   const emu = await startEmulator({ tenants: 1, eventsPerTenant: 1_000_000, alertsPerTenant: 1_000_000, endpointsPerTenant: 1_000_000 });
   try {
     const tok = await tokenOf(emu);
