@@ -31,6 +31,10 @@ export interface StanzaRun {
   signal: AbortSignal;
 }
 
+/**
+ * One stanza's collection. It logs its own failures; a result with `status: 'error'` (runCollection's
+ * RunSummary when every tenant failed) makes the process exit 1, so splunkd.log shows the failed run.
+ */
 export type CollectFn = (run: StanzaRun) => Promise<unknown>;
 
 export interface ModinputIo {
@@ -158,7 +162,7 @@ async function runStanza(
       await rest.close();
     }
     logger.debug(`starting ${config.data} collection on Node ${process.version}`);
-    await collect({
+    const result = await collect({
       stanza: stanza.name,
       config,
       clientSecret,
@@ -167,8 +171,9 @@ async function runStanza(
       logger,
       signal: io.signal,
     });
-    logger.info(`${io.signal.aborted ? 'stopped on SIGTERM' : 'run finished'} after ${((Date.now() - started) / 1000).toFixed(1)} s`);
-    return true;
+    const failed = (result as { status?: unknown } | undefined)?.status === 'error';
+    logger.info(`${io.signal.aborted ? 'stopped on SIGTERM' : failed ? 'run failed' : 'run finished'} after ${((Date.now() - started) / 1000).toFixed(1)} s`);
+    return !failed;
   } catch (err) {
     if (io.signal.aborted && (err instanceof AbortedError || (err as Error)?.name === 'AbortError')) {
       logger.info(`stopped on SIGTERM after ${((Date.now() - started) / 1000).toFixed(1)} s`);

@@ -70,6 +70,16 @@ describe('SplunkdClient against the stand-in (HTTP)', () => {
     expect(body).toContain('<s:key name="realm">sophos_central</s:key>');
   });
 
+  it('stand-in: reads and deletes one entity by its realm:user: name', async () => {
+    const auth = { authorization: `Splunk ${splunkd.sessionKey}` };
+    const entity = `${splunkd.uri}/servicesNS/nobody/${TA_APP}/storage/passwords/sophos_central%3Aclient-10%3A`;
+    const one = (await (await fetch(`${entity}?output_mode=json`, { headers: auth })).json()) as { entry: Array<{ name: string; content: { clear_password: string } }> };
+    expect(one.entry.map((e) => [e.name, e.content.clear_password])).toEqual([['sophos_central:client-10:', 'near miss']]);
+    expect((await fetch(entity, { method: 'DELETE', headers: auth })).status).toBe(200);
+    expect((await fetch(entity, { headers: auth })).status).toBe(404);
+    expect((await fetch(entity)).status).toBe(401);
+  });
+
   it('reports an unreachable splunkd clearly', async () => {
     const rest = new SplunkdClient({ serverUri: 'http://127.0.0.1:1', sessionKey: 'k' });
     await expect(rest.getPassword('r', 'u')).rejects.toThrow(/^cannot reach splunkd at http:\/\/127\.0\.0\.1:1 \(GET .*\): /);

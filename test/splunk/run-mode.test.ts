@@ -108,6 +108,13 @@ describe('run mode through the splunkd stand-in', () => {
     expect(splunkd.requests.length).toBe(before);
   });
 
+  it('exits 1 after writing its events when the collection reports status error', async () => {
+    const r = await splunkd.runInput('failing', { client_id: CLIENT_ID, client_secret: '********', data: 'endpoints' }, { env: { SAMPLE_STATUS: 'error' } });
+    expect(r.exitCode).toBe(1);
+    expect(seqs(r.events)).toEqual([0, 1, 2]);
+    expect(r.stderr.at(-1)).toMatch(/^INFO .*: run failed after/);
+  });
+
   it('on SIGTERM closes the stream, saves exactly what was written and exits 0; the next run continues', async () => {
     const params = { client_id: CLIENT_ID, client_secret: '********', data: 'events' };
     const env = { SAMPLE_EVENTS: '100000', SAMPLE_BATCH: '10', SAMPLE_DELAY_MS: '2' };
