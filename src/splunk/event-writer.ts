@@ -5,6 +5,8 @@ import type { Writable } from 'node:stream';
 import type { EventSink, OutRecord } from '../collect/sink.js';
 import { escapeXml, escapeXmlText } from './xml.js';
 
+const STREAM_OPEN = Buffer.from('<stream>\n');
+
 /** The process-wide `<stream>` on one Writable (stdout), shared by the writers of every stanza. */
 export class XmlStream {
   private opened = false;
@@ -19,9 +21,10 @@ export class XmlStream {
   }
 
   /** Writes complete events, opening `<stream>` first if needed; resolves once flushed to the OS. */
-  write(events: string): Promise<void> {
+  write(events: Buffer): Promise<void> {
     if (this.closed) return Promise.reject(new Error('the XML event stream is already closed'));
-    const chunk = this.opened ? events : `<stream>\n${events}`;
+    // One write per batch, the first one included (a single copy, once per process).
+    const chunk = this.opened ? events : Buffer.concat([STREAM_OPEN, events]);
     this.opened = true;
     return this.send(chunk);
   }
@@ -33,12 +36,12 @@ export class XmlStream {
     return this.opened ? this.send('</stream>\n') : Promise.resolve();
   }
 
-  private send(chunk: string): Promise<void> {
+  private send(chunk: Buffer | string): Promise<void> {
     if (this.failure) return Promise.reject(this.failure);
     return new Promise<void>((resolve, reject) => {
       // The callback runs once this chunk left Node's buffer for the OS (or failed). Waiting for it is the
       // back-pressure: the next batch is not produced before this one is gone.
-      this.out.write(chunk, 'utf8', (err) => {
+      this.out.write(chunk, (err?: Error | null) => {
         const failure = err ?? this.failure;
         if (failure) reject(failure);
         else resolve();
@@ -46,6 +49,8 @@ export class XmlStream {
     });
   }
 }
+
+const EVENT_END = '</data><done/></event>\n';
 
 export interface StanzaOutput {
   /** Full stanza name, e.g. `sophos_central://prod`. */
@@ -80,18 +85,31 @@ export class XmlEventWriter implements EventSink {
 
   async write(records: OutRecord[]): Promise<void> {
     if (records.length === 0) return;
-    // String concatenation builds a rope in V8; one flat chunk per batch costs one write syscall.
-    let chunk = '';
-    for (const r of records) {
-      chunk +=
+    // Hot path. Encoding the pieces straight into one exactly sized Buffer is about 40% cheaper in CPU than
+    // concatenating one big string and letting the stream encode it (bench/event-writer.bench.ts): no rope to
+    // flatten, no second copy.
+    const parts = new Array<string>(records.length * 2);
+    let bytes = 0;
+    for (let i = 0; i < records.length; i++) {
+      const r = records[i]!;
+      const head =
         this.head +
         (Number.isFinite(r.time) ? `<time>${r.time.toFixed(3)}</time>` : '') +
         this.source +
         this.sourcetype(r.sourcetype) +
         this.tail +
-        '<data>' +
-        escapeXmlText(r.data) +
-        '</data><done/></event>\n';
+        '<data>';
+      const data = escapeXmlText(r.data);
+      parts[2 * i] = head;
+      parts[2 * i + 1] = data;
+      bytes += Buffer.byteLength(head) + Buffer.byteLength(data) + EVENT_END.length;
+    }
+    const chunk = Buffer.allocUnsafe(bytes);
+    let offset = 0;
+    for (let i = 0; i < parts.length; i += 2) {
+      offset += chunk.write(parts[i]!, offset);
+      offset += chunk.write(parts[i + 1]!, offset);
+      offset += chunk.write(EVENT_END, offset, 'latin1');
     }
     await this.stream.write(chunk);
   }

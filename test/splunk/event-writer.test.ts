@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import type { OutRecord } from '../../src/collect/sink.js';
 import { XmlEventWriter, XmlStream } from '../../src/splunk/event-writer.js';
 
-function collect(): { out: Writable; text: () => string } {
+function collect(): { out: Writable; text: () => string; writes: () => number } {
   const chunks: Buffer[] = [];
   const out = new Writable({
     write(chunk: Buffer, _enc, cb) {
@@ -13,7 +13,7 @@ function collect(): { out: Writable; text: () => string } {
       cb();
     },
   });
-  return { out, text: () => Buffer.concat(chunks).toString('utf8') };
+  return { out, text: () => Buffer.concat(chunks).toString('utf8'), writes: () => chunks.length };
 }
 
 /** Strict: validates the whole document and returns its events as the parser sees them. */
@@ -35,8 +35,8 @@ describe('XmlEventWriter', () => {
     expect(text()).toBe('');
   });
 
-  it('writes one <stream> with complete events in the SDK child order', async () => {
-    const { out, text } = collect();
+  it('writes one <stream> with complete events in the SDK child order, one write per batch', async () => {
+    const { out, text, writes } = collect();
     const w = XmlEventWriter.open(out, { stanza: 'sophos_central://prod', index: 'sophos', host: 'central' });
     await w.write([record('{"a":1}')]);
     await w.write([record('{"b":2}', { sourcetype: 'sophos:central:health', time: 5 })]);
@@ -47,6 +47,7 @@ describe('XmlEventWriter', () => {
         '<event stanza="sophos_central://prod" unbroken="1"><time>5.000</time><sourcetype>sophos:central:health</sourcetype><index>sophos</index><host>central</host><data>{"b":2}</data><done/></event>\n' +
         '</stream>\n',
     );
+    expect(writes()).toBe(3);
     await expect(w.write([record('{}')])).rejects.toThrow(/already closed/);
   });
 
