@@ -109,6 +109,21 @@ describe.skipIf(!hasOpenssl())('SplunkdClient over HTTPS with a Splunk-like defa
   });
 });
 
+describe.skipIf(!hasOpenssl())('SplunkdClient over HTTPS with a certificate for another name', () => {
+  let splunkd: SplunkdStandIn;
+  beforeAll(async () => {
+    splunkd = await startSplunkd({ https: true, certCommonName: 'splunk.other.example', validateOnEdit: false });
+  });
+  afterAll(() => splunkd.stop());
+
+  it('refuses it on 127.0.0.1 even though the chain is valid', async () => {
+    const rest = new SplunkdClient({ serverUri: splunkd.uri, sessionKey: splunkd.sessionKey, splunkHome: splunkd.splunkHome });
+    await expect(rest.getPassword('sophos_central', 'x')).rejects.toThrow(/certificate \(CN=splunk\.other\.example\) is valid neither for 127\.0\.0\.1 nor for this host's name/);
+    await rest.close();
+    expect(splunkd.requests).toHaveLength(0);
+  });
+});
+
 describe('checkSplunkdIdentity', () => {
   const cert = (cn: string, san?: string) => ({ subject: { CN: cn }, ...(san ? { subjectaltname: san } : {}) }) as unknown as PeerCertificate;
   it.each([

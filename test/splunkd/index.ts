@@ -107,6 +107,8 @@ export interface SplunkdStandIn {
 
 export interface StandInOptions {
   https?: boolean;
+  /** CN of splunkd's HTTPS certificate (default SplunkServerDefaultCert, as Splunk generates it). */
+  certCommonName?: string;
   /** The command for runInput/validate and for the validation that an input edit triggers. */
   command?: string[];
   /** Run external validation on data/inputs edits, as splunkd does (default true). */
@@ -383,7 +385,7 @@ export async function startSplunkd(options: StandInOptions = {}): Promise<Splunk
   let server: Server;
   let caPath: string | undefined;
   if (options.https) {
-    const certs = generateSplunkCerts(splunkHome);
+    const certs = generateSplunkCerts(splunkHome, options.certCommonName);
     caPath = certs.caPath;
     server = createHttpsServer({ cert: certs.cert, key: certs.key }, onRequest);
   } else {
