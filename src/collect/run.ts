@@ -105,7 +105,7 @@ export async function runCollection(opts: RunOptions): Promise<RunSummary> {
       const data = config.data;
       await forEachConcurrent(opts.client.tenants(filter), opts.concurrency ?? DEFAULT_TENANT_CONCURRENCY, async (tenant) => {
         if (opts.signal?.aborted) return;
-        const health = await runTenant(opts.client.forTenant(tenant), data, {
+        const health = await runTenant(opts.client, tenant, data, {
           sink: opts.sink,
           store: opts.store,
           key: checkpointKey(opts.stanza, data, tenant.id),

@@ -43,7 +43,7 @@ export function planSiemStart(checkpoint: SiemCheckpoint | undefined, runStart: 
   const oldest = runStart - SIEM_SAFE_WINDOW_MS;
   if (!checkpoint) return { fromDate: oldest };
   if (checkpoint.position < oldest) return { fromDate: oldest, gap: { start: checkpoint.position, end: oldest } };
-  if (checkpoint.cursor !== undefined) return { cursor: checkpoint.cursor };
+  if (checkpoint.cursor) return { cursor: checkpoint.cursor };
   return { fromDate: checkpoint.position };
 }
 
@@ -59,7 +59,8 @@ export function siemCheckpointAfterPage(
   let position = previousPosition;
   if (!page.hasMore) position = Math.max(position, page.requestedAt);
   else if (page.newestCreated !== undefined) position = Math.max(position, page.newestCreated);
-  return { v: 1, cursor: page.cursor, position, savedAt };
+  // No usable cursor (the API sent none): the next run restarts from the position instead.
+  return page.cursor ? { v: 1, cursor: page.cursor, position, savedAt } : { v: 1, position, savedAt };
 }
 
 /** A loaded value that is not a usable events checkpoint is treated as none (first run). */

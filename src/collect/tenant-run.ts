@@ -2,7 +2,7 @@
 // client's request counters for this run, and the error that stopped it, if any. A failure is caught
 // here so that one tenant never stops the others; the checkpoint stays at the last page written.
 
-import type { RequestStats, TenantApi } from '../central/types.js';
+import type { CentralClient, RequestStats, Tenant, TenantApi } from '../central/types.js';
 import { describeError, TaError } from '../errors.js';
 import { collectAlerts } from './alerts.js';
 import { newCollectResult, type CollectOptions, type CollectResult, type TenantDataType } from './collector.js';
@@ -51,12 +51,21 @@ export async function collectTenantData(
   }
 }
 
-/** Collects, then writes and returns the tenant's health record. Never throws for a tenant failure. */
-export async function runTenant(api: TenantApi, data: TenantDataType, opts: TenantRunOptions): Promise<TenantRunHealth> {
+/**
+ * Collects one tenant, then writes and returns its health record. A tenant failure (403, repeated 5xx,
+ * a refused API host) is reported, never thrown; only a failing sink is thrown.
+ */
+export async function runTenant(
+  client: CentralClient,
+  target: Tenant,
+  data: TenantDataType,
+  opts: TenantRunOptions,
+): Promise<TenantRunHealth> {
   const now = opts.now ?? Date.now;
   const started = now();
-  const before = { ...api.stats };
-  const tenant = { id: api.tenant.id, name: api.tenant.name };
+  const tenant = { id: target.id, name: target.name };
+  let api: TenantApi | undefined;
+  let before: RequestStats | undefined;
   const health: TenantRunHealth = {
     type: 'tenant_run',
     stanza: opts.stanza,
@@ -76,6 +85,9 @@ export async function runTenant(api: TenantApi, data: TenantDataType, opts: Tena
   };
   const result = newCollectResult();
   try {
+    // forTenant refuses an API host outside the host rule: a failure of this tenant only.
+    api = client.forTenant(target);
+    before = { ...api.stats };
     await collectTenantData(api, data, { ...opts, progress: result });
     if (result.end === 'aborted') health.status = 'aborted';
   } catch (err) {
@@ -89,7 +101,8 @@ export async function runTenant(api: TenantApi, data: TenantDataType, opts: Tena
     }
   }
   const ended = now();
-  Object.assign(health, statsSince(before, api.stats), { duration_ms: ended - started });
+  if (api && before) Object.assign(health, statsSince(before, api.stats));
+  health.duration_ms = ended - started;
   health.events = result.events;
   health.pages = result.pages;
   health.data_gaps = result.gaps.length;

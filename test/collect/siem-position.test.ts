@@ -46,3 +46,12 @@ describe('isSiemCheckpoint', () => {
   const bad: unknown[] = [undefined, null, [], { v: 1, cursor: 5, position: 1, savedAt: 1 }, { v: 1, position: Number.NaN, savedAt: 1 }, { v: 1, position: 1 }, { cursor: 'x' }];
   for (const value of bad) it(`rejects ${JSON.stringify(value)}`, () => expect(isSiemCheckpoint(value)).toBe(false));
 });
+
+describe('an empty cursor', () => {
+  it('is not saved, and a run resumes from the position instead', () => {
+    const saved = siemCheckpointAfterPage(T - HOUR, { cursor: '', hasMore: false, newestCreated: undefined, requestedAt: T - MIN }, T);
+    expect(saved.cursor).toBeUndefined();
+    expect(planSiemStart(saved, T + MIN)).toEqual({ fromDate: T - MIN });
+    expect(planSiemStart({ v: 1, cursor: '', position: T - HOUR, savedAt: T }, T)).toEqual({ fromDate: T - HOUR });
+  });
+});
