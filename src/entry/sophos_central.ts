@@ -1,11 +1,19 @@
 // What splunkd runs (through bin/sophos_central.sh or .cmd) for the sophos_central scheme.
-import { TaError } from '../errors.js';
 import type { CollectFn } from '../splunk/modinput.js';
 import { renderScheme } from '../splunk/scheme.js';
 
-// The collectors (src/collect/run.ts) are wired here when they join this build.
-const collect: CollectFn = async () => {
-  throw new TaError('data collection is not part of this build yet');
+// One stanza's run: a client for its credential, the collectors, and the client closed whatever happens.
+const collect: CollectFn = async ({ stanza, config, clientSecret, sink, store, logger, signal }) => {
+  const [{ createCentralClient }, { runCollection }] = await Promise.all([
+    import('../central/client.js'),
+    import('../collect/run.js'),
+  ]);
+  const client = createCentralClient({ clientId: config.clientId, clientSecret, proxyUrl: config.proxyUrl, logger, signal });
+  try {
+    return await runCollection({ client, config, stanza, sink, store, logger, signal });
+  } finally {
+    await client.close();
+  }
 };
 
 // splunkd introspects every scheme at start-up: answer --scheme without loading the HTTP stack.
