@@ -1,5 +1,6 @@
 // Bundles every entry point in src/entry/ into one self-contained CommonJS file
-// under bin/app/, so a Splunk host needs Node and nothing else (no node_modules).
+// under bin/app/, so a Splunk host needs Node and nothing else (no node_modules),
+// and the setup page (src/ui/setup.ts) into one browser script under appserver/static/build/.
 import { build } from 'esbuild';
 import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -25,5 +26,18 @@ await build({
   minifySyntax: true,
   legalComments: 'none',
   define: { __TA_VERSION__: JSON.stringify(version) },
+  logLevel: 'warning',
+});
+
+// The setup page runs in Splunk Web, loaded by a Simple XML view as a plain script (not an AMD module).
+await build({
+  entryPoints: { setup: join(root, 'src', 'ui', 'setup.ts') },
+  outdir: join(root, 'appserver', 'static', 'build'),
+  bundle: true,
+  platform: 'browser',
+  format: 'iife',
+  target: ['chrome100', 'firefox100', 'safari15', 'edge100'],
+  minifySyntax: true,
+  legalComments: 'eof',
   logLevel: 'warning',
 });

@@ -157,9 +157,8 @@ export class Transport {
         retryAfterMs = outcome.retryAfterMs;
         if (outcome.status === 429 && lane) lane.stats.rateLimited++;
       }
-      const retryable =
-        req.idempotent &&
-        (outcome.kind !== 'status' || (isRetryableStatus(outcome.status) && !(req.isTokenRequest && outcome.status < 500 && outcome.status !== 429)));
+      // 4xx other than 408/429 (bad credentials included) is final: retrying cannot help.
+      const retryable = req.idempotent && (outcome.kind !== 'status' || isRetryableStatus(outcome.status));
       const wait = retryable
         ? nextDelay({ attempt, elapsedMs: this.opts.now() - started, retryAfterMs }, this.opts.policy, this.opts.random)
         : undefined;

@@ -1,10 +1,21 @@
 // What splunkd runs (through bin/sophos_central.sh or .cmd) for the sophos_central scheme.
+import type { CollectFn } from '../splunk/modinput.js';
 import { renderScheme } from '../splunk/scheme.js';
 
-const args = process.argv.slice(2);
-if (args.length === 1 && args[0] === '--scheme') {
-  process.stdout.write(renderScheme());
-} else {
-  process.stderr.write('ERROR TA-sophos-central: only --scheme is available in this build\n');
-  process.exitCode = 1;
-}
+// One stanza's run: a client for its credential, the collectors, and the client closed whatever happens.
+const collect: CollectFn = async ({ stanza, config, clientSecret, sink, store, logger, signal }) => {
+  const [{ createCentralClient }, { runCollection }] = await Promise.all([
+    import('../central/client.js'),
+    import('../collect/run.js'),
+  ]);
+  const client = createCentralClient({ clientId: config.clientId, clientSecret, proxyUrl: config.proxyUrl, logger, signal });
+  try {
+    return await runCollection({ client, config, stanza, sink, store, logger, signal });
+  } finally {
+    await client.close();
+  }
+};
+
+// splunkd introspects every scheme at start-up: answer --scheme without loading the HTTP stack.
+if (process.argv.length === 3 && process.argv[2] === '--scheme') process.stdout.write(renderScheme());
+else void import('../splunk/modinput.js').then(({ runProcess }) => runProcess(collect));

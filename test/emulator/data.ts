@@ -42,6 +42,8 @@ export interface EndpointIdentity {
   loginJson: string;
   user: string;
   ipv4: string;
+  /** The 24-hex SIEM user id. */
+  userId: string;
 }
 
 export interface EndpointFacts extends EndpointIdentity {
@@ -265,7 +267,21 @@ export class Generator {
     return { t, j };
   }
 
+  /** Alerts and events look up their endpoint's identity over and over: keep a bounded cache. */
+  private readonly identities = new Map<number, EndpointIdentity>();
+
   identity(tenant: TenantRecord, j: number): EndpointIdentity {
+    const key = tenant.index * 4294967296 + j;
+    let id = this.identities.get(key);
+    if (id === undefined) {
+      if (this.identities.size >= 20_000) this.identities.clear();
+      id = this.makeIdentity(tenant, j);
+      this.identities.set(key, id);
+    }
+    return id;
+  }
+
+  private makeIdentity(tenant: TenantRecord, j: number): EndpointIdentity {
     const t = tenant.index;
     const h = hash(this.seed, S.endpoint, t, j);
     // Every 97th device is a re-imaged copy of the one before it: same machine and hostname, a second record.
@@ -282,7 +298,10 @@ export class Generator {
     const domain = variant.platform === 'windows' && mix32(h ^ 9) % 100 < 85 ? tenant.domain : hostname.toUpperCase();
     const loginJson = `${domain}${BS}${server ? 'Administrator' : user}`;
     const ipv4 = `10.${t & 255}.${(j >>> 8) & 255}.${j & 255}`;
-    return { id: this.endpointId(t, j), type: server ? 'server' : 'computer', platform: variant.platform, hostname, loginJson, user, ipv4 };
+    return {
+      id: this.endpointId(t, j), type: server ? 'server' : 'computer', platform: variant.platform, hostname, loginJson, user, ipv4,
+      userId: this.userId(t, user),
+    };
   }
 
   private machineIndex(j: number): number {
@@ -366,7 +385,7 @@ export class Generator {
     // SIEM alert items: the event keys plus description, event_service_event_id, threat_cleanable and data (ELASTIC's sample).
     return `{"id":"${id}","type":"${kind.type}","name":"${description}","description":"${description}","severity":"${kind.severity}","group":"${kind.siemGroup}",`
       + `"when":"${at}","created_at":"${at}","customer_id":"${tenant.id}","endpoint_id":"${ep.id}","endpoint_type":"${ep.type}",`
-      + `"location":"${ep.hostname}","source":"${ep.loginJson}","source_info":{"ip":"${ep.ipv4}"},"user_id":"${this.userId(tenant.index, ep.user)}",`
+      + `"location":"${ep.hostname}","source":"${ep.loginJson}","source_info":{"ip":"${ep.ipv4}"},"user_id":"${ep.userId}",`
       + `"origin":null,"threat":"${kind.threat}","event_service_event_id":"${id}","threat_cleanable":${kind.category === 'malware'},`
       + `"data":{"created_at":${raisedAt},"endpoint_id":"${ep.id}","endpoint_java_id":"${ep.id}","endpoint_platform":"${ep.platform}",`
       + `"endpoint_type":"${ep.type}","inserted_at":${raisedAt},"source_info":{"ip":"${ep.ipv4}"}}}`;
@@ -392,7 +411,7 @@ export class Generator {
     return `{"id":"${uuid(h, mix32(h ^ 1), mix32(h ^ 2), mix32(h ^ 3))}","type":"${kind.type}","name":"${kind.describe(ep.loginJson, ep.hostname, mix32(h ^ 5))}",`
       + `"severity":"${kind.severity}","group":"${kind.group}","when":"${iso(whenMs)}","created_at":"${iso(createdAt)}",`
       + `"customer_id":"${tenant.id}","endpoint_id":"${ep.id}","endpoint_type":"${ep.type}","location":"${ep.hostname}",`
-      + `"source":"${ep.loginJson}","source_info":{"ip":"${ep.ipv4}"},"user_id":"${this.userId(tenant.index, ep.user)}",`
+      + `"source":"${ep.loginJson}","source_info":{"ip":"${ep.ipv4}"},"user_id":"${ep.userId}",`
       + `"origin":${kind.origin ? `"${kind.origin}"` : 'null'},"threat":${kind.threat ? `"${kind.threat}"` : 'null'}${kind.extra}}`;
   }
 
@@ -406,6 +425,6 @@ export class Generator {
 
   /** For a tenant without endpoints: an alert or event from a device that has since gone. */
   private orphan(h: number): EndpointIdentity {
-    return { id: uuidOf(this.seed, S.endpoint, 0xffff, h), type: 'computer', platform: 'windows', hostname: 'RETIRED-PC', loginJson: `RETIRED-PC${BS}user`, user: 'user', ipv4: '10.255.255.1' };
+    return { id: uuidOf(this.seed, S.endpoint, 0xffff, h), type: 'computer', platform: 'windows', hostname: 'RETIRED-PC', loginJson: `RETIRED-PC${BS}user`, user: 'user', ipv4: '10.255.255.1', userId: hex8(h) + hex8(mix32(h ^ 1)) + hex8(mix32(h ^ 2)) };
   }
 }

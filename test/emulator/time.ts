@@ -41,9 +41,24 @@ export function parseTimeOrDuration(text: string, now: number): number | undefin
   return parseDateTime(text);
 }
 
-/** The API's timestamp format: UTC, milliseconds, `Z`. */
+const PAD2: string[] = Array.from({ length: 60 }, (_, i) => String(i).padStart(2, '0'));
+const PAD3: string[] = Array.from({ length: 1000 }, (_, i) => String(i).padStart(3, '0'));
+let cachedHour = NaN;
+let cachedPrefix = '';
+
+/**
+ * The API's timestamp format: UTC, milliseconds, `Z`. Pages hold thousands of timestamps in the same
+ * hour, so the `YYYY-MM-DDTHH:` prefix is cached; Date#toISOString alone cost more than the rest of an item.
+ */
 export function iso(ms: number): string {
-  return new Date(ms).toISOString();
+  const hour = Math.floor(ms / HOUR);
+  if (hour !== cachedHour) {
+    cachedHour = hour;
+    cachedPrefix = new Date(hour * HOUR).toISOString().slice(0, 14);
+  }
+  const rest = ms - hour * HOUR;
+  const sec = Math.floor(rest / SECOND);
+  return `${cachedPrefix}${PAD2[Math.floor(sec / 60)]}:${PAD2[sec % 60]}.${PAD3[rest - sec * SECOND]}Z`;
 }
 
 export { SECOND, MINUTE, HOUR, DAY };
