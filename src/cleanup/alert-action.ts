@@ -14,6 +14,8 @@ import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import type { CentralClient } from '../central/types.js';
 import { CleanupError } from '../errors.js';
+import { missingSecretMessage, REALM } from '../splunk/credentials.js';
+import { SplunkdClient } from '../splunk/rest.js';
 import { applyPlan, DEFAULT_DELAY_MS, DEFAULT_MAX_DELETES, type ApplySummary } from './apply.js';
 import { JsonLinesAudit } from './audit.js';
 import { PeerIndex } from './correlate.js';
@@ -164,6 +166,18 @@ export async function readResultsFile(path: string): Promise<Array<Record<string
   const text = (path.endsWith('.gz') || (data[0] === 0x1f && data[1] === 0x8b) ? gunzipSync(data) : data).toString('utf8');
   if (text.trim() === '') return [];
   return parseCsvTable(text, `results file ${path}`, RESULT_COLUMNS).records;
+}
+
+/** The client secret from storage/passwords, with the alert's session key, at the alert's server_uri. */
+export async function readStoredSecret(payload: AlertPayload, clientId: string, env: NodeJS.ProcessEnv): Promise<string> {
+  const rest = new SplunkdClient({ serverUri: payload.server_uri, sessionKey: payload.session_key, splunkHome: env.SPLUNK_HOME });
+  try {
+    const secret = await rest.getPassword(REALM, clientId);
+    if (!secret) throw new CleanupError(missingSecretMessage(clientId));
+    return secret;
+  } finally {
+    await rest.close();
+  }
 }
 
 export interface AlertDeps {

@@ -1,8 +1,7 @@
 // What splunkd runs (through bin/sophos_central_cleanup.sh) for the sophos_central_cleanup alert action:
 // `--execute` with the JSON payload on stdin. Messages go to stderr, which splunkd logs.
 import { createCentralClient } from '../central/client.js';
-import { runAlertAction, parseAlertPayload } from '../cleanup/alert-action.js';
-import { readClientSecret } from '../cleanup/storage-password.js';
+import { parseAlertPayload, readStoredSecret, runAlertAction } from '../cleanup/alert-action.js';
 import { describeError } from '../errors.js';
 import { readStdin } from '../splunk/input.js';
 
@@ -13,7 +12,7 @@ async function main(): Promise<number> {
   }
   const payload = parseAlertPayload(await readStdin(process.stdin, { endTags: [] }));
   const run = await runAlertAction(payload, {
-    secret: (p, clientId) => readClientSecret(p.server_uri, p.session_key, clientId),
+    secret: (p, clientId) => readStoredSecret(p, clientId, process.env),
     client: (clientId, clientSecret) => createCentralClient({ clientId, clientSecret }),
     env: process.env,
     now: Date.now,

@@ -1,7 +1,5 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -10,6 +8,7 @@ import type { Endpoint } from '../../src/central/types.js';
 import { alertConfig, fieldValues, parseAlertPayload, rowsToInputs } from '../../src/cleanup/alert-action.js';
 import { parseCsvTable } from '../../src/cleanup/csv.js';
 import { startEmulator, type Emulator } from '../emulator/index.js';
+import { entityName, startSplunkd, TA_APP, type SplunkdStandIn } from '../splunkd/index.js';
 import { ROOT } from '../helpers/paths.js';
 import { alertPayload, resultsCsv, writeResultsFile, type ResultRow } from './splunk-results.js';
 
@@ -85,7 +84,7 @@ describe('bin/sophos_central_cleanup.sh --execute with a gzipped results file', 
       row('e-ticket', 'PC-TICKET', { open_ticket: 'INC0001' }),
     ]);
     // A closed port: any attempt to reach splunkd or Central would fail the run.
-    const payload = alertPayload(results, 'http://127.0.0.1:9', { client_id: 'cid', inactive_days: '90', vip: 'Big Boss', execute: '1' });
+    const payload = alertPayload(results, 'http://127.0.0.1:9', {}, { client_id: 'cid', inactive_days: '90', vip: 'Big Boss', execute: '1' });
     const r = spawnSync('/bin/sh', [WRAPPER, '--execute'], { input: payload, encoding: 'utf8', env: { PATH: process.env.PATH, SPLUNK_HOME: home } });
     expect(r.stderr).toMatch(/INFO sophos_central_cleanup: executed on 8 devices: deleted 0, would delete 0, failed 0, re-check failed 0, over the cap 0, manual 5, skipped 3/);
     expect(r.status).toBe(0);
@@ -114,7 +113,7 @@ describe('bin/sophos_central_cleanup.sh --execute with a gzipped results file', 
   });
 
   it('refuses a missing results file and a run without --execute, in one line each', () => {
-    const payload = alertPayload(join(tmp, 'gone.csv.gz'), 'http://127.0.0.1:9', { client_id: 'c', inactive_days: '90' });
+    const payload = alertPayload(join(tmp, 'gone.csv.gz'), 'http://127.0.0.1:9', {}, { client_id: 'c', inactive_days: '90' });
     const env = { PATH: process.env.PATH, SPLUNK_HOME: join(tmp, 'h2') };
     const r = spawnSync('/bin/sh', [WRAPPER, '--execute'], { input: payload, encoding: 'utf8', env });
     expect(r.status).toBe(1);
@@ -127,9 +126,8 @@ describe('bin/sophos_central_cleanup.sh --execute with a gzipped results file', 
 
 describe('the alert action deleting through the emulator', () => {
   let emu: Emulator;
-  let splunkd: Server;
-  let serverUri: string;
-  const secretReads: string[] = [];
+  let splunkd: SplunkdStandIn;
+  const secretReads = () => splunkd.requests.filter((r) => r.path.includes('/storage/passwords')).length;
   const stale: Endpoint[] = [];
 
   beforeAll(async () => {
@@ -148,29 +146,21 @@ describe('the alert action deleting through the emulator', () => {
       }
     }
     await client.close();
-    // splunkd's storage/passwords, as documented (splunk-addon.md §3): realm sophos_central, username = client ID.
-    splunkd = createServer((req, res) => {
-      secretReads.push(`${req.method} ${req.url} ${req.headers.authorization}`);
-      const expected = `/servicesNS/nobody/TA-sophos-central/storage/passwords/${encodeURIComponent(`sophos_central:${emu.clientId}:`)}?output_mode=json`;
-      if (req.url !== expected || req.headers.authorization !== 'Splunk test-session-key-0123456789') {
-        res.writeHead(404).end('{"messages":[{"type":"ERROR","text":"not found"}]}');
-        return;
-      }
-      res.writeHead(200, { 'content-type': 'application/json' });
-      res.end(JSON.stringify({ entry: [{ name: `sophos_central:${emu.clientId}:`, content: { realm: 'sophos_central', username: emu.clientId, clear_password: emu.clientSecret } }] }));
-    });
-    await new Promise<void>((resolve) => splunkd.listen(0, '127.0.0.1', resolve));
-    serverUri = `http://127.0.0.1:${(splunkd.address() as AddressInfo).port}`;
+    // splunkd over HTTPS with a Splunk-like certificate, holding the secret where the add-on stores it.
+    splunkd = await startSplunkd({ https: true });
+    splunkd.passwords.set(entityName('sophos_central', emu.clientId), { app: TA_APP, realm: 'sophos_central', username: emu.clientId, password: emu.clientSecret });
   });
 
   afterAll(async () => {
     await emu?.stop();
-    await new Promise((resolve) => splunkd?.close(resolve));
+    await splunkd?.stop();
   });
 
   function runAction(home: string, configuration: Record<string, string>) {
     const results = join(home, 'results.csv.gz');
-    mkdirSync(home, { recursive: true });
+    // The add-on trusts splunkd's certificate through $SPLUNK_HOME/etc/auth/cacert.pem, as on a real host.
+    mkdirSync(join(home, 'etc', 'auth'), { recursive: true });
+    copyFileSync(splunkd.caPath!, join(home, 'etc', 'auth', 'cacert.pem'));
     writeResultsFile(
       results,
       stale.map((e) =>
@@ -184,7 +174,7 @@ describe('the alert action deleting through the emulator', () => {
         }),
       ),
     );
-    const payload = alertPayload(results, serverUri, { client_id: emu.clientId, inactive_days: '90', delay_ms: '0', ...configuration });
+    const payload = alertPayload(results, splunkd.uri, { session_key: splunkd.sessionKey }, { client_id: emu.clientId, inactive_days: '90', delay_ms: '0', ...configuration });
     // Asynchronous: the emulator and the splunkd stand-in answer from this process's event loop.
     const child = spawn('/bin/sh', [WRAPPER, '--execute'], {
       env: { PATH: process.env.PATH, SPLUNK_HOME: home, SOPHOS_CENTRAL_AUTH_URL: emu.authUrl, SOPHOS_CENTRAL_API_URL: emu.apiUrl },
@@ -203,7 +193,7 @@ describe('the alert action deleting through the emulator', () => {
     expect(dry.status).toBe(0);
     expect(emu.requests.slice(before).filter((r) => r.route === 'endpoint-delete')).toHaveLength(0);
     expect(emu.requests.slice(before).filter((r) => r.route === 'endpoint').map((r) => r.path.split('/').pop())).toEqual(stale.map((e) => e.id));
-    expect(secretReads).toHaveLength(1);
+    expect(secretReads()).toBe(1);
 
     const mid = emu.requests.length;
     const real = await runAction(home, { execute: '1', max_deletes: '1' });
@@ -218,7 +208,7 @@ describe('the alert action deleting through the emulator', () => {
     expect(ledger).toContain(`"kind":"deleted","endpointId":"${stale[0]!.id}"`);
     const everything = `${dry.stderr}${real.stderr}${JSON.stringify(audit)}${ledger}`;
     expect(everything).not.toContain(emu.clientSecret);
-    expect(everything).not.toContain('test-session-key');
+    expect(everything).not.toContain(splunkd.sessionKey);
   });
 
   it('turns a device that became active again into manual recently_active, and names a missing secret', async () => {
@@ -233,8 +223,8 @@ describe('the alert action deleting through the emulator', () => {
 
     const noSecret = await runAction(join(tmp, 'splunk-emu-3'), { client_id: 'unknown-client', execute: '1' });
     expect(noSecret.status).toBe(2);
-    expect(noSecret.stderr).toMatch(/ERROR sophos_central_cleanup: .* live re-check failed, not deleted: no secret is stored for client ID unknown-client/);
+    expect(noSecret.stderr).toMatch(/ERROR sophos_central_cleanup: .* live re-check failed, not deleted: no secret stored for client_id unknown-client/);
     const audit3 = readFileSync(join(tmp, 'splunk-emu-3', 'var', 'log', 'TA-sophos-central', 'cleanup-audit.jsonl'), 'utf8');
-    expect(audit3).toContain('recheck_failed: no secret is stored for client ID unknown-client (realm sophos_central, app TA-sophos-central)');
+    expect(audit3).toContain('recheck_failed: no secret stored for client_id unknown-client');
   });
 });

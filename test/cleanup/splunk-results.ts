@@ -27,7 +27,7 @@ export function writeResultsFile(path: string, rows: ResultRow[]): void {
   writeFileSync(path, gzipSync(resultsCsv(rows)));
 }
 
-export function alertPayload(resultsFile: string, serverUri: string, configuration: Record<string, string>): string {
+export function alertPayload(resultsFile: string, serverUri: string, over: Record<string, string>, configuration: Record<string, string>): string {
   return JSON.stringify({
     app: 'TA-sophos-central',
     owner: 'admin',
@@ -40,5 +40,6 @@ export function alertPayload(resultsFile: string, serverUri: string, configurati
     sid: 'scheduler__admin__search__RMD5_at_1700000000_1',
     configuration,
     result: {},
+    ...over,
   });
 }
