@@ -14,7 +14,10 @@ export interface Whoami {
 export interface Tenant {
   id: string;
   name: string;
-  /** Validated region host (see interfaces.md), without a trailing slash. */
+  /**
+   * Region API host as the API sent it, without a trailing slash. `forTenant` checks it against the
+   * host rule of interfaces.md and throws RefusedHostError (sending nothing) when it breaks it.
+   */
   apiHost: string;
   dataRegion?: string;
   dataGeography?: string;
@@ -119,6 +122,7 @@ export interface CentralClient {
   whoami(): Promise<Whoami>;
   /** Every tenant of the credential (a tenant credential yields itself), filtered. */
   tenants(filter?: TenantFilter): AsyncIterable<Tenant>;
+  /** Throws RefusedHostError, without sending anything, when the tenant's apiHost breaks the host rule. */
   forTenant(tenant: Tenant): TenantApi;
   /** Release sockets; the client is unusable afterwards. */
   close(): Promise<void>;

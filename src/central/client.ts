@@ -1,0 +1,330 @@
+// The Sophos Central client (sophos-central-api.md): whoami, tenant discovery and the per-tenant
+// APIs (endpoints, Common alerts, SIEM events and alerts), over one Transport that owns the token,
+// the sockets, the concurrency caps and the retry policy.
+
+import { BadRequestError, CentralError, ConfigError } from '../errors.js';
+import type { Logger } from '../log.js';
+import { type BaseUrls, checkRegionHost, regionOfHost, resolveBaseUrls } from './hosts.js';
+import { cursorPages, keyPages, numberPages, type Query } from './pages.js';
+import { DEFAULT_RETRY_POLICY, type RetryPolicy } from './retry.js';
+import { keepTenant } from './tenant-filter.js';
+import { defaultSleep, NOT_FOUND, Transport, type TenantLane } from './transport.js';
+import type {
+  Alert,
+  AlertQuery,
+  CentralClient,
+  CursorPage,
+  Endpoint,
+  EndpointQuery,
+  IdType,
+  KeyPage,
+  SiemItem,
+  SiemQuery,
+  Tenant,
+  TenantApi,
+  TenantFilter,
+  Whoami,
+} from './types.js';
+
+export interface CentralClientOptions {
+  clientId: string;
+  clientSecret: string;
+  /** Default SOPHOS_CENTRAL_AUTH_URL, else https://id.sophos.com. */
+  authUrl?: string;
+  /** Default SOPHOS_CENTRAL_API_URL, else https://api.central.sophos.com. */
+  apiUrl?: string;
+  /** Else HTTPS_PROXY / HTTP_PROXY / NO_PROXY from the environment. */
+  proxyUrl?: string;
+  /** Deadline of one attempt, connect to last body byte. Default 60 s. */
+  timeoutMs?: number;
+  /** Attempts per request, the first included. Default 6. */
+  maxAttempts?: number;
+  /** No retry starts later than this after the first attempt. Default 300 s. */
+  maxRetryTimeMs?: number;
+  /** Requests in flight: overall (default 8) and per tenant (default 2). */
+  concurrency?: { total?: number; perTenant?: number };
+  logger?: Logger;
+  signal?: AbortSignal;
+  /** First backoff ceiling (default 500 ms), doubling per attempt up to `retryMaxDelayMs` (default 30 s). */
+  retryBaseDelayMs?: number;
+  retryMaxDelayMs?: number;
+  /** Tests: the environment to read, the wait between attempts, the jitter source and the clock. */
+  env?: Record<string, string | undefined>;
+  sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
+  random?: () => number;
+  now?: () => number;
+}
+
+const ENDPOINTS_MAX_PAGE = 500;
+const ALERTS_MAX_PAGE = 1000;
+/** Maximum alerts page size of the 2020-era API, used once the API answers 400 to 1000. */
+const ALERTS_LEGACY_MAX_PAGE = 100;
+const SIEM_MAX_LIMIT = 1000;
+/** No documented maximum for tenant lists; 100 matches `maxSize` of the other page-number lists. */
+const TENANTS_PAGE = 100;
+
+const ID_TYPES: readonly IdType[] = ['tenant', 'organization', 'partner'];
+
+function positive(value: number | undefined, name: string, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (!Number.isFinite(value) || value < 1) throw new ConfigError(`${name} must be a positive number, not ${value}`, name);
+  return Math.floor(value);
+}
+
+export function createCentralClient(opts: CentralClientOptions): CentralClient {
+  return new Client(opts);
+}
+
+class Client implements CentralClient {
+  private readonly transport: Transport;
+  private readonly base: BaseUrls;
+  private readonly apis = new Map<string, TenantApiImpl>();
+  private whoamiResult?: Promise<Whoami>;
+  /** Alerts page size; drops to 100 for this client once the API refuses 1000. */
+  alertsPageSize = ALERTS_MAX_PAGE;
+  readonly logger?: Logger;
+
+  constructor(opts: CentralClientOptions) {
+    if (!opts.clientId?.trim()) throw new ConfigError('The Sophos Central client ID is empty', 'client_id');
+    if (!opts.clientSecret) throw new ConfigError('The Sophos Central client secret is empty', 'client_secret');
+    const env = opts.env ?? process.env;
+    this.base = resolveBaseUrls(opts, env);
+    this.logger = opts.logger;
+    const policy: RetryPolicy = {
+      maxAttempts: positive(opts.maxAttempts, 'maxAttempts', DEFAULT_RETRY_POLICY.maxAttempts),
+      maxRetryTimeMs: opts.maxRetryTimeMs ?? DEFAULT_RETRY_POLICY.maxRetryTimeMs,
+      baseDelayMs: opts.retryBaseDelayMs ?? DEFAULT_RETRY_POLICY.baseDelayMs,
+      maxDelayMs: opts.retryMaxDelayMs ?? DEFAULT_RETRY_POLICY.maxDelayMs,
+    };
+    this.transport = new Transport({
+      base: this.base,
+      clientId: opts.clientId.trim(),
+      clientSecret: opts.clientSecret,
+      proxyUrl: opts.proxyUrl || undefined,
+      env,
+      timeoutMs: positive(opts.timeoutMs, 'timeoutMs', 60_000),
+      policy,
+      concurrency: {
+        total: positive(opts.concurrency?.total, 'concurrency.total', 8),
+        perTenant: positive(opts.concurrency?.perTenant, 'concurrency.perTenant', 2),
+      },
+      logger: opts.logger,
+      signal: opts.signal,
+      sleep: opts.sleep ?? defaultSleep,
+      random: opts.random ?? Math.random,
+      now: opts.now ?? Date.now,
+    });
+  }
+
+  whoami(): Promise<Whoami> {
+    if (!this.whoamiResult) {
+      const pending = this.fetchWhoami();
+      // A failed whoami is not remembered: the next call asks again.
+      pending.catch(() => {
+        if (this.whoamiResult === pending) this.whoamiResult = undefined;
+      });
+      this.whoamiResult = pending;
+    }
+    return this.whoamiResult;
+  }
+
+  private async fetchWhoami(): Promise<Whoami> {
+    const body = (await this.transport.send({
+      method: 'GET',
+      origin: this.base.apiUrl,
+      path: '/whoami/v1',
+      auth: true,
+      idempotent: true,
+    })) as Partial<Whoami> | undefined;
+    if (!body || typeof body.id !== 'string' || !ID_TYPES.includes(body.idType as IdType)) {
+      throw new CentralError('Sophos Central whoami answered without an id and a known idType', { request: 'GET /whoami/v1' });
+    }
+    return body as Whoami;
+  }
+
+  /**
+   * Tenants of the credential, filtered. A tenant credential yields itself, named by its ID (whoami
+   * carries no name). Partner and organization lists are read from the configured global API URL,
+   * never from `apiHosts.global`, so the token only goes where the configuration says.
+   * A tenant whose apiHost breaks the host rule is still yielded: `forTenant` refuses it, so the
+   * caller records a RefusedHostError for that tenant and carries on with the others.
+   */
+  async *tenants(filter: TenantFilter = {}): AsyncGenerator<Tenant> {
+    if (filter.shard) {
+      const { index, count } = filter.shard;
+      if (!Number.isInteger(count) || count < 1 || !Number.isInteger(index) || index < 1 || index > count) {
+        throw new ConfigError(`shard must be i/n with 1 <= i <= n, not ${index}/${count}`, 'shard');
+      }
+    }
+    const me = await this.whoami();
+    if (me.idType === 'tenant') {
+      const apiHost = trimSlash(me.apiHosts?.dataRegion ?? '');
+      const tenant: Tenant = { id: me.id, name: me.id, apiHost, dataRegion: regionOfHost(apiHost), raw: { ...me } };
+      if (keepTenant(tenant, filter)) yield tenant;
+      return;
+    }
+    const header = me.idType === 'partner' ? 'X-Partner-ID' : 'X-Organization-ID';
+    const get = (query: Query): Promise<unknown> =>
+      this.transport.send({
+        method: 'GET',
+        origin: this.base.apiUrl,
+        path: `/${me.idType}/v1/tenants`,
+        query,
+        headers: { [header]: me.id },
+        auth: true,
+        idempotent: true,
+      });
+    for await (const items of numberPages<Record<string, unknown>>(get, {}, TENANTS_PAGE)) {
+      for (const raw of items) {
+        const tenant = toTenant(raw);
+        if (!tenant) {
+          this.logger?.warn('Sophos Central listed a tenant without an id; skipped');
+          continue;
+        }
+        if (keepTenant(tenant, filter)) yield tenant;
+      }
+    }
+  }
+
+  /** Throws RefusedHostError (and sends nothing) when the tenant's apiHost breaks the region host rule. */
+  forTenant(tenant: Tenant): TenantApi {
+    const origin = checkRegionHost(tenant.apiHost, this.base, tenant.id);
+    const key = `${tenant.id}\n${origin}`;
+    let api = this.apis.get(key);
+    if (!api) {
+      api = new TenantApiImpl(this, this.transport, tenant, origin, this.transport.newLane(tenant.id));
+      this.apis.set(key, api);
+    }
+    return api;
+  }
+
+  close(): Promise<void> {
+    return this.transport.close();
+  }
+}
+
+function trimSlash(url: string): string {
+  return url.trim().replace(/\/+$/, '');
+}
+
+function str(v: unknown): string | undefined {
+  return typeof v === 'string' && v !== '' ? v : undefined;
+}
+
+function toTenant(raw: Record<string, unknown>): Tenant | undefined {
+  const id = str(raw.id);
+  if (!id) return undefined;
+  const apiHost = trimSlash(str(raw.apiHost) ?? '');
+  return {
+    id,
+    name: str(raw.name) ?? str(raw.showAs) ?? id,
+    apiHost,
+    dataRegion: str(raw.dataRegion) ?? regionOfHost(apiHost),
+    dataGeography: str(raw.dataGeography),
+    status: str(raw.status),
+    billingType: str(raw.billingType),
+    raw,
+  };
+}
+
+function setList(query: Query, name: string, values: string[] | undefined): void {
+  const list = values?.map((v) => v.trim()).filter(Boolean);
+  if (list?.length) query[name] = list.join(',');
+}
+
+class TenantApiImpl implements TenantApi {
+  constructor(
+    private readonly client: Client,
+    private readonly transport: Transport,
+    readonly tenant: Tenant,
+    private readonly origin: string,
+    private readonly lane: TenantLane,
+  ) {}
+
+  get stats() {
+    return this.lane.stats;
+  }
+
+  private get(path: string, query?: Query, allowNotFound = false): Promise<unknown> {
+    return this.transport.send({
+      method: 'GET',
+      origin: this.origin,
+      path,
+      query,
+      headers: { 'X-Tenant-ID': this.tenant.id },
+      auth: true,
+      idempotent: true,
+      lane: this.lane,
+      allowNotFound,
+    });
+  }
+
+  endpointPages(q: EndpointQuery = {}): AsyncIterable<KeyPage<Endpoint>> {
+    const query: Query = { pageSize: String(q.pageSize ?? ENDPOINTS_MAX_PAGE) };
+    if (q.view) query.view = q.view;
+    if (q.lastSeenBefore) query.lastSeenBefore = q.lastSeenBefore;
+    if (q.lastSeenAfter) query.lastSeenAfter = q.lastSeenAfter;
+    setList(query, 'healthStatus', q.healthStatus);
+    setList(query, 'ids', q.ids);
+    setList(query, 'fields', q.fields);
+    return keyPages<Endpoint>((query) => this.get('/endpoint/v1/endpoints', query), query);
+  }
+
+  /** Oldest first (`sort=raisedAt:asc`), so a checkpoint on the last raisedAt written is safe. */
+  alertPages(q: AlertQuery = {}): AsyncIterable<KeyPage<Alert>> {
+    const query: Query = { sort: 'raisedAt:asc' };
+    if (q.from) query.from = q.from;
+    if (q.to) query.to = q.to;
+    const explicit = q.pageSize;
+    const get = async (query: Query): Promise<unknown> => {
+      const size = explicit ?? this.client.alertsPageSize;
+      try {
+        return await this.get('/common/v1/alerts', { ...query, pageSize: String(size) });
+      } catch (err) {
+        if (!(err instanceof BadRequestError) || explicit !== undefined || size !== ALERTS_MAX_PAGE) throw err;
+        this.client.alertsPageSize = ALERTS_LEGACY_MAX_PAGE;
+        this.client.logger?.info(`Sophos Central refused alerts pageSize=${ALERTS_MAX_PAGE}; using ${ALERTS_LEGACY_MAX_PAGE} from now on`);
+        return this.get('/common/v1/alerts', { ...query, pageSize: String(ALERTS_LEGACY_MAX_PAGE) });
+      }
+    };
+    return keyPages<Alert>(get, query);
+  }
+
+  siemEventPages(q: SiemQuery = {}): AsyncIterable<CursorPage<SiemItem>> {
+    return this.siemPages('/siem/v1/events', q, true);
+  }
+
+  siemAlertPages(q: SiemQuery = {}): AsyncIterable<CursorPage<SiemItem>> {
+    return this.siemPages('/siem/v1/alerts', q, false);
+  }
+
+  private siemPages(path: string, q: SiemQuery, events: boolean): AsyncIterable<CursorPage<SiemItem>> {
+    const query: Query = { limit: String(q.limit ?? SIEM_MAX_LIMIT) };
+    if (q.cursor) query.cursor = q.cursor;
+    else if (q.fromDate !== undefined) query.from_date = String(Math.floor(q.fromDate));
+    if (events) setList(query, 'exclude_types', q.excludeTypes);
+    return cursorPages<SiemItem>((query) => this.get(path, query), query);
+  }
+
+  async getEndpoint(id: string, view?: 'basic' | 'summary' | 'full'): Promise<Endpoint | undefined> {
+    const body = await this.get(`/endpoint/v1/endpoints/${encodeURIComponent(id)}`, view ? { view } : undefined, true);
+    return body === NOT_FOUND ? undefined : (body as Endpoint);
+  }
+
+  /** `{deleted: false}` when the endpoint is already gone (404). Sent once: never retried on failure. */
+  async deleteEndpoint(id: string): Promise<{ deleted: boolean }> {
+    const body = await this.transport.send({
+      method: 'DELETE',
+      origin: this.origin,
+      path: `/endpoint/v1/endpoints/${encodeURIComponent(id)}`,
+      headers: { 'X-Tenant-ID': this.tenant.id },
+      auth: true,
+      idempotent: false,
+      lane: this.lane,
+      allowNotFound: true,
+    });
+    if (body === NOT_FOUND) return { deleted: false };
+    // 200 {"deleted": true} per the API; an empty 2xx body is taken as done too.
+    return { deleted: body === undefined || (body as { deleted?: unknown }).deleted === true };
+  }
+}

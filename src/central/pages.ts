@@ -1,0 +1,82 @@
+// One small async iterator per Sophos Central paging style (style.md). Each makes one request per
+// page, works out the pointer to the next page, and stops when there is none; callers only see pages.
+// Only one page is held at a time, so memory stays flat however long the list is.
+
+import { CentralError } from '../errors.js';
+import type { CursorPage, KeyPage } from './types.js';
+
+export type Query = Record<string, string>;
+/** Sends one GET with this query and resolves to the parsed JSON body. */
+export type GetPage = (query: Query) => Promise<unknown>;
+
+interface Body {
+  items?: unknown;
+  pages?: { nextKey?: unknown; total?: unknown };
+  has_more?: unknown;
+  next_cursor?: unknown;
+}
+
+function itemsOf<T>(body: unknown, what: string): T[] {
+  const items = (body as Body | null)?.items;
+  if (!Array.isArray(items)) throw new CentralError(`Sophos Central sent a ${what} page without an items array`);
+  return items as T[];
+}
+
+/** `pageFromKey` / `pages.nextKey` paging (endpoints, Common alerts). */
+export async function* keyPages<T>(get: GetPage, query: Query): AsyncGenerator<KeyPage<T>> {
+  let key: string | undefined;
+  for (;;) {
+    const body = (await get(key === undefined ? query : { ...query, pageFromKey: key })) as Body;
+    const items = itemsOf<T>(body, 'key-paged');
+    const next = body.pages?.nextKey;
+    const nextKey = typeof next === 'string' && next !== '' ? next : typeof next === 'number' ? String(next) : undefined;
+    if (nextKey !== undefined && nextKey === key) {
+      throw new CentralError(`Sophos Central returned the same page key twice (${nextKey}); stopping instead of looping`);
+    }
+    yield { items, nextKey };
+    if (nextKey === undefined) return;
+    key = nextKey;
+  }
+}
+
+/**
+ * SIEM `cursor` / `next_cursor` / `has_more` paging. The first request carries `cursor` when
+ * resuming, else `from_date`; later ones carry the previous `next_cursor`. Each page exposes its
+ * `next_cursor` so that the caller can checkpoint once the page is written.
+ */
+export async function* cursorPages<T>(get: GetPage, query: Query): AsyncGenerator<CursorPage<T>> {
+  let current = query;
+  for (;;) {
+    const sent = current.cursor;
+    const body = (await get(current)) as Body;
+    const items = itemsOf<T>(body, 'SIEM');
+    const hasMore = body.has_more === true;
+    const next = typeof body.next_cursor === 'string' && body.next_cursor !== '' ? body.next_cursor : undefined;
+    if (hasMore && next === undefined) {
+      throw new CentralError('Sophos Central sent has_more without a next_cursor');
+    }
+    // An unchanged cursor with nothing new is no progress: end here and resume from it next run.
+    const stalled = hasMore && next === sent && items.length === 0;
+    yield { items, cursor: next ?? sent ?? '', hasMore: hasMore && !stalled };
+    if (!hasMore || stalled) return;
+    current = { ...current, cursor: next as string };
+    delete current.from_date;
+  }
+}
+
+/**
+ * Page-number paging (partner and organization tenant lists): page 1 with `pageTotal=true`, then
+ * pages 2..`pages.total`. Without a total it goes on until a short or empty page.
+ */
+export async function* numberPages<T>(get: GetPage, query: Query, pageSize: number): AsyncGenerator<T[]> {
+  const size = String(pageSize);
+  const first = (await get({ ...query, page: '1', pageSize: size, pageTotal: 'true' })) as Body;
+  let items = itemsOf<T>(first, 'tenant list');
+  const total = typeof first.pages?.total === 'number' ? first.pages.total : undefined;
+  yield items;
+  for (let page = 2; total === undefined ? items.length >= pageSize : page <= total; page++) {
+    items = itemsOf<T>(await get({ ...query, page: String(page), pageSize: size }), 'tenant list');
+    if (items.length === 0) return;
+    yield items;
+  }
+}

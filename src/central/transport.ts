@@ -1,0 +1,406 @@
+// Every HTTP exchange with Sophos Central goes through `Transport.send`: token, concurrency caps,
+// a deadline per attempt, retries with backoff or Retry-After, and the mapping of failures to the
+// typed errors of src/errors.ts. Secrets (client secret, tokens) never reach a message or a log line.
+
+import { setTimeout as delay } from 'node:timers/promises';
+import { Agent, ProxyAgent, type Dispatcher } from 'undici';
+import {
+  AbortedError,
+  BadCredentialsError,
+  BadRequestError,
+  CentralError,
+  type CentralErrorFacts,
+  ForbiddenError,
+  NetworkError,
+  NotFoundError,
+  RateLimitedError,
+  ServerError,
+  TimeoutError,
+} from '../errors.js';
+import type { Logger } from '../log.js';
+import { VERSION } from '../version.js';
+import { type BaseUrls, checkRegionHost } from './hosts.js';
+import { proxyFor, redactProxyUrl } from './proxy.js';
+import { isRetryableStatus, nextDelay, parseRetryAfter, type RetryPolicy } from './retry.js';
+import { Semaphore } from './semaphore.js';
+import type { RequestStats } from './types.js';
+
+export interface TransportOptions {
+  base: BaseUrls;
+  clientId: string;
+  clientSecret: string;
+  proxyUrl?: string;
+  env: Record<string, string | undefined>;
+  timeoutMs: number;
+  policy: RetryPolicy;
+  concurrency: { total: number; perTenant: number };
+  logger?: Logger;
+  signal?: AbortSignal;
+  /** Waits between attempts; tests pass one that records the delay and returns at once. */
+  sleep: (ms: number, signal?: AbortSignal) => Promise<void>;
+  random: () => number;
+  now: () => number;
+}
+
+/** What one tenant's requests share: its concurrency cap, its counters and its 429 pause. */
+export interface TenantLane {
+  tenantId: string;
+  slots: Semaphore;
+  stats: RequestStats;
+  /** No request for this tenant starts before this time (set by a 429 with Retry-After). */
+  notBefore: number;
+}
+
+export interface SendRequest {
+  method: 'GET' | 'POST' | 'DELETE';
+  origin: string;
+  path: string;
+  query?: Record<string, string>;
+  headers?: Record<string, string>;
+  /** Form body (token request only). */
+  form?: string;
+  /** Send the bearer token (every call except the token request). */
+  auth: boolean;
+  /** Retried automatically on 5xx, 429, timeouts and dropped connections. */
+  idempotent: boolean;
+  lane?: TenantLane;
+  /** A 404 resolves to NOT_FOUND instead of throwing NotFoundError. */
+  allowNotFound?: boolean;
+  /** The token request: 400/401/403 mean a bad client ID or secret. */
+  isTokenRequest?: boolean;
+}
+
+type Outcome =
+  | { kind: 'ok'; status: number; body: unknown }
+  | { kind: 'status'; status: number; body: unknown; retryAfterMs?: number }
+  | { kind: 'network'; cause: unknown; detail: string }
+  | { kind: 'timeout' };
+
+/** What `send` resolves to for a 404 when the caller allowed one. */
+export const NOT_FOUND = Symbol('not found');
+
+const TOKEN_PATH = '/api/v2/oauth2/token';
+/** Refresh this long before the token expires (the official SIEM script uses the same margin). */
+const TOKEN_EARLY_REFRESH_MS = 120_000;
+
+export class Transport {
+  private readonly agent: Agent;
+  private readonly dispatchers = new Map<string, Dispatcher>();
+  private readonly proxies = new Map<string, ProxyAgent>();
+  private readonly total: Semaphore;
+  private token?: { value: string; refreshAt: number };
+  private pendingToken?: Promise<string>;
+  private credentialsRefused?: BadCredentialsError;
+  /** Every token issued to this process, so that none can slip into an error message. */
+  private readonly secrets = new Set<string>();
+
+  constructor(private readonly opts: TransportOptions) {
+    this.total = new Semaphore(opts.concurrency.total);
+    this.secrets.add(opts.clientSecret);
+    this.agent = new Agent(this.agentOptions());
+  }
+
+  private agentOptions(): Agent.Options {
+    return {
+      connections: this.opts.concurrency.total,
+      keepAliveTimeout: 30_000,
+      connect: { timeout: this.opts.timeoutMs },
+      headersTimeout: this.opts.timeoutMs,
+      bodyTimeout: this.opts.timeoutMs,
+    };
+  }
+
+  newLane(tenantId: string): TenantLane {
+    return {
+      tenantId,
+      slots: new Semaphore(this.opts.concurrency.perTenant),
+      stats: { requests: 0, retries: 0, rateLimited: 0, errors: 0 },
+      notBefore: 0,
+    };
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([this.agent.close(), ...[...this.proxies.values()].map((p) => p.close())]);
+  }
+
+  /** Sends a request with retries; resolves to the parsed JSON body (undefined when empty, NOT_FOUND for an allowed 404). */
+  async send(req: SendRequest): Promise<unknown> {
+    if (req.auth && req.origin !== this.opts.base.apiUrl) {
+      // Defence in depth: TenantApi only exists for checked hosts, but never let a token leave otherwise.
+      checkRegionHost(req.origin, this.opts.base, req.lane?.tenantId);
+    }
+    const started = this.opts.now();
+    let reauthenticated = false;
+    for (let attempt = 1; ; attempt++) {
+      this.throwIfAborted();
+      const lane = req.lane;
+      if (lane && lane.notBefore > this.opts.now()) await this.wait(lane.notBefore - this.opts.now());
+      const token = req.auth ? await this.bearer() : undefined;
+      const outcome = await this.attemptWithSlots(req, token);
+      if (lane) lane.stats.requests++;
+
+      if (outcome.kind === 'ok') return outcome.body;
+      if (outcome.kind === 'status' && outcome.status === 404 && req.allowNotFound) return NOT_FOUND;
+      if (lane) lane.stats.errors++;
+
+      if (outcome.kind === 'status' && outcome.status === 401 && token !== undefined && !reauthenticated) {
+        // An expired or revoked token: one fresh token and one more try, for any method, since a
+        // 401 means the API refused the request before acting on it.
+        reauthenticated = true;
+        this.invalidateToken(token);
+        if (lane) lane.stats.retries++;
+        attempt--;
+        continue;
+      }
+      let retryAfterMs: number | undefined;
+      if (outcome.kind === 'status' && (outcome.status === 429 || outcome.status === 503)) {
+        retryAfterMs = outcome.retryAfterMs;
+        if (outcome.status === 429 && lane) lane.stats.rateLimited++;
+      }
+      const retryable =
+        req.idempotent &&
+        (outcome.kind !== 'status' || (isRetryableStatus(outcome.status) && !(req.isTokenRequest && outcome.status < 500 && outcome.status !== 429)));
+      const wait = retryable
+        ? nextDelay({ attempt, elapsedMs: this.opts.now() - started, retryAfterMs }, this.opts.policy, this.opts.random)
+        : undefined;
+      if (wait === undefined) throw this.toError(req, outcome, attempt);
+
+      if (lane) {
+        lane.stats.retries++;
+        if (retryAfterMs !== undefined) lane.notBefore = Math.max(lane.notBefore, this.opts.now() + retryAfterMs);
+      }
+      this.opts.logger?.info(
+        `Sophos Central ${req.method} ${req.path}${lane ? ` (tenant ${lane.tenantId})` : ''}: ${describeOutcome(outcome)}; retry ${attempt}/${this.opts.policy.maxAttempts - 1} in ${wait} ms`,
+      );
+      await this.wait(wait);
+    }
+  }
+
+  private async attemptWithSlots(req: SendRequest, token: string | undefined): Promise<Outcome> {
+    // Tenant slot first, so a tenant waiting for its own turn holds no global slot.
+    await req.lane?.slots.acquire(this.opts.signal);
+    try {
+      await this.total.acquire(this.opts.signal);
+      try {
+        return await this.attempt(req, token);
+      } finally {
+        this.total.release();
+      }
+    } catch (err) {
+      throw this.opts.signal?.aborted ? this.aborted() : err;
+    } finally {
+      req.lane?.slots.release();
+    }
+  }
+
+  private async attempt(req: SendRequest, token: string | undefined): Promise<Outcome> {
+    const controller = new AbortController();
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      controller.abort();
+    }, this.opts.timeoutMs);
+    const onAbort = (): void => controller.abort();
+    this.opts.signal?.addEventListener('abort', onAbort, { once: true });
+    const headers: Record<string, string> = {
+      accept: 'application/json',
+      'user-agent': `TA-sophos-central/${VERSION}`,
+      ...req.headers,
+    };
+    if (token !== undefined) headers.authorization = `Bearer ${token}`;
+    if (req.form !== undefined) headers['content-type'] = 'application/x-www-form-urlencoded';
+    const search = req.query ? new URLSearchParams(req.query).toString() : '';
+    try {
+      const res = await this.dispatcherFor(req.origin).request({
+        origin: req.origin,
+        path: search ? `${req.path}?${search}` : req.path,
+        method: req.method,
+        headers,
+        body: req.form,
+        signal: controller.signal,
+      });
+      const text = await res.body.text();
+      let body: unknown;
+      let parsed = true;
+      if (text.trim() !== '') {
+        try {
+          body = JSON.parse(text);
+        } catch {
+          parsed = false;
+        }
+      }
+      if (res.statusCode >= 200 && res.statusCode < 300) {
+        if (!parsed) return { kind: 'network', cause: undefined, detail: 'truncated or unparsable response body' };
+        return { kind: 'ok', status: res.statusCode, body };
+      }
+      return {
+        kind: 'status',
+        status: res.statusCode,
+        body,
+        retryAfterMs: parseRetryAfter(res.headers['retry-after'], Date.now()),
+      };
+    } catch (err) {
+      if (this.opts.signal?.aborted) throw this.aborted();
+      const code = (err as { code?: unknown } | null)?.code;
+      if (timedOut || (typeof code === 'string' && code.endsWith('_TIMEOUT'))) return { kind: 'timeout' };
+      return { kind: 'network', cause: err, detail: networkDetail(err) };
+    } finally {
+      clearTimeout(timer);
+      this.opts.signal?.removeEventListener('abort', onAbort);
+    }
+  }
+
+  private dispatcherFor(origin: string): Dispatcher {
+    let dispatcher = this.dispatchers.get(origin);
+    if (dispatcher) return dispatcher;
+    const proxy = proxyFor(new URL(origin), this.opts.proxyUrl, this.opts.env);
+    if (proxy === undefined) {
+      dispatcher = this.agent;
+    } else {
+      let agent = this.proxies.get(proxy);
+      if (!agent) {
+        agent = new ProxyAgent({ ...this.agentOptions(), uri: proxy });
+        this.proxies.set(proxy, agent);
+        this.opts.logger?.debug(`Sophos Central traffic to ${origin} goes through proxy ${redactProxyUrl(proxy)}`);
+      }
+      dispatcher = agent;
+    }
+    this.dispatchers.set(origin, dispatcher);
+    return dispatcher;
+  }
+
+  /** The current token, fetching one when there is none or it is about to expire; concurrent callers share one request. */
+  private bearer(): Promise<string> {
+    if (this.credentialsRefused) return Promise.reject(this.credentialsRefused);
+    if (this.token && this.opts.now() < this.token.refreshAt) return Promise.resolve(this.token.value);
+    this.pendingToken ??= this.fetchToken().finally(() => {
+      this.pendingToken = undefined;
+    });
+    return this.pendingToken;
+  }
+
+  /** Drops `used` if it is still the current token (a concurrent caller may have refreshed it already). */
+  private invalidateToken(used: string): void {
+    if (this.token?.value === used) this.token = undefined;
+  }
+
+  private async fetchToken(): Promise<string> {
+    const form = new URLSearchParams({
+      grant_type: 'client_credentials',
+      client_id: this.opts.clientId,
+      client_secret: this.opts.clientSecret,
+      scope: 'token',
+    }).toString();
+    let body: unknown;
+    try {
+      body = await this.send({
+        method: 'POST',
+        origin: this.opts.base.authUrl,
+        path: TOKEN_PATH,
+        form,
+        auth: false,
+        idempotent: true,
+        isTokenRequest: true,
+      });
+    } catch (err) {
+      if (err instanceof BadCredentialsError) this.credentialsRefused = err;
+      throw err;
+    }
+    const { access_token: value, expires_in: expiresIn } = (body ?? {}) as { access_token?: unknown; expires_in?: unknown };
+    if (typeof value !== 'string' || value === '') {
+      throw new CentralError('The Sophos Central token service answered without an access_token', {
+        request: `POST ${TOKEN_PATH}`,
+      });
+    }
+    this.secrets.add(value);
+    const lifetimeMs = (typeof expiresIn === 'number' && expiresIn > 0 ? expiresIn : 3600) * 1000;
+    // Early refresh, but never more than half the lifetime early (short-lived tokens in tests).
+    const refreshIn = Math.max(lifetimeMs - TOKEN_EARLY_REFRESH_MS, lifetimeMs / 2);
+    this.token = { value, refreshAt: this.opts.now() + refreshIn };
+    return value;
+  }
+
+  private async wait(ms: number): Promise<void> {
+    try {
+      await this.opts.sleep(ms, this.opts.signal);
+    } catch (err) {
+      throw this.opts.signal?.aborted ? this.aborted() : err;
+    }
+  }
+
+  private throwIfAborted(): void {
+    if (this.opts.signal?.aborted) throw this.aborted();
+  }
+
+  private aborted(): AbortedError {
+    return new AbortedError('Stopped: the Sophos Central request was cancelled');
+  }
+
+  /** Removes every secret this transport knows from text that came from a server. */
+  private redact(text: string): string {
+    let out = text;
+    for (const secret of this.secrets) if (secret) out = out.split(secret).join('<redacted>');
+    return out;
+  }
+
+  private toError(req: SendRequest, outcome: Exclude<Outcome, { kind: 'ok' }>, attempts: number): CentralError {
+    const facts: CentralErrorFacts = { request: `${req.method} ${req.path}`, tenantId: req.lane?.tenantId };
+    const tries = attempts > 1 ? ` after ${attempts} attempts` : '';
+    if (outcome.kind === 'timeout') {
+      return new TimeoutError(`Sophos Central did not answer within ${this.opts.timeoutMs} ms${tries}`, facts);
+    }
+    if (outcome.kind === 'network') {
+      return new NetworkError(`Sophos Central connection failed: ${this.redact(outcome.detail)}${tries}`, {
+        ...facts,
+        cause: outcome.cause,
+      });
+    }
+    const body = (outcome.body ?? {}) as Record<string, unknown>;
+    const str = (v: unknown): string | undefined => (typeof v === 'string' && v !== '' ? this.redact(v).slice(0, 200) : undefined);
+    Object.assign(facts, {
+      status: outcome.status,
+      sophosError: str(body.error) ?? str(body.errorCode),
+      correlationId: str(body.correlationId),
+      requestId: str(body.requestId) ?? str(body.trackingId),
+    });
+    const said = str(body.message);
+    const detail = said ? `: ${said.replace(/\s+/g, ' ')}` : '';
+    const status = outcome.status;
+    if (req.isTokenRequest && (status === 400 || status === 401 || status === 403)) {
+      return new BadCredentialsError(
+        `Sophos Central refused the API credential (client ID ${this.opts.clientId})${detail}; check the client ID and secret`,
+        facts,
+      );
+    }
+    if (status === 401 || status === 403) {
+      return new ForbiddenError(`Sophos Central denied access${detail}; the credential may not reach this tenant or API`, facts);
+    }
+    if (status === 404) return new NotFoundError(`Sophos Central found no such resource${detail}`, facts);
+    if (status === 429) {
+      return new RateLimitedError(`Sophos Central kept rate-limiting the requests${tries}${detail}`, {
+        ...facts,
+        retryAfterMs: outcome.retryAfterMs,
+      });
+    }
+    if (status >= 500) return new ServerError(`Sophos Central had a server error${tries}${detail}`, facts);
+    return new BadRequestError(`Sophos Central rejected the request${detail}`, facts);
+  }
+}
+
+function describeOutcome(outcome: Exclude<Outcome, { kind: 'ok' }>): string {
+  if (outcome.kind === 'timeout') return 'timed out';
+  if (outcome.kind === 'network') return outcome.detail;
+  return `HTTP ${outcome.status}${outcome.retryAfterMs === undefined ? '' : `, Retry-After ${outcome.retryAfterMs} ms`}`;
+}
+
+function networkDetail(err: unknown): string {
+  if (err instanceof Error) {
+    const code = (err as { code?: unknown }).code;
+    return typeof code === 'string' ? `${code} ${err.message}` : err.message;
+  }
+  return String(err);
+}
+
+export function defaultSleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return delay(ms, undefined, { signal });
+}

@@ -1,0 +1,132 @@
+// Pure state transitions of the `alerts` collector: which window a run queries, which alerts of a page
+// are new, and what the checkpoint holds afterwards. No I/O here, so a table of cases tests it all.
+
+const MINUTE = 60_000;
+const DAY = 86_400_000;
+
+/**
+ * How far before the high-water mark each run looks again. Alerts can become visible in the API a while
+ * after their `raisedAt` (ingestion delay, agent clock skew: anchors.md §2, SIEM #53/#69), so a run that
+ * started after the mark only moved would miss them. 15 minutes covers the delays seen in the wild at
+ * the cost of re-reading 15 minutes of alerts per run; dedup by ID keeps those out of Splunk.
+ */
+export const ALERT_OVERLAP_MS = 15 * MINUTE;
+
+/** interfaces.md: a run collects every alert the API shows a minute or more before the run starts. */
+export const QUERY_LAG_MS = MINUTE;
+
+/** Central keeps alerts 90 days (sophos-central-api.md §5). */
+export const ALERT_RETENTION_MS = 90 * DAY;
+
+/**
+ * The oldest `from` a run asks for: five minutes inside retention, so that the API never sees a `from`
+ * that has slipped out of retention by the time the request arrives.
+ */
+const RETENTION_MARGIN_MS = 5 * MINUTE;
+
+export interface AlertCheckpoint {
+  v: 1;
+  /**
+   * Every alert raised before `hwm - ALERT_OVERLAP_MS` that the API showed has been emitted. Mid-run it
+   * is the newest `raisedAt` emitted (pages come oldest first); after a complete run it is the run's
+   * `to`, so quiet tenants do not re-read ever longer ranges. Epoch ms.
+   */
+  hwm: number;
+  /** IDs emitted whose raisedAt (epoch ms) is at or after `hwm - ALERT_OVERLAP_MS`: the dedup set. */
+  seen: Record<string, number>;
+  /** When this checkpoint was saved (epoch ms). */
+  savedAt: number;
+}
+
+export interface AlertWindow {
+  /** Query `from` (raised on or after), epoch ms. */
+  from: number;
+  /** Query `to` (raised before), epoch ms. */
+  to: number;
+  /** Set when the saved position is older than Central keeps alerts: those alerts are gone. */
+  gap?: { start: number; end: number };
+}
+
+/** The window of one run, from the saved checkpoint (undefined on the first run). */
+export function planAlertWindow(
+  checkpoint: AlertCheckpoint | undefined,
+  runStart: number,
+  startDays: number,
+): AlertWindow {
+  const to = runStart - QUERY_LAG_MS;
+  const floor = runStart - ALERT_RETENTION_MS + RETENTION_MARGIN_MS;
+  if (!checkpoint) return { from: Math.max(runStart - startDays * DAY, floor), to };
+  const wanted = checkpoint.hwm - ALERT_OVERLAP_MS;
+  if (wanted >= floor) return { from: Math.min(wanted, to), to };
+  return { from: floor, to, gap: { start: wanted, end: floor } };
+}
+
+/** The dedup state carried from page to page within a run. */
+export interface AlertState {
+  hwm: number;
+  seen: Map<string, number>;
+}
+
+export function alertStateFrom(checkpoint: AlertCheckpoint | undefined, window: AlertWindow): AlertState {
+  // A first run, or a run past a reported gap, has emitted nothing before `from`; saving this state
+  // right away makes the next run start at the same `from` instead of reporting the gap again.
+  if (!checkpoint || window.gap) return { hwm: window.from + ALERT_OVERLAP_MS, seen: new Map() };
+  return { hwm: checkpoint.hwm, seen: new Map(Object.entries(checkpoint.seen)) };
+}
+
+export interface PageAlert {
+  id: string;
+  /** raisedAt in epoch ms; undefined when the API sent none or an unparsable one. */
+  raisedAt: number | undefined;
+}
+
+/**
+ * Marks the new alerts of one page and advances the state (mutates `state`, which belongs to the run).
+ * Returns the indexes of the items to emit, in page order. An alert without a usable raisedAt is
+ * emitted once and remembered at the window's `to`, so it stays deduplicated for a full overlap.
+ */
+export function acceptAlertPage(state: AlertState, page: PageAlert[], window: AlertWindow): number[] {
+  const emit: number[] = [];
+  for (let i = 0; i < page.length; i++) {
+    const { id, raisedAt } = page[i]!;
+    if (state.seen.has(id)) continue;
+    // The same ID twice within one page is emitted once as well.
+    const at = raisedAt === undefined ? window.to : Math.min(raisedAt, window.to);
+    state.seen.set(id, at);
+    // The mark never passes `to`: an alert the API sent from beyond the window must not skip later ones.
+    if (raisedAt !== undefined && at > state.hwm) state.hwm = at;
+    emit.push(i);
+  }
+  return emit;
+}
+
+/** The run went through every page: everything raised before `to` has been seen. */
+export function completeAlertWindow(state: AlertState, window: AlertWindow): void {
+  if (window.to > state.hwm) state.hwm = window.to;
+}
+
+/** The checkpoint to save now: IDs older than the next run's window start are pruned (bounded size). */
+export function alertCheckpoint(state: AlertState, savedAt: number): AlertCheckpoint {
+  const keepFrom = state.hwm - ALERT_OVERLAP_MS;
+  const seen: Record<string, number> = {};
+  for (const [id, at] of state.seen) {
+    if (at >= keepFrom) seen[id] = at;
+    else state.seen.delete(id);
+  }
+  return { v: 1, hwm: state.hwm, seen, savedAt };
+}
+
+/** A loaded value that is not a usable alerts checkpoint is treated as none (first run). */
+export function isAlertCheckpoint(value: unknown): value is AlertCheckpoint {
+  if (!value || typeof value !== 'object') return false;
+  const c = value as Partial<AlertCheckpoint>;
+  return (
+    c.v === 1 &&
+    typeof c.hwm === 'number' &&
+    Number.isFinite(c.hwm) &&
+    typeof c.savedAt === 'number' &&
+    !!c.seen &&
+    typeof c.seen === 'object' &&
+    Object.values(c.seen).every((at) => typeof at === 'number')
+  );
+}

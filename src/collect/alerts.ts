@@ -1,0 +1,62 @@
+// `alerts`: the Common alerts API of one tenant, oldest first, from the high-water mark minus the
+// overlap to a minute before the run started; each page written, then its checkpoint saved.
+
+import type { TenantApi } from '../central/types.js';
+import {
+  acceptAlertPage,
+  alertCheckpoint,
+  alertStateFrom,
+  completeAlertWindow,
+  isAlertCheckpoint,
+  planAlertWindow,
+  type PageAlert,
+} from './alert-window.js';
+import { loadCheckpoint, newCollectResult, type CollectResult, reportGap, type AlertCollectOptions } from './collector.js';
+import { eachPage } from './paging.js';
+import { iso, ItemSerializer, parseTime, SOURCETYPE } from './records.js';
+import type { OutRecord } from './sink.js';
+
+export async function collectAlerts(api: TenantApi, opts: AlertCollectOptions): Promise<CollectResult> {
+  const now = opts.now ?? Date.now;
+  const tenant = { id: api.tenant.id, name: api.tenant.name };
+  const runStart = now();
+  const checkpoint = await loadCheckpoint(opts, isAlertCheckpoint);
+  const window = planAlertWindow(checkpoint, runStart, opts.startDays);
+  const state = alertStateFrom(checkpoint, window);
+  const result = opts.progress ?? newCollectResult();
+  result.checkpointAge = checkpoint && runStart - checkpoint.savedAt;
+  if (window.gap) {
+    await reportGap(opts, 'alerts', tenant, window.gap, 'older than the 90 days Sophos Central keeps alerts');
+    result.gaps.push(window.gap);
+    await opts.store.save(opts.key, alertCheckpoint(state, now()));
+  }
+
+  const serializer = new ItemSerializer(tenant);
+  const pages = api.alertPages({ from: iso(window.from), to: iso(window.to), pageSize: opts.pageSize });
+  result.end = await eachPage(pages, now, opts.signal, async (page) => {
+    const refs: PageAlert[] = page.items.map((a) => ({ id: a.id, raisedAt: parseTime(a.raisedAt) }));
+    const emit = acceptAlertPage(state, refs, window);
+    const records: OutRecord[] = new Array(emit.length);
+    for (let n = 0; n < emit.length; n++) {
+      const i = emit[n]!;
+      const raisedAt = refs[i]!.raisedAt;
+      if (raisedAt !== undefined && !(raisedAt <= (result.newestItem ?? -Infinity))) result.newestItem = raisedAt;
+      records[n] = {
+        time: (raisedAt ?? runStart) / 1000,
+        sourcetype: SOURCETYPE.alerts,
+        data: serializer.serialize(page.items[i]!),
+        tenantId: tenant.id,
+        tenantName: tenant.name,
+      };
+    }
+    if (records.length > 0) await opts.sink.write(records);
+    await opts.store.save(opts.key, alertCheckpoint(state, now()));
+    result.pages++;
+    result.events += records.length;
+  });
+  if (result.end === 'complete') {
+    completeAlertWindow(state, window);
+    await opts.store.save(opts.key, alertCheckpoint(state, now()));
+  }
+  return result;
+}

@@ -1,0 +1,112 @@
+// What every per-tenant collector takes and returns. The modular input and the CLI both call them:
+// the CLI with its own sinks, and with a MemoryCheckpointStore for one-shot runs without state.
+
+import type { CheckpointStore } from '../checkpoint/types.js';
+import type { Logger } from '../log.js';
+import { healthRecord, iso, type TenantRef } from './records.js';
+import type { EventSink } from './sink.js';
+
+export type TenantDataType = 'alerts' | 'events' | 'endpoints';
+export type DataType = TenantDataType | 'tenants';
+
+export interface CollectOptions {
+  sink: EventSink;
+  store: CheckpointStore;
+  /** The checkpoint key of this stanza, data type and tenant (see checkpointKey). */
+  key: string;
+  /** Names the input in health records (the stanza name, or e.g. `cli` for the CLI). */
+  stanza: string;
+  logger: Logger;
+  /** Clock in epoch ms; tests pass the emulator's clock. Default Date.now. */
+  now?: () => number;
+  /** Stops the collector at the next page boundary (SIGTERM). */
+  signal?: AbortSignal;
+  pageSize?: number;
+  /**
+   * Where the collector counts its progress; pass one to read the counts of a run that failed half-way
+   * (what was written before the failure stays written). Default: a fresh one, returned.
+   */
+  progress?: CollectResult;
+}
+
+export interface AlertCollectOptions extends CollectOptions {
+  /** How far back a first run goes, 1 to 90 days. */
+  startDays: number;
+}
+
+export interface EventCollectOptions extends CollectOptions {
+  excludeTypes?: string[];
+}
+
+export interface DataGap {
+  /** Epoch ms: events from here... */
+  start: number;
+  /** ...to here can no longer be collected. */
+  end: number;
+}
+
+export interface CollectResult {
+  /** 'complete': every page up to now was written; 'aborted': stopped at a page boundary. */
+  end: 'complete' | 'aborted';
+  events: number;
+  pages: number;
+  /** Newest item time written in this run (epoch ms), for the lag in health records. */
+  newestItem?: number;
+  /** Age of the checkpoint this run started from (ms); undefined on a first run. */
+  checkpointAge?: number;
+  gaps: DataGap[];
+}
+
+export function newCollectResult(): CollectResult {
+  return { end: 'complete', events: 0, pages: 0, gaps: [] };
+}
+
+/** One checkpoint per stanza, data type and tenant. The store turns the key into a safe file name. */
+export function checkpointKey(stanza: string, data: TenantDataType, tenantId: string): string {
+  return `${stanza}|${data}|${tenantId}`;
+}
+
+/** Reads a checkpoint, treating a value of the wrong shape as none, with a warning. */
+export async function loadCheckpoint<T>(
+  opts: CollectOptions,
+  valid: (value: unknown) => value is T,
+): Promise<T | undefined> {
+  const value = await opts.store.load<unknown>(opts.key);
+  if (value === undefined) return undefined;
+  if (valid(value)) return value;
+  opts.logger.warn(`checkpoint ${opts.key} has an unknown shape; starting this tenant afresh`);
+  return undefined;
+}
+
+/**
+ * A data gap is written to the sink before anything else moves, so it reaches Splunk (and a CLI user)
+ * rather than only a log file: a gap nothing can recover must never pass silently.
+ */
+export async function reportGap(
+  opts: CollectOptions,
+  data: TenantDataType,
+  tenant: TenantRef,
+  gap: DataGap,
+  reason: string,
+): Promise<void> {
+  const at = (opts.now ?? Date.now)();
+  opts.logger.warn(
+    `data gap for ${data} of tenant ${tenant.id}: ${iso(gap.start)} to ${iso(gap.end)} can no longer be collected (${reason})`,
+  );
+  await opts.sink.write([
+    healthRecord(
+      {
+        type: 'data_gap',
+        stanza: opts.stanza,
+        data,
+        tenant: { id: tenant.id, name: tenant.name },
+        gap_start: iso(gap.start),
+        gap_end: iso(gap.end),
+        gap_seconds: Math.round((gap.end - gap.start) / 1000),
+        reason,
+      },
+      at,
+      tenant,
+    ),
+  ]);
+}

@@ -1,0 +1,185 @@
+// One run of one input stanza: discover the selected tenants, collect them concurrently within a bound,
+// write a `tenant_run` health record per tenant and one `run_summary` for the run.
+
+import type { CentralClient, TenantFilter } from '../central/types.js';
+import type { CheckpointStore } from '../checkpoint/types.js';
+import { describeError, TaError } from '../errors.js';
+import type { Logger } from '../log.js';
+import { checkpointKey, type DataType } from './collector.js';
+import { healthRecord } from './records.js';
+import type { EventSink } from './sink.js';
+import { collectTenants } from './tenants.js';
+import { runTenant, type TenantRunHealth } from './tenant-run.js';
+
+/** The part of InputConfig (src/config/input-config.ts) a run reads; an InputConfig fits as is. */
+export interface CollectConfig {
+  data: DataType;
+  tenants: string[];
+  excludeTenants: string[];
+  startDays: number;
+  excludeTypes: string[];
+  pageSize?: number;
+  shard?: { index: number; count: number };
+}
+
+/**
+ * Tenants collected at once. The client bounds requests itself (total and per tenant); this bound keeps
+ * memory flat, since each tenant in flight holds at most one page.
+ */
+export const DEFAULT_TENANT_CONCURRENCY = 4;
+
+export interface RunOptions {
+  client: CentralClient;
+  config: CollectConfig;
+  /** The input stanza name; names checkpoints and health records. */
+  stanza: string;
+  sink: EventSink;
+  store: CheckpointStore;
+  logger: Logger;
+  now?: () => number;
+  signal?: AbortSignal;
+  concurrency?: number;
+}
+
+/** The `run_summary` health record (field names documented in README "What gets collected"). */
+export interface RunSummary {
+  type: 'run_summary';
+  stanza: string;
+  data: DataType;
+  /** ok: every tenant ok; partial: some failed; error: all failed or none could be listed; aborted: SIGTERM. */
+  status: 'ok' | 'partial' | 'error' | 'aborted';
+  tenants: number;
+  tenants_ok: number;
+  tenants_failed: number;
+  tenants_aborted: number;
+  events: number;
+  pages: number;
+  requests: number;
+  retries: number;
+  rate_limited: number;
+  errors: number;
+  data_gaps: number;
+  duration_ms: number;
+  error_code?: string;
+  error?: string;
+  /** Per-tenant records of this run (not part of the health event). */
+  results: TenantRunHealth[];
+}
+
+/**
+ * Runs one stanza. Tenant failures are reported, not thrown. If the tenants cannot be listed at all
+ * (bad credentials, whoami failing) the summary is written with status `error` and the error is thrown.
+ */
+export async function runCollection(opts: RunOptions): Promise<RunSummary> {
+  const now = opts.now ?? Date.now;
+  const started = now();
+  const { config } = opts;
+  const filter: TenantFilter = { include: config.tenants, exclude: config.excludeTenants, shard: config.shard };
+  const summary: RunSummary = {
+    type: 'run_summary',
+    stanza: opts.stanza,
+    data: config.data,
+    status: 'ok',
+    tenants: 0,
+    tenants_ok: 0,
+    tenants_failed: 0,
+    tenants_aborted: 0,
+    events: 0,
+    pages: 0,
+    requests: 0,
+    retries: 0,
+    rate_limited: 0,
+    errors: 0,
+    data_gaps: 0,
+    duration_ms: 0,
+    results: [],
+  };
+  let failure: unknown;
+  try {
+    if (config.data === 'tenants') {
+      const { events } = await collectTenants(opts.client, { sink: opts.sink, filter, now, signal: opts.signal });
+      summary.tenants = events;
+      summary.tenants_ok = events;
+      summary.events = events;
+    } else {
+      const data = config.data;
+      await forEachConcurrent(opts.client.tenants(filter), opts.concurrency ?? DEFAULT_TENANT_CONCURRENCY, async (tenant) => {
+        if (opts.signal?.aborted) return;
+        const health = await runTenant(opts.client, tenant, data, {
+          sink: opts.sink,
+          store: opts.store,
+          key: checkpointKey(opts.stanza, data, tenant.id),
+          stanza: opts.stanza,
+          logger: opts.logger,
+          now,
+          signal: opts.signal,
+          pageSize: config.pageSize,
+          startDays: config.startDays,
+          excludeTypes: config.excludeTypes,
+        });
+        addTenant(summary, health);
+      });
+    }
+  } catch (err) {
+    failure = err;
+    summary.error_code = err instanceof TaError ? err.code : 'TA_ERR_UNEXPECTED';
+    summary.error = describeError(err);
+  }
+  summary.status = runStatus(summary, failure !== undefined, opts.signal?.aborted === true);
+  if (summary.tenants === 0 && failure === undefined && !opts.signal?.aborted) {
+    opts.logger.warn(`stanza ${opts.stanza}: no tenant matched the tenants, exclude_tenants and shard settings`);
+  }
+  const ended = now();
+  summary.duration_ms = ended - started;
+  const record: Record<string, unknown> = { ...summary };
+  delete record.results;
+  const line = `stanza ${opts.stanza} ${config.data}: ${summary.status}, ${summary.tenants_ok}/${summary.tenants} tenants ok, ${summary.events} events`;
+  if (failure !== undefined) opts.logger.error(`${line}: ${summary.error}`);
+  else opts.logger.info(line);
+  await opts.sink.write([healthRecord(record, ended)]);
+  if (failure !== undefined) throw failure;
+  return summary;
+}
+
+function addTenant(summary: RunSummary, health: TenantRunHealth): void {
+  summary.results.push(health);
+  summary.tenants++;
+  if (health.status === 'ok') summary.tenants_ok++;
+  else if (health.status === 'error') summary.tenants_failed++;
+  else summary.tenants_aborted++;
+  summary.events += health.events;
+  summary.pages += health.pages;
+  summary.requests += health.requests;
+  summary.retries += health.retries;
+  summary.rate_limited += health.rate_limited;
+  summary.errors += health.errors;
+  summary.data_gaps += health.data_gaps;
+}
+
+function runStatus(summary: RunSummary, listingFailed: boolean, aborted: boolean): RunSummary['status'] {
+  if (aborted) return 'aborted';
+  if (listingFailed) return 'error';
+  if (summary.tenants_failed === 0) return 'ok';
+  return summary.tenants_ok === 0 ? 'error' : 'partial';
+}
+
+/**
+ * Runs `fn` for each item of a (possibly paged) source with at most `limit` at once, starting each as
+ * soon as it is listed. `fn` must not throw; a failing source is rethrown after the running ones end.
+ */
+export async function forEachConcurrent<T>(
+  source: AsyncIterable<T>,
+  limit: number,
+  fn: (item: T) => Promise<void>,
+): Promise<void> {
+  const running = new Set<Promise<void>>();
+  try {
+    for await (const item of source) {
+      const task: Promise<void> = fn(item).finally(() => running.delete(task));
+      running.add(task);
+      if (running.size >= limit) await Promise.race(running);
+    }
+  } finally {
+    await Promise.all(running);
+  }
+}

@@ -1,0 +1,77 @@
+// Pure state transitions of the `events` collector: where a run resumes the SIEM stream, whether the
+// saved position has fallen out of the API's 24 hours (a data gap nothing can recover), and what the
+// checkpoint holds after each page.
+
+const MINUTE = 60_000;
+
+/** The SIEM API serves the last 24 hours only: `from_date` "must be within last 24 hours" (§6). */
+export const SIEM_WINDOW_MS = 24 * 60 * MINUTE;
+
+/**
+ * How far back a run actually asks: one minute inside the 24 hours, so that a `from_date` computed here
+ * is still inside the API's window when the request arrives (clock skew, retries, a slow first token).
+ * The same bound decides when a saved cursor is too old to trust: the API would silently restart such a
+ * cursor at "the last 24 hours", so we restart it ourselves and report the gap instead.
+ */
+export const SIEM_SAFE_WINDOW_MS = SIEM_WINDOW_MS - MINUTE;
+
+export interface SiemCheckpoint {
+  v: 1;
+  /** `next_cursor` of the last page written; absent until the first page after a (re)start is written. */
+  cursor?: string;
+  /**
+   * Every event created before this time (epoch ms) has been written. The cursor itself is opaque
+   * (sophos-central-api.md §6), so the position is what we know from our side: the newest `created_at`
+   * (else `when`) written while the stream had more pages, or the time the page was requested once it
+   * was caught up (`has_more` false).
+   */
+  position: number;
+  /** When this checkpoint was saved (epoch ms). */
+  savedAt: number;
+}
+
+export interface SiemStart {
+  /** Resume from this cursor... */
+  cursor?: string;
+  /** ...or, without one, from this time (epoch ms; the API takes whole seconds). */
+  fromDate?: number;
+  /** The span that fell out of the API's 24 hours before this run: those events are lost. */
+  gap?: { start: number; end: number };
+}
+
+export function planSiemStart(checkpoint: SiemCheckpoint | undefined, runStart: number): SiemStart {
+  const oldest = runStart - SIEM_SAFE_WINDOW_MS;
+  if (!checkpoint) return { fromDate: oldest };
+  if (checkpoint.position < oldest) return { fromDate: oldest, gap: { start: checkpoint.position, end: oldest } };
+  if (checkpoint.cursor) return { cursor: checkpoint.cursor };
+  return { fromDate: checkpoint.position };
+}
+
+/**
+ * The checkpoint after one written page. `newestCreated` is the newest item time on that page (undefined
+ * for an empty page or unparsable times), `requestedAt` when the page was asked for.
+ */
+export function siemCheckpointAfterPage(
+  previousPosition: number,
+  page: { cursor: string; hasMore: boolean; newestCreated: number | undefined; requestedAt: number },
+  savedAt: number,
+): SiemCheckpoint {
+  let position = previousPosition;
+  if (!page.hasMore) position = Math.max(position, page.requestedAt);
+  else if (page.newestCreated !== undefined) position = Math.max(position, page.newestCreated);
+  // No usable cursor (the API sent none): the next run restarts from the position instead.
+  return page.cursor ? { v: 1, cursor: page.cursor, position, savedAt } : { v: 1, position, savedAt };
+}
+
+/** A loaded value that is not a usable events checkpoint is treated as none (first run). */
+export function isSiemCheckpoint(value: unknown): value is SiemCheckpoint {
+  if (!value || typeof value !== 'object') return false;
+  const c = value as Partial<SiemCheckpoint>;
+  return (
+    c.v === 1 &&
+    typeof c.position === 'number' &&
+    Number.isFinite(c.position) &&
+    typeof c.savedAt === 'number' &&
+    (c.cursor === undefined || typeof c.cursor === 'string')
+  );
+}

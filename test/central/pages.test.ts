@@ -1,0 +1,115 @@
+// The paging rules, driven by a scripted sequence of response bodies (no server needed).
+import { describe, expect, it } from 'vitest';
+import { CentralError } from '../../src/errors.js';
+import { cursorPages, keyPages, numberPages, type Query } from '../../src/central/pages.js';
+
+function scripted(bodies: unknown[]) {
+  const queries: Query[] = [];
+  const get = async (query: Query) => {
+    queries.push(query);
+    if (bodies.length === 0) throw new Error('asked for a page past the script');
+    return bodies.shift();
+  };
+  return { get, queries };
+}
+
+async function all<T>(pages: AsyncIterable<T>): Promise<T[]> {
+  const out: T[] = [];
+  for await (const page of pages) out.push(page);
+  return out;
+}
+
+describe('keyPages', () => {
+  it('follows nextKey until it is absent, sending it back as pageFromKey', async () => {
+    const { get, queries } = scripted([
+      { items: [{ id: 'a' }], pages: { nextKey: '2000432653939', size: 1, maxSize: 100 } },
+      { items: [{ id: 'b' }], pages: { nextKey: 'k 2/+', size: 1 } },
+      { items: [{ id: 'c' }], pages: { size: 1 } },
+    ]);
+    const pages = await all(keyPages(get, { pageSize: '1' }));
+    expect(pages.map((p) => p.items.map((i: any) => i.id))).toEqual([['a'], ['b'], ['c']]);
+    expect(pages.map((p) => p.nextKey)).toEqual(['2000432653939', 'k 2/+', undefined]);
+    expect(queries).toEqual([{ pageSize: '1' }, { pageSize: '1', pageFromKey: '2000432653939' }, { pageSize: '1', pageFromKey: 'k 2/+' }]);
+  });
+  it('yields one empty page for an empty list', async () => {
+    const { get } = scripted([{ items: [], pages: { size: 0 } }]);
+    expect(await all(keyPages(get, {}))).toEqual([{ items: [], nextKey: undefined }]);
+  });
+  it('stops with an error instead of looping when the key repeats', async () => {
+    const { get } = scripted([
+      { items: [{ id: 'a' }], pages: { nextKey: 'x' } },
+      { items: [{ id: 'b' }], pages: { nextKey: 'x' } },
+    ]);
+    await expect(all(keyPages(get, {}))).rejects.toThrow(/same page key twice/);
+  });
+  it('rejects a body without items', async () => {
+    const { get } = scripted([{ error: 'weird' }]);
+    await expect(all(keyPages(get, {}))).rejects.toBeInstanceOf(CentralError);
+  });
+});
+
+describe('cursorPages', () => {
+  it('starts from from_date, then sends next_cursor only, exposing the cursor per page', async () => {
+    const { get, queries } = scripted([
+      { items: [{ id: '1' }], has_more: true, next_cursor: 'c1' },
+      { items: [{ id: '2' }], has_more: true, next_cursor: 'c2' },
+      { items: [], has_more: false, next_cursor: 'c3' },
+    ]);
+    const pages = await all(cursorPages(get, { limit: '1000', from_date: '1700000000', exclude_types: 'A,B' }));
+    expect(pages.map((p) => [p.items.length, p.cursor, p.hasMore])).toEqual([
+      [1, 'c1', true],
+      [1, 'c2', true],
+      [0, 'c3', false],
+    ]);
+    expect(queries).toEqual([
+      { limit: '1000', from_date: '1700000000', exclude_types: 'A,B' },
+      { limit: '1000', exclude_types: 'A,B', cursor: 'c1' },
+      { limit: '1000', exclude_types: 'A,B', cursor: 'c2' },
+    ]);
+  });
+  it('keeps the sent cursor when the API omits next_cursor on the last page', async () => {
+    const { get } = scripted([{ items: [], has_more: false }]);
+    expect(await all(cursorPages(get, { cursor: 'saved' }))).toEqual([{ items: [], cursor: 'saved', hasMore: false }]);
+  });
+  it('ends instead of spinning when has_more repeats the same cursor with no items', async () => {
+    const { get, queries } = scripted([
+      { items: [], has_more: true, next_cursor: 'same' },
+    ]);
+    expect(await all(cursorPages(get, { cursor: 'same' }))).toEqual([{ items: [], cursor: 'same', hasMore: false }]);
+    expect(queries).toHaveLength(1);
+  });
+  it('rejects has_more without next_cursor', async () => {
+    const { get } = scripted([{ items: [], has_more: true }]);
+    await expect(all(cursorPages(get, {}))).rejects.toThrow(/next_cursor/);
+  });
+});
+
+describe('numberPages', () => {
+  it('asks pageTotal on page 1, then pages 2..total', async () => {
+    const { get, queries } = scripted([
+      { items: [1, 2], pages: { current: 1, size: 2, total: 3, items: 5 } },
+      { items: [3, 4], pages: { current: 2, size: 2 } },
+      { items: [5], pages: { current: 3, size: 2 } },
+    ]);
+    expect(await all(numberPages(get, {}, 2))).toEqual([[1, 2], [3, 4], [5]]);
+    expect(queries).toEqual([
+      { page: '1', pageSize: '2', pageTotal: 'true' },
+      { page: '2', pageSize: '2' },
+      { page: '3', pageSize: '2' },
+    ]);
+  });
+  it('makes a single request for a single page, and for none', async () => {
+    const one = scripted([{ items: [1], pages: { current: 1, total: 1 } }]);
+    expect(await all(numberPages(one.get, {}, 100))).toEqual([[1]]);
+    expect(one.queries).toHaveLength(1);
+    const none = scripted([{ items: [], pages: { current: 1, total: 0 } }]);
+    expect(await all(numberPages(none.get, {}, 100))).toEqual([[]]);
+    expect(none.queries).toHaveLength(1);
+  });
+  it('stops at an empty page before total (the list shrank) and, without total, at a short page', async () => {
+    const shrank = scripted([{ items: [1, 2], pages: { total: 3 } }, { items: [], pages: { current: 2, total: 1 } }]);
+    expect(await all(numberPages(shrank.get, {}, 2))).toEqual([[1, 2]]);
+    const noTotal = scripted([{ items: [1, 2], pages: {} }, { items: [3], pages: {} }]);
+    expect(await all(numberPages(noTotal.get, {}, 2))).toEqual([[1, 2], [3]]);
+  });
+});

@@ -1,0 +1,51 @@
+import { describe, expect, it } from 'vitest';
+import { backoffDelay, isRetryableStatus, nextDelay, parseRetryAfter, type RetryPolicy } from '../../src/central/retry.js';
+
+const policy: RetryPolicy = { maxAttempts: 5, maxRetryTimeMs: 60_000, baseDelayMs: 100, maxDelayMs: 1000 };
+
+describe('backoffDelay (full jitter)', () => {
+  it('doubles the ceiling per attempt up to the cap', () => {
+    const top = () => 0.999999;
+    expect([1, 2, 3, 4, 5, 6].map((a) => backoffDelay(a, policy, top))).toEqual([99, 199, 399, 799, 999, 999]);
+  });
+  it('can pick anything from zero', () => {
+    expect(backoffDelay(4, policy, () => 0)).toBe(0);
+    expect(backoffDelay(4, policy, () => 0.5)).toBe(400);
+  });
+});
+
+describe('parseRetryAfter', () => {
+  const now = Date.parse('2024-01-01T00:00:00Z');
+  it('reads delta-seconds and HTTP dates', () => {
+    expect(parseRetryAfter('3', now)).toBe(3000);
+    expect(parseRetryAfter(['0.5'], now)).toBe(500);
+    expect(parseRetryAfter('Mon, 01 Jan 2024 00:00:07 GMT', now)).toBe(7000);
+    expect(parseRetryAfter('Sun, 31 Dec 2023 23:00:00 GMT', now)).toBe(0);
+  });
+  it('ignores what it cannot read', () => {
+    expect(parseRetryAfter(undefined, now)).toBeUndefined();
+    expect(parseRetryAfter('', now)).toBeUndefined();
+    expect(parseRetryAfter('soon', now)).toBeUndefined();
+  });
+});
+
+describe('nextDelay', () => {
+  it('honours Retry-After plus a little jitter', () => {
+    expect(nextDelay({ attempt: 1, elapsedMs: 0, retryAfterMs: 2000 }, policy, () => 0)).toBe(2000);
+    expect(nextDelay({ attempt: 1, elapsedMs: 0, retryAfterMs: 2000 }, policy, () => 0.5)).toBe(2050);
+  });
+  it('gives up after maxAttempts attempts', () => {
+    expect(nextDelay({ attempt: 4, elapsedMs: 0 }, policy, () => 0)).toBe(0);
+    expect(nextDelay({ attempt: 5, elapsedMs: 0 }, policy, () => 0)).toBeUndefined();
+  });
+  it('gives up when waiting would pass the total retry time', () => {
+    expect(nextDelay({ attempt: 1, elapsedMs: 59_000, retryAfterMs: 2000 }, policy, () => 0)).toBeUndefined();
+    expect(nextDelay({ attempt: 1, elapsedMs: 57_000, retryAfterMs: 2000 }, policy, () => 0)).toBe(2000);
+  });
+});
+
+describe('isRetryableStatus', () => {
+  it('retries 408, 429 and 5xx only', () => {
+    expect([400, 401, 403, 404, 408, 409, 429, 500, 502, 503, 504].filter(isRetryableStatus)).toEqual([408, 429, 500, 502, 503, 504]);
+  });
+});

@@ -1,0 +1,142 @@
+import { describe, expect, it } from 'vitest';
+import {
+  acceptAlertPage,
+  ALERT_OVERLAP_MS,
+  ALERT_RETENTION_MS,
+  alertCheckpoint,
+  alertStateFrom,
+  completeAlertWindow,
+  isAlertCheckpoint,
+  planAlertWindow,
+  QUERY_LAG_MS,
+  type AlertCheckpoint,
+} from '../../src/collect/alert-window.js';
+
+const MIN = 60_000;
+const DAY = 86_400_000;
+const T = Date.UTC(2025, 0, 10, 12, 0, 0);
+
+function cp(hwm: number, seen: Record<string, number> = {}): AlertCheckpoint {
+  return { v: 1, hwm, seen, savedAt: hwm };
+}
+
+describe('planAlertWindow', () => {
+  const cases: Array<{ name: string; checkpoint?: AlertCheckpoint; startDays: number; from: number; gap?: boolean }> = [
+    { name: 'first run goes back start_days', startDays: 7, from: T - 7 * DAY },
+    { name: 'first run with 1 day', startDays: 1, from: T - DAY },
+    { name: 'first run at 90 days stays inside retention', startDays: 90, from: T - ALERT_RETENTION_MS + 5 * MIN },
+    { name: 'later run starts one overlap before the mark', checkpoint: cp(T - 10 * MIN), startDays: 7, from: T - 25 * MIN },
+    { name: 'a mark one day old', checkpoint: cp(T - DAY), startDays: 1, from: T - DAY - ALERT_OVERLAP_MS },
+    { name: 'a mark past retention is a gap', checkpoint: cp(T - 100 * DAY), startDays: 1, from: T - ALERT_RETENTION_MS + 5 * MIN, gap: true },
+    { name: 'a mark beyond to (clock moved back) gives an empty window', checkpoint: cp(T + DAY), startDays: 1, from: T - QUERY_LAG_MS },
+  ];
+  for (const c of cases) {
+    it(c.name, () => {
+      const w = planAlertWindow(c.checkpoint, T, c.startDays);
+      expect(w.to).toBe(T - QUERY_LAG_MS);
+      expect(w.from).toBe(c.from);
+      if (c.gap) expect(w.gap).toEqual({ start: c.checkpoint!.hwm - ALERT_OVERLAP_MS, end: c.from });
+      else expect(w.gap).toBeUndefined();
+    });
+  }
+});
+
+describe('acceptAlertPage', () => {
+  const window = { from: T - 30 * MIN, to: T - MIN };
+  const cases: Array<{
+    name: string;
+    hwm: number;
+    seen: Record<string, number>;
+    page: Array<[string, number | undefined]>;
+    emit: number[];
+    hwmAfter: number;
+  }> = [
+    { name: 'all new', hwm: T - 30 * MIN, seen: {}, page: [['a', T - 20 * MIN], ['b', T - 10 * MIN]], emit: [0, 1], hwmAfter: T - 10 * MIN },
+    { name: 'seen IDs in the overlap are skipped', hwm: T - 15 * MIN, seen: { a: T - 20 * MIN }, page: [['a', T - 20 * MIN], ['c', T - 5 * MIN]], emit: [1], hwmAfter: T - 5 * MIN },
+    { name: 'a late arrival older than the mark is emitted, the mark stays', hwm: T - 5 * MIN, seen: { x: T - 5 * MIN }, page: [['late', T - 12 * MIN], ['x', T - 5 * MIN]], emit: [0], hwmAfter: T - 5 * MIN },
+    { name: 'the same ID twice in one page is emitted once', hwm: T - 30 * MIN, seen: {}, page: [['a', T - 20 * MIN], ['a', T - 20 * MIN]], emit: [0], hwmAfter: T - 20 * MIN },
+    { name: 'an unparsable raisedAt is emitted and does not move the mark', hwm: T - 30 * MIN, seen: {}, page: [['u', undefined]], emit: [0], hwmAfter: T - 30 * MIN },
+    { name: 'a raisedAt beyond to never moves the mark past to', hwm: T - 30 * MIN, seen: {}, page: [['f', T + DAY]], emit: [0], hwmAfter: T - MIN },
+    { name: 'an empty page changes nothing', hwm: T - 30 * MIN, seen: { a: T - 20 * MIN }, page: [], emit: [], hwmAfter: T - 30 * MIN },
+  ];
+  for (const c of cases) {
+    it(c.name, () => {
+      const state = { hwm: c.hwm, seen: new Map(Object.entries(c.seen)) };
+      const emit = acceptAlertPage(state, c.page.map(([id, raisedAt]) => ({ id, raisedAt })), window);
+      expect(emit).toEqual(c.emit);
+      expect(state.hwm).toBe(c.hwmAfter);
+      for (const [id] of c.page) expect(state.seen.has(id)).toBe(true);
+    });
+  }
+  it('remembers an alert without raisedAt at the window end, so it stays deduplicated a full overlap', () => {
+    const state = { hwm: window.from, seen: new Map<string, number>() };
+    acceptAlertPage(state, [{ id: 'u', raisedAt: undefined }], window);
+    expect(state.seen.get('u')).toBe(window.to);
+  });
+});
+
+describe('alertStateFrom', () => {
+  it('first run: nothing before from is emitted, so the mark is from plus the overlap', () => {
+    const w = planAlertWindow(undefined, T, 3);
+    const s = alertStateFrom(undefined, w);
+    expect(s.hwm - ALERT_OVERLAP_MS).toBe(w.from);
+    expect(planAlertWindow(alertCheckpoint(s, T), T + MIN, 3).from).toBe(w.from);
+  });
+  it('after a reported gap: the next run starts at the same from, without a new gap', () => {
+    const w = planAlertWindow(cp(T - 100 * DAY, { old: T - 100 * DAY }), T, 1);
+    const s = alertStateFrom(cp(T - 100 * DAY, { old: T - 100 * DAY }), w);
+    const next = planAlertWindow(alertCheckpoint(s, T), T, 1);
+    expect(next.from).toBe(w.from);
+    expect(next.gap).toBeUndefined();
+    expect(s.seen.size).toBe(0);
+  });
+  it('later run: the saved mark and IDs', () => {
+    const s = alertStateFrom(cp(T - 5 * MIN, { a: T - 6 * MIN }), planAlertWindow(cp(T - 5 * MIN), T, 1));
+    expect(s.hwm).toBe(T - 5 * MIN);
+    expect([...s.seen]).toEqual([['a', T - 6 * MIN]]);
+  });
+});
+
+describe('alertCheckpoint and completeAlertWindow', () => {
+  it('prunes IDs older than the next window start and keeps the rest', () => {
+    const state = {
+      hwm: T,
+      seen: new Map([
+        ['old', T - ALERT_OVERLAP_MS - 1],
+        ['edge', T - ALERT_OVERLAP_MS],
+        ['new', T - MIN],
+      ]),
+    };
+    const saved = alertCheckpoint(state, T + 1);
+    expect(saved).toEqual({ v: 1, hwm: T, seen: { edge: T - ALERT_OVERLAP_MS, new: T - MIN }, savedAt: T + 1 });
+    expect(state.seen.has('old')).toBe(false);
+    expect(isAlertCheckpoint(JSON.parse(JSON.stringify(saved)))).toBe(true);
+  });
+  it('a complete run moves the mark to the window end', () => {
+    const w = { from: T - DAY, to: T - MIN };
+    const state = { hwm: T - 2 * 60 * MIN, seen: new Map<string, number>() };
+    completeAlertWindow(state, w);
+    expect(state.hwm).toBe(w.to);
+    expect(planAlertWindow(alertCheckpoint(state, T), T + 5 * MIN, 1).from).toBe(w.to - ALERT_OVERLAP_MS);
+  });
+  it('the checkpoint stays bounded across many runs', () => {
+    let saved: AlertCheckpoint | undefined;
+    let n = 0;
+    for (let run = 0; run < 200; run++) {
+      const start = T + run * 5 * MIN;
+      const w = planAlertWindow(saved, start, 1);
+      const s = alertStateFrom(saved, w);
+      // 10 alerts per 5 minutes, each run sees the overlap again.
+      const page = Array.from({ length: 10 }, () => ({ id: `a${n}`, raisedAt: start - 2 * MIN - (n++ % 10) * 1000 }));
+      acceptAlertPage(s, page, w);
+      completeAlertWindow(s, w);
+      saved = alertCheckpoint(s, start);
+    }
+    expect(Object.keys(saved!.seen).length).toBeLessThanOrEqual(40);
+  });
+});
+
+describe('isAlertCheckpoint', () => {
+  const bad: unknown[] = [null, 1, 'x', {}, { v: 2, hwm: 1, seen: {}, savedAt: 1 }, { v: 1, hwm: 'x', seen: {}, savedAt: 1 }, { v: 1, hwm: 1, seen: { a: 'b' }, savedAt: 1 }, { v: 1, hwm: 1, savedAt: 1 }];
+  for (const value of bad) it(`rejects ${JSON.stringify(value)}`, () => expect(isAlertCheckpoint(value)).toBe(false));
+});

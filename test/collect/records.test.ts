@@ -1,0 +1,61 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ItemSerializer, parseTime } from '../../src/collect/records.js';
+import { FIXTURES } from '../helpers/paths.js';
+
+const tenant = { id: 't-1', name: 'Acme "North" <GmbH>' };
+const ser = new ItemSerializer(tenant);
+
+describe('ItemSerializer', () => {
+  it('adds tenant {id,name} to a SIEM event that has none, leaving every API field as sent', () => {
+    const item = JSON.parse(readFileSync(join(FIXTURES, 'sophos', 'siem-event-item.json'), 'utf8')) as Record<string, unknown>;
+    const line = ser.serialize(item);
+    expect(line).not.toContain('\n');
+    const back = JSON.parse(line) as Record<string, unknown>;
+    expect(back.tenant).toEqual(tenant);
+    delete back.tenant;
+    expect(back).toEqual(item);
+    expect(Object.keys(back)).toEqual(Object.keys(item));
+  });
+
+  it('leaves an alert that already carries tenant {id,name} byte for byte as JSON.stringify writes it', () => {
+    const page = JSON.parse(readFileSync(join(FIXTURES, 'sophos', 'common-alerts-list.json'), 'utf8')) as { items: Record<string, unknown>[] };
+    for (const alert of page.items) expect(ser.serialize(alert)).toBe(JSON.stringify(alert));
+  });
+
+  it('adds only the name to an endpoint whose tenant has an id, keeping the API id and key order', () => {
+    const page = JSON.parse(readFileSync(join(FIXTURES, 'sophos', 'endpoint-endpoints-list.json'), 'utf8')) as { items: Record<string, unknown>[] };
+    const endpoint = page.items[0]!;
+    const sent = endpoint.tenant as { id: string };
+    const back = JSON.parse(ser.serialize(endpoint)) as Record<string, unknown>;
+    expect(back.tenant).toEqual({ id: sent.id, name: tenant.name });
+    expect(Object.keys(back)).toEqual(Object.keys(endpoint));
+    expect(endpoint.tenant).toEqual(sent);
+    expect((endpoint.tenant as Record<string, unknown>).name).toBeUndefined();
+  });
+
+  const cases: Array<{ name: string; item: Record<string, unknown>; out: unknown }> = [
+    { name: 'an empty object', item: {}, out: { tenant } },
+    { name: 'a tenant with a name only gets the id', item: { id: 'x', tenant: { name: 'API name' } }, out: { id: 'x', tenant: { name: 'API name', id: 't-1' } } },
+    { name: 'a tenant that is not an object is left as sent', item: { id: 'x', tenant: 'someone' }, out: { id: 'x', tenant: 'someone' } },
+    { name: 'a null tenant is left as sent', item: { id: 'x', tenant: null }, out: { id: 'x', tenant: null } },
+    { name: 'unicode and line breaks stay escaped on one line', item: { id: 'x', name: 'a\nb\u2028c é' }, out: { id: 'x', name: 'a\nb\u2028c é', tenant } },
+  ];
+  for (const c of cases) {
+    it(c.name, () => {
+      const line = ser.serialize(c.item);
+      expect(line).not.toMatch(/\n/);
+      expect(JSON.parse(line)).toEqual(c.out);
+    });
+  }
+});
+
+describe('parseTime', () => {
+  it.each([
+    ['2020-11-04T09:31:17.546Z', Date.UTC(2020, 10, 4, 9, 31, 17, 546)],
+    ['not a time', undefined],
+    [undefined, undefined],
+    [12, undefined],
+  ])('%s', (value, ms) => expect(parseTime(value)).toBe(ms));
+});

@@ -1,0 +1,57 @@
+import { describe, expect, it } from 'vitest';
+import {
+  isSiemCheckpoint,
+  planSiemStart,
+  SIEM_SAFE_WINDOW_MS,
+  SIEM_WINDOW_MS,
+  siemCheckpointAfterPage,
+  type SiemCheckpoint,
+} from '../../src/collect/siem-position.js';
+
+const MIN = 60_000;
+const HOUR = 60 * MIN;
+const T = Date.UTC(2025, 0, 10, 12, 0, 0);
+
+describe('planSiemStart', () => {
+  const oldest = T - SIEM_SAFE_WINDOW_MS;
+  const cases: Array<{ name: string; checkpoint?: SiemCheckpoint; expected: ReturnType<typeof planSiemStart> }> = [
+    { name: 'first run: as far back as the API allows, a minute inside 24 h', expected: { fromDate: oldest } },
+    { name: 'a fresh cursor resumes', checkpoint: { v: 1, cursor: 'c1', position: T - HOUR, savedAt: T - HOUR }, expected: { cursor: 'c1' } },
+    { name: 'a cursor just inside the safe window resumes', checkpoint: { v: 1, cursor: 'c2', position: oldest, savedAt: oldest }, expected: { cursor: 'c2' } },
+    { name: 'a cursor 30 s from 24 h is a gap (the API would restart it silently)', checkpoint: { v: 1, cursor: 'c3', position: T - SIEM_WINDOW_MS + 30_000, savedAt: T - 23 * HOUR }, expected: { fromDate: oldest, gap: { start: T - SIEM_WINDOW_MS + 30_000, end: oldest } } },
+    { name: 'a cursor three days old is a gap from its position', checkpoint: { v: 1, cursor: 'c4', position: T - 72 * HOUR, savedAt: T - 72 * HOUR }, expected: { fromDate: oldest, gap: { start: T - 72 * HOUR, end: oldest } } },
+    { name: 'a position without a cursor (after a gap) restarts from that position', checkpoint: { v: 1, position: T - 2 * HOUR, savedAt: T - 2 * HOUR }, expected: { fromDate: T - 2 * HOUR } },
+  ];
+  for (const c of cases) it(c.name, () => expect(planSiemStart(c.checkpoint, T)).toEqual(c.expected));
+  it('the safe window is one minute inside the API window', () => expect(SIEM_WINDOW_MS - SIEM_SAFE_WINDOW_MS).toBe(MIN));
+});
+
+describe('siemCheckpointAfterPage', () => {
+  const cases: Array<{ name: string; prev: number; page: Parameters<typeof siemCheckpointAfterPage>[1]; position: number }> = [
+    { name: 'more to come: the newest created_at written', prev: T - 5 * HOUR, page: { cursor: 'n', hasMore: true, newestCreated: T - 4 * HOUR, requestedAt: T }, position: T - 4 * HOUR },
+    { name: 'caught up: the time the page was asked for', prev: T - 5 * HOUR, page: { cursor: 'n', hasMore: false, newestCreated: T - 4 * HOUR, requestedAt: T - MIN }, position: T - MIN },
+    { name: 'an empty page with more to come keeps the position', prev: T - 5 * HOUR, page: { cursor: 'n', hasMore: true, newestCreated: undefined, requestedAt: T }, position: T - 5 * HOUR },
+    { name: 'the position never moves back', prev: T - HOUR, page: { cursor: 'n', hasMore: true, newestCreated: T - 2 * HOUR, requestedAt: T }, position: T - HOUR },
+  ];
+  for (const c of cases) {
+    it(c.name, () => {
+      const saved = siemCheckpointAfterPage(c.prev, c.page, T + 1);
+      expect(saved).toEqual({ v: 1, cursor: 'n', position: c.position, savedAt: T + 1 });
+      expect(isSiemCheckpoint(JSON.parse(JSON.stringify(saved)))).toBe(true);
+    });
+  }
+});
+
+describe('isSiemCheckpoint', () => {
+  const bad: unknown[] = [undefined, null, [], { v: 1, cursor: 5, position: 1, savedAt: 1 }, { v: 1, position: Number.NaN, savedAt: 1 }, { v: 1, position: 1 }, { cursor: 'x' }];
+  for (const value of bad) it(`rejects ${JSON.stringify(value)}`, () => expect(isSiemCheckpoint(value)).toBe(false));
+});
+
+describe('an empty cursor', () => {
+  it('is not saved, and a run resumes from the position instead', () => {
+    const saved = siemCheckpointAfterPage(T - HOUR, { cursor: '', hasMore: false, newestCreated: undefined, requestedAt: T - MIN }, T);
+    expect(saved.cursor).toBeUndefined();
+    expect(planSiemStart(saved, T + MIN)).toEqual({ fromDate: T - MIN });
+    expect(planSiemStart({ v: 1, cursor: '', position: T - HOUR, savedAt: T }, T)).toEqual({ fromDate: T - HOUR });
+  });
+});
