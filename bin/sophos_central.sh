@@ -3,7 +3,11 @@
 # $SPLUNK_HOME/bin/node when that is Node 20 or newer, otherwise with node on PATH.
 # Arguments and stdin pass through unchanged (exec keeps the pid, so SIGTERM reaches Node).
 dir=$(cd "$(dirname "$0")" && pwd)
-script="$dir/app/sophos_central.js"
+# The alert-action wrapper reuses this Node lookup for its own bundle (bin/sophos_central_cleanup.sh).
+case "$TA_SOPHOS_CENTRAL_ENTRY" in
+  sophos_central_cleanup) script="$dir/app/sophos_central_cleanup.js" ;;
+  *) script="$dir/app/sophos_central.js" ;;
+esac
 
 node_major() {
   v=$("$1" --version 2>/dev/null) || return 1

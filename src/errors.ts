@@ -21,6 +21,11 @@ export class ConfigError extends TaError {
   }
 }
 
+/** What splunkd wrote on stdin (`<input>`, `<items>`) is missing, incomplete or malformed. */
+export class ProtocolError extends TaError {
+  override readonly code = 'TA_ERR_PROTOCOL';
+}
+
 /** Facts a Sophos Central API error response carries. */
 export interface CentralErrorFacts {
   status?: number;

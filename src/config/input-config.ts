@@ -1,0 +1,228 @@
+// Pure validation of one sophos_central stanza's parameters. Every message is shown to a Splunk admin as is
+// (validation error in Splunk Web, or an ERROR line in splunkd.log), so it names the parameter, what is wrong
+// and what is accepted. No message ever repeats a secret: client_secret is never echoed and proxy_url is echoed
+// without its credentials.
+import { ConfigError } from '../errors.js';
+
+export type DataType = 'alerts' | 'events' | 'endpoints' | 'tenants';
+export const DATA_TYPES: readonly DataType[] = ['alerts', 'events', 'endpoints', 'tenants'];
+
+export interface InputConfig {
+  clientId: string;
+  /** The clear secret typed into the stanza; undefined when masked (`********`) or empty: read it from storage/passwords. */
+  clientSecret?: string;
+  data: DataType;
+  tenants: string[];
+  excludeTenants: string[];
+  startDays: number;
+  excludeTypes: string[];
+  pageSize?: number;
+  shard?: { index: number; count: number };
+  proxyUrl?: string;
+  index?: string;
+  host?: string;
+}
+
+/** What the input writes over client_secret once the secret is in storage/passwords. */
+export const SECRET_MASK = '********';
+
+/**
+ * Largest page each API accepts (sophos-central-api.md §3–§6): endpoints 500, alerts 1000 (100 on the
+ * 2020-era API; the client falls back), SIEM `limit` 1000, tenant lists 100 (no documented maximum; the
+ * value other page-number lists report). SIEM documents a minimum `limit` of 200.
+ */
+export const PAGE_SIZE_LIMITS: Record<DataType, { min: number; max: number }> = {
+  alerts: { min: 1, max: 1000 },
+  events: { min: 200, max: 1000 },
+  endpoints: { min: 1, max: 500 },
+  tenants: { min: 1, max: 100 },
+};
+
+export type RawParams = Record<string, string | string[] | undefined>;
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+/** Only hex digits and dashes, long enough to be meant as an ID: a broken UUID rather than a name. */
+const ID_LIKE = /^[0-9a-f-]{16,}$/i;
+const CLIENT_ID = /^[A-Za-z0-9._-]{1,128}$/;
+const EVENT_TYPE = /^Event(::[A-Za-z0-9_]+)+$/;
+const CONTROL = /[\u0000-\u001F\u007F]/;
+/** Tenant names are free text in Sophos Central; these characters never belong to one and suggest a paste error. */
+const NAME_FORBIDDEN = /[<>"{}|\\^`*?]/;
+const MAX_NAME_LENGTH = 255;
+/** splunkd encrypts storage/passwords values of at most 255 characters (solnlib credentials.py). */
+const MAX_SECRET_LENGTH = 255;
+const MAX_SHARDS = 1000;
+const MIN_INTERVAL_SECONDS = 60;
+
+function single(params: RawParams, name: string): string {
+  const v = params[name];
+  if (Array.isArray(v)) return v.join(',').trim();
+  return (v ?? '').trim();
+}
+
+function list(params: RawParams, name: string): string[] {
+  const v = params[name];
+  const parts = Array.isArray(v) ? v.flatMap((x) => x.split(',')) : (v ?? '').split(',');
+  return parts.map((x) => x.trim()).filter((x) => x !== '');
+}
+
+function integer(params: RawParams, name: string): number | undefined {
+  const v = single(params, name);
+  if (v === '') return undefined;
+  if (!/^[+-]?\d+$/.test(v)) throw new ConfigError(`${name} must be a whole number, got "${v}"`, name);
+  return Number(v);
+}
+
+/** A tenant reference: a UUID (normalised to lower case) or a plausible tenant name. */
+function tenantRef(value: string, param: string): string {
+  if (UUID.test(value)) return value.toLowerCase();
+  if (ID_LIKE.test(value) && /\d/.test(value) && value.includes('-')) {
+    throw new ConfigError(`${param}: "${value}" looks like a tenant ID but is not a complete UUID (8-4-4-4-12 hex digits)`, param);
+  }
+  if (value.length > MAX_NAME_LENGTH || CONTROL.test(value) || NAME_FORBIDDEN.test(value) || !/[\p{L}\p{N}]/u.test(value)) {
+    throw new ConfigError(
+      `${param}: "${value.slice(0, 60)}" is neither a tenant ID (UUID) nor a tenant name (up to ${MAX_NAME_LENGTH} characters with at least one letter or digit, no control characters and none of < > " { } | \\ ^ \` * ?)`,
+      param,
+    );
+  }
+  return value;
+}
+
+function tenantList(params: RawParams, param: string): string[] {
+  const seen = new Set<string>();
+  const out: string[] = [];
+  for (const ref of list(params, param).map((v) => tenantRef(v, param))) {
+    const key = ref.toLowerCase();
+    if (!seen.has(key)) out.push(ref);
+    seen.add(key);
+  }
+  return out;
+}
+
+/** Shows a URL without user info, so that a proxy password never reaches a message. */
+export function redactUrl(raw: string): string {
+  return raw.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^/@]*@/i, '$1***@');
+}
+
+const PROXY_URL = /^https?:\/\/(?:[^/@\s]*@)?(?:\[[0-9a-f:.]+\]|[^/:@\s]+):(\d{1,5})\/?$/i;
+
+function proxyUrl(raw: string): string {
+  const fail = (why: string): never => {
+    throw new ConfigError(`proxy_url must be http://host:port or https://host:port (${why}), got "${redactUrl(raw)}"`, 'proxy_url');
+  };
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    return fail('not a URL');
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') fail(`scheme ${url.protocol.slice(0, -1)} is not supported`);
+  if (url.pathname !== '/' || url.search !== '' || url.hash !== '') fail('no path, query or fragment allowed');
+  const m = PROXY_URL.exec(raw);
+  if (!m) fail('the port is required');
+  if (Number(m![1]) < 1 || Number(m![1]) > 65535) fail('the port must be 1 to 65535');
+  return raw.replace(/\/$/, '');
+}
+
+function shard(raw: string): { index: number; count: number } {
+  const m = /^(\d+)\s*\/\s*(\d+)$/.exec(raw);
+  const index = m ? Number(m[1]) : NaN;
+  const count = m ? Number(m[2]) : NaN;
+  if (!m || count < 1 || count > MAX_SHARDS || index < 1 || index > count) {
+    throw new ConfigError(`shard must be i/n with 1 <= i <= n <= ${MAX_SHARDS}, for example 2/4, got "${raw}"`, 'shard');
+  }
+  return { index, count };
+}
+
+/** Splunk's own `interval`: seconds, -1 (once at start-up) or a 5-field cron schedule. */
+function checkInterval(raw: string): void {
+  if (raw === '' || raw === '-1') return;
+  if (/^\d+(\.\d+)?$/.test(raw)) {
+    if (Number(raw) < MIN_INTERVAL_SECONDS) {
+      throw new ConfigError(
+        `interval must be at least ${MIN_INTERVAL_SECONDS} seconds (each run polls every tenant; shorter intervals only add load and 429 responses), got ${raw}`,
+        'interval',
+      );
+    }
+    return;
+  }
+  if (raw.split(/\s+/).length === 5 && /^[0-9*,/\-\sA-Za-z]+$/.test(raw)) return;
+  throw new ConfigError(`interval must be a number of seconds (60 or more), -1, or a 5-field cron schedule, got "${raw}"`, 'interval');
+}
+
+/** Validates one stanza's parameters (as splunkd passes them) into an InputConfig. Throws ConfigError. */
+export function validateInputParams(params: RawParams): InputConfig {
+  const clientId = single(params, 'client_id');
+  if (clientId === '') throw new ConfigError('client_id is empty; set it to the Sophos Central API client ID (Global Settings > API Credentials Management)', 'client_id');
+  if (!CLIENT_ID.test(clientId)) {
+    throw new ConfigError('client_id is malformed: it must be the Sophos Central API client ID, letters, digits, "-", "_" or "." only (up to 128 characters), without spaces', 'client_id');
+  }
+
+  const secretRaw = single(params, 'client_secret');
+  const masked = secretRaw === '' || /^\*+$/.test(secretRaw);
+  if (!masked && secretRaw.length > MAX_SECRET_LENGTH) {
+    throw new ConfigError(`client_secret is longer than ${MAX_SECRET_LENGTH} characters, which splunkd cannot store; paste the secret exactly as Sophos Central shows it`, 'client_secret');
+  }
+  if (!masked && /\s/.test(secretRaw)) {
+    throw new ConfigError('client_secret contains whitespace; paste the secret exactly as Sophos Central shows it', 'client_secret');
+  }
+
+  const dataRaw = single(params, 'data');
+  if (!DATA_TYPES.includes(dataRaw as DataType)) {
+    throw new ConfigError(
+      dataRaw === '' ? `data is empty; set it to one of ${DATA_TYPES.join(', ')}` : `data must be one of ${DATA_TYPES.join(', ')}, got "${dataRaw}"`,
+      'data',
+    );
+  }
+  const data = dataRaw as DataType;
+
+  const startDays = integer(params, 'start_days') ?? 1;
+  if (startDays < 1 || startDays > 90) {
+    throw new ConfigError(`start_days must be between 1 and 90 (Sophos Central keeps alerts for 90 days), got ${startDays}`, 'start_days');
+  }
+
+  const tenants = tenantList(params, 'tenants');
+  const excludeTenants = tenantList(params, 'exclude_tenants');
+  const included = new Set(tenants.map((t) => t.toLowerCase()));
+  const both = excludeTenants.find((t) => included.has(t.toLowerCase()));
+  if (both !== undefined) throw new ConfigError(`tenant "${both}" is both in tenants and in exclude_tenants; remove it from one of them`, 'exclude_tenants');
+
+  const excludeTypes = list(params, 'exclude_types');
+  if (excludeTypes.length > 0 && data !== 'events') {
+    throw new ConfigError(`exclude_types applies only to data = events (SIEM event types); remove it from this ${data} input`, 'exclude_types');
+  }
+  const badType = excludeTypes.find((t) => !EVENT_TYPE.test(t));
+  if (badType !== undefined) {
+    throw new ConfigError(`exclude_types: "${badType.slice(0, 80)}" is not a SIEM event type such as Event::Endpoint::UpdateSuccess`, 'exclude_types');
+  }
+
+  const pageSize = integer(params, 'page_size');
+  if (pageSize !== undefined) {
+    const { min, max } = PAGE_SIZE_LIMITS[data];
+    if (pageSize < min || pageSize > max) {
+      throw new ConfigError(`page_size for ${data} must be between ${min} and ${max} (the API's limits), got ${pageSize}; leave it empty for the maximum`, 'page_size');
+    }
+  }
+
+  const shardRaw = single(params, 'shard');
+  const proxyRaw = single(params, 'proxy_url');
+  checkInterval(single(params, 'interval'));
+
+  const index = single(params, 'index');
+  const host = single(params, 'host');
+  return {
+    clientId,
+    ...(masked ? {} : { clientSecret: secretRaw }),
+    data,
+    tenants,
+    excludeTenants,
+    startDays,
+    excludeTypes,
+    ...(pageSize === undefined ? {} : { pageSize }),
+    ...(shardRaw === '' ? {} : { shard: shard(shardRaw) }),
+    ...(proxyRaw === '' ? {} : { proxyUrl: proxyUrl(proxyRaw) }),
+    // "default" and splunkd's "$decideOnStartup" placeholder mean: let splunkd decide.
+    ...(index === '' || index === 'default' ? {} : { index }),
+    ...(host === '' || host.startsWith('$') ? {} : { host }),
+  };
+}

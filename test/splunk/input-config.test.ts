@@ -1,0 +1,126 @@
+import { describe, expect, it } from 'vitest';
+import { validateInputParams, type RawParams } from '../../src/config/input-config.js';
+import { ConfigError } from '../../src/errors.js';
+
+const TENANT = '0b3c4d5e-1f2a-4b6c-8d9e-0a1b2c3d4e5f';
+const good: RawParams = { client_id: 'c1a2b3c4-0000-4000-8000-000000000001', client_secret: 's3cr3t-value', data: 'alerts' };
+
+function failure(params: RawParams): ConfigError {
+  try {
+    validateInputParams({ ...good, ...params });
+  } catch (err) {
+    expect(err).toBeInstanceOf(ConfigError);
+    return err as ConfigError;
+  }
+  throw new Error(`accepted ${JSON.stringify(params)}`);
+}
+
+describe('validateInputParams: bad configurations', () => {
+  const cases: Array<[string, RawParams, string, RegExp]> = [
+    ['unknown data type', { data: 'alert' }, 'data', /^data must be one of alerts, events, endpoints, tenants, got "alert"$/],
+    ['empty data', { data: '' }, 'data', /^data is empty; set it to one of alerts, events, endpoints, tenants$/],
+    ['start_days 0', { start_days: '0' }, 'start_days', /^start_days must be between 1 and 90 .*got 0$/],
+    ['start_days 91', { start_days: '91' }, 'start_days', /^start_days must be between 1 and 90 .*got 91$/],
+    ['start_days not an integer', { start_days: '1.5' }, 'start_days', /^start_days must be a whole number, got "1.5"$/],
+    ['start_days words', { start_days: 'seven' }, 'start_days', /^start_days must be a whole number, got "seven"$/],
+    ['empty client_id', { client_id: '  ' }, 'client_id', /^client_id is empty; set it to the Sophos Central API client ID/],
+    ['client_id with spaces', { client_id: 'abc def' }, 'client_id', /^client_id is malformed: .*without spaces$/],
+    ['client_secret with whitespace', { client_secret: 'abc def' }, 'client_secret', /^client_secret contains whitespace/],
+    ['client_secret too long', { client_secret: 'x'.repeat(256) }, 'client_secret', /^client_secret is longer than 255 characters/],
+    ['proxy without port', { proxy_url: 'http://proxy.corp' }, 'proxy_url', /^proxy_url must be .*\(the port is required\), got "http:\/\/proxy\.corp"$/],
+    ['proxy with a path', { proxy_url: 'http://proxy.corp:3128/path' }, 'proxy_url', /\(no path, query or fragment allowed\)/],
+    ['proxy with a bad scheme', { proxy_url: 'socks5://proxy.corp:1080' }, 'proxy_url', /\(scheme socks5 is not supported\)/],
+    ['proxy not a URL', { proxy_url: 'proxy.corp:3128' }, 'proxy_url', /proxy_url must be/],
+    ['truncated tenant ID', { tenants: '0b3c4d5e-1f2a-4b6c-8d9e' }, 'tenants', /^tenants: "0b3c4d5e-1f2a-4b6c-8d9e" looks like a tenant ID but is not a complete UUID/],
+    ['tenant name with markup', { tenants: 'Acme, <script>' }, 'tenants', /^tenants: "<script>" is neither a tenant ID \(UUID\) nor a tenant name/],
+    ['exclude_tenants punctuation only', { exclude_tenants: '---' }, 'exclude_tenants', /^exclude_tenants: "---" is neither/],
+    ['tenant included and excluded', { tenants: `${TENANT},Acme`, exclude_tenants: TENANT.toUpperCase() }, 'exclude_tenants', /^tenant ".*" is both in tenants and in exclude_tenants/],
+    ['exclude_types not an event type', { data: 'events', exclude_types: 'UpdateSuccess' }, 'exclude_types', /^exclude_types: "UpdateSuccess" is not a SIEM event type such as Event::Endpoint::UpdateSuccess$/],
+    ['exclude_types on alerts', { data: 'alerts', exclude_types: 'Event::Endpoint::UpdateSuccess' }, 'exclude_types', /^exclude_types applies only to data = events/],
+    ['page_size not an integer', { page_size: '10x' }, 'page_size', /^page_size must be a whole number, got "10x"$/],
+    ['page_size over the endpoints maximum', { data: 'endpoints', page_size: '501' }, 'page_size', /^page_size for endpoints must be between 1 and 500 .*got 501/],
+    ['page_size under the SIEM minimum', { data: 'events', page_size: '100' }, 'page_size', /^page_size for events must be between 200 and 1000/],
+    ['shard i > n', { shard: '3/2' }, 'shard', /^shard must be i\/n with 1 <= i <= n <= 1000, for example 2\/4, got "3\/2"$/],
+    ['shard 0/4', { shard: '0/4' }, 'shard', /^shard must be i\/n/],
+    ['shard garbage', { shard: 'half' }, 'shard', /^shard must be i\/n/],
+    ['interval too short', { interval: '5' }, 'interval', /^interval must be at least 60 seconds/],
+    ['interval nonsense', { interval: 'often' }, 'interval', /^interval must be a number of seconds .*got "often"$/],
+  ];
+  it.each(cases)('%s', (_name, params, param, message) => {
+    const err = failure(params);
+    expect(err.message).toMatch(message);
+    expect(err.param).toBe(param);
+  });
+
+  it('covers at least fifteen bad configurations', () => {
+    expect(cases.length).toBeGreaterThanOrEqual(15);
+  });
+
+  it('never repeats proxy credentials or the client secret in a message', () => {
+    const err = failure({ proxy_url: 'http://user:pa55word@proxy.corp/x' });
+    expect(err.message).toContain('http://***@proxy.corp/x');
+    expect(err.message).not.toContain('pa55word');
+    const secret = 'very secret ' + 'y'.repeat(20);
+    expect(failure({ client_secret: secret }).message).not.toContain('yyyy');
+  });
+});
+
+describe('validateInputParams: good configurations', () => {
+  it('applies defaults', () => {
+    expect(validateInputParams(good)).toEqual({
+      clientId: good.client_id,
+      clientSecret: 's3cr3t-value',
+      data: 'alerts',
+      tenants: [],
+      excludeTenants: [],
+      startDays: 1,
+      excludeTypes: [],
+    });
+  });
+
+  it('treats the mask placeholder and an empty secret as "read it from storage/passwords"', () => {
+    expect(validateInputParams({ ...good, client_secret: '********' }).clientSecret).toBeUndefined();
+    expect(validateInputParams({ ...good, client_secret: '' }).clientSecret).toBeUndefined();
+    expect('clientSecret' in validateInputParams({ ...good, client_secret: undefined })).toBe(false);
+  });
+
+  it('reads every parameter', () => {
+    const config = validateInputParams({
+      ...good,
+      data: 'events',
+      tenants: ` ${TENANT.toUpperCase()} , Acme Ltd., acme ltd.,`,
+      exclude_tenants: ['Globex (EU)', 'Initech'],
+      start_days: '90',
+      exclude_types: 'Event::Endpoint::UpdateSuccess, Event::Endpoint::Device::AlertedOnly',
+      page_size: '1000',
+      shard: '2/4',
+      proxy_url: 'https://user:pw@proxy.corp:3128/',
+      interval: '300',
+      index: 'sophos',
+      host: 'central',
+      disabled: '0',
+    });
+    expect(config).toEqual({
+      clientId: good.client_id,
+      clientSecret: 's3cr3t-value',
+      data: 'events',
+      tenants: [TENANT, 'Acme Ltd.'],
+      excludeTenants: ['Globex (EU)', 'Initech'],
+      startDays: 90,
+      excludeTypes: ['Event::Endpoint::UpdateSuccess', 'Event::Endpoint::Device::AlertedOnly'],
+      pageSize: 1000,
+      shard: { index: 2, count: 4 },
+      proxyUrl: 'https://user:pw@proxy.corp:3128',
+      index: 'sophos',
+      host: 'central',
+    });
+  });
+
+  it('leaves index "default", host "$decideOnStartup", cron and -1 intervals to splunkd', () => {
+    const config = validateInputParams({ ...good, index: 'default', host: '$decideOnStartup', interval: '*/5 * * * *' });
+    expect(config.index).toBeUndefined();
+    expect(config.host).toBeUndefined();
+    expect(() => validateInputParams({ ...good, interval: '-1' })).not.toThrow();
+    expect(() => validateInputParams({ ...good, proxy_url: 'http://[::1]:8080' })).not.toThrow();
+  });
+});
