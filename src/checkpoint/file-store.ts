@@ -1,0 +1,119 @@
+// CheckpointStore as one JSON file per key in a directory (Splunk's checkpoint_dir, or the CLI's state dir).
+// Callers store cursors, high-water marks and IDs only; a secret or token never belongs in a checkpoint, and
+// this store has no notion of one. Several input processes share checkpoint_dir, each with its own keys.
+import { createHash, randomBytes } from 'node:crypto';
+import { promises as fs } from 'node:fs';
+import { join } from 'node:path';
+import type { Logger } from '../log.js';
+import type { CheckpointStore } from './types.js';
+
+interface Envelope {
+  key: string;
+  savedAt: string;
+  value: unknown;
+}
+
+const STALE_TEMP_MS = 60 * 60 * 1000;
+
+/**
+ * The file name for a key: a readable, filesystem-safe prefix plus a hash of the exact key. The hash keeps
+ * names unambiguous (keys differing only in case or in replaced characters never share a file, also on
+ * case-insensitive filesystems) and bounded in length.
+ */
+export function checkpointFileName(key: string): string {
+  const readable = key
+    .toLowerCase()
+    .replace(/[^a-z0-9._-]+/g, '_')
+    .replace(/^[._]+/, '')
+    .slice(0, 80);
+  const hash = createHash('sha256').update(key, 'utf8').digest('hex').slice(0, 16);
+  return `${readable || 'key'}.${hash}.json`;
+}
+
+export class FileCheckpointStore implements CheckpointStore {
+  private cleaned = false;
+
+  constructor(
+    private readonly dir: string,
+    private readonly logger: Logger,
+  ) {}
+
+  async load<T>(key: string): Promise<T | undefined> {
+    const file = join(this.dir, checkpointFileName(key));
+    let text: string;
+    try {
+      text = await fs.readFile(file, 'utf8');
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw err;
+    }
+    let envelope: Envelope | undefined;
+    try {
+      const parsed = JSON.parse(text) as Envelope;
+      if (parsed && typeof parsed === 'object' && parsed.key === key && 'value' in parsed) envelope = parsed;
+    } catch {
+      envelope = undefined;
+    }
+    if (envelope === undefined) {
+      // Set aside rather than delete: an admin can inspect it, and the next run starts from a safe point
+      // instead of failing on every run.
+      const aside = `${file}.corrupt-${new Date().toISOString().replace(/[:.]/g, '-')}`;
+      await fs.rename(file, aside);
+      this.logger.warn(`checkpoint for "${key}" was unreadable and was set aside as ${aside}; collection restarts from its safe starting point`);
+      return undefined;
+    }
+    return envelope.value as T;
+  }
+
+  /** Write a temp file, fsync, rename over the old one, fsync the directory: a crash leaves old or new. */
+  async save<T>(key: string, value: T): Promise<void> {
+    await this.prepare();
+    const file = join(this.dir, checkpointFileName(key));
+    const temp = `${file}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
+    const body = JSON.stringify({ key, savedAt: new Date().toISOString(), value } satisfies Envelope);
+    const handle = await fs.open(temp, 'w', 0o600);
+    try {
+      await handle.writeFile(body, 'utf8');
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    try {
+      await fs.rename(temp, file);
+    } catch (err) {
+      await fs.rm(temp, { force: true });
+      throw err;
+    }
+    await this.syncDir();
+  }
+
+  async remove(key: string): Promise<void> {
+    await fs.rm(join(this.dir, checkpointFileName(key)), { force: true });
+    await this.syncDir();
+  }
+
+  /** Creates the directory once and removes temp files that a killed process left behind long ago. */
+  private async prepare(): Promise<void> {
+    if (this.cleaned) return;
+    await fs.mkdir(this.dir, { recursive: true });
+    const now = Date.now();
+    for (const name of await fs.readdir(this.dir)) {
+      if (!/\.json\.tmp-\d+-[0-9a-f]+$/.test(name)) continue;
+      const path = join(this.dir, name);
+      const st = await fs.stat(path).catch(() => undefined);
+      if (st && now - st.mtimeMs > STALE_TEMP_MS) await fs.rm(path, { force: true });
+    }
+    this.cleaned = true;
+  }
+
+  private async syncDir(): Promise<void> {
+    // Makes the rename itself durable. Windows cannot open a directory for fsync; there rename is all we have.
+    if (process.platform === 'win32') return;
+    const handle = await fs.open(this.dir, 'r');
+    try {
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+  }
+}

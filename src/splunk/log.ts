@@ -1,0 +1,134 @@
+// The modular input's Logger: one severity-prefixed line per message on stderr (splunkd.log takes the level
+// from the leading word, splunk-addon.md §1.8) and, when SPLUNK_HOME is set, a detailed file
+// $SPLUNK_HOME/var/log/splunk/ta_sophos_central.log (indexed into _internal by default) with size-based rotation.
+import { closeSync, fstatSync, mkdirSync, openSync, renameSync, statSync, writeSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Logger, LogLevel } from '../log.js';
+
+export const LOG_FILE_NAME = 'ta_sophos_central.log';
+const RANK: Record<LogLevel, number> = { DEBUG: 0, INFO: 1, WARN: 2, ERROR: 3 };
+
+export interface SplunkLoggerOptions {
+  level?: LogLevel;
+  /** Full stanza name, shown on every line. */
+  stanza?: string;
+  /** When set, also log to $SPLUNK_HOME/var/log/splunk/ta_sophos_central.log. */
+  splunkHome?: string;
+  /** Rotate when the file would exceed this size (default 25 MB, solnlib's default). */
+  maxBytes?: number;
+  /** Rotated files kept: .1 (newest) to .N (default 5). */
+  maxFiles?: number;
+  stderr?: { write(text: string): unknown };
+  now?: () => Date;
+}
+
+export function isLogLevel(value: string): value is LogLevel {
+  return value in RANK;
+}
+
+// Defence in depth: callers never log secrets, but a message built from a foreign error could carry one.
+const REDACTIONS: Array<[RegExp, string]> = [
+  [/\b(Bearer|Splunk|Basic)\s+[A-Za-z0-9._~+/=-]{8,}/g, '$1 <redacted>'],
+  [
+    /\b(client_secret|password|clear_password|secret|session_key|sessionKey|access_token|refresh_token|token)(["']?\s*[:=]\s*)(?:"[^"]*"|'[^']*'|[^\s"'&,;}]+)/gi,
+    '$1$2"<redacted>"',
+  ],
+  [/(\b[a-z][a-z0-9+.-]*:\/\/)[^/\s@]+@/gi, '$1<redacted>@'],
+];
+
+/** Removes anything that looks like a bearer token, a session key, a secret field or URL credentials. */
+export function redactSecrets(text: string): string {
+  let out = text;
+  for (const [re, by] of REDACTIONS) out = out.replace(re, by);
+  return out;
+}
+
+/** One line: newlines collapse to spaces, so a multi-line message never splits in splunkd.log. */
+function oneLine(text: string): string {
+  return text.replace(/\s*[\r\n]+\s*/g, ' ').trim();
+}
+
+/** Appends lines to a file and rotates it by size. Several input processes share the file, so rotation
+ * checks that the path still names the file this process has open before renaming (best effort). */
+class RotatingFile {
+  private fd: number | undefined;
+
+  constructor(
+    private readonly path: string,
+    private readonly maxBytes: number,
+    private readonly maxFiles: number,
+  ) {}
+
+  append(line: string): void {
+    const bytes = Buffer.byteLength(line);
+    const fd = this.open();
+    const st = fstatSync(fd);
+    if (st.size > 0 && st.size + bytes > this.maxBytes) this.rotate(st.ino);
+    writeSync(this.open(), line);
+  }
+
+  private open(): number {
+    this.fd ??= openSync(this.path, 'a', 0o600);
+    return this.fd;
+  }
+
+  private rotate(ino: number): void {
+    let current: number | undefined;
+    try {
+      current = statSync(this.path).ino;
+    } catch {
+      current = undefined;
+    }
+    if (current === ino) {
+      for (let i = this.maxFiles - 1; i >= 1; i--) {
+        try {
+          renameSync(`${this.path}.${i}`, `${this.path}.${i + 1}`);
+        } catch {
+          // that generation does not exist yet
+        }
+      }
+      renameSync(this.path, `${this.path}.1`);
+    }
+    // Another process may have rotated already: either way, reopen the (new) file at the path.
+    closeSync(this.fd!);
+    this.fd = undefined;
+  }
+}
+
+export function createSplunkLogger(options: SplunkLoggerOptions = {}): Logger {
+  const threshold = RANK[options.level ?? 'INFO'];
+  const stderr = options.stderr ?? process.stderr;
+  const now = options.now ?? (() => new Date());
+  const prefix = options.stanza ? `TA-sophos-central ${options.stanza}: ` : 'TA-sophos-central: ';
+  let file: RotatingFile | undefined;
+  if (options.splunkHome) {
+    const dir = join(options.splunkHome, 'var', 'log', 'splunk');
+    try {
+      mkdirSync(dir, { recursive: true });
+      file = new RotatingFile(join(dir, LOG_FILE_NAME), options.maxBytes ?? 25 * 1024 * 1024, options.maxFiles ?? 5);
+    } catch (err) {
+      stderr.write(`WARN ${prefix}cannot write ${join(dir, LOG_FILE_NAME)}: ${(err as Error).message}\n`);
+    }
+  }
+
+  const log = (level: LogLevel, message: string): void => {
+    if (RANK[level] < threshold) return;
+    const text = oneLine(redactSecrets(message));
+    // DEBUG stays out of splunkd.log when the add-on's own file exists.
+    if (level !== 'DEBUG' || !file) stderr.write(`${level} ${prefix}${text}\n`);
+    if (!file) return;
+    try {
+      file.append(`${now().toISOString()} ${level} pid=${process.pid}${options.stanza ? ` stanza=${options.stanza}` : ''} | ${text}\n`);
+    } catch (err) {
+      file = undefined;
+      stderr.write(`WARN ${prefix}stopped writing ${LOG_FILE_NAME}: ${oneLine((err as Error).message)}\n`);
+    }
+  };
+
+  return {
+    debug: (m) => log('DEBUG', m),
+    info: (m) => log('INFO', m),
+    warn: (m) => log('WARN', m),
+    error: (m) => log('ERROR', m),
+  };
+}

@@ -1,0 +1,150 @@
+import { spawn } from 'node:child_process';
+import { PassThrough, Writable } from 'node:stream';
+import { XMLParser, XMLValidator } from 'fast-xml-parser';
+import { describe, expect, it } from 'vitest';
+import type { OutRecord } from '../../src/collect/sink.js';
+import { XmlEventWriter, XmlStream } from '../../src/splunk/event-writer.js';
+
+function collect(): { out: Writable; text: () => string } {
+  const chunks: Buffer[] = [];
+  const out = new Writable({
+    write(chunk: Buffer, _enc, cb) {
+      chunks.push(chunk);
+      cb();
+    },
+  });
+  return { out, text: () => Buffer.concat(chunks).toString('utf8') };
+}
+
+/** Strict: validates the whole document and returns its events as the parser sees them. */
+function parseStream(xml: string): Array<Record<string, unknown>> {
+  expect(XMLValidator.validate(xml)).toBe(true);
+  const doc = new XMLParser({ ignoreAttributes: false, parseTagValue: false, trimValues: false, isArray: (n) => n === 'event' }).parse(xml);
+  return (doc.stream.event ?? []) as Array<Record<string, unknown>>;
+}
+
+const record = (data: string, extra: Partial<OutRecord> = {}): OutRecord => ({ time: 1714557600.1234, sourcetype: 'sophos:central:alerts', data, ...extra });
+
+describe('XmlEventWriter', () => {
+  it('writes nothing at all when there were no events, and close is idempotent', async () => {
+    const { out, text } = collect();
+    const w = XmlEventWriter.open(out, { stanza: 'sophos_central://a' });
+    await w.write([]);
+    await w.close();
+    await w.close();
+    expect(text()).toBe('');
+  });
+
+  it('writes one <stream> with complete events in the SDK child order', async () => {
+    const { out, text } = collect();
+    const w = XmlEventWriter.open(out, { stanza: 'sophos_central://prod', index: 'sophos', host: 'central' });
+    await w.write([record('{"a":1}')]);
+    await w.write([record('{"b":2}', { sourcetype: 'sophos:central:health', time: 5 })]);
+    await w.close();
+    expect(text()).toBe(
+      '<stream>\n' +
+        '<event stanza="sophos_central://prod" unbroken="1"><time>1714557600.123</time><sourcetype>sophos:central:alerts</sourcetype><index>sophos</index><host>central</host><data>{"a":1}</data><done/></event>\n' +
+        '<event stanza="sophos_central://prod" unbroken="1"><time>5.000</time><sourcetype>sophos:central:health</sourcetype><index>sophos</index><host>central</host><data>{"b":2}</data><done/></event>\n' +
+        '</stream>\n',
+    );
+    await expect(w.write([record('{}')])).rejects.toThrow(/already closed/);
+  });
+
+  it('escapes markup and drops XML 1.0 forbidden characters, so a strict parser reads the data back', async () => {
+    const { out, text } = collect();
+    const w = XmlEventWriter.open(out, { stanza: 'sophos_central://x<&">', source: 'a&b' });
+    const nasty = JSON.stringify({
+      d: 'a<b>&c "q" ]]> <![CDATA[ x ]]> &amp; </data></event></stream>',
+      ctl: 'nul\u0000 bell\u0007 vt\u000b ff\u000c esc\u001b tab\t lf\n cr\r',
+    }).replace('"ctl"', '"ctl\u0001"');
+    const surrogates = 'ok \uD83D\uDE00 lone-high \uD800 lone-low \uDC00 nonchars \uFFFE\uFFFF ctl\u0000\u0007\u001b\t. end';
+    await w.write([record(nasty), record(surrogates)]);
+    await w.close();
+    const xml = text();
+    expect(xml).not.toMatch(/[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]/);
+    const events = parseStream(xml);
+    expect(events).toHaveLength(2);
+    expect(events[0]!['@_stanza']).toBe('sophos_central://x<&">');
+    expect(events[0]!.source).toBe('a&b');
+    const expected = nasty.replace(/[\u0000-\u0008\u000B\u000C\u000E-\u001F]/g, '');
+    expect(events[0]!.data).toBe(expected);
+    expect(JSON.parse(events[0]!.data as string).d).toBe('a<b>&c "q" ]]> <![CDATA[ x ]]> &amp; </data></event></stream>');
+    expect(events[1]!.data).toBe('ok \uD83D\uDE00 lone-high  lone-low  nonchars  ctl\t. end');
+  });
+
+  it('omits <time> for a record without a usable time, leaving it to splunkd', async () => {
+    const { out, text } = collect();
+    const w = XmlEventWriter.open(out, { stanza: 's' });
+    await w.write([record('{}', { time: Number.NaN })]);
+    await w.close();
+    expect(parseStream(text())[0]).not.toHaveProperty('time');
+  });
+
+  it('shares one <stream> between the writers of several stanzas', async () => {
+    const { out, text } = collect();
+    const stream = new XmlStream(out);
+    const a = new XmlEventWriter(stream, { stanza: 'sophos_central://a' });
+    const b = new XmlEventWriter(stream, { stanza: 'sophos_central://b' });
+    await a.write([record('1')]);
+    await b.write([record('2')]);
+    await stream.close();
+    expect(parseStream(text()).map((e) => e['@_stanza'])).toEqual(['sophos_central://a', 'sophos_central://b']);
+    expect(text().match(/<stream>/g)).toHaveLength(1);
+  });
+
+  it('resolves write only after the chunk left the Writable (back-pressure)', async () => {
+    let release: (() => void) | undefined;
+    const out = new Writable({
+      highWaterMark: 16,
+      write(_chunk, _enc, cb) {
+        release = cb;
+      },
+    });
+    const w = XmlEventWriter.open(out, { stanza: 's' });
+    let done = false;
+    const p = w.write([record('x'.repeat(100))]).then(() => (done = true));
+    await new Promise((r) => setImmediate(r));
+    expect(done).toBe(false);
+    release!();
+    await p;
+    expect(done).toBe(true);
+  });
+
+  it('rejects a write when the consumer went away (EPIPE), instead of crashing', async () => {
+    const out = new PassThrough();
+    const w = XmlEventWriter.open(out, { stanza: 's' });
+    out.destroy(Object.assign(new Error('write EPIPE'), { code: 'EPIPE' }));
+    await expect(w.write([record('{}')])).rejects.toThrow();
+  });
+
+  it('loses nothing through a real pipe to a consumer that reads slowly', async () => {
+    // The child reads 4 KB every 2 ms and reports what it got; the writer must wait for it, never drop.
+    const reader = `
+      const fs = require('fs'); const chunks = []; const buf = Buffer.alloc(4096);
+      (function step() {
+        let n = 0;
+        try { n = fs.readSync(0, buf, 0, buf.length, null); } catch (e) { if (e.code === 'EAGAIN') return setTimeout(step, 2); throw e; }
+        if (n === 0) { process.stdout.write(Buffer.concat(chunks)); return; }
+        chunks.push(Buffer.from(buf.subarray(0, n))); setTimeout(step, 2);
+      })();`;
+    const child = spawn(process.execPath, ['-e', reader], { stdio: ['pipe', 'pipe', 'inherit'] });
+    const received: Buffer[] = [];
+    child.stdout.on('data', (d: Buffer) => received.push(d));
+    const closed = new Promise((r) => child.on('close', r));
+    const w = XmlEventWriter.open(child.stdin, { stanza: 'sophos_central://slow' });
+    const batches = 40;
+    for (let b = 0; b < batches; b++) {
+      await w.write(Array.from({ length: 50 }, (_, i) => record(JSON.stringify({ b, i, pad: 'é'.repeat(200) }))));
+      // A resolved write means Node's buffer is empty: nothing piles up in memory however slow the reader.
+      expect(child.stdin.writableLength).toBe(0);
+    }
+    await w.close();
+    child.stdin.end();
+    await closed;
+    const events = parseStream(Buffer.concat(received).toString('utf8'));
+    expect(events).toHaveLength(batches * 50);
+    expect(events.map((e) => JSON.parse(e.data as string)).map((d) => `${d.b}/${d.i}`)).toEqual(
+      Array.from({ length: batches * 50 }, (_, n) => `${Math.floor(n / 50)}/${n % 50}`),
+    );
+  });
+});

@@ -1,0 +1,92 @@
+import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { FileCheckpointStore, checkpointFileName } from '../../src/checkpoint/file-store.js';
+import type { Logger } from '../../src/log.js';
+
+const dirs: string[] = [];
+afterEach(() => dirs.splice(0).forEach((d) => rmSync(d, { recursive: true, force: true })));
+function setup() {
+  const dir = mkdtempSync(join(tmpdir(), 'ta-ckpt-'));
+  dirs.push(dir);
+  const warnings: string[] = [];
+  const logger: Logger = { debug() {}, info() {}, warn: (m) => warnings.push(m), error() {} };
+  return { dir: join(dir, 'modinputs', 'sophos_central'), warnings, store: new FileCheckpointStore(join(dir, 'modinputs', 'sophos_central'), logger) };
+}
+
+describe('FileCheckpointStore', () => {
+  it('saves, loads, overwrites and removes values per key', async () => {
+    const { store } = setup();
+    expect(await store.load('sophos_central://prod/alerts/t1')).toBeUndefined();
+    await store.save('sophos_central://prod/alerts/t1', { highWater: 1, ids: ['a'] });
+    await store.save('sophos_central://prod/alerts/t2', { highWater: 2 });
+    await store.save('sophos_central://prod/alerts/t1', { highWater: 3, ids: [] });
+    expect(await store.load('sophos_central://prod/alerts/t1')).toEqual({ highWater: 3, ids: [] });
+    expect(await store.load('sophos_central://prod/alerts/t2')).toEqual({ highWater: 2 });
+    await store.remove('sophos_central://prod/alerts/t1');
+    await store.remove('never-saved');
+    expect(await store.load('sophos_central://prod/alerts/t1')).toBeUndefined();
+    expect(await store.load('sophos_central://prod/alerts/t2')).toEqual({ highWater: 2 });
+  });
+
+  it('maps keys to safe, unambiguous, bounded file names', () => {
+    const names = ['sophos_central://Prod', 'sophos_central://prod', 'a/b', 'a_b', 'a:b', '../../etc/passwd', 'x'.repeat(5000), '', 'é'];
+    const files = names.map(checkpointFileName);
+    expect(new Set(files.map((f) => f.toLowerCase())).size).toBe(names.length);
+    for (const f of files) {
+      expect(f).toMatch(/^[a-z0-9][a-z0-9._-]*\.[0-9a-f]{16}\.json$/);
+      expect(f.length).toBeLessThanOrEqual(120);
+    }
+    expect(checkpointFileName('sophos_central://prod/alerts/t1')).toMatch(/^sophos_central_prod_alerts_t1\./);
+  });
+
+  it('leaves no temp file behind and only finished files in the directory', async () => {
+    const { store, dir } = setup();
+    await Promise.all(Array.from({ length: 20 }, (_, i) => store.save(`k${i % 3}`, { i })));
+    expect(readdirSync(dir).every((f) => f.endsWith('.json'))).toBe(true);
+    expect(readdirSync(dir)).toHaveLength(3);
+  });
+
+  it('keeps the previous value when a crash left only a partial temp file, and cleans old temp files up', async () => {
+    const { store, dir } = setup();
+    await store.save('cursor', { c: 'old' });
+    const file = join(dir, checkpointFileName('cursor'));
+    // What a kill -9 between write and rename leaves: a half-written temp file next to the intact old one.
+    const temp = `${file}.tmp-99999-deadbeef`;
+    writeFileSync(temp, '{"key":"cursor","value":{"c":"ne');
+    expect(await store.load('cursor')).toEqual({ c: 'old' });
+    utimesSync(temp, new Date(Date.now() - 2 * 3600_000), new Date(Date.now() - 2 * 3600_000));
+    await new FileCheckpointStore(dir, { debug() {}, info() {}, warn() {}, error() {} }).save('other', 1);
+    expect(readdirSync(dir).some((f) => f.includes('.tmp-'))).toBe(false);
+  });
+
+  it.each([
+    ['truncated JSON', '{"key":"cursor","savedAt":"x","value":{"c":'],
+    ['empty file', ''],
+    ['another key (renamed file)', JSON.stringify({ key: 'other', savedAt: 'x', value: 1 })],
+    ['not an envelope', '[1,2,3]'],
+  ])('sets a corrupt checkpoint (%s) aside with a warning and returns undefined', async (_name, content) => {
+    const { store, dir, warnings } = setup();
+    await store.save('cursor', { c: 1 });
+    const file = join(dir, checkpointFileName('cursor'));
+    writeFileSync(file, content);
+    expect(await store.load('cursor')).toBeUndefined();
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toMatch(/^checkpoint for "cursor" was unreadable and was set aside as .*\.corrupt-/);
+    const aside = readdirSync(dir).filter((f) => f.includes('.corrupt-'));
+    expect(aside).toHaveLength(1);
+    expect(readFileSync(join(dir, aside[0]!), 'utf8')).toBe(content);
+    // Not a crash loop: the next load is a clean miss, and a save works again.
+    expect(await store.load('cursor')).toBeUndefined();
+    await store.save('cursor', { c: 2 });
+    expect(await store.load('cursor')).toEqual({ c: 2 });
+    expect(warnings).toHaveLength(1);
+  });
+
+  it('writes files only its owner can read', async () => {
+    const { store, dir } = setup();
+    await store.save('k', 1);
+    expect(statSync(join(dir, checkpointFileName('k'))).mode & 0o077).toBe(0);
+  });
+});

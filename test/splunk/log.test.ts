@@ -1,0 +1,93 @@
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { createSplunkLogger, redactSecrets } from '../../src/splunk/log.js';
+
+const dirs: string[] = [];
+afterEach(() => dirs.splice(0).forEach((d) => rmSync(d, { recursive: true, force: true })));
+const home = () => {
+  const d = mkdtempSync(join(tmpdir(), 'ta-log-'));
+  dirs.push(d);
+  return d;
+};
+const capture = () => {
+  const lines: string[] = [];
+  return { lines, stderr: { write: (t: string) => lines.push(t) } };
+};
+
+describe('createSplunkLogger', () => {
+  it('writes one severity-prefixed line per message on stderr, newlines collapsed', () => {
+    const { lines, stderr } = capture();
+    const log = createSplunkLogger({ stanza: 'sophos_central://prod', stderr });
+    log.info('run started');
+    log.warn('tenant t1 failed:\n  403\r\n forbidden');
+    log.error('boom');
+    log.debug('hidden at INFO');
+    expect(lines).toEqual([
+      'INFO TA-sophos-central sophos_central://prod: run started\n',
+      'WARN TA-sophos-central sophos_central://prod: tenant t1 failed: 403 forbidden\n',
+      'ERROR TA-sophos-central sophos_central://prod: boom\n',
+    ]);
+  });
+
+  it('honours the level and shows DEBUG on stderr only when there is no log file', () => {
+    const { lines, stderr } = capture();
+    createSplunkLogger({ level: 'DEBUG', stderr }).debug('detail');
+    createSplunkLogger({ level: 'ERROR', stderr }).warn('not shown');
+    expect(lines).toEqual(['DEBUG TA-sophos-central: detail\n']);
+  });
+
+  it('also writes timestamped lines to $SPLUNK_HOME/var/log/splunk/ta_sophos_central.log', () => {
+    const splunkHome = home();
+    const { lines, stderr } = capture();
+    const log = createSplunkLogger({ level: 'DEBUG', stanza: 'sophos_central://a', splunkHome, stderr, now: () => new Date('2024-05-01T10:00:00.000Z') });
+    log.debug('stack: Error: x\n    at f (file.js:1:1)');
+    log.info('hello');
+    const file = readFileSync(join(splunkHome, 'var/log/splunk/ta_sophos_central.log'), 'utf8');
+    expect(file).toBe(
+      `2024-05-01T10:00:00.000Z DEBUG pid=${process.pid} stanza=sophos_central://a | stack: Error: x at f (file.js:1:1)\n` +
+        `2024-05-01T10:00:00.000Z INFO pid=${process.pid} stanza=sophos_central://a | hello\n`,
+    );
+    expect(lines).toEqual(['INFO TA-sophos-central sophos_central://a: hello\n']);
+  });
+
+  it('rotates by size and keeps maxFiles generations', () => {
+    const splunkHome = home();
+    const log = createSplunkLogger({ splunkHome, stderr: capture().stderr, maxBytes: 1000, maxFiles: 3 });
+    for (let i = 0; i < 100; i++) log.info(`message ${String(i).padStart(3, '0')} ${'x'.repeat(60)}`);
+    const dir = join(splunkHome, 'var/log/splunk');
+    expect(readdirSync(dir).sort()).toEqual(['ta_sophos_central.log', 'ta_sophos_central.log.1', 'ta_sophos_central.log.2', 'ta_sophos_central.log.3']);
+    const generations = ['.3', '.2', '.1', ''].map((s) => readFileSync(join(dir, `ta_sophos_central.log${s}`), 'utf8'));
+    for (const g of generations) expect(Buffer.byteLength(g)).toBeLessThanOrEqual(1000);
+    const numbers = generations.join('').match(/message (\d+)/g)!.map((m) => Number(m.slice(8)));
+    // The newest messages survive, in order, without a gap.
+    expect(numbers.at(-1)).toBe(99);
+    expect(numbers).toEqual(Array.from({ length: numbers.length }, (_, i) => 100 - numbers.length + i));
+  });
+
+  it('keeps working on stderr when the log directory cannot be created', () => {
+    const splunkHome = home();
+    const { lines, stderr } = capture();
+    rmSync(splunkHome, { recursive: true });
+    writeFileSync(splunkHome, 'not a dir'); // a file where the directory should be
+    dirs.push(splunkHome);
+    createSplunkLogger({ splunkHome, stderr }).info('still here');
+    expect(lines[0]).toMatch(/^WARN TA-sophos-central: cannot write /);
+    expect(lines[1]).toBe('INFO TA-sophos-central: still here\n');
+    expect(existsSync(join(splunkHome, 'var'))).toBe(false);
+  });
+});
+
+describe('redactSecrets', () => {
+  it.each([
+    ['Authorization: Bearer eyJhbGciOiJSUzI1NiJ9.abc.def', 'Authorization: Bearer <redacted>'],
+    ['Authorization: Splunk 0123456789abcdef^xyz', 'Authorization: Splunk <redacted>^xyz'],
+    ['form client_secret=abc123&grant_type=client_credentials', 'form client_secret="<redacted>"&grant_type=client_credentials'],
+    ['{"clear_password":"p@ss w","realm":"r"}', '{"clear_password":"<redacted>","realm":"r"}'],
+    ['proxy http://user:pw@proxy:3128 failed', 'proxy http://<redacted>@proxy:3128 failed'],
+    ['tenant 4f1c ok, 12 events', 'tenant 4f1c ok, 12 events'],
+  ])('%s', (input, expected) => {
+    expect(redactSecrets(input)).toBe(expected);
+  });
+});
