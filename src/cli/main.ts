@@ -3,6 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { createCentralClient } from '../central/client.js';
 import { MemoryCheckpointStore } from '../checkpoint/memory-store.js';
+import type { CentralClient } from '../central/types.js';
 import type { CheckpointStore } from '../checkpoint/types.js';
 import { checkpointKey, runCollection, type CollectConfig, type RunSummary, type TenantDataType } from '../collect/index.js';
 import { ConfigError, describeError, EXIT_FAILURE, EXIT_OK, EXIT_PARTIAL, type HecError } from '../errors.js';
@@ -144,7 +145,8 @@ async function run(options: CliOptions, io: CliIo, logger: Logger, progress?: Pr
     if (poll) store = deferred = new DeferredCheckpointStore(store);
     const commit = deferred;
     sink = new JsonFileSink(options.outputDir ?? io.cwd, {
-      merge: poll !== undefined,
+      // Polls accumulate in the file; --reset starts it afresh, as it starts the state afresh.
+      merge: poll !== undefined && !options.reset,
       tenantsFile: data === 'tenants',
       onTenantDone: commit ? (tenantId) => commit.commit(checkpointKey(STANZA, data as TenantDataType, tenantId)) : undefined,
     });
@@ -159,6 +161,11 @@ async function run(options: CliOptions, io: CliIo, logger: Logger, progress?: Pr
   let summary: RunSummary | undefined;
   let failure: unknown;
   try {
+    // Credentials checked once, up front (the client keeps the answer): a refusal is one line, not one per tenant.
+    await client.whoami();
+    if (options.tenant && !(await hasTenant(rawClient, options.tenant))) {
+      throw new ConfigError(`--tenant ${options.tenant}: no such tenant for this credential (see --get tenants)`, 'tenant');
+    }
     summary = await runCollection({
       client,
       config: { data, tenants: options.tenant ? [options.tenant] : [], excludeTenants: [], startDays: options.days, excludeTypes: [], pageSize },
@@ -187,6 +194,12 @@ async function run(options: CliOptions, io: CliIo, logger: Logger, progress?: Pr
   return report(summary as RunSummary, options, io, logger);
 }
 
+/** Stops listing at the first match, so a valid --tenant costs at most the pages before it. */
+async function hasTenant(client: CentralClient, idOrName: string): Promise<boolean> {
+  for await (const t of client.tenants({ include: [idOrName] })) if (t) return true;
+  return false;
+}
+
 function report(summary: RunSummary, options: CliOptions, io: CliIo, logger: Logger): number {
   const noun = NOUN[options.get];
   if (summary.status === 'aborted') {
@@ -205,13 +218,7 @@ function report(summary: RunSummary, options: CliOptions, io: CliIo, logger: Log
         : `${head}: ${t.status === 'error' ? 'FAILED' : t.status}, ${t.events} ${noun} written: ${t.error ?? ''}\n`,
     );
   }
-  if (summary.tenants === 0) {
-    if (options.tenant) {
-      io.stderr.write(`sophos-central: error: --tenant ${options.tenant}: no such tenant for this credential (see --get tenants)\n`);
-      return EXIT_FAILURE;
-    }
-    logger.warn('this credential sees no tenant');
-  }
+  if (summary.tenants === 0) logger.warn('this credential sees no tenant');
   if (summary.status === 'ok') return EXIT_OK;
   return summary.status === 'partial' ? EXIT_PARTIAL : EXIT_FAILURE;
 }
