@@ -324,6 +324,9 @@ describe('bad flags and ini files: one clear line, exit 1', () => {
     expect(h.stdout).toContain('sophos-central --auth static --get tenants');
     const v = await cli(workdir(), ['--version']);
     expect(v.stdout).toMatch(/^sophos-central \d+\.\d+\.\d+/);
+    const c = await cli(workdir(), ['cleanup', '--help']);
+    expect(c.code).toBe(0);
+    expect(c.stdout).toContain('sophos-central cleanup plan');
   });
 });
 
