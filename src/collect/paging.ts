@@ -7,6 +7,10 @@ export type PageLoopEnd = 'complete' | 'aborted';
  * Calls `handle` for each page, in order, with the time the page was asked for. A page that has arrived
  * is finished (written, checkpoint saved) before the loop looks at `signal`; a request cut short by the
  * abort ends the loop as 'aborted', leaving the checkpoint at the last page written.
+ *
+ * The next page is requested while the current one is written: without that the collector sat idle for
+ * every round trip (a fifth of the run in bench/collect.bench.ts). At most two pages are held, and a
+ * prefetched page that is never handled is simply dropped: its checkpoint was never saved.
  */
 export async function eachPage<P>(
   pages: AsyncIterable<P>,
@@ -16,13 +20,20 @@ export async function eachPage<P>(
 ): Promise<PageLoopEnd> {
   if (signal?.aborted) return 'aborted';
   const iterator = pages[Symbol.asyncIterator]();
+  const request = (): { requestedAt: number; result: Promise<IteratorResult<P>> } => {
+    const requestedAt = now();
+    const result = iterator.next();
+    // Awaited below, or dropped on the way out; never an unhandled rejection.
+    result.catch(() => undefined);
+    return { requestedAt, result };
+  };
   let finished = false;
   try {
+    let pending = request();
     for (;;) {
-      const requestedAt = now();
       let next: IteratorResult<P>;
       try {
-        next = await iterator.next();
+        next = await pending.result;
       } catch (err) {
         finished = true;
         if (signal?.aborted) return 'aborted';
@@ -32,6 +43,8 @@ export async function eachPage<P>(
         finished = true;
         return 'complete';
       }
+      const requestedAt = pending.requestedAt;
+      if (!signal?.aborted) pending = request();
       await handle(next.value, requestedAt);
       if (signal?.aborted) return 'aborted';
     }

@@ -1,0 +1,333 @@
+// The collectors against the real emulator through the real client: exactly once across runs, under
+// faults, with a failing tenant, across a 24-hour gap, and when stopped half-way.
+import { afterEach, describe, expect, it } from 'vitest';
+import { createCentralClient } from '../../src/central/client.js';
+import type { CentralClient } from '../../src/central/types.js';
+import { MemoryCheckpointStore } from '../../src/checkpoint/memory-store.js';
+import { checkpointKey } from '../../src/collect/collector.js';
+import { runCollection, type CollectConfig } from '../../src/collect/run.js';
+import type { Logger } from '../../src/log.js';
+import { startEmulator, type Emulator } from '../emulator/index.js';
+import { MemorySink } from './memory-sink.js';
+
+const MIN = 60_000;
+const HOUR = 60 * MIN;
+const DAY = 24 * HOUR;
+
+interface World {
+  emu: Emulator;
+  client: CentralClient;
+  store: MemoryCheckpointStore;
+  logs: string[];
+  logger: Logger;
+}
+
+const open: World[] = [];
+afterEach(async () => {
+  for (const w of open.splice(0)) {
+    await w.client.close();
+    await w.emu.stop();
+  }
+});
+
+async function world(opts: Parameters<typeof startEmulator>[0] = {}): Promise<World> {
+  const emu = await startEmulator({ seed: 7, tenants: 3, alertsPerTenant: 150, eventsPerTenant: 400, endpointsPerTenant: 30, alertsMaxPageSize: 100, ...opts });
+  const logs: string[] = [];
+  const logger: Logger = {
+    debug: (m) => logs.push(`DEBUG ${m}`),
+    info: (m) => logs.push(`INFO ${m}`),
+    warn: (m) => logs.push(`WARN ${m}`),
+    error: (m) => logs.push(`ERROR ${m}`),
+  };
+  const client = createCentralClient({
+    clientId: emu.clientId,
+    clientSecret: emu.clientSecret,
+    authUrl: emu.authUrl,
+    apiUrl: emu.apiUrl,
+    retryBaseDelayMs: 1,
+    retryMaxDelayMs: 5,
+    env: {},
+    logger,
+  });
+  const w = { emu, client, store: new MemoryCheckpointStore(), logs, logger };
+  open.push(w);
+  return w;
+}
+
+function config(data: CollectConfig['data'], extra: Partial<CollectConfig> = {}): CollectConfig {
+  return { data, tenants: [], excludeTenants: [], startDays: 90, excludeTypes: [], pageSize: 100, ...extra };
+}
+
+function run(w: World, cfg: CollectConfig, sink: MemorySink, more: { signal?: AbortSignal; store?: MemoryCheckpointStore } = {}) {
+  return runCollection({ client: w.client, config: cfg, stanza: 'sophos_central://e2e', sink, store: more.store ?? w.store, logger: w.logger, now: () => w.emu.clock.now(), signal: more.signal });
+}
+
+/** Ground truth: every alert the emulator shows for a tenant raised in [from, to), straight from the API. */
+async function alertIds(w: World, tenantId: string, from: number, to: number): Promise<string[]> {
+  const tenant = w.emu.tenants.find((t) => t.id === tenantId)!;
+  const api = w.client.forTenant({ ...tenant, raw: {} });
+  const ids: string[] = [];
+  for await (const page of api.alertPages({ from: new Date(from).toISOString(), to: new Date(to).toISOString() })) ids.push(...page.items.map((a) => a.id));
+  return ids;
+}
+
+async function eventIds(w: World, tenantId: string, from: number, excludeTypes?: string[]): Promise<string[]> {
+  const tenant = w.emu.tenants.find((t) => t.id === tenantId)!;
+  const api = w.client.forTenant({ ...tenant, raw: {} });
+  const ids: string[] = [];
+  for await (const page of api.siemEventPages({ fromDate: Math.floor(from / 1000), excludeTypes })) ids.push(...page.items.map((e) => e.id));
+  return ids;
+}
+
+function idsOf(sink: MemorySink, sourcetype: string): string[] {
+  return sink.events(sourcetype).map((e) => e.id as string);
+}
+
+function expectNoDuplicates(ids: string[]): void {
+  expect(ids.length).toBe(new Set(ids).size);
+}
+
+describe('alerts end to end', () => {
+  it('every alert in the window arrives exactly once across runs, late arrivals inside the overlap included', async () => {
+    const w = await world();
+    const t0 = w.emu.clock.now();
+    const sink = new MemorySink();
+    const first = await run(w, config('alerts'), sink);
+    expect(first.status).toBe('ok');
+    for (const t of w.emu.tenants) {
+      const want = await alertIds(w, t.id, t0 - 90 * DAY + 5 * MIN, t0 - MIN);
+      const got = sink.events('sophos:central:alerts').filter((a) => (a.tenant as { id: string }).id === t.id).map((a) => a.id as string);
+      expect(want.length).toBeGreaterThan(100);
+      expect(new Set(got)).toEqual(new Set(want));
+    }
+    expectNoDuplicates(idsOf(sink, 'sophos:central:alerts'));
+
+    // Between runs: new alerts, and alerts that show up late with a raisedAt before the last run's end.
+    const tenant = w.emu.tenants[0]!.id;
+    w.emu.clock.advance(5 * MIN);
+    const fresh = w.emu.addAlerts(tenant, 7, { raisedAt: w.emu.clock.now() - 3 * MIN });
+    const late = w.emu.addAlerts(tenant, 4, { raisedAt: t0 - 8 * MIN });
+    const tooNew = w.emu.addAlerts(tenant, 2, { raisedAt: w.emu.clock.now() - 10_000 });
+    const before = sink.records.length;
+    const second = await run(w, config('alerts'), sink);
+    expect(second.status).toBe('ok');
+    const newIds = sink.records.slice(before).filter((r) => r.sourcetype === 'sophos:central:alerts').map((r) => (JSON.parse(r.data) as { id: string }).id);
+    expect(new Set(newIds)).toEqual(new Set([...fresh, ...late].map((a) => a.id)));
+
+    // The alerts raised within the last minute come with the next run, once.
+    w.emu.clock.advance(5 * MIN);
+    const third = sink.records.length;
+    await run(w, config('alerts'), sink);
+    expect(sink.records.slice(third).filter((r) => r.sourcetype === 'sophos:central:alerts').map((r) => (JSON.parse(r.data) as { id: string }).id).sort()).toEqual(tooNew.map((a) => a.id).sort());
+    expectNoDuplicates(idsOf(sink, 'sophos:central:alerts'));
+
+    // Events are the API JSON with tenant {id,name}; time is raisedAt.
+    for (const r of sink.of('sophos:central:alerts')) {
+      const a = JSON.parse(r.data) as { raisedAt: string; tenant: { id: string; name: string } };
+      expect(r.time).toBe(Date.parse(a.raisedAt) / 1000);
+      expect(a.tenant.name).toBe(w.emu.tenants.find((t) => t.id === a.tenant.id)!.name);
+      expect(r.data).not.toContain('\n');
+    }
+    // The dedup set stays bounded by the overlap.
+    const saved = await w.store.load<{ seen: Record<string, number> }>(checkpointKey('sophos_central://e2e', 'alerts', tenant));
+    expect(Object.keys(saved!.seen).length).toBeLessThanOrEqual(20);
+  });
+
+  it('loses nothing under injected faults (5xx, 429, dropped and truncated responses, expired tokens)', async () => {
+    const w = await world({ tenants: 2 });
+    const t0 = w.emu.clock.now();
+    w.emu.faults.add({ route: 'alerts', kind: 500, rate: 0.2 });
+    w.emu.faults.add({ route: 'alerts', kind: 429, rate: 0.1, retryAfterSeconds: 0 });
+    w.emu.faults.add({ route: 'alerts', kind: 'drop', nth: [2] });
+    w.emu.faults.add({ route: 'alerts', kind: 'truncate', nth: [4] });
+    w.emu.faults.add({ route: 'alerts', kind: 'expire-token', nth: [6] });
+    const sink = new MemorySink();
+    const summary = await run(w, config('alerts'), sink);
+    expect(summary.status).toBe('ok');
+    expect(summary.retries).toBeGreaterThan(0);
+    w.emu.faults.clear();
+    for (const t of w.emu.tenants) {
+      const want = await alertIds(w, t.id, t0 - 90 * DAY + 5 * MIN, t0 - MIN);
+      const got = sink.events('sophos:central:alerts').filter((a) => (a.tenant as { id: string }).id === t.id).map((a) => a.id);
+      expect(new Set(got)).toEqual(new Set(want));
+    }
+    expectNoDuplicates(idsOf(sink, 'sophos:central:alerts'));
+    const health = sink.health('tenant_run');
+    expect(health.reduce((n, h) => n + (h.retries as number), 0)).toBe(summary.retries);
+  });
+
+  it('a failing tenant does not block the others and its checkpoint does not move; a refused host gets no request', async () => {
+    const w = await world({ maliciousApiHost: true });
+    const bad = w.emu.tenants[1]!.id;
+    w.emu.faults.add({ route: 'alerts', kind: 503, rate: 1, tenantId: bad, retryAfterSeconds: 0 });
+    const sink = new MemorySink();
+    const summary = await run(w, config('alerts'), sink);
+    expect(summary.status).toBe('partial');
+    const byTenant = new Map(sink.health('tenant_run').map((h) => [(h.tenant as { id: string }).id, h]));
+    expect(byTenant.get(bad)).toMatchObject({ status: 'error', error_code: 'TA_ERR_SERVER' });
+    const refused = [...byTenant.values()].filter((h) => h.error_code === 'TA_ERR_REFUSED_HOST');
+    expect(refused).toHaveLength(1);
+    expect(w.emu.requests.filter((r) => r.listener === 'trap')).toHaveLength(0);
+    const ok = [...byTenant.values()].filter((h) => h.status === 'ok');
+    expect(ok.length).toBe(w.emu.tenants.length - 2);
+    for (const h of ok) expect(h.events as number).toBeGreaterThan(0);
+    expect(await w.store.load(checkpointKey('sophos_central://e2e', 'alerts', bad))).toBeUndefined();
+    expect(sink.health('run_summary')[0]).toMatchObject({ status: 'partial', tenants_failed: 2 });
+    // Once the tenant recovers, its alerts arrive, and nobody else's twice.
+    w.emu.faults.clear();
+    await run(w, config('alerts'), sink);
+    expect(sink.events('sophos:central:alerts').some((a) => (a.tenant as { id: string }).id === bad)).toBe(true);
+    expectNoDuplicates(idsOf(sink, 'sophos:central:alerts'));
+    expect(w.logs.join('\n')).not.toContain(w.emu.clientSecret);
+    expect(sink.records.map((r) => r.data).join('\n')).not.toContain(w.emu.clientSecret);
+  });
+
+  it('stopped half-way (SIGTERM), then run again: every alert once', async () => {
+    const w = await world({ tenants: 2 });
+    const t0 = w.emu.clock.now();
+    const ac = new AbortController();
+    const sink = new MemorySink();
+    const abortingSink = {
+      write: async (records: Parameters<MemorySink['write']>[0]) => {
+        await sink.write(records);
+        if (sink.of('sophos:central:alerts').length >= 150) ac.abort();
+      },
+    };
+    const first = await runCollection({ client: w.client, config: config('alerts'), stanza: 'sophos_central://e2e', sink: abortingSink, store: w.store, logger: w.logger, now: () => w.emu.clock.now(), signal: ac.signal });
+    expect(first.status).toBe('aborted');
+    const partial = sink.of('sophos:central:alerts').length;
+    await run(w, config('alerts'), sink);
+    const want: string[] = [];
+    for (const t of w.emu.tenants) want.push(...(await alertIds(w, t.id, t0 - 90 * DAY + 5 * MIN, t0 - MIN)));
+    expect(partial).toBeLessThan(want.length);
+    expect(idsOf(sink, 'sophos:central:alerts').sort()).toEqual(want.sort());
+  });
+
+  it('a crash between writing a page and saving its checkpoint repeats at most that page', async () => {
+    const w = await world({ tenants: 1, alertsPerTenant: 400 });
+    const t0 = w.emu.clock.now();
+    const sink = new MemorySink();
+    // A store whose second save "crashes": the second page is written, its checkpoint is not.
+    const crashing = new MemoryCheckpointStore();
+    let saves = 0;
+    const save = crashing.save.bind(crashing);
+    crashing.save = async (key, value) => {
+      if (++saves === 2) throw new Error('killed');
+      return save(key, value);
+    };
+    const first = await run(w, config('alerts'), sink, { store: crashing });
+    expect(first.status).toBe('error');
+    saves = -1000;
+    await run(w, config('alerts'), sink, { store: crashing });
+    const ids = idsOf(sink, 'sophos:central:alerts');
+    const want = await alertIds(w, w.emu.tenants[0]!.id, t0 - 90 * DAY + 5 * MIN, t0 - MIN);
+    expect(new Set(ids)).toEqual(new Set(want));
+    expect(ids.length - want.length).toBeGreaterThan(0);
+    expect(ids.length - want.length).toBeLessThanOrEqual(100);
+  });
+});
+
+describe('SIEM events end to end', () => {
+  it('every event once across runs, exclude_types applied, time = when, tenant added', async () => {
+    const w = await world({ tenants: 2 });
+    const t0 = w.emu.clock.now();
+    const tenant = w.emu.tenants[0]!.id;
+    const all = await eventIds(w, tenant, t0 - 24 * HOUR + MIN);
+    const sample = new MemorySink();
+    await run(w, config('events', { tenants: [tenant] }), sample);
+    const types = [...new Set(sample.events('sophos:central:events').map((e) => e.type as string))];
+    expect(types.length).toBeGreaterThan(1);
+    const excluded = types[0]!;
+
+    const w2 = await world({ tenants: 2 });
+    const sink = new MemorySink();
+    await run(w2, config('events', { excludeTypes: [excluded] }), sink);
+    const want: string[] = [];
+    for (const t of w2.emu.tenants) want.push(...(await eventIds(w2, t.id, t0 - 24 * HOUR + MIN, [excluded])));
+    expect(all.length).toBeGreaterThan(300);
+    expect(new Set(idsOf(sink, 'sophos:central:events'))).toEqual(new Set(want));
+    expect(sink.events('sophos:central:events').some((e) => e.type === excluded)).toBe(false);
+
+    w2.emu.clock.advance(5 * MIN);
+    const added = w2.emu.addEvents(w2.emu.tenants[1]!.id, 25);
+    const before = sink.records.length;
+    await run(w2, config('events', { excludeTypes: [excluded] }), sink);
+    const fresh = sink.records.slice(before).filter((r) => r.sourcetype === 'sophos:central:events').map((r) => (JSON.parse(r.data) as { id: string }).id);
+    expect(new Set(fresh)).toEqual(new Set(added.filter((e) => e.type !== excluded).map((e) => e.id)));
+    expectNoDuplicates(idsOf(sink, 'sophos:central:events'));
+    for (const r of sink.of('sophos:central:events')) {
+      const e = JSON.parse(r.data) as { when: string; customer_id: string; tenant: { id: string; name: string } };
+      expect(r.time).toBe(Date.parse(e.when) / 1000);
+      expect(e.tenant.id).toBe(r.tenantId);
+      expect(e.tenant.name).toBe(w2.emu.tenants.find((t) => t.id === r.tenantId)!.name);
+    }
+  });
+
+  it('a saved position older than 24 hours yields a data_gap record with its bounds, then resumes', async () => {
+    const w = await world({ tenants: 1 });
+    const sink = new MemorySink();
+    await run(w, config('events'), sink);
+    const stopped = w.emu.clock.now();
+    // Ingested an hour after the input stopped, and out of the API's 24 hours by the next run.
+    w.emu.clock.advance(HOUR);
+    const lost = w.emu.addEvents(w.emu.tenants[0]!.id, 5);
+    w.emu.clock.advance(29 * HOUR);
+    const kept = w.emu.addEvents(w.emu.tenants[0]!.id, 6, { when: w.emu.clock.now() - 2 * HOUR });
+    const before = sink.records.length;
+    const summary = await run(w, config('events'), sink);
+    expect(summary.data_gaps).toBe(1);
+    const [gap] = sink.health('data_gap');
+    expect(gap).toMatchObject({ data: 'events', tenant: { id: w.emu.tenants[0]!.id } });
+    expect(Date.parse(gap!.gap_start as string)).toBeGreaterThanOrEqual(stopped - 2 * MIN);
+    expect(Date.parse(gap!.gap_start as string)).toBeLessThanOrEqual(stopped);
+    expect(Date.parse(gap!.gap_end as string)).toBe(w.emu.clock.now() - 24 * HOUR + MIN);
+    const fresh = new Set(sink.records.slice(before).filter((r) => r.sourcetype === 'sophos:central:events').map((r) => (JSON.parse(r.data) as { id: string }).id));
+    for (const e of kept) expect(fresh.has(e.id)).toBe(true);
+    for (const e of lost) expect(fresh.has(e.id)).toBe(false);
+    // The gap is reported once, not on every run after it.
+    w.emu.clock.advance(5 * MIN);
+    await run(w, config('events'), sink);
+    expect(sink.health('data_gap')).toHaveLength(1);
+  });
+});
+
+describe('endpoints and tenants end to end', () => {
+  it('a full snapshot per run with tenant {id,name}, and one event per tenant', async () => {
+    const w = await world();
+    const sink = new MemorySink();
+    const s1 = await run(w, config('endpoints'), sink);
+    await run(w, config('endpoints'), sink);
+    expect(s1.events).toBe(w.emu.tenants.length * 30);
+    const endpoints = sink.events('sophos:central:endpoints');
+    expect(endpoints).toHaveLength(2 * w.emu.tenants.length * 30);
+    for (const e of endpoints) expect((e.tenant as { name: string }).name).toBe(w.emu.tenants.find((t) => t.id === (e.tenant as { id: string }).id)!.name);
+    expect(w.emu.requests.filter((r) => r.route === 'endpoints').every((r) => r.query.view === 'full')).toBe(true);
+    const health = sink.health('tenant_run');
+    expect(health.filter((h) => h.checkpoint_age_seconds === null)).toHaveLength(w.emu.tenants.length);
+
+    const tenants = new MemorySink();
+    const s = await run(w, config('tenants', { excludeTenants: [w.emu.tenants[0]!.name] }), tenants);
+    expect(s.events).toBe(w.emu.tenants.length - 1);
+    const events = tenants.events('sophos:central:tenants');
+    expect(events.map((t) => t.id).sort()).toEqual(w.emu.tenants.slice(1).map((t) => t.id).sort());
+    for (const t of events) expect(t.tenant).toEqual({ id: t.id, name: t.name });
+  });
+
+  it('health: a tenant_run per tenant with request counters and lag, and one run_summary', async () => {
+    const w = await world();
+    const sink = new MemorySink();
+    const summary = await run(w, config('alerts'), sink);
+    const runs = sink.health('tenant_run');
+    expect(runs).toHaveLength(w.emu.tenants.length);
+    for (const h of runs) {
+      expect(h).toMatchObject({ stanza: 'sophos_central://e2e', data: 'alerts', status: 'ok', retries: 0, rate_limited: 0, errors: 0 });
+      expect(h.requests).toBe(h.pages);
+      expect(h.lag_seconds as number).toBeGreaterThanOrEqual(60);
+    }
+    const dataRequests = w.emu.requests.filter((r) => r.route === 'alerts').length;
+    expect(summary.requests).toBe(dataRequests);
+    const [s] = sink.health('run_summary');
+    expect(s).toMatchObject({ type: 'run_summary', status: 'ok', tenants: w.emu.tenants.length, tenants_ok: w.emu.tenants.length, events: summary.events });
+    expect(s).not.toHaveProperty('results');
+  });
+});
