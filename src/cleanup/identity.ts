@@ -27,10 +27,15 @@ export function loginDomain(login: string | undefined): string | undefined {
   return undefined;
 }
 
-/** Central's view: the domain comes from the FQDN, else from the `DOMAIN\user` (or UPN) of viaLogin. */
+/**
+ * Central's view: the domain comes from the FQDN, else from the `DOMAIN\\user` (or UPN) of viaLogin.
+ * A login whose "domain" is the machine's own name (`THUNDERBOX\\Lior`) is a local account: no domain.
+ */
 export function centralIdentity(hostname: string, viaLogin?: string): HostIdentity {
   const id = splitHostname(hostname);
-  return id.domain ? id : { host: id.host, domain: loginDomain(viaLogin) };
+  if (id.domain) return id;
+  const domain = loginDomain(viaLogin);
+  return { host: id.host, domain: domain === id.host ? undefined : domain };
 }
 
 /** AD's view: the domain column, else the domain of an FQDN in the hostname column. */

@@ -127,6 +127,7 @@ describe('the pieces', () => {
     expect(centralIdentity('PC1.corp.local', 'OTHER\\bob')).toEqual({ host: 'pc1', domain: 'corp.local' });
     expect(centralIdentity('PC1', 'CORP\\bob')).toEqual({ host: 'pc1', domain: 'corp' });
     expect(centralIdentity('PC1', 'bob')).toEqual({ host: 'pc1', domain: undefined });
+    expect(centralIdentity('Thunderbox', 'THUNDERBOX\\Lior')).toEqual({ host: 'thunderbox', domain: undefined });
   });
 
   it('matches DN components whole and honours escaped commas', () => {
