@@ -1,0 +1,50 @@
+// Where the client secret lives: storage/passwords in app TA-sophos-central, realm sophos_central, username =
+// client ID (interfaces.md). A secret typed into the stanza is moved there on the first run and the stanza is
+// masked, so after one run inputs.conf holds only ********.
+import type { InputConfig } from '../config/input-config.js';
+import { SECRET_MASK } from '../config/input-config.js';
+import { ConfigError, describeError } from '../errors.js';
+import type { Logger } from '../log.js';
+import type { StanzaDefinition } from './input.js';
+import { APP, type SplunkdClient } from './rest.js';
+
+export const REALM = 'sophos_central';
+
+/** The part of SplunkdClient the credential flow needs (a seam for the stand-in-free unit tests). */
+export type SecretStore = Pick<SplunkdClient, 'getPassword' | 'storePassword' | 'updateInput'>;
+
+export function missingSecretMessage(clientId: string): string {
+  return `no secret stored for client_id ${clientId}; set client_secret in the input or on the setup page`;
+}
+
+/**
+ * Returns the clear client secret for this stanza. A clear secret in the stanza is stored (created or
+ * updated), then the stanza is masked, then it is used. A masked or empty one is read from storage/passwords.
+ */
+export async function resolveClientSecret(
+  stanza: Pick<StanzaDefinition, 'name' | 'inputName' | 'app'>,
+  config: Pick<InputConfig, 'clientId' | 'clientSecret'>,
+  rest: SecretStore,
+  logger: Logger,
+): Promise<string> {
+  if (config.clientSecret !== undefined) {
+    try {
+      const how = await rest.storePassword(REALM, config.clientId, config.clientSecret);
+      logger.info(`client_secret for client_id ${config.clientId} ${how} in storage/passwords (realm ${REALM})`);
+    } catch (err) {
+      // Collection still works with the secret at hand; the stanza stays unmasked until a run can store it.
+      logger.warn(`could not store client_secret in storage/passwords, so it stays in inputs.conf for now: ${describeError(err)}`);
+      return config.clientSecret;
+    }
+    try {
+      await rest.updateInput(stanza.app ?? APP, stanza.inputName, { client_secret: SECRET_MASK });
+      logger.info(`client_secret in ${stanza.name} replaced by ${SECRET_MASK}`);
+    } catch (err) {
+      logger.warn(`stored client_secret but could not mask it in ${stanza.name}; the next run tries again: ${describeError(err)}`);
+    }
+    return config.clientSecret;
+  }
+  const stored = await rest.getPassword(REALM, config.clientId);
+  if (stored === undefined || stored === '') throw new ConfigError(missingSecretMessage(config.clientId), 'client_secret');
+  return stored;
+}

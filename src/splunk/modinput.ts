@@ -1,0 +1,181 @@
+// The modular input's three modes (splunk-addon.md §1.3): --scheme, --validate-arguments and run mode.
+// Run mode does everything up to collection (parse, validate, logger, secret, checkpoint store, XML stream);
+// the collection itself is passed in (`collect`), so the entry point wires the collectors and tests wire a
+// small function of their own.
+import type { Writable } from 'node:stream';
+import type { CheckpointStore } from '../checkpoint/types.js';
+import { FileCheckpointStore } from '../checkpoint/file-store.js';
+import type { EventSink } from '../collect/sink.js';
+import { type InputConfig, validateInputParams } from '../config/input-config.js';
+import { AbortedError, ConfigError, EXIT_FAILURE, EXIT_OK, describeError } from '../errors.js';
+import type { Logger, LogLevel } from '../log.js';
+import { missingSecretMessage, REALM, resolveClientSecret } from './credentials.js';
+import { XmlEventWriter, XmlStream } from './event-writer.js';
+import { parseInputDefinition, parseValidationDefinition, readStdin, type StanzaDefinition } from './input.js';
+import { createSplunkLogger, isLogLevel } from './log.js';
+import { SplunkdClient } from './rest.js';
+import { renderScheme } from './scheme.js';
+import { escapeXml } from './xml.js';
+
+/** Everything one stanza's collection needs. */
+export interface StanzaRun {
+  /** Full stanza name, e.g. `sophos_central://prod`. */
+  stanza: string;
+  config: InputConfig;
+  /** The clear secret, from the stanza or from storage/passwords. Never log or store it. */
+  clientSecret: string;
+  sink: EventSink;
+  store: CheckpointStore;
+  logger: Logger;
+  /** Aborted on SIGTERM: finish or drop the current page consistently, save, return. */
+  signal: AbortSignal;
+}
+
+export type CollectFn = (run: StanzaRun) => Promise<unknown>;
+
+export interface ModinputIo {
+  stdin: NodeJS.ReadableStream;
+  stdout: Writable;
+  stderr: Writable;
+  env: NodeJS.ProcessEnv;
+  /** Aborted when the process gets SIGTERM. */
+  signal: AbortSignal;
+  stdinTimeoutMs?: number;
+}
+
+/** Optional log level override for support cases: DEBUG adds detail (and stacks) to the log file. */
+export const LOG_LEVEL_ENV = 'TA_SOPHOS_CENTRAL_LOG_LEVEL';
+
+function logLevel(env: NodeJS.ProcessEnv): LogLevel {
+  const v = (env[LOG_LEVEL_ENV] ?? '').toUpperCase();
+  return isLogLevel(v) ? v : 'INFO';
+}
+
+/** Dispatches on argv and returns the exit code. Never throws; never prints a stack on stderr. */
+export async function runModularInput(argv: readonly string[], io: ModinputIo, collect: CollectFn): Promise<number> {
+  const processLogger = createSplunkLogger({ level: logLevel(io.env), splunkHome: io.env.SPLUNK_HOME, stderr: io.stderr });
+  try {
+    if (argv.length === 1 && argv[0] === '--scheme') {
+      await writeAll(io.stdout, renderScheme());
+      return EXIT_OK;
+    }
+    if (argv.length === 1 && argv[0] === '--validate-arguments') return await validateArguments(io, processLogger);
+    if (argv.length === 0) return await runInputs(io, collect);
+    processLogger.error(
+      `unknown arguments ${JSON.stringify(argv.join(' '))}; splunkd runs this script with no argument, --scheme or --validate-arguments`,
+    );
+    return EXIT_FAILURE;
+  } catch (err) {
+    processLogger.error(describeError(err));
+    if (err instanceof Error && err.stack) processLogger.debug(err.stack);
+    return EXIT_FAILURE;
+  }
+}
+
+/**
+ * Runs as the process splunkd started: argv, stdio, SIGTERM/SIGINT (abort the collection, which stops
+ * consistently and saves), then exit with the code once stdout and stderr are flushed. Exiting explicitly
+ * means no idle keep-alive socket can hold the process open.
+ */
+export function runProcess(collect: CollectFn): void {
+  const controller = new AbortController();
+  for (const signal of ['SIGTERM', 'SIGINT'] as const) process.on(signal, () => controller.abort());
+  void runModularInput(
+    process.argv.slice(2),
+    { stdin: process.stdin, stdout: process.stdout, stderr: process.stderr, env: process.env, signal: controller.signal },
+    collect,
+  ).then((code) => {
+    process.stdout.write('', () => process.stderr.write('', () => process.exit(code)));
+  });
+}
+
+function writeAll(out: Writable, text: string): Promise<void> {
+  return new Promise((resolve, reject) => out.write(text, (err) => (err ? reject(err) : resolve())));
+}
+
+async function validateArguments(io: ModinputIo, logger: Logger): Promise<number> {
+  let message: string;
+  try {
+    const def = parseValidationDefinition(await readStdin(io.stdin, { timeoutMs: io.stdinTimeoutMs }));
+    const config = validateInputParams(def.params);
+    const rawSecret = def.params.client_secret;
+    const emptySecret = rawSecret === undefined || [rawSecret].flat().join('').trim() === '';
+    // A masked secret was stored by an earlier run; an empty one is fine only if the setup page stored it.
+    if (emptySecret) await requireStoredSecret(def.serverUri, def.sessionKey, io.env.SPLUNK_HOME, config.clientId);
+    return EXIT_OK;
+  } catch (err) {
+    message = describeError(err);
+    logger.debug(`validation failed: ${message}`);
+  }
+  await writeAll(io.stdout, `<error><message>${escapeXml(message)}</message></error>`);
+  return EXIT_FAILURE;
+}
+
+async function requireStoredSecret(serverUri: string, sessionKey: string, splunkHome: string | undefined, clientId: string): Promise<void> {
+  const rest = new SplunkdClient({ serverUri, sessionKey, splunkHome });
+  try {
+    if ((await rest.getPassword(REALM, clientId)) === undefined) throw new ConfigError(missingSecretMessage(clientId), 'client_secret');
+  } finally {
+    await rest.close();
+  }
+}
+
+async function runInputs(io: ModinputIo, collect: CollectFn): Promise<number> {
+  const def = parseInputDefinition(await readStdin(io.stdin, { timeoutMs: io.stdinTimeoutMs }));
+  const stream = new XmlStream(io.stdout);
+  let code = EXIT_OK;
+  try {
+    for (const stanza of def.stanzas) {
+      if (io.signal.aborted) break;
+      const ok = await runStanza(stanza, def.serverUri, def.sessionKey, def.checkpointDir, stream, io, collect);
+      if (!ok) code = EXIT_FAILURE;
+    }
+  } finally {
+    // Close the stream even after a failure, so splunkd gets every complete event written so far.
+    await stream.close().catch(() => undefined);
+  }
+  return code;
+}
+
+async function runStanza(
+  stanza: StanzaDefinition,
+  serverUri: string,
+  sessionKey: string,
+  checkpointDir: string,
+  stream: XmlStream,
+  io: ModinputIo,
+  collect: CollectFn,
+): Promise<boolean> {
+  const logger = createSplunkLogger({ level: logLevel(io.env), stanza: stanza.name, splunkHome: io.env.SPLUNK_HOME, stderr: io.stderr });
+  const started = Date.now();
+  try {
+    const config = validateInputParams(stanza.params);
+    const rest = new SplunkdClient({ serverUri, sessionKey, splunkHome: io.env.SPLUNK_HOME });
+    let clientSecret: string;
+    try {
+      clientSecret = await resolveClientSecret(stanza, config, rest, logger);
+    } finally {
+      await rest.close();
+    }
+    logger.debug(`starting ${config.data} collection on Node ${process.version}`);
+    await collect({
+      stanza: stanza.name,
+      config,
+      clientSecret,
+      sink: new XmlEventWriter(stream, { stanza: stanza.name, index: config.index, host: config.host }),
+      store: new FileCheckpointStore(checkpointDir, logger),
+      logger,
+      signal: io.signal,
+    });
+    logger.info(`${io.signal.aborted ? 'stopped on SIGTERM' : 'run finished'} after ${((Date.now() - started) / 1000).toFixed(1)} s`);
+    return true;
+  } catch (err) {
+    if (io.signal.aborted && (err instanceof AbortedError || (err as Error)?.name === 'AbortError')) {
+      logger.info(`stopped on SIGTERM after ${((Date.now() - started) / 1000).toFixed(1)} s`);
+      return true;
+    }
+    logger.error(describeError(err));
+    if (err instanceof Error && err.stack) logger.debug(err.stack);
+    return false;
+  }
+}

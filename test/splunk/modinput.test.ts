@@ -1,0 +1,84 @@
+// The production bundle (bin/app/sophos_central.js, built by `npm test`) in the modes that need no collection.
+import { spawnSync } from 'node:child_process';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { renderScheme } from '../../src/splunk/scheme.js';
+import { BUNDLE } from '../helpers/paths.js';
+import { startSplunkd, type SplunkdStandIn } from '../splunkd/index.js';
+
+const run = (args: string[], input?: string | Buffer) => spawnSync(process.execPath, [BUNDLE, ...args], { input, encoding: 'utf8', timeout: 30_000 });
+
+function expectOneErrorLine(r: ReturnType<typeof run>, message: RegExp) {
+  expect(r.status).toBe(1);
+  expect(r.stdout).toBe('');
+  const lines = r.stderr.split('\n').filter(Boolean);
+  expect(lines).toHaveLength(1);
+  expect(lines[0]).toMatch(/^ERROR TA-sophos-central: /);
+  expect(lines[0]).toMatch(message);
+  expect(r.stderr).not.toMatch(/\n\s+at /);
+}
+
+describe('bundle: arguments and stdin', () => {
+  it('prints the scheme with --scheme', () => {
+    const r = run(['--scheme']);
+    expect(r.status).toBe(0);
+    expect(r.stdout).toBe(renderScheme());
+    expect(r.stderr).toBe('');
+  });
+
+  it.each([[['--foo']], [['--scheme', 'extra']], [['validate']]])('rejects %j with one ERROR line', (args) => {
+    expectOneErrorLine(run(args), /unknown arguments ".*"; splunkd runs this script with no argument, --scheme or --validate-arguments$/);
+  });
+
+  it.each([
+    ['malformed', '<input><server_host>h</server_uri></input>', /malformed <input> document on stdin/],
+    ['incomplete', '<input><server_host>h</server_host><configuration>', /incomplete <input> document on stdin: <input>, <configuration> never closed/],
+    ['empty', '', /stdin was empty/],
+    ['not UTF-8', Buffer.from([0x3c, 0x69, 0xff, 0x3e]), /stdin is not valid UTF-8/],
+    ['the wrong document', '<items></items>', /expected an <input> document on stdin, got <items>/],
+  ])('run mode: %s stdin is one ERROR line and exit 1, no stack', (_n, input, message) => {
+    expectOneErrorLine(run([], input), message);
+  });
+});
+
+describe('bundle: --validate-arguments', () => {
+  let splunkd: SplunkdStandIn;
+  beforeAll(async () => {
+    splunkd = await startSplunkd({ command: [process.execPath, BUNDLE] });
+  });
+  afterAll(() => splunkd.stop());
+  const base = { client_id: 'c1a2b3c4-0000-4000-8000-000000000001', data: 'alerts' };
+
+  it('exits 0 silently for a good stanza, with a clear or masked secret', async () => {
+    for (const client_secret of ['clear-secret', '********']) {
+      const r = await splunkd.validate({ ...base, client_secret, interval: '300', index: 'main', disabled: '0' });
+      expect(r).toEqual({ exitCode: 0, stdout: '', stderr: [] });
+    }
+  });
+
+  it.each([
+    [{ data: 'everything' }, 'data must be one of alerts, events, endpoints, tenants, got "everything"'],
+    [{ start_days: '365' }, 'start_days must be between 1 and 90 (Sophos Central keeps alerts for 90 days), got 365'],
+    [{ proxy_url: 'http://u:hunter2@proxy:3128/p' }, 'proxy_url must be http://host:port or https://host:port (no path, query or fragment allowed), got "http://***@proxy:3128/p"'],
+    [{ tenants: 'a&b<c>' }, 'tenants: "a&b<c>" is neither a tenant ID (UUID) nor a tenant name'],
+  ])('prints <error><message> and exits 1 for %j', async (params, message) => {
+    const r = await splunkd.validate({ ...base, client_secret: 'x', ...params });
+    expect(r.exitCode).toBe(1);
+    expect(r.message).toContain(message);
+    expect(r.stdout).toMatch(/^<error><message>.*<\/message><\/error>$/);
+    expect(r.stdout).not.toContain('hunter2');
+  });
+
+  it('refuses an empty secret unless storage/passwords holds one for the client ID', async () => {
+    const missing = await splunkd.validate({ ...base, client_id: 'no-such-client', client_secret: '' });
+    expect(missing.exitCode).toBe(1);
+    expect(missing.message).toBe('no secret stored for client_id no-such-client; set client_secret in the input or on the setup page');
+    splunkd.passwords.set('sophos_central:stored-client:', { app: 'TA-sophos-central', realm: 'sophos_central', username: 'stored-client', password: 'p' });
+    expect((await splunkd.validate({ ...base, client_id: 'stored-client' })).exitCode).toBe(0);
+  });
+
+  it('answers malformed <items> with <error> and exit 1', () => {
+    const r = run(['--validate-arguments'], '<items><item name="a">');
+    expect(r.status).toBe(1);
+    expect(r.stdout).toBe('<error><message>incomplete &lt;items&gt; document on stdin: &lt;items&gt;, &lt;item&gt; never closed</message></error>');
+  });
+});

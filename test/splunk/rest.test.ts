@@ -1,0 +1,134 @@
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { hostname, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { PeerCertificate } from 'node:tls';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SplunkdError } from '../../src/errors.js';
+import { SplunkdClient, checkSplunkdIdentity, splunkdCa } from '../../src/splunk/rest.js';
+import { hasOpenssl } from '../splunkd/certs.js';
+import { TA_APP, startSplunkd, type SplunkdStandIn } from '../splunkd/index.js';
+
+describe('SplunkdClient against the stand-in (HTTP)', () => {
+  let splunkd: SplunkdStandIn;
+  beforeAll(async () => {
+    splunkd = await startSplunkd({ validateOnEdit: false });
+  });
+  afterAll(() => splunkd.stop());
+
+  const client = (sessionKey = splunkd.sessionKey) => new SplunkdClient({ serverUri: splunkd.uri, sessionKey });
+
+  it('creates, reads and, on 409, updates a password, always asking for JSON', async () => {
+    const rest = client();
+    try {
+      expect(await rest.getPassword('sophos_central', 'client-1')).toBeUndefined();
+      expect(await rest.storePassword('sophos_central', 'client-1', 'first')).toBe('created');
+      expect(await rest.storePassword('sophos_central', 'client-1', 'second')).toBe('updated');
+      await rest.storePassword('sophos_central_other', 'client-1', 'elsewhere');
+      await rest.storePassword('sophos_central', 'client-10', 'near miss');
+      expect(await rest.getPassword('sophos_central', 'client-1')).toBe('second');
+      expect(splunkd.passwords.get('sophos_central:client-1:')).toEqual({ app: TA_APP, realm: 'sophos_central', username: 'client-1', password: 'second' });
+    } finally {
+      await rest.close();
+    }
+    const calls = splunkd.requests.filter((r) => r.path.includes('storage/passwords'));
+    expect(calls.map((r) => `${r.method} ${r.status}`).slice(0, 4)).toEqual(['GET 200', 'POST 201', 'POST 409', 'POST 200']);
+    for (const r of calls) expect(r.method === 'GET' ? r.query.output_mode : r.form.output_mode).toBe('json');
+    expect(calls[0]!.query.search).toBe('realm=sophos_central');
+    expect(calls[3]!.path).toBe(`/servicesNS/nobody/${TA_APP}/storage/passwords/sophos_central:client-1:`);
+  });
+
+  it('edits only the posted fields of an input stanza, URL-encoding the name', async () => {
+    splunkd.stanzas.set('prod eu/1', { app: 'search', params: { client_id: 'c', client_secret: 'clear', data: 'alerts' } });
+    const rest = client();
+    try {
+      await rest.updateInput('search', 'prod eu/1', { client_secret: '********' });
+      await expect(rest.updateInput(TA_APP, 'prod eu/1', { client_secret: '********' })).rejects.toThrow(/splunkd refused \(404\)/);
+    } finally {
+      await rest.close();
+    }
+    expect(splunkd.stanzas.get('prod eu/1')!.params).toEqual({ client_id: 'c', client_secret: '********', data: 'alerts' });
+    expect(splunkd.requests.some((r) => r.path === '/servicesNS/nobody/search/data/inputs/sophos_central/prod%20eu%2F1')).toBe(true);
+  });
+
+  it('fails with a typed error that names the status but never the session key', async () => {
+    const wrongKey = 'not-the-session-key-0123456789';
+    const rest = client(wrongKey);
+    const err = await rest.getPassword('sophos_central', 'x').catch((e: unknown) => e);
+    await rest.close();
+    expect(err).toBeInstanceOf(SplunkdError);
+    expect((err as SplunkdError).status).toBe(401);
+    expect((err as Error).message).toMatch(/^splunkd refused the session key \(401\) on GET \/servicesNS\/nobody\/TA-sophos-central\/storage\/passwords: call not properly authenticated$/);
+    expect((err as Error).message).not.toContain(wrongKey);
+    expect((err as Error).message).not.toContain(splunkd.sessionKey);
+  });
+
+  it('answers Atom XML when output_mode=json is absent, like splunkd', async () => {
+    const res = await fetch(`${splunkd.uri}/servicesNS/nobody/${TA_APP}/storage/passwords`, { headers: { authorization: `Splunk ${splunkd.sessionKey}` } });
+    expect(res.headers.get('content-type')).toBe('text/xml');
+    const body = await res.text();
+    expect(body).toContain('<feed xmlns="http://www.w3.org/2005/Atom"');
+    expect(body).toContain('<s:key name="realm">sophos_central</s:key>');
+  });
+
+  it('reports an unreachable splunkd clearly', async () => {
+    const rest = new SplunkdClient({ serverUri: 'http://127.0.0.1:1', sessionKey: 'k' });
+    await expect(rest.getPassword('r', 'u')).rejects.toThrow(/^cannot reach splunkd at http:\/\/127\.0\.0\.1:1 \(GET .*\): /);
+    await rest.close();
+  });
+});
+
+describe.skipIf(!hasOpenssl())('SplunkdClient over HTTPS with a Splunk-like default certificate', () => {
+  let splunkd: SplunkdStandIn;
+  beforeAll(async () => {
+    splunkd = await startSplunkd({ https: true, validateOnEdit: false });
+  });
+  afterAll(() => splunkd.stop());
+
+  it('trusts $SPLUNK_HOME/etc/auth/cacert.pem and accepts CN=SplunkServerDefaultCert on 127.0.0.1', async () => {
+    expect(splunkd.uri).toMatch(/^https:\/\/127\.0\.0\.1:/);
+    const rest = new SplunkdClient({ serverUri: splunkd.uri, sessionKey: splunkd.sessionKey, splunkHome: splunkd.splunkHome });
+    expect(await rest.storePassword('sophos_central', 'tls-client', 'x')).toBe('created');
+    expect(await rest.getPassword('sophos_central', 'tls-client')).toBe('x');
+    await rest.close();
+  });
+
+  it('keeps chain validation: without Splunk CA the connection is refused, with a hint', async () => {
+    const rest = new SplunkdClient({ serverUri: splunkd.uri, sessionKey: splunkd.sessionKey });
+    await expect(rest.getPassword('sophos_central', 'x')).rejects.toThrow(/^cannot reach splunkd .*certificate.*the add-on verifies splunkd's certificate against Node's public CAs/);
+    await rest.close();
+  });
+});
+
+describe('checkSplunkdIdentity', () => {
+  const cert = (cn: string, san?: string) => ({ subject: { CN: cn }, ...(san ? { subjectaltname: san } : {}) }) as unknown as PeerCertificate;
+  it.each([
+    ['127.0.0.1', cert('SplunkServerDefaultCert'), true],
+    ['::1', cert('SplunkServerDefaultCert'), true],
+    ['localhost', cert('SplunkServerDefaultCert'), true],
+    ['127.0.0.1', cert(hostname()), true],
+    ['127.0.0.1', cert('other.example.com'), false],
+    ['splunk.example.com', cert('SplunkServerDefaultCert'), false],
+    ['splunk.example.com', cert('splunk.example.com'), true],
+    ['10.0.0.5', cert('x', 'IP Address:10.0.0.5'), true],
+  ])('%s with %o -> accepted %s', (host, c, accepted) => {
+    expect(checkSplunkdIdentity(host, c) === undefined).toBe(accepted);
+  });
+});
+
+describe('splunkdCa', () => {
+  it('prefers server.conf sslRootCAPath (with $SPLUNK_HOME) over etc/auth/cacert.pem', () => {
+    const home = mkdtempSync(join(tmpdir(), 'ta-ca-'));
+    try {
+      expect(splunkdCa(home)).toEqual({});
+      mkdirSync(join(home, 'etc/auth/mycerts'), { recursive: true });
+      writeFileSync(join(home, 'etc/auth/cacert.pem'), 'DEFAULT CA');
+      expect(splunkdCa(home)).toEqual({ ca: 'DEFAULT CA', path: join(home, 'etc/auth/cacert.pem') });
+      mkdirSync(join(home, 'etc/system/local'), { recursive: true });
+      writeFileSync(join(home, 'etc/auth/mycerts/root.pem'), 'MY CA');
+      writeFileSync(join(home, 'etc/system/local/server.conf'), '[general]\nserverName = x\n\n[sslConfig]\nsslRootCAPath = $SPLUNK_HOME/etc/auth/mycerts/root.pem\n');
+      expect(splunkdCa(home)).toEqual({ ca: 'MY CA', path: join(home, 'etc/auth/mycerts/root.pem') });
+    } finally {
+      rmSync(home, { recursive: true, force: true });
+    }
+  });
+});

@@ -1,0 +1,470 @@
+// A splunkd stand-in for tests and the demo. It plays the parts of splunkd the add-on meets:
+// - REST on 127.0.0.1 (HTTP, or HTTPS with a Splunk-like default certificate): storage/passwords list, create
+//   (201, 409 on a duplicate), read, update and delete with entity names `realm:user:`, and the
+//   data/inputs/sophos_central/<name> edit (which, like splunkd, runs external validation first). Answers JSON
+//   with output_mode=json and Atom XML without it; 401 without `Authorization: Splunk <session key>`.
+// - ExecProcessor: writes the <input> (or <items>) document to the script's stdin, reads its stdout as the XML
+//   stream with a strict parser (any invalid byte fails), and keeps events, stderr lines and the exit code.
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import { hostname, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { XMLParser, XMLValidator } from 'fast-xml-parser';
+import { WRAPPER } from '../helpers/paths.js';
+import { generateSplunkCerts } from './certs.js';
+
+export const TA_APP = 'TA-sophos-central';
+const SCHEME = 'sophos_central';
+
+export interface StoredPassword {
+  app: string;
+  realm: string;
+  username: string;
+  password: string;
+}
+
+export interface Stanza {
+  app: string;
+  params: Record<string, string>;
+}
+
+export interface RequestRecord {
+  method: string;
+  path: string;
+  query: Record<string, string>;
+  /** Form fields with password and client_secret values redacted (the mask placeholder is kept). */
+  form: Record<string, string>;
+  authorized: boolean;
+  status: number;
+}
+
+export interface StreamEvent {
+  stanza?: string;
+  unbroken?: string;
+  time?: number;
+  source?: string;
+  sourcetype?: string;
+  index?: string;
+  host?: string;
+  data: string;
+  done: boolean;
+}
+
+export interface KillPlan {
+  signal: 'SIGTERM' | 'SIGKILL';
+  /** Kill once this many complete events arrived on stdout. */
+  afterEvents?: number;
+  /** Kill after this many milliseconds. */
+  afterMs?: number;
+}
+
+export interface RunOptions {
+  /** App whose inputs.conf holds a stanza that runInput creates (default TA-sophos-central). */
+  app?: string;
+  /** The command splunkd runs; default `/bin/sh bin/sophos_central.sh`. */
+  command?: string[];
+  env?: NodeJS.ProcessEnv;
+  kill?: KillPlan;
+  /** Hard limit for the child (default 60 s), after which it gets SIGKILL and the run fails. */
+  timeoutMs?: number;
+}
+
+export interface RunResult {
+  events: StreamEvent[];
+  stdout: string;
+  stderr: string[];
+  exitCode: number | null;
+  signal: NodeJS.Signals | null;
+  /** True when the child was killed before it closed </stream> and the stand-in kept the complete events only. */
+  truncated: boolean;
+}
+
+export interface ValidateResult {
+  exitCode: number | null;
+  stdout: string;
+  stderr: string[];
+  /** The <error><message> text, when validation failed. */
+  message?: string;
+}
+
+export interface SplunkdStandIn {
+  uri: string;
+  sessionKey: string;
+  splunkHome: string;
+  checkpointDir: string;
+  /** CA file the client must trust (HTTPS only). */
+  caPath?: string;
+  passwords: Map<string, StoredPassword>;
+  stanzas: Map<string, Stanza>;
+  requests: RequestRecord[];
+  runInput(name: string, params?: Record<string, string>, opts?: RunOptions): Promise<RunResult>;
+  validate(params: Record<string, string>, opts?: RunOptions & { name?: string }): Promise<ValidateResult>;
+  stop(): Promise<void>;
+}
+
+export interface StandInOptions {
+  https?: boolean;
+  /** The command for runInput/validate and for the validation that an input edit triggers. */
+  command?: string[];
+  /** Run external validation on data/inputs edits, as splunkd does (default true). */
+  validateOnEdit?: boolean;
+  /** Environment for every child (added to process.env and SPLUNK_HOME). */
+  env?: NodeJS.ProcessEnv;
+}
+
+/** Splunk's defaults for a stanza, as default/inputs.conf and splunkd add them. */
+const STANZA_DEFAULTS: Record<string, string> = { interval: '300', start_days: '1', index: 'default', disabled: '0' };
+
+const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+const FORBIDDEN = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]/;
+
+export function entityName(realm: string, username: string): string {
+  return `${realm}:${username}:`;
+}
+
+function paramsXml(params: Record<string, string>, indent: string): string {
+  return Object.entries(params)
+    .map(([k, v]) => `${indent}<param name="${esc(k)}">${esc(v)}</param>\n`)
+    .join('');
+}
+
+export function inputDocument(o: {
+  serverUri: string;
+  sessionKey: string;
+  checkpointDir: string;
+  stanzas: Array<{ name: string; app: string; params: Record<string, string> }>;
+}): string {
+  return (
+    '<input>\n' +
+    `  <server_host>${esc(hostname())}</server_host>\n` +
+    `  <server_uri>${esc(o.serverUri)}</server_uri>\n` +
+    `  <session_key>${esc(o.sessionKey)}</session_key>\n` +
+    `  <checkpoint_dir>${esc(o.checkpointDir)}</checkpoint_dir>\n` +
+    '  <configuration>\n' +
+    o.stanzas
+      .map((s) => `    <stanza name="${esc(`${SCHEME}://${s.name}`)}" app="${esc(s.app)}">\n${paramsXml(s.params, '      ')}    </stanza>\n`)
+      .join('') +
+    '  </configuration>\n' +
+    '</input>\n'
+  );
+}
+
+export function itemsDocument(o: { serverUri: string; sessionKey: string; checkpointDir: string; name: string; params: Record<string, string> }): string {
+  return (
+    '<items>\n' +
+    `  <server_host>${esc(hostname())}</server_host>\n` +
+    `  <server_uri>${esc(o.serverUri)}</server_uri>\n` +
+    `  <session_key>${esc(o.sessionKey)}</session_key>\n` +
+    `  <checkpoint_dir>${esc(o.checkpointDir)}</checkpoint_dir>\n` +
+    `  <item name="${esc(o.name)}">\n${paramsXml(o.params, '    ')}  </item>\n` +
+    '</items>\n'
+  );
+}
+
+const streamParser = new XMLParser({
+  ignoreAttributes: false,
+  attributeNamePrefix: '',
+  parseTagValue: false,
+  parseAttributeValue: false,
+  trimValues: false,
+  isArray: (name) => name === 'event',
+});
+
+/**
+ * Parses the XML stream as splunkd must: strict UTF-8, XML 1.0 characters only, well-formed, <stream> of
+ * <event>s each with <data>. `allowTruncation` keeps the complete events of a killed child.
+ */
+export function parseXmlStream(raw: Buffer, allowTruncation: boolean): { events: StreamEvent[]; truncated: boolean; text: string } {
+  const text = new TextDecoder('utf-8', { fatal: true }).decode(raw);
+  if (text === '') return { events: [], truncated: false, text };
+  let doc = text;
+  let truncated = false;
+  if (allowTruncation && !/<\/stream>\s*$/.test(text)) {
+    const end = text.lastIndexOf('</event>');
+    doc = end < 0 ? '<stream></stream>' : `${text.slice(0, end + '</event>'.length)}</stream>`;
+    truncated = true;
+  }
+  const bad = FORBIDDEN.exec(doc);
+  if (bad) throw new Error(`XML stream holds a character XML 1.0 forbids (U+${bad[0].charCodeAt(0).toString(16).padStart(4, '0')}) at ${bad.index}`);
+  const valid = XMLValidator.validate(doc);
+  if (valid !== true) throw new Error(`XML stream is not well-formed: ${valid.err.msg} (line ${valid.err.line}, column ${valid.err.col})`);
+  const parsed = streamParser.parse(doc) as Record<string, unknown>;
+  const roots = Object.keys(parsed).filter((k) => !k.startsWith('?'));
+  if (roots.length !== 1 || roots[0] !== 'stream') throw new Error(`XML stream root must be <stream>, got ${roots.join(', ')}`);
+  const stream = parsed.stream;
+  const nodes = (stream && typeof stream === 'object' ? ((stream as Record<string, unknown>).event as Array<Record<string, unknown>> | undefined) : undefined) ?? [];
+  const events = nodes.map((e, i): StreamEvent => {
+    if (typeof e.data !== 'string') throw new Error(`event ${i} has no <data>`);
+    const str = (k: string) => (typeof e[k] === 'string' ? (e[k] as string) : undefined);
+    return {
+      stanza: str('stanza'),
+      unbroken: str('unbroken'),
+      time: str('time') === undefined ? undefined : Number(str('time')),
+      source: str('source'),
+      sourcetype: str('sourcetype'),
+      index: str('index'),
+      host: str('host'),
+      data: e.data,
+      done: 'done' in e,
+    };
+  });
+  return { events, truncated, text };
+}
+
+async function readBody(req: IncomingMessage): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const c of req) chunks.push(c as Buffer);
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+function atomFeed(entries: Array<{ name: string; content: Record<string, string> }>): string {
+  return (
+    '<?xml version="1.0" encoding="UTF-8"?>\n<feed xmlns="http://www.w3.org/2005/Atom" xmlns:s="http://dev.splunk.com/ns/rest">\n' +
+    entries
+      .map(
+        (e) =>
+          `  <entry><title>${esc(e.name)}</title><content type="text/xml"><s:dict>` +
+          Object.entries(e.content)
+            .map(([k, v]) => `<s:key name="${esc(k)}">${esc(v)}</s:key>`)
+            .join('') +
+          '</s:dict></content></entry>\n',
+      )
+      .join('') +
+    '</feed>\n'
+  );
+}
+
+export async function startSplunkd(options: StandInOptions = {}): Promise<SplunkdStandIn> {
+  const splunkHome = mkdtempSync(join(tmpdir(), 'splunkd-standin-'));
+  const checkpointDir = join(splunkHome, 'var', 'lib', 'splunk', 'modinputs', SCHEME);
+  mkdirSync(checkpointDir, { recursive: true });
+  const sessionKey = randomBytes(24).toString('base64url');
+  const passwords = new Map<string, StoredPassword>();
+  const stanzas = new Map<string, Stanza>();
+  const requests: RequestRecord[] = [];
+  const defaultCommand = options.command ?? ['/bin/sh', WRAPPER];
+  const childEnv = (extra?: NodeJS.ProcessEnv): NodeJS.ProcessEnv => ({ ...process.env, ...options.env, ...extra, SPLUNK_HOME: splunkHome });
+  let uri = '';
+
+  const passwordContent = (p: StoredPassword) => ({
+    realm: p.realm,
+    username: p.username,
+    clear_password: p.password,
+    encr_password: `$7$${Buffer.from(p.password).toString('base64')}`,
+    password: '********',
+  });
+
+  async function validate(params: Record<string, string>, opts: RunOptions & { name?: string } = {}): Promise<ValidateResult> {
+    const doc = itemsDocument({ serverUri: uri, sessionKey, checkpointDir, name: opts.name ?? 'validation', params });
+    const r = await runChild([...(opts.command ?? defaultCommand), '--validate-arguments'], doc, childEnv(opts.env), opts);
+    const stdout = r.stdout.toString('utf8');
+    const m = /^<error><message>([\s\S]*)<\/message><\/error>$/.exec(stdout.trim());
+    const message = m ? new XMLParser({ processEntities: true }).parse(`<m>${m[1]}</m>`).m : undefined;
+    return { exitCode: r.exitCode, stdout, stderr: r.stderr, ...(message === undefined ? {} : { message: String(message) }) };
+  }
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', 'http://x');
+    const query = Object.fromEntries(url.searchParams);
+    const raw = req.method === 'POST' ? await readBody(req) : '';
+    const form = Object.fromEntries(new URLSearchParams(raw));
+    const authorized = req.headers.authorization === `Splunk ${sessionKey}`;
+    const json = (query.output_mode ?? form.output_mode) === 'json';
+    const record: RequestRecord = {
+      method: req.method ?? '',
+      path: url.pathname,
+      query,
+      form: Object.fromEntries(
+        Object.entries(form).map(([k, v]) => [k, (k === 'password' || k === 'client_secret') && !/^\*+$/.test(v) ? '<redacted>' : v]),
+      ),
+      authorized,
+      status: 0,
+    };
+    requests.push(record);
+    const send = (status: number, entries: Array<{ name: string; content: Record<string, string> }> | undefined, messages: string[] = []) => {
+      record.status = status;
+      if (json) {
+        res.writeHead(status, { 'content-type': 'application/json' });
+        res.end(
+          JSON.stringify(
+            entries === undefined
+              ? { messages: messages.map((text) => ({ type: status >= 400 ? 'ERROR' : 'INFO', text })) }
+              : {
+                  entry: entries.map((e) => ({ name: e.name, acl: { app: TA_APP, owner: 'nobody', sharing: 'app' }, content: e.content })),
+                  paging: { total: entries.length, perPage: 30, offset: 0 },
+                  messages: [],
+                },
+          ),
+        );
+      } else {
+        res.writeHead(status, { 'content-type': 'text/xml' });
+        res.end(
+          entries === undefined
+            ? `<?xml version="1.0" encoding="UTF-8"?>\n<response><messages>${messages.map((m) => `<msg type="${status >= 400 ? 'ERROR' : 'INFO'}">${esc(m)}</msg>`).join('')}</messages></response>\n`
+            : atomFeed(entries),
+        );
+      }
+    };
+    if (!authorized) return send(401, undefined, ['call not properly authenticated']);
+
+    const parts = url.pathname.split('/').filter(Boolean).map(decodeURIComponent);
+    if (parts[0] !== 'servicesNS' || parts.length < 5) return send(404, undefined, [`no handler for ${url.pathname}`]);
+    const app = parts[2]!;
+    const rest = parts.slice(3);
+
+    if (rest[0] === 'storage' && rest[1] === 'passwords') {
+      const visible = [...passwords.entries()].filter(([, p]) => p.app === app);
+      if (rest.length === 2 && req.method === 'GET') {
+        const search = query.search ?? '';
+        const m = /^(\w+)=(.*)$/.exec(search);
+        const matches = visible.filter(([name, p]) => {
+          if (search === '') return true;
+          const content = passwordContent(p) as Record<string, string>;
+          return m ? (content[m[1]!] ?? '').includes(m[2]!) : name.includes(search);
+        });
+        return send(200, matches.map(([name, p]) => ({ name, content: passwordContent(p) })));
+      }
+      if (rest.length === 2 && req.method === 'POST') {
+        if (!form.name || !form.password) return send(400, undefined, ['name and password are required']);
+        const name = entityName(form.realm ?? '', form.name);
+        if (passwords.has(name)) return send(409, undefined, [`An object with name=${name} already exists`]);
+        const p = { app, realm: form.realm ?? '', username: form.name, password: form.password };
+        passwords.set(name, p);
+        return send(201, [{ name, content: passwordContent(p) }]);
+      }
+      if (rest.length === 3) {
+        const name = rest[2]!;
+        const p = passwords.get(name);
+        if (!p || p.app !== app) return send(404, undefined, [`Could not find object id=${name}`]);
+        if (req.method === 'GET') return send(200, [{ name, content: passwordContent(p) }]);
+        if (req.method === 'POST') {
+          if (!form.password) return send(400, undefined, ['password is required']);
+          p.password = form.password;
+          return send(200, [{ name, content: passwordContent(p) }]);
+        }
+        if (req.method === 'DELETE') {
+          passwords.delete(name);
+          return send(200, []);
+        }
+      }
+      return send(405, undefined, ['method not allowed']);
+    }
+
+    if (rest[0] === 'data' && rest[1] === 'inputs' && rest[2] === SCHEME && rest.length === 4) {
+      const name = rest[3]!;
+      const stanza = stanzas.get(name);
+      if (!stanza) return send(404, undefined, [`Could not find object id=${name}`]);
+      if (stanza.app !== app) return send(404, undefined, [`Could not find object id=${name} in app ${app}`]);
+      if (req.method === 'GET') return send(200, [{ name, content: stanza.params }]);
+      if (req.method === 'POST') {
+        const fields = Object.fromEntries(Object.entries(form).filter(([k]) => k !== 'output_mode'));
+        const merged = { ...stanza.params, ...fields };
+        if (options.validateOnEdit !== false) {
+          const v = await validate(merged, { name });
+          if (v.exitCode !== 0) return send(400, undefined, [v.message ?? 'external validation failed']);
+        }
+        stanza.params = merged;
+        return send(200, [{ name, content: stanza.params }]);
+      }
+      return send(405, undefined, ['method not allowed']);
+    }
+    return send(404, undefined, [`no handler for ${url.pathname}`]);
+  }
+
+  const onRequest = (req: IncomingMessage, res: ServerResponse) => {
+    handle(req, res).catch((err: unknown) => {
+      res.writeHead(500, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ messages: [{ type: 'ERROR', text: String(err) }] }));
+    });
+  };
+  let server: Server;
+  let caPath: string | undefined;
+  if (options.https) {
+    const certs = generateSplunkCerts(splunkHome);
+    caPath = certs.caPath;
+    server = createHttpsServer({ cert: certs.cert, key: certs.key }, onRequest);
+  } else {
+    server = createHttpServer(onRequest);
+  }
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as { port: number }).port;
+  uri = `${options.https ? 'https' : 'http'}://127.0.0.1:${port}`;
+  const children = new Set<ReturnType<typeof spawn>>();
+
+  function runChild(command: string[], stdin: string, env: NodeJS.ProcessEnv, opts: RunOptions) {
+    return new Promise<{ stdout: Buffer; stderr: string[]; exitCode: number | null; signal: NodeJS.Signals | null; killed: boolean }>(
+      (resolve, reject) => {
+        const child = spawn(command[0]!, command.slice(1), { env, stdio: ['pipe', 'pipe', 'pipe'] });
+        children.add(child);
+        const out: Buffer[] = [];
+        const err: Buffer[] = [];
+        let events = 0;
+        let killed = false;
+        const kill = (signal: NodeJS.Signals) => {
+          if (killed || child.exitCode !== null) return;
+          killed = true;
+          child.kill(signal);
+        };
+        const plan = opts.kill;
+        const killTimer = plan?.afterMs === undefined ? undefined : setTimeout(() => kill(plan.signal), plan.afterMs);
+        const hardTimer = setTimeout(() => {
+          child.kill('SIGKILL');
+          reject(new Error(`${command.join(' ')} did not finish within ${opts.timeoutMs ?? 60_000} ms`));
+        }, opts.timeoutMs ?? 60_000);
+        child.stdout.on('data', (d: Buffer) => {
+          out.push(d);
+          if (plan?.afterEvents !== undefined) {
+            events += d.toString('latin1').split('</event>').length - 1;
+            if (events >= plan.afterEvents) kill(plan.signal);
+          }
+        });
+        child.stderr.on('data', (d: Buffer) => err.push(d));
+        child.stdin.on('error', () => undefined); // a child that exits before reading stdin
+        child.on('error', reject);
+        child.on('close', (exitCode, signal) => {
+          children.delete(child);
+          clearTimeout(killTimer);
+          clearTimeout(hardTimer);
+          const stderr = Buffer.concat(err).toString('utf8').split('\n').filter((l) => l !== '');
+          resolve({ stdout: Buffer.concat(out), stderr, exitCode, signal, killed });
+        });
+        child.stdin.end(stdin);
+      },
+    );
+  }
+
+  return {
+    uri,
+    sessionKey,
+    splunkHome,
+    checkpointDir,
+    ...(caPath ? { caPath } : {}),
+    passwords,
+    stanzas,
+    requests,
+    validate,
+    async runInput(name, params, opts = {}) {
+      if (params) stanzas.set(name, { app: opts.app ?? stanzas.get(name)?.app ?? TA_APP, params: { ...params } });
+      const stanza = stanzas.get(name);
+      if (!stanza) throw new Error(`no stanza ${name}`);
+      const doc = inputDocument({
+        serverUri: uri,
+        sessionKey,
+        checkpointDir,
+        stanzas: [{ name, app: stanza.app, params: { ...STANZA_DEFAULTS, host: hostname(), ...stanza.params } }],
+      });
+      const r = await runChild(opts.command ?? defaultCommand, doc, childEnv(opts.env), opts);
+      const parsed = parseXmlStream(r.stdout, r.killed);
+      return { events: parsed.events, stdout: parsed.text, stderr: r.stderr, exitCode: r.exitCode, signal: r.signal, truncated: parsed.truncated };
+    },
+    async stop() {
+      for (const c of children) c.kill('SIGKILL');
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      rmSync(splunkHome, { recursive: true, force: true });
+    },
+  };
+}
