@@ -90,7 +90,6 @@ export async function resolveHecToken(source: HecTokenSource, config: SplunkConf
     case 'static':
       token = config.static.token;
       if (!token) throw new ConfigError(`${where}: [splunk_static] token is empty`, 'token');
-      io.warn('the HEC token comes from [splunk_static] in a plain-text file: use it for testing only');
       break;
     case 'prompt':
       requireTty(io, 'the HEC token prompt');
@@ -108,6 +107,7 @@ export async function resolveHecToken(source: HecTokenSource, config: SplunkConf
   if (!isUuid(token)) {
     throw new CredentialError(`the HEC token from ${chosen === 'static' ? '[splunk_static]' : chosen} is not a GUID (xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx)`);
   }
+  if (chosen === 'static') io.warn('the HEC token comes from [splunk_static] in a plain-text file: use it for testing only');
   return token;
 }
 
