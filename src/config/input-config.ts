@@ -106,7 +106,8 @@ export function redactUrl(raw: string): string {
 
 const PROXY_URL = /^https?:\/\/(?:[^/@\s]*@)?(?:\[[0-9a-f:.]+\]|[^/:@\s]+):(\d{1,5})\/?$/i;
 
-function proxyUrl(raw: string): string {
+/** A checked proxy URL (also for the app-wide [proxy] proxy_url of ta_sophos_central_settings.conf). */
+export function proxyUrl(raw: string): string {
   const fail = (why: string): never => {
     throw new ConfigError(`proxy_url must be http://host:port or https://host:port (${why}), got "${redactUrl(raw)}"`, 'proxy_url');
   };

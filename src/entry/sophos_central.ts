@@ -2,13 +2,24 @@
 import type { CollectFn } from '../splunk/modinput.js';
 import { renderScheme } from '../splunk/scheme.js';
 
+/** Per-request timeout to Sophos Central in ms (default 60 s); for tests and very slow links only. */
+const HTTP_TIMEOUT_ENV = 'TA_SOPHOS_CENTRAL_HTTP_TIMEOUT_MS';
+
 // One stanza's run: a client for its credential, the collectors, and the client closed whatever happens.
 const collect: CollectFn = async ({ stanza, config, clientSecret, sink, store, logger, signal }) => {
   const [{ createCentralClient }, { runCollection }] = await Promise.all([
     import('../central/client.js'),
     import('../collect/run.js'),
   ]);
-  const client = createCentralClient({ clientId: config.clientId, clientSecret, proxyUrl: config.proxyUrl, logger, signal });
+  const timeout = process.env[HTTP_TIMEOUT_ENV];
+  const client = createCentralClient({
+    clientId: config.clientId,
+    clientSecret,
+    proxyUrl: config.proxyUrl,
+    logger,
+    signal,
+    ...(timeout ? { timeoutMs: Number(timeout) } : {}),
+  });
   try {
     return await runCollection({ client, config, stanza, sink, store, logger, signal });
   } finally {

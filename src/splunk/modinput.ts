@@ -6,7 +6,7 @@ import type { Writable } from 'node:stream';
 import type { CheckpointStore } from '../checkpoint/types.js';
 import { FileCheckpointStore } from '../checkpoint/file-store.js';
 import type { EventSink } from '../collect/sink.js';
-import { type InputConfig, validateInputParams } from '../config/input-config.js';
+import { type InputConfig, proxyUrl, validateInputParams } from '../config/input-config.js';
 import { AbortedError, ConfigError, EXIT_FAILURE, EXIT_OK, describeError } from '../errors.js';
 import type { Logger, LogLevel } from '../log.js';
 import { missingSecretMessage, REALM, resolveClientSecret } from './credentials.js';
@@ -50,9 +50,13 @@ export interface ModinputIo {
 /** Optional log level override for support cases: DEBUG adds detail (and stacks) to the log file. */
 export const LOG_LEVEL_ENV = 'TA_SOPHOS_CENTRAL_LOG_LEVEL';
 
-function logLevel(env: NodeJS.ProcessEnv): LogLevel {
-  const v = (env[LOG_LEVEL_ENV] ?? '').toUpperCase();
-  return isLogLevel(v) ? v : 'INFO';
+/** The environment override first, then the app-wide [logging] loglevel, then INFO. */
+function logLevel(env: NodeJS.ProcessEnv, appLevel?: string): LogLevel {
+  for (const candidate of [env[LOG_LEVEL_ENV], appLevel]) {
+    const v = (candidate ?? '').toUpperCase();
+    if (isLogLevel(v)) return v;
+  }
+  return 'INFO';
 }
 
 /** Dispatches on argv and returns the exit code. Never throws; never prints a stack on stderr. */
@@ -124,6 +128,14 @@ async function requireStoredSecret(serverUri: string, sessionKey: string, splunk
   }
 }
 
+function appProxyUrl(raw: string): string {
+  try {
+    return proxyUrl(raw);
+  } catch (err) {
+    throw new ConfigError(`ta_sophos_central_settings.conf [proxy]: ${describeError(err)}; fix it on the setup page`, 'proxy_url');
+  }
+}
+
 async function runInputs(io: ModinputIo, collect: CollectFn): Promise<number> {
   const def = parseInputDefinition(await readStdin(io.stdin, { timeoutMs: io.stdinTimeoutMs }));
   const stream = new XmlStream(io.stdout);
@@ -150,13 +162,22 @@ async function runStanza(
   io: ModinputIo,
   collect: CollectFn,
 ): Promise<boolean> {
-  const logger = createSplunkLogger({ level: logLevel(io.env), stanza: stanza.name, splunkHome: io.env.SPLUNK_HOME, stderr: io.stderr });
+  const makeLogger = (appLevel?: string) =>
+    createSplunkLogger({ level: logLevel(io.env, appLevel), stanza: stanza.name, splunkHome: io.env.SPLUNK_HOME, stderr: io.stderr });
+  let logger = makeLogger();
   const started = Date.now();
   try {
-    const config = validateInputParams(stanza.params);
+    let config = validateInputParams(stanza.params);
     const rest = new SplunkdClient({ serverUri, sessionKey, splunkHome: io.env.SPLUNK_HOME });
     let clientSecret: string;
     try {
+      const settings = await rest.getAppSettings().catch((err: unknown) => {
+        logger.warn(`app-wide settings not read, using defaults: ${describeError(err)}`);
+        return {} as { proxyUrl?: string; logLevel?: string };
+      });
+      if (settings.logLevel) logger = makeLogger(settings.logLevel);
+      // The stanza's own proxy_url wins over the app-wide one.
+      if (!config.proxyUrl && settings.proxyUrl) config = { ...config, proxyUrl: appProxyUrl(settings.proxyUrl) };
       clientSecret = await resolveClientSecret(stanza, config, rest, logger);
     } finally {
       await rest.close();

@@ -12,6 +12,8 @@ import { SplunkdError } from '../errors.js';
 
 export const APP = 'TA-sophos-central';
 export const SCHEME = 'sophos_central';
+/** The setup page's app-wide settings file (README/ta_sophos_central_settings.conf.spec). */
+export const SETTINGS_CONF = 'ta_sophos_central_settings';
 /** The CN of the certificate every Splunk install generates for splunkd. */
 const SPLUNK_DEFAULT_CERT_CN = 'SplunkServerDefaultCert';
 
@@ -127,6 +129,23 @@ export class SplunkdClient {
     }
     await this.call('POST', `${base}/${encodeURIComponent(realm)}:${encodeURIComponent(username)}:`, { password });
     return 'updated';
+  }
+
+  /**
+   * The app-wide settings the setup page writes to ta_sophos_central_settings.conf ([proxy] proxy_url,
+   * [logging] loglevel); empty values are left out.
+   */
+  async getAppSettings(app = APP): Promise<{ proxyUrl?: string; logLevel?: string }> {
+    const body = (await this.call('GET', `/servicesNS/nobody/${encodeURIComponent(app)}/configs/conf-${SETTINGS_CONF}`, { count: '0' })) as {
+      entry?: Array<{ name?: string; content?: Record<string, unknown> }>;
+    };
+    const value = (stanza: string, key: string) => {
+      const v = (body.entry ?? []).find((e) => e.name === stanza)?.content?.[key];
+      return typeof v === 'string' && v.trim() !== '' ? v.trim() : undefined;
+    };
+    const proxyUrl = value('proxy', 'proxy_url');
+    const logLevel = value('logging', 'loglevel');
+    return { ...(proxyUrl ? { proxyUrl } : {}), ...(logLevel ? { logLevel } : {}) };
   }
 
   /** Edits fields of a `[<scheme>://<name>]` stanza through data/inputs (the same as an edit in Splunk Web). */

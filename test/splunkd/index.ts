@@ -3,6 +3,7 @@
 //   (201, 409 on a duplicate), read, update and delete with entity names `realm:user:`, and the
 //   data/inputs/sophos_central/<name> edit (which, like splunkd, runs external validation first). Answers JSON
 //   with output_mode=json and Atom XML without it; 401 without `Authorization: Splunk <session key>`.
+//   configs/conf-ta_sophos_central_settings list and per-stanza edit (the setup page's app-wide settings);
 // - ExecProcessor: writes the <input> (or <items>) document to the script's stdin, reads its stdout as the XML
 //   stream with a strict parser (any invalid byte fails), and keeps events, stderr lines and the exit code.
 import { spawn } from 'node:child_process';
@@ -18,6 +19,7 @@ import { generateSplunkCerts } from './certs.js';
 
 export const TA_APP = 'TA-sophos-central';
 const SCHEME = 'sophos_central';
+const SETTINGS_CONF = 'ta_sophos_central_settings';
 
 export interface StoredPassword {
   app: string;
@@ -99,6 +101,8 @@ export interface SplunkdStandIn {
   caPath?: string;
   passwords: Map<string, StoredPassword>;
   stanzas: Map<string, Stanza>;
+  /** ta_sophos_central_settings.conf of the app, stanza -> fields (starts as default/ shipped it). */
+  settings: Map<string, Record<string, string>>;
   requests: RequestRecord[];
   runInput(name: string, params?: Record<string, string>, opts?: RunOptions): Promise<RunResult>;
   validate(params: Record<string, string>, opts?: RunOptions & { name?: string }): Promise<ValidateResult>;
@@ -246,6 +250,10 @@ export async function startSplunkd(options: StandInOptions = {}): Promise<Splunk
   const sessionKey = randomBytes(24).toString('base64url');
   const passwords = new Map<string, StoredPassword>();
   const stanzas = new Map<string, Stanza>();
+  const settings = new Map<string, Record<string, string>>([
+    ['proxy', { proxy_url: '' }],
+    ['logging', { loglevel: 'INFO' }],
+  ]);
   const requests: RequestRecord[] = [];
   const defaultCommand = options.command ?? ['/bin/sh', WRAPPER];
   const childEnv = (extra?: NodeJS.ProcessEnv): NodeJS.ProcessEnv => ({ ...process.env, ...options.env, ...extra, SPLUNK_HOME: splunkHome });
@@ -355,6 +363,18 @@ export async function startSplunkd(options: StandInOptions = {}): Promise<Splunk
       return send(405, undefined, ['method not allowed']);
     }
 
+    if (rest[0] === 'configs' && rest[1] === `conf-${SETTINGS_CONF}`) {
+      if (app !== TA_APP) return send(404, undefined, [`no ${SETTINGS_CONF}.conf in app ${app}`]);
+      if (rest.length === 2 && req.method === 'GET') return send(200, [...settings].map(([name, content]) => ({ name, content })));
+      if (rest.length === 3 && req.method === 'POST') {
+        const name = rest[2]!;
+        const fields = Object.fromEntries(Object.entries(form).filter(([k]) => k !== 'output_mode'));
+        settings.set(name, { ...settings.get(name), ...fields });
+        return send(200, [{ name, content: settings.get(name)! }]);
+      }
+      return send(405, undefined, ['method not allowed']);
+    }
+
     if (rest[0] === 'data' && rest[1] === 'inputs' && rest[2] === SCHEME && rest.length === 4) {
       const name = rest[3]!;
       const stanza = stanzas.get(name);
@@ -446,6 +466,7 @@ export async function startSplunkd(options: StandInOptions = {}): Promise<Splunk
     ...(caPath ? { caPath } : {}),
     passwords,
     stanzas,
+    settings,
     requests,
     validate,
     async runInput(name, params, opts = {}) {

@@ -1,0 +1,148 @@
+// The modular input end to end, exactly as splunkd runs it: bin/sophos_central.sh started by the splunkd stand-in
+// with the <input> document, the XML stream parsed strictly, against the emulator (a partner with tenants in three
+// regions, wall clock). Ground truth comes from the emulator's API (truth.ts).
+import { readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { FaultRule } from '../emulator/index.js';
+import { alertTruth, eventTruth } from './truth.js';
+import { duplicates, health, ids, SOURCETYPE, startWorld, type Collected, type World } from './world.js';
+
+const MIN = 60_000;
+// Small pages, so that every run has several (SIEM pages are 200 at least).
+const PAGE = 50;
+const EVENT_PAGE = 200;
+const REGIONS = ['eu01', 'us01', 'de01'];
+const EMU = { seed: 'e2e', tenants: 4, regions: REGIONS, alertsPerTenant: 150, eventsPerTenant: 500, endpointsPerTenant: 10, clockMode: 'wall' as const };
+
+/** Every ID of `truth` in `got`, and nothing in `got` twice. */
+function expectExactlyOnce(got: string[], truth: Map<string, string[]>): void {
+  const want = [...truth.values()].flat();
+  expect(want.length).toBeGreaterThan(0);
+  const have = new Set(got);
+  expect(want.filter((id) => !have.has(id))).toEqual([]);
+  expect(duplicates([], got)).toBe(0);
+}
+
+const tenantOf = (c: Collected) => (c.event.tenant as { id: string }).id;
+
+function checkpointFiles(w: World, stanza: string): string[] {
+  return readdirSync(w.splunkd.checkpointDir).filter((f) => f.startsWith(`sophos_central_${stanza}_`));
+}
+
+describe('exactly once through the wrapper and the stand-in', () => {
+  let w: World;
+  beforeAll(async () => {
+    w = await startWorld(EMU);
+  });
+  afterAll(() => w.stop());
+
+  it('spreads the tenants over three regions', () => {
+    expect(new Set(w.emu.tenants.map((t) => t.dataRegion))).toEqual(new Set(REGIONS));
+  });
+
+  it('alerts: every alert in the window once across runs, new and late-arriving alerts included', async () => {
+    const truth = await alertTruth(w.emu, 30);
+    const first = await w.run('once_alerts', w.params('alerts', { start_days: '30', page_size: String(PAGE) }));
+    expect(first.exitCode).toBe(0);
+    const got = ids(first.records, SOURCETYPE.alerts);
+    expectExactlyOnce(got, truth);
+    expect(health(first.records, 'run_summary')[0]).toMatchObject({ status: 'ok', tenants: 4, tenants_ok: 4 });
+
+    // New alerts, and alerts that show up late with a raisedAt inside the 15-minute overlap, before the first run's end.
+    const now = w.emu.clock.now();
+    const added = w.emu.tenants.flatMap((t) => [
+      ...w.emu.addAlerts(t.id, 3, { raisedAt: now - 2 * MIN }),
+      ...w.emu.addAlerts(t.id, 2, { raisedAt: now - 10 * MIN }),
+    ]);
+    const second = await w.run('once_alerts');
+    expect(second.exitCode).toBe(0);
+    expect(ids(second.records, SOURCETYPE.alerts).sort()).toEqual(added.map((a) => a.id).sort());
+    const third = await w.run('once_alerts');
+    expect(ids(third.records, SOURCETYPE.alerts)).toEqual([]);
+    expect(duplicates([], [got, ids(second.records, SOURCETYPE.alerts)].flat())).toBe(0);
+  });
+
+  it('SIEM events: every event of the last 24 hours once across runs, new events included', async () => {
+    const truth = await eventTruth(w.emu);
+    const first = await w.run('once_events', w.params('events', { page_size: String(EVENT_PAGE) }));
+    expect(first.exitCode).toBe(0);
+    const got = ids(first.records, SOURCETYPE.events);
+    expectExactlyOnce(got, truth);
+    const added = w.emu.tenants.flatMap((t) => w.emu.addEvents(t.id, 7));
+    const second = await w.run('once_events');
+    expect(ids(second.records, SOURCETYPE.events).sort()).toEqual(added.map((e) => e.id).sort());
+    const third = await w.run('once_events');
+    expect(ids(third.records, SOURCETYPE.events)).toEqual([]);
+    // Every event carries its tenant, the stream's time is `when`.
+    for (const r of first.events.filter((e) => e.sourcetype === SOURCETYPE.events)) {
+      const e = JSON.parse(r.data) as { when: string; tenant: { id: string; name: string } };
+      expect(r.time).toBe(Date.parse(e.when) / 1000);
+      expect(w.emu.tenants.find((t) => t.id === e.tenant.id)?.name).toBe(e.tenant.name);
+    }
+  });
+
+  it('endpoints and tenants: a full snapshot each run', async () => {
+    for (const data of ['endpoints', 'tenants'] as const) {
+      const a = await w.run(`snap_${data}`, w.params(data));
+      const b = await w.run(`snap_${data}`);
+      const expected = data === 'endpoints' ? EMU.tenants * EMU.endpointsPerTenant : EMU.tenants;
+      expect(ids(a.records, SOURCETYPE[data])).toHaveLength(expected);
+      expect(ids(b.records, SOURCETYPE[data]).sort()).toEqual(ids(a.records, SOURCETYPE[data]).sort());
+    }
+  });
+});
+
+describe('emulator faults: nothing lost', () => {
+  let w: World;
+  beforeAll(async () => {
+    // A 1.5 s client timeout, so that a stalled request is retried within the test.
+    w = await startWorld({ ...EMU, tenants: 3 }, { TA_SOPHOS_CENTRAL_HTTP_TIMEOUT_MS: '1500' });
+  });
+  afterAll(() => w.stop());
+
+  const kinds: Array<FaultRule['kind']> = [429, 500, 502, 503, 504, 'drop', 'stall', 'truncate', 'expire-token'];
+  it.each(kinds)('%s on alert and SIEM pages', async (kind) => {
+    const alerts = await alertTruth(w.emu, 90);
+    const events = await eventTruth(w.emu);
+    for (const route of ['alerts', 'siem-events']) w.emu.faults.add({ route, kind, nth: [2, 4], ...(kind === 429 || kind === 503 ? { retryAfterSeconds: 1 } : {}) });
+    const name = `fault_${String(kind).replace('-', '_')}`;
+    const ra = await w.run(`${name}_alerts`, w.params('alerts', { start_days: '90', page_size: String(PAGE) }));
+    const re = await w.run(`${name}_events`, w.params('events', { page_size: String(EVENT_PAGE) }));
+    w.emu.faults.clear();
+    for (const r of [ra, re]) {
+      expect(r.exitCode).toBe(0);
+      expect(health(r.records, 'run_summary')[0]).toMatchObject({ status: 'ok' });
+      expect(health(r.records, 'run_summary')[0]!.retries as number).toBeGreaterThanOrEqual(kind === 'expire-token' ? 0 : 1);
+    }
+    expectExactlyOnce(ids(ra.records, SOURCETYPE.alerts), alerts);
+    expectExactlyOnce(ids(re.records, SOURCETYPE.events), events);
+  });
+
+  it('one tenant failing with repeated 503 does not stop the others, and its checkpoint does not move', async () => {
+    const bad = w.emu.tenants[1]!.id;
+    const first = await w.run('failing', w.params('events', { page_size: String(EVENT_PAGE) }));
+    expect(first.exitCode).toBe(0);
+    const before = new Map(checkpointFiles(w, 'failing').map((f) => [f, readFileSync(join(w.splunkd.checkpointDir, f), 'utf8')]));
+    expect(before.size).toBe(3);
+    for (const t of w.emu.tenants) w.emu.addEvents(t.id, 5);
+    w.emu.faults.add({ route: 'siem-events', kind: 503, rate: 1, tenantId: bad, retryAfterSeconds: 0 });
+    const second = await w.run('failing');
+    w.emu.faults.clear();
+    expect(second.exitCode).toBe(0);
+    const runs = new Map(health(second.records, 'tenant_run').map((h) => [(h.tenant as { id: string }).id, h]));
+    expect(runs.get(bad)).toMatchObject({ status: 'error', error_code: 'TA_ERR_SERVER' });
+    expect(health(second.records, 'run_summary')[0]).toMatchObject({ status: 'partial', tenants_ok: 2, tenants_failed: 1 });
+    const got = second.records.filter((r) => r.sourcetype === SOURCETYPE.events);
+    expect(got.filter((r) => tenantOf(r) !== bad)).toHaveLength(10);
+    expect(got.filter((r) => tenantOf(r) === bad)).toHaveLength(0);
+    // The bad tenant's checkpoint is byte for byte what it was; the others moved.
+    const after = new Map(checkpointFiles(w, 'failing').map((f) => [f, readFileSync(join(w.splunkd.checkpointDir, f), 'utf8')]));
+    const unchanged = [...after].filter(([f, text]) => before.get(f) === text);
+    expect(unchanged).toHaveLength(1);
+    // Recovered: its five events arrive, once.
+    const third = await w.run('failing');
+    expect(third.records.filter((r) => r.sourcetype === SOURCETYPE.events).map(tenantOf)).toEqual(Array(5).fill(bad));
+  });
+});
+

@@ -1,0 +1,48 @@
+// Ground truth for the end-to-end tests: what the emulator serves, read straight from its API in this process
+// (a separate client, so the input under test shares nothing with it but the emulator).
+import { createCentralClient } from '../../src/central/client.js';
+import type { Emulator } from '../emulator/index.js';
+
+const MIN = 60_000;
+const DAY = 24 * 60 * MIN;
+
+async function withClient<T>(emu: Emulator, fn: (api: (tenantId: string) => ReturnType<ReturnType<typeof createCentralClient>['forTenant']>) => Promise<T>): Promise<T> {
+  const client = createCentralClient({ clientId: emu.clientId, clientSecret: emu.clientSecret, authUrl: emu.authUrl, apiUrl: emu.apiUrl, env: {} });
+  try {
+    return await fn((id) => client.forTenant({ ...emu.tenants.find((t) => t.id === id)!, raw: {} }));
+  } finally {
+    await client.close();
+  }
+}
+
+/**
+ * Alert IDs per tenant raised in [now - days + slack, now - 1 min): the part of a `start_days` window that every
+ * run started within `slack` of now must have collected.
+ */
+export function alertTruth(emu: Emulator, days: number, slack = 5 * MIN): Promise<Map<string, string[]>> {
+  const now = emu.clock.now();
+  return withClient(emu, async (api) => {
+    const out = new Map<string, string[]>();
+    for (const t of emu.tenants) {
+      const ids: string[] = [];
+      const from = new Date(now - days * DAY + slack).toISOString();
+      for await (const page of api(t.id).alertPages({ from, to: new Date(now - MIN).toISOString() })) ids.push(...page.items.map((a) => a.id));
+      out.set(t.id, ids);
+    }
+    return out;
+  });
+}
+
+/** SIEM event IDs per tenant the API serves from now - 24 h + slack on. */
+export function eventTruth(emu: Emulator, slack = 5 * MIN): Promise<Map<string, string[]>> {
+  const from = Math.floor((emu.clock.now() - DAY + slack) / 1000);
+  return withClient(emu, async (api) => {
+    const out = new Map<string, string[]>();
+    for (const t of emu.tenants) {
+      const ids: string[] = [];
+      for await (const page of api(t.id).siemEventPages({ fromDate: from })) ids.push(...page.items.map((e) => e.id));
+      out.set(t.id, ids);
+    }
+    return out;
+  });
+}
