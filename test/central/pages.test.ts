@@ -8,7 +8,7 @@ function scripted(bodies: unknown[]) {
   const get = async (query: Query) => {
     queries.push(query);
     if (bodies.length === 0) throw new Error('asked for a page past the script');
-    return bodies.shift();
+    return { body: bodies.shift() };
   };
   return { get, queries };
 }
