@@ -74,7 +74,7 @@ export class XmlEventWriter implements EventSink {
   private readonly head: string;
   private readonly source: string;
   private readonly tail: string;
-  private readonly sourcetypes = new Map<string, string>();
+  private readonly sourcetypes = new Map<string, { text: string; ascii: boolean }>();
 
   constructor(
     private readonly stream: XmlStream,
@@ -103,15 +103,11 @@ export class XmlEventWriter implements EventSink {
     let bytes = 0;
     for (let i = 0; i < records.length; i++) {
       const r = records[i]!;
-      const head =
-        this.head +
-        (Number.isFinite(r.time) ? `<time>${r.time.toFixed(3)}</time>` : '') +
-        this.source +
-        this.sourcetype(r.sourcetype) +
-        this.tail +
-        '<data>';
+      const after = this.afterTime(r.sourcetype);
+      const head = Number.isFinite(r.time) ? `${this.head}<time>${r.time.toFixed(3)}</time>${after.text}` : this.head + after.text;
       parts[2 * i] = head;
-      bytes += byteLength(head, ascii, 2 * i) + EVENT_END.length;
+      ascii[2 * i] = after.ascii;
+      bytes += (after.ascii ? head.length : Buffer.byteLength(head)) + EVENT_END.length;
       if (PLAIN.test(r.data)) {
         // Nothing to escape and all ASCII (nearly every event): one native scan instead of three.
         parts[2 * i + 1] = r.data;
@@ -138,12 +134,14 @@ export class XmlEventWriter implements EventSink {
     return this.stream.close();
   }
 
-  private sourcetype(name: string): string {
-    let element = this.sourcetypes.get(name);
-    if (element === undefined) {
-      element = `<sourcetype>${escapeXml(name)}</sourcetype>`;
-      this.sourcetypes.set(name, element);
+  /** What follows `<time>` in an event of this sourcetype, up to `<data>`; built once per sourcetype. */
+  private afterTime(sourcetype: string): { text: string; ascii: boolean } {
+    let after = this.sourcetypes.get(sourcetype);
+    if (after === undefined) {
+      const text = `${this.source}<sourcetype>${escapeXml(sourcetype)}</sourcetype>${this.tail}<data>`;
+      after = { text, ascii: !NON_ASCII.test(this.head + text) };
+      this.sourcetypes.set(sourcetype, after);
     }
-    return element;
+    return after;
   }
 }
