@@ -9,7 +9,7 @@ export type PageLoopEnd = 'complete' | 'aborted';
  * abort ends the loop as 'aborted', leaving the checkpoint at the last page written.
  *
  * The next page is requested while the current one is written: without that the collector sat idle for
- * every round trip (a fifth of the run in bench/collect.bench.ts). At most two pages are held, and a
+ * every round trip (a fifth of a collection run when measured). At most two pages are held, and a
  * prefetched page that is never handled is simply dropped: its checkpoint was never saved.
  */
 export async function eachPage<P>(
