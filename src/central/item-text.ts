@@ -7,12 +7,13 @@
 
 /**
  * Compact JSON text of each element of the top-level `items` array of `body`, in order, or undefined when
- * the body has no such array. `body` must be JSON that JSON.parse accepted: this only finds boundaries.
+ * the body has no such array (or more than one). `body` must be JSON that JSON.parse accepted: this only finds boundaries.
  * Whitespace outside strings inside an element is removed, so pretty-printed responses still give one-line
  * events; everything else (escapes, number spelling, key order) stays byte for byte the API's.
  */
 export function itemTexts(body: string): string[] | undefined {
-  const out: string[] = [];
+  let out: string[] | undefined;
+  let items: string[] = [];
   const n = body.length;
   let depth = 0;
   // The last string seen directly inside the top-level object: the key of a value that follows it.
@@ -44,13 +45,20 @@ export function itemTexts(body: string): string[] | undefined {
       continue;
     }
     if (inItems && depth === 2 && (c === COMMA || c === CLOSE_ARRAY)) {
-      if (start >= 0) out.push(blanks ? compact(body.slice(start, end)) : body.slice(start, end));
+      if (start >= 0) items.push(blanks ? compact(body.slice(start, end)) : body.slice(start, end));
       start = -1;
-      if (c === CLOSE_ARRAY) return out;
+      if (c === CLOSE_ARRAY) {
+        // Read on to the end: JSON.parse keeps the last of duplicate keys, so a second `items` means no answer.
+        if (out !== undefined) return undefined;
+        out = items;
+        items = [];
+        inItems = false;
+        depth = 1;
+      }
       continue;
     }
     if (c === OPEN_OBJECT || c === OPEN_ARRAY) {
-      if (!inItems && depth === 1 && c === OPEN_ARRAY && key === 'items') {
+      if (depth === 1 && c === OPEN_ARRAY && key === 'items') {
         inItems = true;
         depth = 2;
         continue;
@@ -67,7 +75,7 @@ export function itemTexts(body: string): string[] | undefined {
       end = i + 1;
     }
   }
-  return undefined;
+  return out;
 }
 
 const QUOTE = 0x22;

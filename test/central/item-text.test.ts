@@ -89,6 +89,8 @@ describe('itemTexts', () => {
     expect(itemTexts('{"pages":{"items":[1,2]},"x":"items","items":[3]}')).toEqual(['3']);
     expect(itemTexts('{"pages":{"items":[1,2]}}')).toBeUndefined();
     expect(itemTexts('[1,2]')).toBeUndefined();
+    expect(itemTexts('{"items":{"items":[1]}}')).toBeUndefined();
+    expect(itemTexts('{"items":[1],"items":[2]}')).toBeUndefined();
   });
 
   it('matches every list fixture from the real API', () => {
