@@ -10,7 +10,8 @@ if not defined NODE (
   echo ERROR TA-sophos-central: Node.js 20 or newer is required, but none was found in %%SPLUNK_HOME%%\bin or on PATH. Install Node.js 20+ on this host. 1>&2
   exit /b 1
 )
-"%NODE%" "%SCRIPT%" %*
+rem 4 MB semi-spaces keep the peak RSS of a large collection about 25 MB lower (see sophos_central.sh).
+"%NODE%" --max-semi-space-size=4 "%SCRIPT%" %*
 exit /b %ERRORLEVEL%
 
 :check

@@ -5,7 +5,7 @@
 import { BadRequestError, CentralError, ConfigError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { type BaseUrls, checkRegionHost, regionOfHost, resolveBaseUrls } from './hosts.js';
-import { cursorPages, keyPages, numberPages, type Query } from './pages.js';
+import { cursorPages, type Fetched, keyPages, numberPages, type Query } from './pages.js';
 import { DEFAULT_RETRY_POLICY, type RetryPolicy } from './retry.js';
 import { keepTenant } from './tenant-filter.js';
 import { defaultSleep, NOT_FOUND, Transport, type TenantLane } from './transport.js';
@@ -164,8 +164,8 @@ class Client implements CentralClient {
       return;
     }
     const header = me.idType === 'partner' ? 'X-Partner-ID' : 'X-Organization-ID';
-    const get = (query: Query): Promise<unknown> =>
-      this.transport.send({
+    const get = async (query: Query): Promise<Fetched> => ({
+      body: await this.transport.send({
         method: 'GET',
         origin: this.base.apiUrl,
         path: `/${me.idType}/v1/tenants`,
@@ -173,7 +173,8 @@ class Client implements CentralClient {
         headers: { [header]: me.id },
         auth: true,
         idempotent: true,
-      });
+      }),
+    });
     for await (const items of numberPages<Record<string, unknown>>(get, {}, TENANTS_PAGE)) {
       for (const raw of items) {
         const tenant = toTenant(raw);
@@ -245,9 +246,9 @@ class TenantApiImpl implements TenantApi {
     return this.lane.stats;
   }
 
-  private get(path: string, query?: Query, allowNotFound = false): Promise<unknown> {
-    return this.transport.send({
-      method: 'GET',
+  private request(path: string, query?: Query, allowNotFound = false) {
+    return {
+      method: 'GET' as const,
       origin: this.origin,
       path,
       query,
@@ -256,7 +257,16 @@ class TenantApiImpl implements TenantApi {
       idempotent: true,
       lane: this.lane,
       allowNotFound,
-    });
+    };
+  }
+
+  private get(path: string, query?: Query, allowNotFound = false): Promise<unknown> {
+    return this.transport.send(this.request(path, query, allowNotFound));
+  }
+
+  /** One list page, with its text kept so that the pager can hand each item's JSON on as sent. */
+  private async getPage(path: string, query: Query): Promise<Fetched> {
+    return (await this.transport.sendForText(this.request(path, query))) as Fetched;
   }
 
   endpointPages(q: EndpointQuery = {}): AsyncIterable<KeyPage<Endpoint>> {
@@ -267,7 +277,7 @@ class TenantApiImpl implements TenantApi {
     setList(query, 'healthStatus', q.healthStatus);
     setList(query, 'ids', q.ids);
     setList(query, 'fields', q.fields);
-    return keyPages<Endpoint>((query) => this.get('/endpoint/v1/endpoints', query), query);
+    return keyPages<Endpoint>((query) => this.getPage('/endpoint/v1/endpoints', query), query);
   }
 
   /** Oldest first (`sort=raisedAt:asc`), so a checkpoint on the last raisedAt written is safe. */
@@ -276,15 +286,15 @@ class TenantApiImpl implements TenantApi {
     if (q.from) query.from = q.from;
     if (q.to) query.to = q.to;
     const explicit = q.pageSize;
-    const get = async (query: Query): Promise<unknown> => {
+    const get = async (query: Query): Promise<Fetched> => {
       const size = explicit ?? this.client.alertsPageSize;
       try {
-        return await this.get('/common/v1/alerts', { ...query, pageSize: String(size) });
+        return await this.getPage('/common/v1/alerts', { ...query, pageSize: String(size) });
       } catch (err) {
         if (!(err instanceof BadRequestError) || explicit !== undefined || size !== ALERTS_MAX_PAGE) throw err;
         this.client.alertsPageSize = ALERTS_LEGACY_MAX_PAGE;
         this.client.logger?.info(`Sophos Central refused alerts pageSize=${ALERTS_MAX_PAGE}; using ${ALERTS_LEGACY_MAX_PAGE} from now on`);
-        return this.get('/common/v1/alerts', { ...query, pageSize: String(ALERTS_LEGACY_MAX_PAGE) });
+        return this.getPage('/common/v1/alerts', { ...query, pageSize: String(ALERTS_LEGACY_MAX_PAGE) });
       }
     };
     return keyPages<Alert>(get, query);
@@ -303,7 +313,7 @@ class TenantApiImpl implements TenantApi {
     if (q.cursor) query.cursor = q.cursor;
     else if (q.fromDate !== undefined) query.from_date = String(Math.floor(q.fromDate));
     if (events) setList(query, 'exclude_types', q.excludeTypes);
-    return cursorPages<SiemItem>((query) => this.get(path, query), query);
+    return cursorPages<SiemItem>((query) => this.getPage(path, query), query);
   }
 
   async getEndpoint(id: string, view?: 'basic' | 'summary' | 'full'): Promise<Endpoint | undefined> {

@@ -3,11 +3,17 @@
 // Only one page is held at a time, so memory stays flat however long the list is.
 
 import { CentralError } from '../errors.js';
+import { itemTexts } from './item-text.js';
 import type { CursorPage, KeyPage } from './types.js';
 
 export type Query = Record<string, string>;
-/** Sends one GET with this query and resolves to the parsed JSON body. */
-export type GetPage = (query: Query) => Promise<unknown>;
+/** A response: the parsed JSON body, and its text when the caller kept it. */
+export interface Fetched {
+  body: unknown;
+  text?: string;
+}
+/** Sends one GET with this query. */
+export type GetPage = (query: Query) => Promise<Fetched>;
 
 interface Body {
   items?: unknown;
@@ -22,18 +28,26 @@ function itemsOf<T>(body: unknown, what: string): T[] {
   return items as T[];
 }
 
+/** Each item's JSON text, when the response text was kept and its items line up with the parsed ones. */
+function textsOf(page: Fetched, items: unknown[]): string[] | undefined {
+  if (page.text === undefined) return undefined;
+  const texts = itemTexts(page.text);
+  return texts?.length === items.length ? texts : undefined;
+}
+
 /** `pageFromKey` / `pages.nextKey` paging (endpoints, Common alerts). */
 export async function* keyPages<T>(get: GetPage, query: Query): AsyncGenerator<KeyPage<T>> {
   let key: string | undefined;
   for (;;) {
-    const body = (await get(key === undefined ? query : { ...query, pageFromKey: key })) as Body;
+    const page = await get(key === undefined ? query : { ...query, pageFromKey: key });
+    const body = page.body as Body;
     const items = itemsOf<T>(body, 'key-paged');
     const next = body.pages?.nextKey;
     const nextKey = typeof next === 'string' && next !== '' ? next : typeof next === 'number' ? String(next) : undefined;
     if (nextKey !== undefined && nextKey === key) {
       throw new CentralError(`Sophos Central returned the same page key twice (${nextKey}); stopping instead of looping`);
     }
-    yield { items, nextKey };
+    yield { items, texts: textsOf(page, items), nextKey };
     if (nextKey === undefined) return;
     key = nextKey;
   }
@@ -48,7 +62,8 @@ export async function* cursorPages<T>(get: GetPage, query: Query): AsyncGenerato
   let current = query;
   for (;;) {
     const sent = current.cursor;
-    const body = (await get(current)) as Body;
+    const page = await get(current);
+    const body = page.body as Body;
     const items = itemsOf<T>(body, 'SIEM');
     const hasMore = body.has_more === true;
     const next = typeof body.next_cursor === 'string' && body.next_cursor !== '' ? body.next_cursor : undefined;
@@ -57,7 +72,7 @@ export async function* cursorPages<T>(get: GetPage, query: Query): AsyncGenerato
     }
     // An unchanged cursor with nothing new is no progress: end here and resume from it next run.
     const stalled = hasMore && next === sent && items.length === 0;
-    yield { items, cursor: next ?? sent ?? '', hasMore: hasMore && !stalled };
+    yield { items, texts: textsOf(page, items), cursor: next ?? sent ?? '', hasMore: hasMore && !stalled };
     if (!hasMore || stalled) return;
     current = { ...current, cursor: next as string };
     delete current.from_date;
@@ -70,12 +85,12 @@ export async function* cursorPages<T>(get: GetPage, query: Query): AsyncGenerato
  */
 export async function* numberPages<T>(get: GetPage, query: Query, pageSize: number): AsyncGenerator<T[]> {
   const size = String(pageSize);
-  const first = (await get({ ...query, page: '1', pageSize: size, pageTotal: 'true' })) as Body;
+  const first = (await get({ ...query, page: '1', pageSize: size, pageTotal: 'true' })).body as Body;
   let items = itemsOf<T>(first, 'tenant list');
   const total = typeof first.pages?.total === 'number' ? first.pages.total : undefined;
   yield items;
   for (let page = 2; total === undefined ? items.length >= pageSize : page <= total; page++) {
-    items = itemsOf<T>(await get({ ...query, page: String(page), pageSize: size }), 'tenant list');
+    items = itemsOf<T>((await get({ ...query, page: String(page), pageSize: size })).body, 'tenant list');
     if (items.length === 0) return;
     yield items;
   }

@@ -71,7 +71,7 @@ export interface SendRequest {
 }
 
 type Outcome =
-  | { kind: 'ok'; status: number; body: unknown }
+  | { kind: 'ok'; status: number; body: unknown; text: string }
   | { kind: 'status'; status: number; body: unknown; retryAfterMs?: number }
   | { kind: 'network'; cause: unknown; detail: string }
   | { kind: 'timeout' };
@@ -125,6 +125,12 @@ export class Transport {
 
   /** Sends a request with retries; resolves to the parsed JSON body (undefined when empty, NOT_FOUND for an allowed 404). */
   async send(req: SendRequest): Promise<unknown> {
+    const reply = await this.sendForText(req);
+    return reply === NOT_FOUND ? reply : reply.body;
+  }
+
+  /** `send`, also keeping the body's text (list pages slice their items' JSON from it, see item-text.ts). */
+  async sendForText(req: SendRequest): Promise<{ body: unknown; text: string } | typeof NOT_FOUND> {
     if (req.auth && req.origin !== this.opts.base.apiUrl) {
       // Defence in depth: TenantApi only exists for checked hosts, but never let a token leave otherwise.
       checkRegionHost(req.origin, this.opts.base, req.lane?.tenantId);
@@ -139,7 +145,7 @@ export class Transport {
       const outcome = await this.attemptWithSlots(req, token);
       if (lane) lane.stats.requests++;
 
-      if (outcome.kind === 'ok') return outcome.body;
+      if (outcome.kind === 'ok') return outcome;
       if (outcome.kind === 'status' && outcome.status === 404 && req.allowNotFound) return NOT_FOUND;
       if (lane) lane.stats.errors++;
 
@@ -230,7 +236,7 @@ export class Transport {
       }
       if (res.statusCode >= 200 && res.statusCode < 300) {
         if (!parsed) return { kind: 'network', cause: undefined, detail: 'truncated or unparsable response body' };
-        return { kind: 'ok', status: res.statusCode, body };
+        return { kind: 'ok', status: res.statusCode, body, text };
       }
       return {
         kind: 'status',

@@ -57,6 +57,11 @@ export interface SiemItem extends Item {
 /** One page of a key-paged list (endpoints, Common alerts). */
 export interface KeyPage<T> {
   items: T[];
+  /**
+   * Each item's JSON text exactly as the API sent it (compacted if it had blanks), parallel to `items`;
+   * present when the client kept the response text. Collectors emit it instead of re-serialising items.
+   */
+  texts?: string[];
   /** The key for the next page; undefined on the last page. */
   nextKey?: string;
 }
@@ -64,6 +69,8 @@ export interface KeyPage<T> {
 /** One page of a SIEM list. `cursor` is `next_cursor`: save it once this page's items are written. */
 export interface CursorPage<T> {
   items: T[];
+  /** As in KeyPage. */
+  texts?: string[];
   cursor: string;
   hasMore: boolean;
 }

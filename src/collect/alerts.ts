@@ -44,7 +44,7 @@ export async function collectAlerts(api: TenantApi, opts: AlertCollectOptions): 
       records[n] = {
         time: (raisedAt ?? runStart) / 1000,
         sourcetype: SOURCETYPE.alerts,
-        data: serializer.serialize(page.items[i]!),
+        data: serializer.serialize(page.items[i]!, page.texts?.[i]),
         tenantId: tenant.id,
         tenantName: tenant.name,
       };

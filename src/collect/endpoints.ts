@@ -36,7 +36,7 @@ export async function collectEndpoints(api: TenantApi, opts: CollectOptions): Pr
       records[i] = {
         time: snapshotAt / 1000,
         sourcetype: SOURCETYPE.endpoints,
-        data: serializer.serialize(item),
+        data: serializer.serialize(item, page.texts?.[i]),
         tenantId: tenant.id,
         tenantName: tenant.name,
       };

@@ -45,7 +45,7 @@ export async function collectEvents(api: TenantApi, opts: EventCollectOptions): 
       records[i] = {
         time: (when ?? requestedAt) / 1000,
         sourcetype: SOURCETYPE.events,
-        data: serializer.serialize(item),
+        data: serializer.serialize(item, page.texts?.[i]),
         tenantId: tenant.id,
         tenantName: tenant.name,
       };

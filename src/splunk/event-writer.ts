@@ -51,6 +51,15 @@ export class XmlStream {
 }
 
 const EVENT_END = '</data><done/></event>\n';
+const NON_ASCII = /[^\u0000-\u007F]/;
+/** Printable ASCII, tab, LF and CR, except the three characters XML escapes in text. */
+const PLAIN = /^[\t\n\r\u0020-\u0025\u0027-\u003B\u003D\u003F-\u007E]*$/;
+
+/** UTF-8 length of `text`, noting in `ascii[at]` whether it is all ASCII. */
+function byteLength(text: string, ascii: boolean[], at: number): number {
+  ascii[at] = !NON_ASCII.test(text);
+  return ascii[at] ? text.length : Buffer.byteLength(text);
+}
 
 export interface StanzaOutput {
   /** Full stanza name, e.g. `sophos_central://prod`. */
@@ -65,7 +74,7 @@ export class XmlEventWriter implements EventSink {
   private readonly head: string;
   private readonly source: string;
   private readonly tail: string;
-  private readonly sourcetypes = new Map<string, string>();
+  private readonly sourcetypes = new Map<string, { text: string; ascii: boolean }>();
 
   constructor(
     private readonly stream: XmlStream,
@@ -86,29 +95,35 @@ export class XmlEventWriter implements EventSink {
   async write(records: OutRecord[]): Promise<void> {
     if (records.length === 0) return;
     // Hot path. Encoding the pieces straight into one exactly sized Buffer is about 40% cheaper in CPU than
-    // concatenating one big string and letting the stream encode it (bench/event-writer.bench.ts): no rope to
-    // flatten, no second copy.
+    // concatenating one big string and letting the stream encode it: no rope to flatten, no second copy.
+    // Text that is all ASCII (nearly every event) is copied as latin1, which is byte for byte its UTF-8:
+    // a native test plus a plain copy costs a fraction of measuring and encoding it as UTF-8 twice.
     const parts = new Array<string>(records.length * 2);
+    const ascii = new Array<boolean>(records.length * 2);
     let bytes = 0;
     for (let i = 0; i < records.length; i++) {
       const r = records[i]!;
-      const head =
-        this.head +
-        (Number.isFinite(r.time) ? `<time>${r.time.toFixed(3)}</time>` : '') +
-        this.source +
-        this.sourcetype(r.sourcetype) +
-        this.tail +
-        '<data>';
-      const data = escapeXmlText(r.data);
+      const after = this.afterTime(r.sourcetype);
+      const head = Number.isFinite(r.time) ? `${this.head}<time>${r.time.toFixed(3)}</time>${after.text}` : this.head + after.text;
       parts[2 * i] = head;
-      parts[2 * i + 1] = data;
-      bytes += Buffer.byteLength(head) + Buffer.byteLength(data) + EVENT_END.length;
+      ascii[2 * i] = after.ascii;
+      bytes += (after.ascii ? head.length : Buffer.byteLength(head)) + EVENT_END.length;
+      if (PLAIN.test(r.data)) {
+        // Nothing to escape and all ASCII (nearly every event): one native scan instead of three.
+        parts[2 * i + 1] = r.data;
+        ascii[2 * i + 1] = true;
+        bytes += r.data.length;
+      } else {
+        const data = escapeXmlText(r.data);
+        parts[2 * i + 1] = data;
+        bytes += byteLength(data, ascii, 2 * i + 1);
+      }
     }
     const chunk = Buffer.allocUnsafe(bytes);
     let offset = 0;
     for (let i = 0; i < parts.length; i += 2) {
-      offset += chunk.write(parts[i]!, offset);
-      offset += chunk.write(parts[i + 1]!, offset);
+      offset += chunk.write(parts[i]!, offset, ascii[i] ? 'latin1' : 'utf8');
+      offset += chunk.write(parts[i + 1]!, offset, ascii[i + 1] ? 'latin1' : 'utf8');
       offset += chunk.write(EVENT_END, offset, 'latin1');
     }
     await this.stream.write(chunk);
@@ -119,12 +134,14 @@ export class XmlEventWriter implements EventSink {
     return this.stream.close();
   }
 
-  private sourcetype(name: string): string {
-    let element = this.sourcetypes.get(name);
-    if (element === undefined) {
-      element = `<sourcetype>${escapeXml(name)}</sourcetype>`;
-      this.sourcetypes.set(name, element);
+  /** What follows `<time>` in an event of this sourcetype, up to `<data>`; built once per sourcetype. */
+  private afterTime(sourcetype: string): { text: string; ascii: boolean } {
+    let after = this.sourcetypes.get(sourcetype);
+    if (after === undefined) {
+      const text = `${this.source}<sourcetype>${escapeXml(sourcetype)}</sourcetype>${this.tail}<data>`;
+      after = { text, ascii: !NON_ASCII.test(this.head + text) };
+      this.sourcetypes.set(sourcetype, after);
     }
-    return element;
+    return after;
   }
 }

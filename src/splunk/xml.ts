@@ -1,9 +1,9 @@
 // XML 1.0 text helpers for everything written to splunkd (scheme, validation errors, event stream).
 
 // Characters XML 1.0 forbids even when escaped: C0 controls other than tab/LF/CR, U+FFFE/U+FFFF and lone
-// surrogates. Measured on the hot path (bench/event-writer.bench.ts): one replace with a single character
-// class, plus V8's native isWellFormed() for the rare lone surrogate, is the fastest option in plain JS,
-// faster than a per-character loop or chained replaces.
+// surrogates. Measured on the hot path: one replace with a single character class, plus V8's native
+// isWellFormed() for the rare lone surrogate, is the fastest option in plain JS, faster than a
+// per-character loop or chained replaces.
 const TEXT_SPECIAL = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF&<>]/g;
 const ATTR_SPECIAL = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF&<>"]/g;
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;

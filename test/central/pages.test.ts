@@ -8,7 +8,7 @@ function scripted(bodies: unknown[]) {
   const get = async (query: Query) => {
     queries.push(query);
     if (bodies.length === 0) throw new Error('asked for a page past the script');
-    return bodies.shift();
+    return { body: bodies.shift() };
   };
   return { get, queries };
 }
@@ -111,5 +111,22 @@ describe('numberPages', () => {
     expect(await all(numberPages(shrank.get, {}, 2))).toEqual([[1, 2]]);
     const noTotal = scripted([{ items: [1, 2], pages: {} }, { items: [3], pages: {} }]);
     expect(await all(numberPages(noTotal.get, {}, 2))).toEqual([[1, 2], [3]]);
+  });
+});
+
+describe('item texts', () => {
+  it('hands on each item as the response text spelled it, when the text was kept', async () => {
+    const text = '{"items":[{"id":"\\u0061","n":1.0},{"id":"b"}],"has_more":false,"next_cursor":"c"}';
+    const get = async () => ({ body: JSON.parse(text) as unknown, text });
+    const [siem] = await all(cursorPages(get, {}));
+    expect(siem!.texts).toEqual(['{"id":"\\u0061","n":1.0}', '{"id":"b"}']);
+    const [key] = await all(keyPages(async () => ({ body: JSON.parse(text) as unknown, text }), {}));
+    expect(key!.texts).toEqual(siem!.texts);
+  });
+  it('leaves texts out when the text does not line up with the parsed items', async () => {
+    const get = async () => ({ body: { items: [{ id: 'a' }, { id: 'b' }], pages: {} }, text: '{"items":[{"id":"a"}],"pages":{}}' });
+    const [page] = await all(keyPages(get, {}));
+    expect(page!.texts).toBeUndefined();
+    expect(page!.items).toHaveLength(2);
   });
 });

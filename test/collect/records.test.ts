@@ -54,6 +54,12 @@ describe('ItemSerializer', () => {
 describe('parseTime', () => {
   it.each([
     ['2020-11-04T09:31:17.546Z', Date.UTC(2020, 10, 4, 9, 31, 17, 546)],
+    ['2020-11-04T23:59:59.999Z', Date.UTC(2020, 10, 4, 23, 59, 59, 999)],
+    ['2020-11-04T09:60:17.546Z', undefined],
+    ['2020-13-04T09:31:17.546Z', undefined],
+    ['2020-11-04T09:31:1x.546Z', undefined],
+    ['2020-11-04T09:31:17Z', Date.UTC(2020, 10, 4, 9, 31, 17)],
+    ['2020-11-04T10:31:17.546+01:00', Date.UTC(2020, 10, 4, 9, 31, 17, 546)],
     ['not a time', undefined],
     [undefined, undefined],
     [12, undefined],

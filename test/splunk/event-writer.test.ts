@@ -51,6 +51,21 @@ describe('XmlEventWriter', () => {
     await expect(w.write([record('{}')])).rejects.toThrow(/already closed/);
   });
 
+  it('encodes non-ASCII stanza, host and data as UTF-8 next to plain ASCII events in one batch', async () => {
+    const { out, text } = collect();
+    const stream = new XmlStream(out);
+    const w = new XmlEventWriter(stream, { stanza: 'sophos_central://Zürich', host: '東京' });
+    const w2 = new XmlEventWriter(stream, { stanza: 'sophos_central://plain' });
+    const data = ['{"a":"plain"}', '{"n":"é 日本 😀"}', '{"x":"a<b & c>d"}', '{"y":"ü<"}'];
+    await w.write(data.map((d) => record(d)));
+    await w2.write(data.map((d) => record(d)));
+    await w.close();
+    const events = parseStream(text());
+    expect(events.map((e) => e.data)).toEqual([...data, ...data]);
+    expect(events.map((e) => e['@_stanza'])).toEqual([...data.map(() => 'sophos_central://Zürich'), ...data.map(() => 'sophos_central://plain')]);
+    expect(events[0]!.host).toBe('東京');
+  });
+
   it('escapes markup and drops XML 1.0 forbidden characters, so a strict parser reads the data back', async () => {
     const { out, text } = collect();
     const w = XmlEventWriter.open(out, { stanza: 'sophos_central://x<&">', source: 'a&b' });

@@ -1,0 +1,206 @@
+// The modular input end to end, as splunkd runs it: `/bin/sh bin/sophos_central.sh` (the bundle under plain
+// node), the <input> document on stdin, the secret read from the splunkd stand-in's storage/passwords, and the
+// XML stream on stdout consumed and counted here without being kept. The emulator runs in its own process.
+// Prints, for alerts and SIEM events at 100,000 and 1,000,000 items: events/s over the input process's whole
+// life (start-up, auth and tenant discovery included), its peak RSS, data requests against the fewest
+// possible, and the emulator's CPU share; then the `--scheme` start-up time.
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { WRAPPER } from '../test/helpers/paths.js';
+import { inputDocument, startSplunkd, TA_APP } from '../test/splunkd/index.js';
+
+const SIZES = (process.env.BENCH_SIZES ?? '100000,1000000').split(',').map(Number);
+const PAGE = 1000;
+const SOURCETYPE = { alerts: 'sophos:central:alerts', events: 'sophos:central:events' } as const;
+
+interface EmulatorChild {
+  child: ChildProcess;
+  urls: { authUrl: string; apiUrl: string; clientId: string; clientSecret: string };
+  /** CPU ms used so far, and data requests served so far. */
+  stats(): Promise<{ cpuMs: number; requests: number }>;
+}
+
+async function emulatorChild(options: object): Promise<EmulatorChild> {
+  const child = spawn(process.execPath, ['--import', 'tsx', join(__dirname, 'emulator-child.ts'), JSON.stringify(options)], {
+    stdio: ['ignore', 'pipe', 'inherit', 'ipc'],
+  });
+  const lines = createInterface({ input: child.stdout! });
+  const [line] = (await once(lines, 'line')) as [string];
+  lines.close();
+  return {
+    child,
+    urls: JSON.parse(line) as EmulatorChild['urls'],
+    async stats() {
+      child.send({ stats: true });
+      const [reply] = (await once(child, 'message')) as [{ cpuMs: number; requests: number }];
+      return reply;
+    },
+  };
+}
+
+/** Counts occurrences of `pattern` in a byte stream, across chunk boundaries, keeping nothing else. */
+function counter(pattern: string) {
+  const needle = Buffer.from(pattern);
+  let tail = Buffer.alloc(0);
+  let count = 0;
+  return {
+    feed(chunk: Buffer) {
+      const buf = tail.length > 0 ? Buffer.concat([tail, chunk]) : chunk;
+      let at = buf.indexOf(needle);
+      let last = -1;
+      while (at >= 0) {
+        count++;
+        last = at;
+        at = buf.indexOf(needle, at + needle.length);
+      }
+      const keepFrom = Math.max(buf.length - needle.length + 1, last >= 0 ? last + needle.length : 0);
+      tail = Buffer.from(buf.subarray(keepFrom));
+    },
+    get count() {
+      return count;
+    },
+  };
+}
+
+const TICKS_PER_SECOND = 100;
+
+/**
+ * Peak RSS (VmHWM, the kernel's high-water mark) and CPU time (utime + stime) of a process from /proc,
+ * sampled until it exits. The CPU time shows what the input costs however loaded the machine is.
+ */
+function procSampler(pid: number) {
+  let peakKb = 0;
+  let cpuTicks = 0;
+  const read = () => {
+    try {
+      const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+      if (m) peakKb = Math.max(peakKb, Number(m[1]));
+      // Fields 14 and 15 of /proc/<pid>/stat, counted after the parenthesised command name.
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      cpuTicks = Number(fields[11]) + Number(fields[12]);
+    } catch {
+      // Gone already: keep the last sample.
+    }
+  };
+  const timer = setInterval(read, 10);
+  return {
+    stop() {
+      clearInterval(timer);
+      return { peakMb: peakKb / 1024, cpuSeconds: cpuTicks / TICKS_PER_SECOND };
+    },
+  };
+}
+
+interface Row {
+  data: string;
+  items: number;
+  events: number;
+  seconds: number;
+  rate: number;
+  peakMb: number;
+  cpuSeconds: number;
+  requests: number;
+  minimum: number;
+  emulatorShare: number;
+  exitCode: number | null;
+}
+
+async function runOnce(data: 'alerts' | 'events', n: number): Promise<Row> {
+  const emulator = await emulatorChild({
+    tenants: 1,
+    regions: ['eu01'],
+    endpointsPerTenant: 1,
+    alertsPerTenant: data === 'alerts' ? n : 0,
+    eventsPerTenant: data === 'events' ? n : 0,
+  });
+  const env = { SOPHOS_CENTRAL_AUTH_URL: emulator.urls.authUrl, SOPHOS_CENTRAL_API_URL: emulator.urls.apiUrl };
+  const splunkd = await startSplunkd({ env, validateOnEdit: false });
+  const checkpointDir = mkdtempSync(join(tmpdir(), 'ta-bench-ckpt-'));
+  try {
+    const params = {
+      interval: '300',
+      index: 'main',
+      disabled: '0',
+      data,
+      client_id: emulator.urls.clientId,
+      client_secret: emulator.urls.clientSecret,
+      start_days: '90',
+    };
+    splunkd.stanzas.set('bench', { app: TA_APP, params });
+    const doc = inputDocument({ serverUri: splunkd.uri, sessionKey: splunkd.sessionKey, checkpointDir, stanzas: [{ name: 'bench', app: TA_APP, params }] });
+    const before = await emulator.stats();
+    const started = performance.now();
+    // BENCH_INPUT_NODE_OPTIONS: node flags for the input process only, to try V8 settings.
+    const nodeOptions = process.env.BENCH_INPUT_NODE_OPTIONS ? { NODE_OPTIONS: process.env.BENCH_INPUT_NODE_OPTIONS } : {};
+    const child = spawn('/bin/sh', [WRAPPER], {
+      stdio: ['pipe', 'pipe', 'pipe'],
+      env: { ...process.env, ...env, ...nodeOptions, SPLUNK_HOME: splunkd.splunkHome },
+    });
+    const proc = procSampler(child.pid!);
+    const count = counter(`<sourcetype>${SOURCETYPE[data]}</sourcetype>`);
+    child.stdout!.on('data', (chunk: Buffer) => count.feed(chunk));
+    const errors: string[] = [];
+    createInterface({ input: child.stderr! }).on('line', (line) => {
+      if (line.startsWith('ERROR')) errors.push(line);
+    });
+    child.stdin!.end(doc);
+    const [exitCode] = (await once(child, 'exit')) as [number | null];
+    const seconds = (performance.now() - started) / 1000;
+    const { peakMb, cpuSeconds } = proc.stop();
+    const after = await emulator.stats();
+    if (errors.length > 0) console.error(errors.slice(0, 3).join('\n'));
+    return {
+      data,
+      items: n,
+      events: count.count,
+      seconds,
+      rate: count.count / seconds,
+      peakMb,
+      cpuSeconds,
+      requests: after.requests - before.requests,
+      minimum: Math.max(1, Math.ceil(n / PAGE)),
+      emulatorShare: (after.cpuMs - before.cpuMs) / (seconds * 1000),
+      exitCode,
+    };
+  } finally {
+    await splunkd.stop();
+    rmSync(checkpointDir, { recursive: true, force: true });
+    emulator.child.kill('SIGTERM');
+    await once(emulator.child, 'exit');
+  }
+}
+
+function schemeMs(runs: number): { median: number; all: number[] } {
+  const all: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const t0 = performance.now();
+    const r = spawnSync('/bin/sh', [WRAPPER, '--scheme'], { encoding: 'utf8' });
+    all.push(performance.now() - t0);
+    if (r.status !== 0 || !r.stdout.includes('<scheme>')) throw new Error(`--scheme failed: ${r.stderr}`);
+  }
+  const sorted = [...all].sort((a, b) => a - b);
+  return { median: sorted[Math.floor(sorted.length / 2)]!, all };
+}
+
+export default async function run(): Promise<void> {
+  console.log('\n## modinput.bench.ts: the modular input as splunkd runs it (bin/sophos_central.sh, <input> on stdin, XML stream counted)');
+  console.log('data       items    events     time   events/s  events/CPU-s  peak RSS  requests (min)  emulator CPU   exit');
+  for (const data of ['alerts', 'events'] as const) {
+    for (const n of SIZES) {
+      const r = await runOnce(data, n);
+      console.log(
+        `${r.data.padEnd(7)} ${String(r.items).padStart(8)} ${String(r.events).padStart(9)} ${r.seconds.toFixed(2).padStart(6)} s ` +
+          `${Math.round(r.rate).toLocaleString('en-US').padStart(10)} ${Math.round(r.events / r.cpuSeconds).toLocaleString('en-US').padStart(13)} ` +
+          `${`${r.peakMb.toFixed(0)} MB`.padStart(9)} ${`${r.requests} (${r.minimum})`.padStart(15)} ` +
+          `${`${(r.emulatorShare * 100).toFixed(0)}% of a core`.padStart(14)}   ${r.exitCode}`,
+      );
+    }
+  }
+  const scheme = schemeMs(9);
+  console.log(`--scheme through bin/sophos_central.sh: median ${scheme.median.toFixed(0)} ms over ${scheme.all.length} runs (${scheme.all.map((m) => m.toFixed(0)).join(', ')})`);
+}
