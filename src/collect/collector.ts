@@ -2,12 +2,14 @@
 // the CLI with its own sinks, and with a MemoryCheckpointStore for one-shot runs without state.
 
 import type { CheckpointStore } from '../checkpoint/types.js';
+import type { DataType } from '../config/input-config.js';
 import type { Logger } from '../log.js';
 import { healthRecord, iso, type TenantRef } from './records.js';
 import type { EventSink } from './sink.js';
 
-export type TenantDataType = 'alerts' | 'events' | 'endpoints';
-export type DataType = TenantDataType | 'tenants';
+export type { DataType };
+/** The data types collected tenant by tenant, with a checkpoint each. */
+export type TenantDataType = Exclude<DataType, 'tenants'>;
 
 export interface CollectOptions {
   sink: EventSink;

@@ -3,6 +3,7 @@
 
 import type { CentralClient, TenantFilter } from '../central/types.js';
 import type { CheckpointStore } from '../checkpoint/types.js';
+import type { InputConfig } from '../config/input-config.js';
 import { describeError, TaError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { checkpointKey, type DataType } from './collector.js';
@@ -11,16 +12,8 @@ import type { EventSink } from './sink.js';
 import { collectTenants } from './tenants.js';
 import { runTenant, type TenantRunHealth } from './tenant-run.js';
 
-/** The part of InputConfig (src/config/input-config.ts) a run reads; an InputConfig fits as is. */
-export interface CollectConfig {
-  data: DataType;
-  tenants: string[];
-  excludeTenants: string[];
-  startDays: number;
-  excludeTypes: string[];
-  pageSize?: number;
-  shard?: { index: number; count: number };
-}
+/** The part of InputConfig a run reads; an InputConfig fits as is. */
+export type CollectConfig = Pick<InputConfig, 'data' | 'tenants' | 'excludeTenants' | 'startDays' | 'excludeTypes' | 'pageSize' | 'shard'>;
 
 /**
  * Tenants collected at once. The client bounds requests itself (total and per tenant); this bound keeps
