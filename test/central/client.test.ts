@@ -2,7 +2,8 @@
 // faults, token expiry, the region host rule, bad credentials, filters, concurrency and deletes.
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createCentralClient, type CentralClientOptions } from '../../src/central/client.js';
+import type { CentralClientOptions } from '../../src/central/client.js';
+import { emulatorClient } from '../helpers/central.js';
 import type { CentralClient, CursorPage, KeyPage, Tenant, TenantApi } from '../../src/central/types.js';
 import {
   AbortedError,
@@ -24,12 +25,7 @@ function clientFor(emu: Emulator, over: Partial<CentralClientOptions> = {}) {
   const delays: number[] = [];
   // A virtual clock that the recorded waits move forward, so time-based rules see the waits happen.
   let clock = Date.now();
-  const client = createCentralClient({
-    clientId: emu.clientId,
-    clientSecret: emu.clientSecret,
-    authUrl: emu.authUrl,
-    apiUrl: emu.apiUrl,
-    env: {},
+  const client = emulatorClient(emu, {
     timeoutMs: 5000,
     retryBaseDelayMs: 2,
     retryMaxDelayMs: 8,

@@ -1,6 +1,6 @@
 // Real proxy paths: the client tunnels through a local CONNECT proxy, from proxy_url or HTTP(S)_PROXY.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createCentralClient } from '../../src/central/client.js';
+import { emulatorClient } from '../helpers/central.js';
 import type { Tenant } from '../../src/central/types.js';
 import { describeError, NetworkError } from '../../src/errors.js';
 import { startEmulator, type Emulator } from '../emulator/index.js';
@@ -21,14 +21,7 @@ describe('proxy', () => {
   const hostOf = (url: string): string => new URL(url).host;
 
   async function runThrough(opts: { proxyUrl?: string; env?: Record<string, string> }): Promise<number> {
-    const client = createCentralClient({
-      clientId: emu.clientId,
-      clientSecret: emu.clientSecret,
-      authUrl: emu.authUrl,
-      apiUrl: emu.apiUrl,
-      env: opts.env ?? {},
-      proxyUrl: opts.proxyUrl,
-    });
+    const client = emulatorClient(emu, { env: opts.env ?? {}, proxyUrl: opts.proxyUrl });
     try {
       let endpoints = 0;
       const tenants: Tenant[] = [];
@@ -63,16 +56,7 @@ describe('proxy', () => {
   });
 
   it('fails with a NetworkError that shows neither the proxy password nor the client secret', async () => {
-    const client = createCentralClient({
-      clientId: emu.clientId,
-      clientSecret: emu.clientSecret,
-      authUrl: emu.authUrl,
-      apiUrl: emu.apiUrl,
-      env: {},
-      proxyUrl: 'http://svc:hunter2@127.0.0.1:1',
-      maxAttempts: 2,
-      retryBaseDelayMs: 1,
-    });
+    const client = emulatorClient(emu, { proxyUrl: 'http://svc:hunter2@127.0.0.1:1', maxAttempts: 2, retryBaseDelayMs: 1 });
     const err = await client.whoami().catch((e: unknown) => e);
     await client.close();
     expect(err).toBeInstanceOf(NetworkError);
@@ -90,7 +74,7 @@ describe('per-tenant rate limit, real waits', () => {
   afterAll(() => emu?.stop());
 
   it('honours Retry-After from the API and still delivers every event once', async () => {
-    const client = createCentralClient({ clientId: emu.clientId, clientSecret: emu.clientSecret, authUrl: emu.authUrl, apiUrl: emu.apiUrl, env: {} });
+    const client = emulatorClient(emu);
     const [tenant] = emu.tenants;
     const api = client.forTenant({ ...tenant!, raw: {} });
     const got: string[] = [];

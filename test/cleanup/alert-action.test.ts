@@ -3,7 +3,7 @@ import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createCentralClient } from '../../src/central/client.js';
+import { emulatorClient } from '../helpers/central.js';
 import type { Endpoint } from '../../src/central/types.js';
 import { alertConfig, fieldValues, parseAlertPayload, rowsToInputs } from '../../src/cleanup/alert-action.js';
 import { parseCsvTable } from '../../src/cleanup/csv.js';
@@ -132,7 +132,7 @@ describe('the alert action deleting through the emulator', () => {
 
   beforeAll(async () => {
     emu = await startEmulator({ seed: 5, tenants: 1, endpointsPerTenant: 40, alertsPerTenant: 0, eventsPerTenant: 0, clockMode: 'wall' });
-    const client = createCentralClient({ clientId: emu.clientId, clientSecret: emu.clientSecret, env: { SOPHOS_CENTRAL_AUTH_URL: emu.authUrl, SOPHOS_CENTRAL_API_URL: emu.apiUrl } });
+    const client = emulatorClient(emu);
     for await (const t of client.tenants()) {
       for await (const page of client.forTenant(t).endpointPages({ view: 'full' })) {
         for (const e of page.items) {

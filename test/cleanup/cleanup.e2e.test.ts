@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createCentralClient } from '../../src/central/client.js';
+import { emulatorClient } from '../helpers/central.js';
 import type { Endpoint } from '../../src/central/types.js';
 import { defaultDeps, runCleanupCommand, type CleanupDeps } from '../../src/cleanup/command.js';
 import type { Plan } from '../../src/cleanup/plan.js';
@@ -69,7 +70,7 @@ beforeAll(async () => {
     HOME: tmp,
   };
   // Learn the estate, then make every device recently active except the scenario's stale ones.
-  const client = createCentralClient({ clientId: emu.clientId, clientSecret: emu.clientSecret, env });
+  const client = emulatorClient(emu);
   const all: Dev[] = [];
   for await (const t of client.tenants()) {
     for await (const page of client.forTenant(t).endpointPages({ view: 'full' })) {

@@ -1,7 +1,7 @@
 // The collectors against the real emulator through the real client: exactly once across runs, under
 // faults, with a failing tenant, across a 24-hour gap, and when stopped half-way.
 import { afterEach, describe, expect, it } from 'vitest';
-import { createCentralClient } from '../../src/central/client.js';
+import { emulatorClient } from '../helpers/central.js';
 import type { CentralClient } from '../../src/central/types.js';
 import { MemoryCheckpointStore } from '../../src/checkpoint/memory-store.js';
 import { checkpointKey } from '../../src/collect/collector.js';
@@ -39,16 +39,7 @@ async function world(opts: Parameters<typeof startEmulator>[0] = {}): Promise<Wo
     warn: (m) => logs.push(`WARN ${m}`),
     error: (m) => logs.push(`ERROR ${m}`),
   };
-  const client = createCentralClient({
-    clientId: emu.clientId,
-    clientSecret: emu.clientSecret,
-    authUrl: emu.authUrl,
-    apiUrl: emu.apiUrl,
-    retryBaseDelayMs: 1,
-    retryMaxDelayMs: 5,
-    env: {},
-    logger,
-  });
+  const client = emulatorClient(emu, { retryBaseDelayMs: 1, retryMaxDelayMs: 5, logger });
   const w = { emu, client, store: new MemoryCheckpointStore(), logs, logger };
   open.push(w);
   return w;

@@ -1,13 +1,14 @@
 // Ground truth for the end-to-end tests: what the emulator serves, read straight from its API in this process
 // (a separate client, so the input under test shares nothing with it but the emulator).
-import { createCentralClient } from '../../src/central/client.js';
+import type { TenantApi } from '../../src/central/types.js';
+import { emulatorClient } from '../helpers/central.js';
 import type { Emulator } from '../emulator/index.js';
 
 const MIN = 60_000;
 const DAY = 24 * 60 * MIN;
 
-async function withClient<T>(emu: Emulator, fn: (api: (tenantId: string) => ReturnType<ReturnType<typeof createCentralClient>['forTenant']>) => Promise<T>): Promise<T> {
-  const client = createCentralClient({ clientId: emu.clientId, clientSecret: emu.clientSecret, authUrl: emu.authUrl, apiUrl: emu.apiUrl, env: {} });
+async function withClient<T>(emu: Emulator, fn: (api: (tenantId: string) => TenantApi) => Promise<T>): Promise<T> {
+  const client = emulatorClient(emu);
   try {
     return await fn((id) => client.forTenant({ ...emu.tenants.find((t) => t.id === id)!, raw: {} }));
   } finally {
