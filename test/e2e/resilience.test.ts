@@ -5,26 +5,10 @@ import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { alertTruth, eventTruth } from './truth.js';
-import { duplicates, health, ids, SOURCETYPE, startWorld, type Collected, type World } from './world.js';
+import { EMU, EVENT_PAGE, expectExactlyOnce, PAGE, duplicates, health, ids, SOURCETYPE, startWorld, tenantOf, type World } from './world.js';
 
 const MIN = 60_000;
 const HOUR = 60 * MIN;
-// Small pages, so that every run has several (SIEM pages are 200 at least).
-const PAGE = 50;
-const EVENT_PAGE = 200;
-const REGIONS = ['eu01', 'us01', 'de01'];
-const EMU = { seed: 'e2e', tenants: 4, regions: REGIONS, alertsPerTenant: 150, eventsPerTenant: 500, endpointsPerTenant: 10, clockMode: 'wall' as const };
-
-/** Every ID of `truth` in `got`, and nothing in `got` twice. */
-function expectExactlyOnce(got: string[], truth: Map<string, string[]>): void {
-  const want = [...truth.values()].flat();
-  expect(want.length).toBeGreaterThan(0);
-  const have = new Set(got);
-  expect(want.filter((id) => !have.has(id))).toEqual([]);
-  expect(duplicates([], got)).toBe(0);
-}
-
-const tenantOf = (c: Collected) => (c.event.tenant as { id: string }).id;
 
 function filesUnder(dir: string): string[] {
   return readdirSync(dir, { recursive: true, withFileTypes: true })
