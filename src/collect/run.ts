@@ -10,7 +10,7 @@ import { checkpointKey, type DataType } from './collector.js';
 import { healthRecord } from './records.js';
 import type { EventSink } from './sink.js';
 import { collectTenants } from './tenants.js';
-import { runTenant, type TenantRunHealth } from './tenant-run.js';
+import { HEALTH_COUNTS, runTenant, zeroCounts, type HealthCounts, type TenantRunHealth } from './tenant-run.js';
 
 /** The part of InputConfig a run reads; an InputConfig fits as is. */
 export type CollectConfig = Pick<InputConfig, 'data' | 'tenants' | 'excludeTenants' | 'startDays' | 'excludeTypes' | 'pageSize' | 'shard'>;
@@ -35,7 +35,7 @@ export interface RunOptions {
 }
 
 /** The `run_summary` health record (field names documented in README "What gets collected"). */
-export interface RunSummary {
+export interface RunSummary extends HealthCounts {
   type: 'run_summary';
   stanza: string;
   data: DataType;
@@ -45,13 +45,6 @@ export interface RunSummary {
   tenants_ok: number;
   tenants_failed: number;
   tenants_aborted: number;
-  events: number;
-  pages: number;
-  requests: number;
-  retries: number;
-  rate_limited: number;
-  errors: number;
-  data_gaps: number;
   duration_ms: number;
   error_code?: string;
   error?: string;
@@ -77,13 +70,7 @@ export async function runCollection(opts: RunOptions): Promise<RunSummary> {
     tenants_ok: 0,
     tenants_failed: 0,
     tenants_aborted: 0,
-    events: 0,
-    pages: 0,
-    requests: 0,
-    retries: 0,
-    rate_limited: 0,
-    errors: 0,
-    data_gaps: 0,
+    ...zeroCounts(),
     duration_ms: 0,
     results: [],
   };
@@ -140,13 +127,7 @@ function addTenant(summary: RunSummary, health: TenantRunHealth): void {
   if (health.status === 'ok') summary.tenants_ok++;
   else if (health.status === 'error') summary.tenants_failed++;
   else summary.tenants_aborted++;
-  summary.events += health.events;
-  summary.pages += health.pages;
-  summary.requests += health.requests;
-  summary.retries += health.retries;
-  summary.rate_limited += health.rate_limited;
-  summary.errors += health.errors;
-  summary.data_gaps += health.data_gaps;
+  for (const k of HEALTH_COUNTS) summary[k] += health[k];
 }
 
 function runStatus(summary: RunSummary, listingFailed: boolean, aborted: boolean): RunSummary['status'] {

@@ -15,25 +15,35 @@ export interface TenantRunOptions extends CollectOptions {
   excludeTypes?: string[];
 }
 
-/** The `tenant_run` health record (field names documented in README "What gets collected"). */
-export interface TenantRunHealth {
-  type: 'tenant_run';
-  stanza: string;
-  data: TenantDataType;
-  tenant: { id: string; name: string };
-  status: 'ok' | 'error' | 'aborted';
+/** The counters a `tenant_run` record holds for its tenant and a `run_summary` adds up over tenants. */
+export interface HealthCounts {
   events: number;
   pages: number;
   requests: number;
   retries: number;
   rate_limited: number;
   errors: number;
+  data_gaps: number;
+}
+
+export const HEALTH_COUNTS: readonly (keyof HealthCounts)[] = ['events', 'pages', 'requests', 'retries', 'rate_limited', 'errors', 'data_gaps'];
+
+export function zeroCounts(): HealthCounts {
+  return { events: 0, pages: 0, requests: 0, retries: 0, rate_limited: 0, errors: 0, data_gaps: 0 };
+}
+
+/** The `tenant_run` health record (field names documented in README "What gets collected"). */
+export interface TenantRunHealth extends HealthCounts {
+  type: 'tenant_run';
+  stanza: string;
+  data: TenantDataType;
+  tenant: { id: string; name: string };
+  status: 'ok' | 'error' | 'aborted';
   error_code?: string;
   error?: string;
   duration_ms: number;
   lag_seconds: number | null;
   checkpoint_age_seconds: number | null;
-  data_gaps: number;
 }
 
 export async function collectTenantData(
@@ -72,16 +82,10 @@ export async function runTenant(
     data,
     tenant,
     status: 'ok',
-    events: 0,
-    pages: 0,
-    requests: 0,
-    retries: 0,
-    rate_limited: 0,
-    errors: 0,
+    ...zeroCounts(),
     duration_ms: 0,
     lag_seconds: null,
     checkpoint_age_seconds: null,
-    data_gaps: 0,
   };
   const result = newCollectResult();
   try {
