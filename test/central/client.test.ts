@@ -396,6 +396,24 @@ describe.each(['organization', 'partner'] as const)('region host rule (%s)', (id
   });
 });
 
+describe('region host rule (tenant)', () => {
+  let emu: Emulator;
+  beforeAll(async () => {
+    emu = await startEmulator({ seed: 'trap', idType: 'tenant', maliciousApiHost: true, endpointsPerTenant: 5 });
+  });
+  afterAll(() => emu?.stop());
+
+  it("refuses a whoami dataRegion outside the rule and never contacts it", async () => {
+    const { client } = clientFor(emu);
+    const [tenant] = await collect(client.tenants());
+    expect(tenant!.apiHost).toBe(emu.trapUrl);
+    expect(() => client.forTenant(tenant!)).toThrow(RefusedHostError);
+    expect(emu.requests.filter((r) => r.listener === 'trap')).toEqual([]);
+    expect(emu.requests.filter((r) => r.hasToken).every((r) => r.listener === 'global')).toBe(true);
+    await client.close();
+  });
+});
+
 describe('tenant filters, larger estates and concurrency', () => {
   let emu: Emulator;
   beforeAll(async () => {

@@ -1,6 +1,6 @@
 // The Sophos Central emulator: token host, global API host, one host per data region and an optional
-// trap host, all on 127.0.0.1. Contract: /work/wt/BRIEF.md ("The Sophos Central emulator"); behaviour
-// from shared/docs/sophos-central-api.md. See README "Sophos Central emulator".
+// trap host, all on 127.0.0.1. Behaviour from shared/docs/sophos-central-api.md; README "Sophos Central
+// emulator" lists the choices made where the real API is undocumented.
 import { randomBytes, randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
@@ -29,6 +29,7 @@ export interface EmulatorOptions {
   alertsMaxPageSize?: number;
   /** Initial emulator clock, epoch ms. */
   now?: number;
+  /** A tenant whose apiHost is a trap listener on `localhost` (for a tenant credential: its whoami dataRegion). */
   maliciousApiHost?: boolean;
   rateLimitPerTenant?: { requests: number; perMs: number };
   /** First port (auth); global, regions and trap follow. Default: random ports. */
@@ -194,7 +195,7 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
   const regionUrls: Record<string, string> = {};
   for (const r of regions) regionUrls[r] = `http://127.0.0.1:${await listen(`region:${r}`)}`;
   let trapUrl: string | undefined;
-  if (opts.maliciousApiHost && idType !== 'tenant') {
+  if (opts.maliciousApiHost) {
     const trapPort = await listen('trap');
     // `localhost` may resolve to ::1 first; listen there too so that a client that follows the host is seen.
     await listen('trap', '::1', trapPort).catch(() => undefined);
@@ -207,7 +208,10 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
     const region = regions[i % regions.length]!;
     tenants.push(gen.tenant(i, region, regionUrls[region]!));
   }
-  if (trapUrl) tenants.push(gen.tenant(tenantCount, regions[0]!, trapUrl));
+  // Partner and organization lists gain one extra tenant on the trap; a tenant credential's own whoami
+  // dataRegion points there instead.
+  if (trapUrl && idType === 'tenant') tenants[0] = gen.tenant(0, regions[0]!, trapUrl);
+  else if (trapUrl) tenants.push(gen.tenant(tenantCount, regions[0]!, trapUrl));
   const foreign = gen.tenant(0, regions[0]!, regionUrls[regions[0]!]!, true);
   const byId = new Map<string, TenantRecord>(tenants.map((t) => [t.id, t]));
   const states = new Map<number, TenantState>();
