@@ -103,29 +103,33 @@ describe('emulator faults: nothing lost', () => {
     expectExactlyOnce(ids(re.records, SOURCETYPE.events), events);
   });
 
-  it('one tenant failing with repeated 503 does not stop the others, and its checkpoint does not move', async () => {
+  it.each([
+    [503, 'TA_ERR_SERVER'],
+    [403, 'TA_ERR_FORBIDDEN'],
+  ] as const)('one tenant failing with repeated %s does not stop the others, and its checkpoint does not move', async (status, code) => {
     const bad = w.emu.tenants[1]!.id;
-    const first = await w.run('failing', w.params('events', { page_size: String(EVENT_PAGE) }));
+    const stanza = `failing${status}`;
+    const first = await w.run(stanza, w.params('events', { page_size: String(EVENT_PAGE) }));
     expect(first.exitCode).toBe(0);
-    const before = new Map(checkpointFiles(w, 'failing').map((f) => [f, readFileSync(join(w.splunkd.checkpointDir, f), 'utf8')]));
+    const before = new Map(checkpointFiles(w, stanza).map((f) => [f, readFileSync(join(w.splunkd.checkpointDir, f), 'utf8')]));
     expect(before.size).toBe(3);
     for (const t of w.emu.tenants) w.emu.addEvents(t.id, 5);
-    w.emu.faults.add({ route: 'siem-events', kind: 503, rate: 1, tenantId: bad, retryAfterSeconds: 0 });
-    const second = await w.run('failing');
+    w.emu.faults.add({ route: 'siem-events', kind: status, rate: 1, tenantId: bad, retryAfterSeconds: 0 });
+    const second = await w.run(stanza);
     w.emu.faults.clear();
     expect(second.exitCode).toBe(0);
     const runs = new Map(health(second.records, 'tenant_run').map((h) => [(h.tenant as { id: string }).id, h]));
-    expect(runs.get(bad)).toMatchObject({ status: 'error', error_code: 'TA_ERR_SERVER' });
+    expect(runs.get(bad)).toMatchObject({ status: 'error', error_code: code });
     expect(health(second.records, 'run_summary')[0]).toMatchObject({ status: 'partial', tenants_ok: 2, tenants_failed: 1 });
     const got = second.records.filter((r) => r.sourcetype === SOURCETYPE.events);
     expect(got.filter((r) => tenantOf(r) !== bad)).toHaveLength(10);
     expect(got.filter((r) => tenantOf(r) === bad)).toHaveLength(0);
     // The bad tenant's checkpoint is byte for byte what it was; the others moved.
-    const after = new Map(checkpointFiles(w, 'failing').map((f) => [f, readFileSync(join(w.splunkd.checkpointDir, f), 'utf8')]));
+    const after = new Map(checkpointFiles(w, stanza).map((f) => [f, readFileSync(join(w.splunkd.checkpointDir, f), 'utf8')]));
     const unchanged = [...after].filter(([f, text]) => before.get(f) === text);
     expect(unchanged).toHaveLength(1);
     // Recovered: its five events arrive, once.
-    const third = await w.run('failing');
+    const third = await w.run(stanza);
     expect(third.records.filter((r) => r.sourcetype === SOURCETYPE.events).map(tenantOf)).toEqual(Array(5).fill(bad));
   });
 });

@@ -34,7 +34,7 @@ describe('faults', () => {
   });
   afterEach(() => emu.stop());
 
-  it.each([500, 502, 504] as const)('%i on the nth request of a route, then normal answers', async (kind) => {
+  it.each([403, 500, 502, 504] as const)('%i on the nth request of a route, then normal answers', async (kind) => {
     emu.faults.add({ route: 'endpoints', kind, nth: [2] });
     expect((await api.get('/endpoint/v1/endpoints')).status).toBe(200);
     const failed = await api.get('/endpoint/v1/endpoints');

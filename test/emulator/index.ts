@@ -319,6 +319,8 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
 
   function faultReply(rule: FaultRule): Reply {
     switch (rule.kind) {
+      // The body a tenant outside the caller's reach gets (partner assistance off, trial ended: COMM-ERR).
+      case 403: return forbidden();
       case 429: return tooMany(rule.retryAfterSeconds ?? 1);
       case 500: return apiError(500, 'internalServerError', 'Internal Server Error.');
       case 502: return apiError(502, 'badGateway', 'Bad Gateway.');
