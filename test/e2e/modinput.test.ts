@@ -6,7 +6,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FaultRule } from '../emulator/index.js';
 import { alertTruth, eventTruth } from './truth.js';
-import { EMU, EVENT_PAGE, expectExactlyOnce, PAGE, REGIONS, duplicates, health, ids, SOURCETYPE, startWorld, tenantOf, type World } from './world.js';
+import { EMU, EVENT_PAGE, PAGE, REGIONS, duplicates, health, ids, SOURCETYPE, startWorld, tenantOf, type World } from './world.js';
+import { expectExactlyOnce } from './exactly-once.js';
 
 const MIN = 60_000;
 

@@ -5,7 +5,8 @@ import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { alertTruth, eventTruth } from './truth.js';
-import { EMU, EVENT_PAGE, expectExactlyOnce, PAGE, duplicates, health, ids, SOURCETYPE, startWorld, tenantOf, type World } from './world.js';
+import { EMU, EVENT_PAGE, PAGE, duplicates, health, ids, SOURCETYPE, startWorld, tenantOf, type World } from './world.js';
+import { expectExactlyOnce } from './exactly-once.js';
 
 const MIN = 60_000;
 const HOUR = 60 * MIN;

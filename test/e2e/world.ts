@@ -1,7 +1,6 @@
 // The emulator and the splunkd stand-in wired together as splunkd on a heavy forwarder would be: the modular
 // input runs through bin/sophos_central.sh and reaches the emulator through SOPHOS_CENTRAL_AUTH_URL/API_URL.
 // Shared by the end-to-end tests and `npm run demo`.
-import { expect } from 'vitest';
 import { startEmulator, type Emulator } from '../emulator/index.js';
 import { startSplunkd, type RunOptions, type RunResult, type SplunkdStandIn, type StreamEvent } from '../splunkd/index.js';
 
@@ -79,14 +78,5 @@ export const PAGE = 50;
 export const EVENT_PAGE = 200;
 export const REGIONS = ['eu01', 'us01', 'de01'];
 export const EMU = { seed: 'e2e', tenants: 4, regions: REGIONS, alertsPerTenant: 150, eventsPerTenant: 500, endpointsPerTenant: 10, clockMode: 'wall' as const };
-
-/** Every ID of `truth` in `got`, and nothing in `got` twice. */
-export function expectExactlyOnce(got: string[], truth: Map<string, string[]>): void {
-  const want = [...truth.values()].flat();
-  expect(want.length).toBeGreaterThan(0);
-  const have = new Set(got);
-  expect(want.filter((id) => !have.has(id))).toEqual([]);
-  expect(duplicates([], got)).toBe(0);
-}
 
 export const tenantOf = (c: Collected) => (c.event.tenant as { id: string }).id;
