@@ -5,6 +5,7 @@
 import { BadRequestError, CentralError, ConfigError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { type BaseUrls, checkRegionHost, regionOfHost, resolveBaseUrls } from './hosts.js';
+import { scanPage } from './page-scan.js';
 import { cursorPages, type Fetched, keyPages, numberPages, type Query } from './pages.js';
 import { DEFAULT_RETRY_POLICY, type RetryPolicy } from './retry.js';
 import { keepTenant } from './tenant-filter.js';
@@ -62,6 +63,10 @@ const ALERTS_LEGACY_MAX_PAGE = 100;
 const SIEM_MAX_LIMIT = 1000;
 /** No documented maximum for tenant lists; 100 matches `maxSize` of the other page-number lists. */
 const TENANTS_PAGE = 100;
+
+/** The item members collectors read (KeyPage/CursorPage `heads`): alert and SIEM pages are scanned, not parsed. */
+const ALERT_HEAD = ['id', 'raisedAt', 'tenant'] as const;
+const SIEM_HEAD = ['id', 'when', 'created_at', 'tenant'] as const;
 
 const ID_TYPES: readonly IdType[] = ['tenant', 'organization', 'partner'];
 
@@ -264,9 +269,14 @@ class TenantApiImpl implements TenantApi {
     return this.transport.send(this.request(path, query, allowNotFound));
   }
 
-  /** One list page, with its text kept so that the pager can hand each item's JSON on as sent. */
-  private async getPage(path: string, query: Query): Promise<Fetched> {
-    return (await this.transport.sendForText(this.request(path, query))) as Fetched;
+  /**
+   * One list page, with its text kept so that the pager can hand each item's JSON on as sent; with
+   * `head`, scanned for those item members instead of parsed (page-scan.ts).
+   */
+  private async getPage(path: string, query: Query, head?: readonly string[]): Promise<Fetched> {
+    const req = this.request(path, query);
+    const scan = head && ((text: string) => scanPage(text, head));
+    return (await this.transport.sendForText(scan ? { ...req, scan } : req)) as Fetched;
   }
 
   endpointPages(q: EndpointQuery = {}): AsyncIterable<KeyPage<Endpoint>> {
@@ -289,12 +299,12 @@ class TenantApiImpl implements TenantApi {
     const get = async (query: Query): Promise<Fetched> => {
       const size = explicit ?? this.client.alertsPageSize;
       try {
-        return await this.getPage('/common/v1/alerts', { ...query, pageSize: String(size) });
+        return await this.getPage('/common/v1/alerts', { ...query, pageSize: String(size) }, ALERT_HEAD);
       } catch (err) {
         if (!(err instanceof BadRequestError) || explicit !== undefined || size !== ALERTS_MAX_PAGE) throw err;
         this.client.alertsPageSize = ALERTS_LEGACY_MAX_PAGE;
         this.client.logger?.info(`Sophos Central refused alerts pageSize=${ALERTS_MAX_PAGE}; using ${ALERTS_LEGACY_MAX_PAGE} from now on`);
-        return this.getPage('/common/v1/alerts', { ...query, pageSize: String(ALERTS_LEGACY_MAX_PAGE) });
+        return this.getPage('/common/v1/alerts', { ...query, pageSize: String(ALERTS_LEGACY_MAX_PAGE) }, ALERT_HEAD);
       }
     };
     return keyPages<Alert>(get, query);
@@ -313,7 +323,7 @@ class TenantApiImpl implements TenantApi {
     if (q.cursor) query.cursor = q.cursor;
     else if (q.fromDate !== undefined) query.from_date = String(Math.floor(q.fromDate));
     if (events) setList(query, 'exclude_types', q.excludeTypes);
-    return cursorPages<SiemItem>((query) => this.getPage(path, query), query);
+    return cursorPages<SiemItem>((query) => this.getPage(path, query, SIEM_HEAD), query);
   }
 
   async getEndpoint(id: string, view?: 'basic' | 'summary' | 'full'): Promise<Endpoint | undefined> {

@@ -91,7 +91,7 @@ const OPEN_ARRAY = 0x5b;
 const CLOSE_ARRAY = 0x5d;
 
 /** Index of the quote that closes the string opened at `open`: the next quote not escaped by an odd run of backslashes. */
-function closingQuote(text: string, open: number): number {
+export function closingQuote(text: string, open: number): number {
   let q = text.indexOf('"', open + 1);
   while (q >= 0) {
     let k = q - 1;
@@ -103,7 +103,7 @@ function closingQuote(text: string, open: number): number {
 }
 
 /** JSON text without the blanks outside its strings. */
-function compact(text: string): string {
+export function compact(text: string): string {
   let out = '';
   let from = 0;
   for (let i = 0; i < text.length; i++) {

@@ -4,13 +4,18 @@
 
 import { CentralError } from '../errors.js';
 import { itemTexts } from './item-text.js';
+import type { ScannedPage } from './page-scan.js';
 import type { CursorPage, KeyPage } from './types.js';
 
 export type Query = Record<string, string>;
-/** A response: the parsed JSON body, and its text when the caller kept it. */
+/**
+ * A response: the parsed JSON body, and its text when the caller kept it; or, for a list page the
+ * client scanned instead of parsing (page-scan.ts), its text and `scanned`, with `body` undefined.
+ */
 export interface Fetched {
   body: unknown;
   text?: string;
+  scanned?: ScannedPage;
 }
 /** Sends one GET with this query. */
 export type GetPage = (query: Query) => Promise<Fetched>;
@@ -35,19 +40,41 @@ function textsOf(page: Fetched, items: unknown[]): string[] | undefined {
   return texts?.length === items.length ? texts : undefined;
 }
 
+/** The envelope members the pagers read: the parsed body, or the scanned page's envelope. */
+function envelopeOf(page: Fetched): Body {
+  return (page.scanned ? page.scanned.envelope : page.body) as Body;
+}
+
+/**
+ * The page's items, texts and heads. From a scanned page, `items` is parsed from the text only when
+ * something reads it (collectors read `heads` and `texts`; anything else still gets whole items).
+ */
+function pageItems<T, P extends object>(page: Fetched, what: string, rest: P): P & Pick<KeyPage<T>, 'items' | 'texts' | 'heads'> {
+  const scanned = page.scanned;
+  if (!scanned) {
+    const items = itemsOf<T>(page.body, what);
+    return { ...rest, items, texts: textsOf(page, items) };
+  }
+  const text = page.text!;
+  let items: T[] | undefined;
+  return Object.defineProperty({ ...rest, texts: scanned.texts, heads: scanned.heads }, 'items', {
+    enumerable: true,
+    get: () => (items ??= (JSON.parse(text) as { items: T[] }).items),
+  }) as P & Pick<KeyPage<T>, 'items' | 'texts' | 'heads'>;
+}
+
 /** `pageFromKey` / `pages.nextKey` paging (endpoints, Common alerts). */
 export async function* keyPages<T>(get: GetPage, query: Query): AsyncGenerator<KeyPage<T>> {
   let key: string | undefined;
   for (;;) {
     const page = await get(key === undefined ? query : { ...query, pageFromKey: key });
-    const body = page.body as Body;
-    const items = itemsOf<T>(body, 'key-paged');
+    const body = envelopeOf(page);
     const next = body.pages?.nextKey;
     const nextKey = typeof next === 'string' && next !== '' ? next : typeof next === 'number' ? String(next) : undefined;
     if (nextKey !== undefined && nextKey === key) {
       throw new CentralError(`Sophos Central returned the same page key twice (${nextKey}); stopping instead of looping`);
     }
-    yield { items, texts: textsOf(page, items), nextKey };
+    yield pageItems<T, { nextKey?: string }>(page, 'key-paged', { nextKey });
     if (nextKey === undefined) return;
     key = nextKey;
   }
@@ -63,16 +90,17 @@ export async function* cursorPages<T>(get: GetPage, query: Query): AsyncGenerato
   for (;;) {
     const sent = current.cursor;
     const page = await get(current);
-    const body = page.body as Body;
-    const items = itemsOf<T>(body, 'SIEM');
+    const body = envelopeOf(page);
+    const result = pageItems<T, object>(page, 'SIEM', {});
+    const count = page.scanned ? page.scanned.texts.length : result.items.length;
     const hasMore = body.has_more === true;
     const next = typeof body.next_cursor === 'string' && body.next_cursor !== '' ? body.next_cursor : undefined;
     if (hasMore && next === undefined) {
       throw new CentralError('Sophos Central sent has_more without a next_cursor');
     }
     // An unchanged cursor with nothing new is no progress: end here and resume from it next run.
-    const stalled = hasMore && next === sent && items.length === 0;
-    yield { items, texts: textsOf(page, items), cursor: next ?? sent ?? '', hasMore: hasMore && !stalled };
+    const stalled = hasMore && next === sent && count === 0;
+    yield Object.assign(result, { cursor: next ?? sent ?? '', hasMore: hasMore && !stalled });
     if (!hasMore || stalled) return;
     current = { ...current, cursor: next as string };
     delete current.from_date;

@@ -68,10 +68,15 @@ export interface SendRequest {
   allowNotFound?: boolean;
   /** The token request: 400/401/403 mean a bad client ID or secret. */
   isTokenRequest?: boolean;
+  /**
+   * A cheaper stand-in for JSON.parse of a 2xx body (list pages, see page-scan.ts): when it returns a
+   * value, that is passed on as `scanned` and the body is not parsed; undefined falls back to JSON.parse.
+   */
+  scan?: (text: string) => object | undefined;
 }
 
 type Outcome =
-  | { kind: 'ok'; status: number; body: unknown; text: string }
+  | { kind: 'ok'; status: number; body: unknown; text: string; scanned?: object }
   | { kind: 'status'; status: number; body: unknown; retryAfterMs?: number }
   | { kind: 'network'; cause: unknown; detail: string }
   | { kind: 'timeout' };
@@ -130,7 +135,7 @@ export class Transport {
   }
 
   /** `send`, also keeping the body's text (list pages slice their items' JSON from it, see item-text.ts). */
-  async sendForText(req: SendRequest): Promise<{ body: unknown; text: string } | typeof NOT_FOUND> {
+  async sendForText(req: SendRequest): Promise<{ body: unknown; text: string; scanned?: object } | typeof NOT_FOUND> {
     if (req.auth && req.origin !== this.opts.base.apiUrl) {
       // Defence in depth: TenantApi only exists for checked hosts, but never let a token leave otherwise.
       checkRegionHost(req.origin, this.opts.base, req.lane?.tenantId);
@@ -225,6 +230,10 @@ export class Transport {
         signal: controller.signal,
       });
       const text = await res.body.text();
+      if (req.scan && res.statusCode >= 200 && res.statusCode < 300) {
+        const scanned = req.scan(text);
+        if (scanned !== undefined) return { kind: 'ok', status: res.statusCode, body: undefined, text, scanned };
+      }
       let body: unknown;
       let parsed = true;
       if (text.trim() !== '') {

@@ -62,6 +62,12 @@ export interface KeyPage<T> {
    * present when the client kept the response text. Collectors emit it instead of re-serialising items.
    */
   texts?: string[];
+  /**
+   * Present (with `texts`) when the client scanned the page instead of parsing it: for each item, the
+   * top-level members collectors read (`id`, `raisedAt` or `when`/`created_at`, `tenant`) exactly as in
+   * `items`, undefined where absent. `items` is then parsed only when read: collectors use heads and texts.
+   */
+  heads?: Record<string, unknown>[];
   /** The key for the next page; undefined on the last page. */
   nextKey?: string;
 }
@@ -71,6 +77,8 @@ export interface CursorPage<T> {
   items: T[];
   /** As in KeyPage. */
   texts?: string[];
+  /** As in KeyPage. */
+  heads?: Record<string, unknown>[];
   cursor: string;
   hasMore: boolean;
 }

@@ -34,7 +34,10 @@ export async function collectAlerts(api: TenantApi, opts: AlertCollectOptions): 
   const serializer = new ItemSerializer(tenant);
   const pages = api.alertPages({ from: iso(window.from), to: iso(window.to), pageSize: opts.pageSize });
   result.end = await eachPage(pages, now, opts.signal, async (page) => {
-    const refs: PageAlert[] = page.items.map((a) => ({ id: a.id, raisedAt: parseTime(a.raisedAt) }));
+    // Heads when the client scanned the page (only the members read here), else the parsed items.
+    const heads = page.heads;
+    const items: readonly Record<string, unknown>[] = heads ?? page.items;
+    const refs: PageAlert[] = items.map((a) => ({ id: a.id as string, raisedAt: parseTime(a.raisedAt) }));
     const emit = acceptAlertPage(state, refs, window);
     const records: OutRecord[] = new Array(emit.length);
     for (let n = 0; n < emit.length; n++) {
@@ -44,7 +47,7 @@ export async function collectAlerts(api: TenantApi, opts: AlertCollectOptions): 
       records[n] = {
         time: (raisedAt ?? runStart) / 1000,
         sourcetype: SOURCETYPE.alerts,
-        data: serializer.serialize(page.items[i]!, page.texts?.[i]),
+        data: serializer.serialize(items[i]!, page.texts?.[i], heads !== undefined),
         tenantId: tenant.id,
         tenantName: tenant.name,
       };

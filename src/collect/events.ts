@@ -34,10 +34,13 @@ export async function collectEvents(api: TenantApi, opts: EventCollectOptions): 
     excludeTypes: opts.excludeTypes && opts.excludeTypes.length > 0 ? opts.excludeTypes : undefined,
   });
   result.end = await eachPage(pages, now, opts.signal, async (page, requestedAt) => {
-    const records: OutRecord[] = new Array(page.items.length);
+    // Heads when the client scanned the page (only the members read here), else the parsed items.
+    const heads = page.heads;
+    const items: readonly Record<string, unknown>[] = heads ?? page.items;
+    const records: OutRecord[] = new Array(items.length);
     let newestCreated: number | undefined;
-    for (let i = 0; i < page.items.length; i++) {
-      const item = page.items[i]!;
+    for (let i = 0; i < items.length; i++) {
+      const item = items[i]!;
       const when = parseTime(item.when);
       const created = parseTime(item.created_at) ?? when;
       if (created !== undefined && !(created <= (newestCreated ?? -Infinity))) newestCreated = created;
@@ -45,7 +48,7 @@ export async function collectEvents(api: TenantApi, opts: EventCollectOptions): 
       records[i] = {
         time: (when ?? requestedAt) / 1000,
         sourcetype: SOURCETYPE.events,
-        data: serializer.serialize(item, page.texts?.[i]),
+        data: serializer.serialize(item, page.texts?.[i], heads !== undefined),
         tenantId: tenant.id,
         tenantName: tenant.name,
       };

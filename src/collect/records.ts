@@ -31,9 +31,10 @@ export class ItemSerializer {
 
   /**
    * The item as one line of JSON, with `tenant.id`/`tenant.name` added where absent. `text`, when given,
-   * is the item's compact JSON text as the API sent it (the same value as `item`).
+   * is the item's compact JSON text as the API sent it (the same value as `item`). With `head`, `item` is
+   * only the page head of the item (its top-level `tenant` included, see KeyPage `heads`) and `text` is required.
    */
-  serialize(item: Record<string, unknown>, text?: string): string {
+  serialize(item: Record<string, unknown>, text?: string, head = false): string {
     const existing = item.tenant;
     if (existing === undefined) {
       const json = text ?? JSON.stringify(item);
@@ -51,7 +52,9 @@ export class ItemSerializer {
     const tenant = { ...t };
     if (tenant.id === undefined) tenant.id = this.tenant.id;
     if (tenant.name === undefined) tenant.name = this.tenant.name;
-    return JSON.stringify({ ...item, tenant });
+    // A head lacks the item's other members: the whole item is read back from its text (rare for alerts and events).
+    const whole = head && text !== undefined ? (JSON.parse(text) as Record<string, unknown>) : item;
+    return JSON.stringify({ ...whole, tenant });
   }
 }
 

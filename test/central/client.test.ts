@@ -166,6 +166,24 @@ describe.each(IDENTITIES)('%s credential', (idType) => {
     expect(emu.requests.filter((r) => r.route === 'siem-alerts').at(-1)!.query.limit).toBe('1000');
   });
 
+  it('scans alert and SIEM pages: heads and texts agree with the items, which are parsed when read', async () => {
+    const api = client.forTenant(tenants[0]!);
+    const pages = [
+      ...(await collect(api.alertPages({ from: alertsFrom(emu), pageSize: 50 }))),
+      ...(await collect(api.siemEventPages({ fromDate: fromDate(emu), limit: 50 }))),
+    ];
+    expect(pages.length).toBeGreaterThan(4);
+    for (const page of pages) {
+      expect(page.heads).toHaveLength(page.items.length);
+      expect(page.texts!.map((t) => JSON.parse(t))).toEqual(page.items);
+      page.heads!.forEach((head, i) => {
+        const item = page.items[i] as Record<string, unknown>;
+        for (const key of Object.keys(head)) expect(head[key]).toEqual(item[key]);
+        expect(head.id).toBe(item.id);
+      });
+    }
+  });
+
   it('sends exclude_types comma-joined', async () => {
     const api = client.forTenant(tenants[0]!);
     const pages = await collect(api.siemEventPages({ fromDate: fromDate(emu) }));

@@ -4,6 +4,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { itemTexts } from '../../src/central/item-text.js';
+import { scanPage } from '../../src/central/page-scan.js';
 import { ItemSerializer } from '../../src/collect/records.js';
 import { FIXTURES } from '../helpers/paths.js';
 
@@ -120,9 +121,121 @@ describe('ItemSerializer with the item text', () => {
     }
   });
 
+  it('writes the same event from a scanned head and text as from the parsed item', () => {
+    const r = rng(123);
+    const ser = new ItemSerializer({ id: 't-2', name: 'Acme' });
+    for (let n = 0; n < 2000; n++) {
+      const item = randomItem(r);
+      const scanned = scanPage(JSON.stringify({ items: [item] }), ['id', 'tenant'])!;
+      expect(ser.serialize(scanned.heads[0]!, scanned.texts[0], true)).toBe(ser.serialize(item));
+    }
+  });
+
   it('keeps the API spelling of an item it emits from text', () => {
     const ser = new ItemSerializer({ id: 't', name: 'n' });
     const text = '{"id":"\\u0041","v":1.0}';
     expect(ser.serialize(JSON.parse(text) as Record<string, unknown>, text)).toBe('{"id":"\\u0041","v":1.0,"tenant":{"id":"t","name":"n"}}');
+  });
+});
+
+// scanPage stands in for JSON.parse of list pages, so whatever it returns must be exactly what a full
+// parse gives, and any body it cannot vouch for must come back undefined (the caller then parses fully).
+const HEAD_KEYS = ['id', 'tenant', 'when', 'n'] as const;
+
+/** What scanPage must return for `text`, computed with JSON.parse. */
+function expectedScan(text: string) {
+  const body = JSON.parse(text) as Record<string, unknown> & { items: Record<string, unknown>[] };
+  const { items, ...envelope } = body;
+  // The texts keep the body's own spelling (itemTexts, checked above); each must parse to its item.
+  const texts = itemTexts(text)!;
+  expect(texts.map((t) => JSON.parse(t))).toEqual(items);
+  return {
+    envelope,
+    texts,
+    heads: items.map((i) => Object.fromEntries(HEAD_KEYS.map((k) => [k, i[k]]))),
+  };
+}
+
+function generatedBody(r: () => number): string {
+  const items = Array.from({ length: Math.floor(r() * 6) }, () => {
+    const item = randomItem(r);
+    if (r() < 0.5) item.when = randomValue(r, 2);
+    if (r() < 0.3) item.n = { id: randomValue(r, 2), tenant: 'nested, not top-level' };
+    return item;
+  });
+  const envelope = { [`x${randomString(r)}`]: randomValue(r, 2), pages: { nextKey: '{"items":[1]}' }, has_more: r() < 0.5 };
+  return JSON.stringify(r() < 0.5 ? { ...envelope, items } : { items, ...envelope });
+}
+
+describe('scanPage', () => {
+  it('gives the envelope, texts and heads JSON.parse gives, on 1,000 generated bodies', () => {
+    const r = rng(5);
+    for (let n = 0; n < 1000; n++) {
+      const text = generatedBody(r);
+      expect(scanPage(text, HEAD_KEYS)).toEqual(expectedScan(text));
+    }
+  });
+
+  it('compacts blanks between tokens, and leaves bodies with raw control characters to JSON.parse', () => {
+    const r = rng(8);
+    for (let n = 0; n < 200; n++) {
+      const pretty = JSON.stringify(JSON.parse(generatedBody(r)), null, 1);
+      expect(scanPage(pretty, HEAD_KEYS)).toBeUndefined();
+      // Newlines only occur outside strings (JSON.stringify escapes them inside), leaving blanks only.
+      const spaced = pretty.replace(/\n/g, ' ');
+      expect(scanPage(spaced, HEAD_KEYS)).toEqual(expectedScan(spaced));
+    }
+  });
+
+  it('never returns anything JSON.parse would not give, on 20,000 corrupted bodies', () => {
+    const r = rng(11);
+    const junk = ['"', '\\', '{', '}', '[', ']', ',', ':', ' ', '1', '-', '.', 'e', 't', 'n', 'x', '\u0000', '\\u12', '"items":[]', ''];
+    let accepted = 0;
+    for (let n = 0; n < 20_000; n++) {
+      const text = generatedBody(r);
+      const at = Math.floor(r() * (text.length + 1));
+      const kind = r();
+      const corrupt =
+        kind < 0.3 ? text.slice(0, at) : kind < 0.6 ? text.slice(0, at) + text.slice(at + 1) : text.slice(0, at) + junk[Math.floor(r() * junk.length)] + text.slice(at);
+      const scanned = scanPage(corrupt, HEAD_KEYS);
+      if (scanned === undefined) continue;
+      accepted++;
+      expect(scanned).toEqual(expectedScan(corrupt));
+    }
+    // Some mutations still give valid JSON (a blank, a digit in a number): those must be read right too.
+    expect(accepted).toBeGreaterThan(100);
+  });
+
+  it('leaves to JSON.parse what it does not model: no items array, non-object items, duplicate items, __proto__', () => {
+    for (const text of [
+      '{"pages":{"items":[1,2]}}',
+      '[{"items":[]}]',
+      '{"items":{"items":[]}}',
+      '{"items":[1]}',
+      '{"items":[{}],"items":[{}]}',
+      '{"items":[{}],"items":5}',
+      '{"__proto__":{"x":1},"items":[]}',
+      '{"items":[{"id":"\\x"}]}',
+      '{"items":[{"id":01}]}',
+      '{"items":[]} x',
+    ]) {
+      expect(scanPage(text, HEAD_KEYS), text).toBeUndefined();
+    }
+    expect(scanPage('{"items":[{"\\u0069d":"a","id":"b","tenant":{"id":"t"}}]}', HEAD_KEYS)?.heads).toEqual([
+      { id: 'b', tenant: { id: 't' }, when: undefined, n: undefined },
+    ]);
+    expect(scanPage('{"items":[{"\\u0069d":"a"}]}', HEAD_KEYS)?.heads[0]!.id).toBe('a');
+  });
+
+  it('matches every list fixture from the real API', () => {
+    const dir = join(FIXTURES, 'sophos');
+    for (const file of readdirSync(dir).filter((f) => f.endsWith('.json'))) {
+      const text = readFileSync(join(dir, file), 'utf8');
+      const body = JSON.parse(text) as { items?: unknown[] };
+      if (!Array.isArray(body.items) || body.items.some((i) => typeof i !== 'object' || i === null || Array.isArray(i))) continue;
+      // Fixtures are pretty-printed: the same bytes with line breaks turned to blanks must scan exactly.
+      const spaced = text.replace(/[\r\n\t]/g, ' ');
+      expect(scanPage(spaced, HEAD_KEYS), file).toEqual(expectedScan(spaced));
+    }
   });
 });
