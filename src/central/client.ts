@@ -21,6 +21,7 @@ import type {
   KeyPage,
   SiemItem,
   SiemQuery,
+  RequestStats,
   Tenant,
   TenantApi,
   TenantFilter,
@@ -88,6 +89,10 @@ class Client implements CentralClient {
   /** Alerts page size; drops to 100 for this client once the API refuses 1000. */
   alertsPageSize = ALERTS_MAX_PAGE;
   readonly logger?: Logger;
+
+  get stats(): RequestStats {
+    return this.transport.globalStats;
+  }
 
   constructor(opts: CentralClientOptions) {
     if (!opts.clientId?.trim()) throw new ConfigError('The Sophos Central client ID is empty', 'client_id');

@@ -98,6 +98,8 @@ export class Transport {
   private credentialsRefused?: BadCredentialsError;
   /** Every token issued to this process, so that none can slip into an error message. */
   private readonly secrets = new Set<string>();
+  /** Requests that belong to no tenant: token, whoami and tenant lists. */
+  readonly globalStats: RequestStats = { requests: 0, retries: 0, rateLimited: 0, errors: 0 };
 
   constructor(private readonly opts: TransportOptions) {
     this.total = new Semaphore(opts.concurrency.total);
@@ -145,28 +147,29 @@ export class Transport {
     for (let attempt = 1; ; attempt++) {
       this.throwIfAborted();
       const lane = req.lane;
+      const stats = lane?.stats ?? this.globalStats;
       if (lane && lane.notBefore > this.opts.now()) await this.wait(lane.notBefore - this.opts.now());
       const token = req.auth ? await this.bearer() : undefined;
       const outcome = await this.attemptWithSlots(req, token);
-      if (lane) lane.stats.requests++;
+      stats.requests++;
 
       if (outcome.kind === 'ok') return outcome;
       if (outcome.kind === 'status' && outcome.status === 404 && req.allowNotFound) return NOT_FOUND;
-      if (lane) lane.stats.errors++;
+      stats.errors++;
 
       if (outcome.kind === 'status' && outcome.status === 401 && token !== undefined && !reauthenticated) {
         // An expired or revoked token: one fresh token and one more try, for any method, since a
         // 401 means the API refused the request before acting on it.
         reauthenticated = true;
         this.invalidateToken(token);
-        if (lane) lane.stats.retries++;
+        stats.retries++;
         attempt--;
         continue;
       }
       let retryAfterMs: number | undefined;
       if (outcome.kind === 'status' && (outcome.status === 429 || outcome.status === 503)) {
         retryAfterMs = outcome.retryAfterMs;
-        if (outcome.status === 429 && lane) lane.stats.rateLimited++;
+        if (outcome.status === 429) stats.rateLimited++;
       }
       // 4xx other than 408/429 (bad credentials included) is final: retrying cannot help.
       const retryable = req.idempotent && (outcome.kind !== 'status' || isRetryableStatus(outcome.status));
@@ -175,10 +178,8 @@ export class Transport {
         : undefined;
       if (wait === undefined) throw this.toError(req, outcome, attempt);
 
-      if (lane) {
-        lane.stats.retries++;
-        if (retryAfterMs !== undefined) lane.notBefore = Math.max(lane.notBefore, this.opts.now() + retryAfterMs);
-      }
+      stats.retries++;
+      if (lane && retryAfterMs !== undefined) lane.notBefore = Math.max(lane.notBefore, this.opts.now() + retryAfterMs);
       this.opts.logger?.info(
         `Sophos Central ${req.method} ${req.path}${lane ? ` (tenant ${lane.tenantId})` : ''}: ${describeOutcome(outcome)}; retry ${attempt}/${this.opts.policy.maxAttempts - 1} in ${wait} ms`,
       );

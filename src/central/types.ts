@@ -139,6 +139,8 @@ export interface CentralClient {
   tenants(filter?: TenantFilter): AsyncIterable<Tenant>;
   /** Throws RefusedHostError, without sending anything, when the tenant's apiHost breaks the host rule. */
   forTenant(tenant: Tenant): TenantApi;
+  /** Counters of the requests that belong to no tenant: token, whoami and tenant lists. */
+  readonly stats: RequestStats;
   /** Release sockets; the client is unusable afterwards. */
   close(): Promise<void>;
 }

@@ -24,6 +24,9 @@ export class Progress {
       whoami: () => client.whoami(),
       forTenant: (t: Tenant) => client.forTenant(t),
       close: () => client.close(),
+      get stats() {
+        return client.stats;
+      },
       async *tenants(filter?: TenantFilter) {
         for await (const t of client.tenants(filter)) {
           self.listed++;

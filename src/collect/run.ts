@@ -10,7 +10,7 @@ import { checkpointKey, type DataType } from './collector.js';
 import { healthRecord } from './records.js';
 import type { EventSink } from './sink.js';
 import { collectTenants } from './tenants.js';
-import { HEALTH_COUNTS, runTenant, zeroCounts, type HealthCounts, type TenantRunHealth } from './tenant-run.js';
+import { HEALTH_COUNTS, runTenant, statsSince, zeroCounts, type HealthCounts, type TenantRunHealth } from './tenant-run.js';
 
 /** The part of InputConfig a run reads; an InputConfig fits as is. */
 export type CollectConfig = Pick<InputConfig, 'data' | 'tenants' | 'excludeTenants' | 'startDays' | 'excludeTypes' | 'pageSize' | 'shard'>;
@@ -74,6 +74,8 @@ export async function runCollection(opts: RunOptions): Promise<RunSummary> {
     duration_ms: 0,
     results: [],
   };
+  // Token, whoami and tenant-list requests belong to no tenant: the summary counts them too.
+  const globalBefore = { ...opts.client.stats };
   let failure: unknown;
   try {
     if (config.data === 'tenants') {
@@ -105,6 +107,8 @@ export async function runCollection(opts: RunOptions): Promise<RunSummary> {
     summary.error_code = err instanceof TaError ? err.code : 'TA_ERR_UNEXPECTED';
     summary.error = describeError(err);
   }
+  const global = statsSince(globalBefore, opts.client.stats);
+  for (const k of Object.keys(global) as (keyof typeof global)[]) summary[k] += global[k];
   summary.status = runStatus(summary, failure !== undefined, opts.signal?.aborted === true);
   if (summary.tenants === 0 && failure === undefined && !opts.signal?.aborted) {
     opts.logger.warn(`stanza ${opts.stanza}: no tenant matched the tenants, exclude_tenants and shard settings`);

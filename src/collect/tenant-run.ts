@@ -123,7 +123,8 @@ export async function runTenant(
   return health;
 }
 
-function statsSince(before: RequestStats, after: RequestStats): Pick<TenantRunHealth, 'requests' | 'retries' | 'rate_limited' | 'errors'> {
+/** The request counters `after` gained since `before`, named as in the health records. */
+export function statsSince(before: RequestStats, after: RequestStats): Pick<TenantRunHealth, 'requests' | 'retries' | 'rate_limited' | 'errors'> {
   return {
     requests: after.requests - before.requests,
     retries: after.retries - before.retries,

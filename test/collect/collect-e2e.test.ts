@@ -299,6 +299,8 @@ describe('endpoints and tenants end to end', () => {
     const tenants = new MemorySink();
     const s = await run(w, config('tenants', { excludeTenants: [w.emu.tenants[0]!.name] }), tenants);
     expect(s.events).toBe(w.emu.tenants.length - 1);
+    // The tenant list is the run's only data request; the summary counts it.
+    expect(s.requests).toBeGreaterThanOrEqual(1);
     const events = tenants.events('sophos:central:tenants');
     expect(events.map((t) => t.id).sort()).toEqual(w.emu.tenants.slice(1).map((t) => t.id).sort());
     for (const t of events) expect(t.tenant).toEqual({ id: t.id, name: t.name });
@@ -307,6 +309,7 @@ describe('endpoints and tenants end to end', () => {
   it('health: a tenant_run per tenant with request counters and lag, and one run_summary', async () => {
     const w = await world();
     const sink = new MemorySink();
+    const before = w.emu.requests.length;
     const summary = await run(w, config('alerts'), sink);
     const runs = sink.health('tenant_run');
     expect(runs).toHaveLength(w.emu.tenants.length);
@@ -315,8 +318,11 @@ describe('endpoints and tenants end to end', () => {
       expect(h.requests).toBe(h.pages);
       expect(h.lag_seconds as number).toBeGreaterThanOrEqual(60);
     }
-    const dataRequests = w.emu.requests.filter((r) => r.route === 'alerts').length;
-    expect(summary.requests).toBe(dataRequests);
+    // The summary counts every request of the run: the tenants' pages plus token, whoami and tenant list.
+    const made = w.emu.requests.slice(before);
+    expect(runs.reduce((n, h) => n + (h.requests as number), 0)).toBe(made.filter((r) => r.route === 'alerts').length);
+    expect(summary.requests).toBe(made.length);
+    expect(made.some((r) => r.route === 'partner-tenants')).toBe(true);
     const [s] = sink.health('run_summary');
     expect(s).toMatchObject({ type: 'run_summary', status: 'ok', tenants: w.emu.tenants.length, tenants_ok: w.emu.tenants.length, events: summary.events });
     expect(s).not.toHaveProperty('results');
