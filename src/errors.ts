@@ -178,6 +178,7 @@ export function describeError(err: unknown): string {
   return oneLine(String(err));
 }
 
-function oneLine(text: string): string {
+/** Newlines collapse to spaces, so a multi-line message never splits a log or an error line. */
+export function oneLine(text: string): string {
   return text.replace(/\s*[\r\n]+\s*/g, ' ').trim();
 }

@@ -1,6 +1,7 @@
 // The logging surface every module uses. The modular input writes one-line, severity-prefixed
 // messages to stderr (splunkd.log) and to $SPLUNK_HOME/var/log/splunk/ta_sophos_central.log;
 // the CLI writes to stderr at --log_level. Secrets never reach a logger.
+import { oneLine } from './errors.js';
 
 export type LogLevel = 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
 
@@ -9,4 +10,33 @@ export interface Logger {
   info(message: string): void;
   warn(message: string): void;
   error(message: string): void;
+}
+
+/** A logger writes a message when its level ranks at least as high as the logger's own level. */
+export const LEVEL_RANK: Record<LogLevel, number> = { DEBUG: 0, INFO: 1, WARN: 2, ERROR: 3 };
+
+export function isLogLevel(value: string): value is LogLevel {
+  return value in LEVEL_RANK;
+}
+
+// Defence in depth: callers never log secrets, but a message built from a foreign error could carry one.
+const REDACTIONS: Array<[RegExp, string]> = [
+  [/\b(Bearer|Splunk|Basic)\s+[A-Za-z0-9._~+/=-]{8,}/g, '$1 <redacted>'],
+  [
+    /\b(client_secret|password|clear_password|secret|session_key|sessionKey|access_token|refresh_token|token)(["']?\s*[:=]\s*)(?:"[^"]*"|'[^']*'|[^\s"'&,;}]+)/gi,
+    '$1$2"<redacted>"',
+  ],
+  [/(\b[a-z][a-z0-9+.-]*:\/\/)[^/\s@]+@/gi, '$1<redacted>@'],
+];
+
+/** Removes anything that looks like a bearer token, a session key, a secret field or URL credentials. */
+export function redactSecrets(text: string): string {
+  let out = text;
+  for (const [re, by] of REDACTIONS) out = out.replace(re, by);
+  return out;
+}
+
+/** What every logger writes for a message: secrets redacted, on one line. */
+export function logText(message: string): string {
+  return oneLine(redactSecrets(message));
 }

@@ -1,13 +1,11 @@
 // The CLI's Logger: one line per message on stderr, at --log_level and above (stdout carries data only).
-import type { Logger, LogLevel } from '../log.js';
-
-const RANK: Record<LogLevel, number> = { DEBUG: 0, INFO: 1, WARN: 2, ERROR: 3 };
+import { LEVEL_RANK, logText, type Logger, type LogLevel } from '../log.js';
 
 export function createStderrLogger(level: LogLevel, out: NodeJS.WritableStream, beforeWrite?: () => void): Logger {
   const line = (at: LogLevel) => (message: string) => {
-    if (RANK[at] < RANK[level]) return;
+    if (LEVEL_RANK[at] < LEVEL_RANK[level]) return;
     beforeWrite?.();
-    out.write(`${new Date().toISOString()} ${at} ${message.replace(/\s*[\r\n]+\s*/g, ' ')}\n`);
+    out.write(`${new Date().toISOString()} ${at} ${logText(message)}\n`);
   };
   return { debug: line('DEBUG'), info: line('INFO'), warn: line('WARN'), error: line('ERROR') };
 }

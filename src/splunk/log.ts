@@ -3,10 +3,10 @@
 // $SPLUNK_HOME/var/log/splunk/ta_sophos_central.log (indexed into _internal by default) with size-based rotation.
 import { closeSync, fstatSync, mkdirSync, openSync, renameSync, statSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Logger, LogLevel } from '../log.js';
+import { oneLine } from '../errors.js';
+import { LEVEL_RANK, logText, type Logger, type LogLevel } from '../log.js';
 
 export const LOG_FILE_NAME = 'ta_sophos_central.log';
-const RANK: Record<LogLevel, number> = { DEBUG: 0, INFO: 1, WARN: 2, ERROR: 3 };
 
 export interface SplunkLoggerOptions {
   level?: LogLevel;
@@ -20,32 +20,6 @@ export interface SplunkLoggerOptions {
   maxFiles?: number;
   stderr?: { write(text: string): unknown };
   now?: () => Date;
-}
-
-export function isLogLevel(value: string): value is LogLevel {
-  return value in RANK;
-}
-
-// Defence in depth: callers never log secrets, but a message built from a foreign error could carry one.
-const REDACTIONS: Array<[RegExp, string]> = [
-  [/\b(Bearer|Splunk|Basic)\s+[A-Za-z0-9._~+/=-]{8,}/g, '$1 <redacted>'],
-  [
-    /\b(client_secret|password|clear_password|secret|session_key|sessionKey|access_token|refresh_token|token)(["']?\s*[:=]\s*)(?:"[^"]*"|'[^']*'|[^\s"'&,;}]+)/gi,
-    '$1$2"<redacted>"',
-  ],
-  [/(\b[a-z][a-z0-9+.-]*:\/\/)[^/\s@]+@/gi, '$1<redacted>@'],
-];
-
-/** Removes anything that looks like a bearer token, a session key, a secret field or URL credentials. */
-export function redactSecrets(text: string): string {
-  let out = text;
-  for (const [re, by] of REDACTIONS) out = out.replace(re, by);
-  return out;
-}
-
-/** One line: newlines collapse to spaces, so a multi-line message never splits in splunkd.log. */
-function oneLine(text: string): string {
-  return text.replace(/\s*[\r\n]+\s*/g, ' ').trim();
 }
 
 /** Appends lines to a file and rotates it by size. Several input processes share the file, so rotation
@@ -96,7 +70,7 @@ class RotatingFile {
 }
 
 export function createSplunkLogger(options: SplunkLoggerOptions = {}): Logger {
-  const threshold = RANK[options.level ?? 'INFO'];
+  const threshold = LEVEL_RANK[options.level ?? 'INFO'];
   const stderr = options.stderr ?? process.stderr;
   const now = options.now ?? (() => new Date());
   const prefix = options.stanza ? `TA-sophos-central ${options.stanza}: ` : 'TA-sophos-central: ';
@@ -112,8 +86,8 @@ export function createSplunkLogger(options: SplunkLoggerOptions = {}): Logger {
   }
 
   const log = (level: LogLevel, message: string): void => {
-    if (RANK[level] < threshold) return;
-    const text = oneLine(redactSecrets(message));
+    if (LEVEL_RANK[level] < threshold) return;
+    const text = logText(message);
     // DEBUG stays out of splunkd.log when the add-on's own file exists.
     if (level !== 'DEBUG' || !file) stderr.write(`${level} ${prefix}${text}\n`);
     if (!file) return;
