@@ -22,10 +22,6 @@ export interface SecretIo {
   warn(message: string): void;
 }
 
-export function processSecretIo(warn: (message: string) => void): SecretIo {
-  return { env: process.env, stdin: process.stdin, stderr: process.stderr, warn };
-}
-
 export const ENV_CLIENT_ID = 'SOPHOS_CENTRAL_CLIENT_ID';
 export const ENV_CLIENT_SECRET = 'SOPHOS_CENTRAL_CLIENT_SECRET';
 export const ENV_HEC_TOKEN = 'SPLUNK_HEC_TOKEN';

@@ -31,8 +31,8 @@ export interface CliIo {
   cleanup?(argv: string[]): Promise<number>;
 }
 
+/** The data type behind each --get, also the noun of the summary lines. */
 const DATA: Record<GetType, CollectConfig['data']> = { tenants: 'tenants', inventory: 'endpoints', alerts: 'alerts', events: 'events' };
-const NOUN: Record<GetType, string> = { tenants: 'tenants', inventory: 'endpoints', alerts: 'alerts', events: 'events' };
 const STANZA = 'cli';
 
 export async function runCli(argv: string[], io: CliIo): Promise<number> {
@@ -59,7 +59,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
   } catch (err) {
     return fail(err);
   }
-  const progress = io.stderr.isTTY ? new Progress(io.stderr, NOUN[options.get]) : undefined;
+  const progress = io.stderr.isTTY ? new Progress(io.stderr, DATA[options.get]) : undefined;
   const logger = createStderrLogger(options.logLevel, io.stderr, () => progress?.clear());
   try {
     return await run(options, io, logger, progress);
@@ -201,7 +201,7 @@ async function hasTenant(client: CentralClient, idOrName: string): Promise<boole
 }
 
 function report(summary: RunSummary, options: CliOptions, io: CliIo, logger: Logger): number {
-  const noun = NOUN[options.get];
+  const noun = DATA[options.get];
   if (summary.status === 'aborted') {
     io.stderr.write(`sophos-central: interrupted; ${summary.events} ${noun} were written and the polling state matches them\n`);
     return EXIT_FAILURE;

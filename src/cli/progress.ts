@@ -44,15 +44,15 @@ export class Progress {
           if (r.sourcetype !== SOURCETYPE.health) this.items++;
           else if (r.tenantId && r.data.startsWith('{"type":"tenant_run"')) this.done++;
         }
-        this.draw(false);
+        this.draw();
       },
       close: () => sink.close(),
     };
   }
 
-  private draw(force: boolean): void {
+  private draw(): void {
     const now = Date.now();
-    if (!force && now - this.last < 200) return;
+    if (now - this.last < 200) return;
     this.last = now;
     this.shown = true;
     this.out.write(`\r\x1b[2Ktenants ${this.done}/${this.listed}, ${this.items} ${this.what}`);

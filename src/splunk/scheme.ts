@@ -11,8 +11,6 @@ export interface SchemeParam {
   requiredOnEdit: boolean;
 }
 
-export const SCHEME_NAME = 'sophos_central';
-
 export const SCHEME_PARAMS: readonly SchemeParam[] = [
   {
     name: 'client_id',
