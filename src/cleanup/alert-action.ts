@@ -14,7 +14,8 @@ import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import type { CentralClient } from '../central/types.js';
 import { CleanupError } from '../errors.js';
-import { missingSecretMessage, REALM } from '../splunk/credentials.js';
+import { missingSecretMessage } from '../splunk/credentials.js';
+import { APP, REALM, SCHEME } from '../splunk/names.js';
 import { SplunkdClient } from '../splunk/rest.js';
 import { applyPlan, DEFAULT_DELAY_MS, DEFAULT_MAX_DELETES, type ApplySummary } from './apply.js';
 import { JsonLinesAudit } from './audit.js';
@@ -194,8 +195,8 @@ export function splunkStatePaths(env: NodeJS.ProcessEnv): { ledger: string; audi
   if (!home) throw new CleanupError('SPLUNK_HOME is not set; the alert action runs under splunkd');
   const db = env.SPLUNK_DB || join(home, 'var', 'lib', 'splunk');
   return {
-    ledger: join(db, 'modinputs', 'sophos_central', 'cleanup-ledger.jsonl'),
-    audit: join(home, 'var', 'log', 'TA-sophos-central', 'cleanup-audit.jsonl'),
+    ledger: join(db, 'modinputs', SCHEME, 'cleanup-ledger.jsonl'),
+    audit: join(home, 'var', 'log', APP, 'cleanup-audit.jsonl'),
   };
 }
 

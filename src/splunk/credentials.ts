@@ -6,9 +6,8 @@ import { SECRET_MASK } from '../config/input-config.js';
 import { ConfigError, describeError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { StanzaDefinition } from './input.js';
-import { APP, type SplunkdClient } from './rest.js';
-
-export const REALM = 'sophos_central';
+import { APP, REALM } from './names.js';
+import type { SplunkdClient } from './rest.js';
 
 /** The part of SplunkdClient the credential flow needs (a seam for the stand-in-free unit tests). */
 export type SecretStore = Pick<SplunkdClient, 'getPassword' | 'storePassword' | 'updateInput'>;

@@ -9,11 +9,8 @@ import { checkServerIdentity, type PeerCertificate } from 'node:tls';
 import { parse as parseIni } from 'ini';
 import { Agent, request } from 'undici';
 import { SplunkdError } from '../errors.js';
+import { APP, SCHEME, SETTINGS_CONF } from './names.js';
 
-export const APP = 'TA-sophos-central';
-export const SCHEME = 'sophos_central';
-/** The setup page's app-wide settings file (README/ta_sophos_central_settings.conf.spec). */
-export const SETTINGS_CONF = 'ta_sophos_central_settings';
 /** The CN of the certificate every Splunk install generates for splunkd. */
 const SPLUNK_DEFAULT_CERT_CN = 'SplunkServerDefaultCert';
 

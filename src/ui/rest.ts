@@ -3,10 +3,7 @@
 // and asks for JSON, since splunkd answers Atom XML otherwise.
 import { findErrorMessage, getDefaultFetchInit } from '@splunk/splunk-utils/fetch';
 import { createRESTURL } from '@splunk/splunk-utils/url';
-
-export const APP = 'TA-sophos-central';
-export const REALM = 'sophos_central';
-export const SETTINGS_CONF = 'ta_sophos_central_settings';
+import { APP, REALM, SETTINGS_CONF } from '../splunk/names.js';
 
 export class RestError extends Error {
   constructor(message: string, readonly status: number) {
