@@ -2,7 +2,8 @@
 // for `--auth static|aws|env|prompt`, and the Splunk HEC token from the same kinds of source.
 // A secret value never goes into a message, a log line or an error.
 import { AbortedError, ConfigError, CredentialError, describeError } from '../errors.js';
-import { isUuid, type SophosConfig, type SplunkConfig } from './ini-config.js';
+import { isUuid } from '../config/input-config.js';
+import type { SophosConfig, SplunkConfig } from './ini-config.js';
 
 export { loadSophosConfig, loadSplunkConfig, defaultConfigPath, type SophosConfig, type SplunkConfig } from './ini-config.js';
 

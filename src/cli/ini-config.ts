@@ -5,12 +5,10 @@ import { existsSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'ini';
+import { isUuid, PAGE_SIZE_LIMITS } from '../config/input-config.js';
 import { ConfigError } from '../errors.js';
 
 export type IniSections = Record<string, Record<string, string>>;
-
-/** Page-size maxima of the Sophos Central API (sophos-central-api.md §4, §5). */
-export const MAX_PAGE_SIZE = { inventory: 500, alerts: 1000 } as const;
 
 export interface SophosConfig {
   /** The file read, or undefined when none exists (allowed for --auth env|prompt). */
@@ -131,8 +129,8 @@ export function parseSophosConfig(sections: IniSections, label: string, path?: s
       clientSecretKey: get(sections, 'aws', 'client_secret_key'),
     },
     pageSize: {
-      inventory: pageSize(sections, 'inventory_ps', MAX_PAGE_SIZE.inventory, label),
-      alerts: pageSize(sections, 'alerts_ps', MAX_PAGE_SIZE.alerts, label),
+      inventory: pageSize(sections, 'inventory_ps', PAGE_SIZE_LIMITS.endpoints.max, label),
+      alerts: pageSize(sections, 'alerts_ps', PAGE_SIZE_LIMITS.alerts.max, label),
     },
   };
 }
@@ -150,12 +148,6 @@ function flag(sections: IniSections, section: string, key: string, label: string
   if (['1', 'true', 'yes', 'on'].includes(raw)) return true;
   if (['0', 'false', 'no', 'off'].includes(raw)) return false;
   throw new ConfigError(`${label}: [${section}] ${key} must be 0 or 1, got "${raw}"`, key);
-}
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
-export function isUuid(value: string): boolean {
-  return UUID.test(value);
 }
 
 /** The URL requests go to: a bare host:port gets HEC's JSON event endpoint. */

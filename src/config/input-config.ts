@@ -41,6 +41,11 @@ export const PAGE_SIZE_LIMITS: Record<DataType, { min: number; max: number }> = 
 export type RawParams = Record<string, string | string[] | undefined>;
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** Tenant IDs, HEC tokens and HEC channels are all UUIDs (any case). */
+export function isUuid(value: string): boolean {
+  return UUID.test(value);
+}
 /** Only hex digits and dashes, long enough to be meant as an ID: a broken UUID rather than a name. */
 const ID_LIKE = /^[0-9a-f-]{16,}$/i;
 const CLIENT_ID = /^[A-Za-z0-9._-]{1,128}$/;
@@ -75,7 +80,7 @@ function integer(params: RawParams, name: string): number | undefined {
 
 /** A tenant reference: a UUID (normalised to lower case) or a plausible tenant name. */
 function tenantRef(value: string, param: string): string {
-  if (UUID.test(value)) return value.toLowerCase();
+  if (isUuid(value)) return value.toLowerCase();
   if (ID_LIKE.test(value) && /\d/.test(value) && value.includes('-')) {
     throw new ConfigError(`${param}: "${value}" looks like a tenant ID but is not a complete UUID (8-4-4-4-12 hex digits)`, param);
   }
