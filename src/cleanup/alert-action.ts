@@ -23,7 +23,7 @@ import { PeerIndex } from './correlate.js';
 import { parseCsvTable } from './csv.js';
 import { OpenTickets } from './inputs.js';
 import { Ledger } from './ledger.js';
-import { decidePlan, type Plan } from './plan.js';
+import { decidePlan, DEFAULT_DISABLED_OU, type Plan } from './plan.js';
 import type { AdRecord, CentralDevice } from './verdict.js';
 
 export interface AlertPayload {
@@ -77,7 +77,7 @@ export function alertConfig(c: Record<string, string>): AlertConfig {
   return {
     clientId,
     inactiveDays,
-    disabledOu: (c.disabled_ou ?? '').trim() || 'OU=Disabled',
+    disabledOu: (c.disabled_ou ?? '').trim() || DEFAULT_DISABLED_OU,
     vip: new Set(
       (c.vip ?? '')
         .split(/[;\n]/)

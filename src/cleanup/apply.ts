@@ -42,6 +42,11 @@ export interface ApplySummary {
   failures: string[];
 }
 
+/** The counts of a run as one line, for the CLI and the alert action alike. */
+export function describeApplySummary(s: ApplySummary): string {
+  return `deleted ${s.deleted}, would delete ${s.wouldDelete}, failed ${s.failed}, re-check failed ${s.recheckFailed}, over the cap ${s.capped}, manual ${s.manual}, skipped ${s.skipped}`;
+}
+
 const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 export async function applyPlan(opts: ApplyOptions): Promise<ApplySummary> {

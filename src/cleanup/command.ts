@@ -1,20 +1,19 @@
 // `sophos-central cleanup plan|apply` (interfaces.md, "Stale-device clean-up"). The main CLI
 // dispatches `cleanup` here; this module owns the flags, the table and the exit code.
 import { randomUUID } from 'node:crypto';
-import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { createCentralClient } from '../central/client.js';
 import type { CentralClient } from '../central/types.js';
+import { xdgStateDir } from '../cli/state.js';
 import { AUTH_MODES, defaultConfigPath, loadSophosConfig, resolveSophosCredentials, type AuthMode, type SophosCredentials } from '../cli/credentials.js';
 import { ConfigError, describeError, EXIT_FAILURE, EXIT_OK, EXIT_PARTIAL } from '../errors.js';
-import { applyPlan, DEFAULT_DELAY_MS, DEFAULT_MAX_DELETES, type ApplySummary } from './apply.js';
+import { applyPlan, DEFAULT_DELAY_MS, DEFAULT_MAX_DELETES, describeApplySummary, type ApplySummary } from './apply.js';
 import { JsonLinesAudit, localActor } from './audit.js';
 import { OpenTickets, parseAdCsv, parseTickets, parseVipList, readInputFile } from './inputs.js';
 import { Ledger } from './ledger.js';
-import { buildPlan, readPlan, writePlan, type Plan } from './plan.js';
+import { buildPlan, DEFAULT_DISABLED_OU, readPlan, writePlan, type Plan } from './plan.js';
 
-export const DEFAULT_DISABLED_OU = 'OU=Disabled';
 export const DEFAULT_MAX_PLAN_AGE_HOURS = 24;
 
 export interface CommandIo {
@@ -106,9 +105,7 @@ function required(value: unknown, flag: string): string {
 
 /** Default state files: $XDG_STATE_HOME/ta-sophos-central/ (the ledger must survive upgrades). */
 function statePath(io: CommandIo, file: string): string {
-  const env = io.env ?? process.env;
-  const base = env.XDG_STATE_HOME || join(env.HOME || homedir(), '.local', 'state');
-  return join(base, 'ta-sophos-central', file);
+  return join(xdgStateDir(io.env ?? process.env), file);
 }
 
 async function planCommand(args: string[], io: CommandIo, deps: CleanupDeps): Promise<number> {
@@ -201,7 +198,7 @@ async function applyCommand(args: string[], io: CommandIo, deps: CleanupDeps): P
   }
   const mode = execute ? 'executed' : 'dry run (nothing deleted; add --execute to delete)';
   io.stdout.write(
-    `${mode}: deleted ${summary.deleted}, would delete ${summary.wouldDelete}, failed ${summary.failed}, re-check failed ${summary.recheckFailed}, over the cap ${summary.capped}, manual ${summary.manual}, skipped ${summary.skipped}; audit in ${auditPath}\n`,
+    `${mode}: ${describeApplySummary(summary)}; audit in ${auditPath}\n`,
   );
   for (const f of summary.failures) io.stderr.write(`ERROR ${f}\n`);
   return summary.failures.length > 0 ? EXIT_PARTIAL : EXIT_OK;

@@ -10,6 +10,9 @@ import type { OpenTickets } from './inputs.js';
 import type { Ledger } from './ledger.js';
 import { decide, type AdRecord, type CentralDevice, type DecisionPolicy, type Verdict } from './verdict.js';
 
+/** The OU that marks a disabled computer in AD when none is given (--disabled-ou, param.disabled_ou). */
+export const DEFAULT_DISABLED_OU = 'OU=Disabled';
+
 /** The endpoint fields the clean-up asks for (partial response keeps pages small). */
 export const ENDPOINT_FIELDS = ['hostname', 'id', 'lastSeenAt', 'os', 'type', 'associatedPerson', 'tenant'];
 

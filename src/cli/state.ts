@@ -12,7 +12,11 @@ export const ENV_STATE_DIR = 'SOPHOS_CENTRAL_STATE_DIR';
 /** --state_dir, else $SOPHOS_CENTRAL_STATE_DIR, else $XDG_STATE_HOME/ta-sophos-central, else ~/.local/state/ta-sophos-central. */
 export function resolveStateDir(flag: string | undefined, env: NodeJS.ProcessEnv): string {
   if (flag) return flag;
-  if (env[ENV_STATE_DIR]) return env[ENV_STATE_DIR] as string;
+  return env[ENV_STATE_DIR] || xdgStateDir(env);
+}
+
+/** $XDG_STATE_HOME/ta-sophos-central, else ~/.local/state/ta-sophos-central: state that survives upgrades. */
+export function xdgStateDir(env: NodeJS.ProcessEnv): string {
   const base = env.XDG_STATE_HOME || join(env.HOME || homedir(), '.local', 'state');
   return join(base, 'ta-sophos-central');
 }

@@ -2,13 +2,14 @@
 // `--execute` with the JSON payload on stdin. Messages go to stderr, which splunkd logs.
 import { createCentralClient } from '../central/client.js';
 import { parseAlertPayload, readStoredSecret, runAlertAction } from '../cleanup/alert-action.js';
-import { describeError } from '../errors.js';
+import { describeApplySummary } from '../cleanup/apply.js';
+import { describeError, EXIT_FAILURE, EXIT_OK, EXIT_PARTIAL } from '../errors.js';
 import { readStdin } from '../splunk/input.js';
 
 async function main(): Promise<number> {
   if (process.argv[2] !== '--execute') {
     process.stderr.write('ERROR sophos_central_cleanup: run by Splunk as a custom alert action with --execute\n');
-    return 1;
+    return EXIT_FAILURE;
   }
   const payload = parseAlertPayload(await readStdin(process.stdin, { endTags: [] }));
   const run = await runAlertAction(payload, {
@@ -19,10 +20,10 @@ async function main(): Promise<number> {
   });
   const s = run.summary;
   process.stderr.write(
-    `INFO sophos_central_cleanup: ${run.config.execute ? 'executed' : 'dry run'} on ${run.plan.devices.length} devices: deleted ${s.deleted}, would delete ${s.wouldDelete}, failed ${s.failed}, re-check failed ${s.recheckFailed}, over the cap ${s.capped}, manual ${s.manual}, skipped ${s.skipped}; audit ${run.auditPath}\n`,
+    `INFO sophos_central_cleanup: ${run.config.execute ? 'executed' : 'dry run'} on ${run.plan.devices.length} devices: ${describeApplySummary(s)}; audit ${run.auditPath}\n`,
   );
   for (const f of s.failures) process.stderr.write(`ERROR sophos_central_cleanup: ${f}\n`);
-  return s.failures.length > 0 ? 2 : 0;
+  return s.failures.length > 0 ? EXIT_PARTIAL : EXIT_OK;
 }
 
 main().then(
@@ -31,6 +32,6 @@ main().then(
   },
   (err: unknown) => {
     process.stderr.write(`ERROR sophos_central_cleanup: ${describeError(err)}\n`);
-    process.exitCode = 1;
+    process.exitCode = EXIT_FAILURE;
   },
 );
