@@ -78,7 +78,7 @@ function parse(args: string[], options: NonNullable<ParseArgsConfig['options']>,
     return parsed;
   } catch (err) {
     if (err instanceof ConfigError) throw err;
-    throw new ConfigError(`${(err as Error).message.split('\n')[0]}\n${USAGE}`);
+    throw new ConfigError(`${(err as Error).message.split('\n')[0]} (see sophos-central cleanup --help)`);
   }
 }
 

@@ -3,6 +3,7 @@
 import { FileCheckpointStore } from '../checkpoint/file-store.js';
 import { runCleanupCommand } from '../cleanup/command.js';
 import { runCli } from '../cli/main.js';
+import { describeError, EXIT_FAILURE } from '../errors.js';
 
 const controller = new AbortController();
 for (const sig of ['SIGINT', 'SIGTERM'] as const) {
@@ -23,7 +24,7 @@ runCli(process.argv.slice(2), {
     process.exitCode = code;
   },
   (err: unknown) => {
-    process.stderr.write(`sophos-central: unexpected error: ${err instanceof Error ? err.message : String(err)}\n`);
-    process.exitCode = 1;
+    process.stderr.write(`sophos-central: unexpected error: ${describeError(err)}\n`);
+    process.exitCode = EXIT_FAILURE;
   },
 );

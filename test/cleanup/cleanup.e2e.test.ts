@@ -245,4 +245,13 @@ describe('cleanup plan and apply against the emulator', () => {
     expect(missing.err).toBe(`ERROR cannot read the AD CSV ${p('no-such-ad.csv')}: no such file\n`);
     expect(emu.requests.length).toBe(before);
   });
+
+  it('answers a bad flag with one line that points to the usage, before any request', async () => {
+    const before = emu.requests.length;
+    const bad = await run('apply', 'plan.json', '--auth', 'env', '--bogus');
+    expect(bad.code).toBe(1);
+    expect(bad.err).toMatch(/^ERROR Unknown option '--bogus'.* \(see sophos-central cleanup --help\)\n$/);
+    expect(bad.out).toBe('');
+    expect(emu.requests.length).toBe(before);
+  });
 });
