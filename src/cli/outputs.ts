@@ -17,6 +17,18 @@ export interface CliSink extends EventSink {
 
 const isHealth = (r: OutRecord) => r.sourcetype === SOURCETYPE.health;
 
+/** The tenant and status of a collector's `tenant_run` health record (its last record for a tenant), else undefined. */
+export function tenantRunOf(r: OutRecord): { tenantId: string; status: unknown } | undefined {
+  if (!isHealth(r) || !r.tenantId) return undefined;
+  let body: { type?: unknown; status?: unknown };
+  try {
+    body = JSON.parse(r.data);
+  } catch {
+    return undefined;
+  }
+  return body.type === 'tenant_run' ? { tenantId: r.tenantId, status: body.status } : undefined;
+}
+
 /** stdout: the data only (health records stay out; the CLI summarises on stderr). */
 export class StdoutSink implements CliSink {
   private failed?: Error;
@@ -97,18 +109,12 @@ export class JsonFileSink implements CliSink {
   }
 
   private async onHealth(r: OutRecord): Promise<void> {
-    if (this.opts.tenantsFile || !r.tenantId) return;
-    let body: { type?: unknown; status?: unknown };
-    try {
-      body = JSON.parse(r.data);
-    } catch {
-      return;
-    }
-    if (body.type !== 'tenant_run') return;
+    const run = this.opts.tenantsFile ? undefined : tenantRunOf(r);
+    if (!run) return;
     // A failed tenant keeps its previous file in a one-shot run; when polling, what was written is kept
     // (its checkpoint moved with it), so nothing is lost or sent twice.
-    if (body.status === 'ok' || this.opts.merge) await this.finish(r.tenantId, r.tenantName ?? '');
-    else await this.discard(r.tenantId);
+    if (run.status === 'ok' || this.opts.merge) await this.finish(run.tenantId, r.tenantName ?? '');
+    else await this.discard(run.tenantId);
   }
 
   private finalPath(key: string, name: string): string {

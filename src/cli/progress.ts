@@ -3,7 +3,7 @@
 import type { CentralClient, Tenant, TenantFilter } from '../central/types.js';
 import { SOURCETYPE } from '../collect/records.js';
 import type { OutRecord } from '../collect/sink.js';
-import type { CliSink } from './outputs.js';
+import { tenantRunOf, type CliSink } from './outputs.js';
 
 export class Progress {
   private listed = 0;
@@ -42,7 +42,7 @@ export class Progress {
         await sink.write(records);
         for (const r of records) {
           if (r.sourcetype !== SOURCETYPE.health) this.items++;
-          else if (r.tenantId && r.data.startsWith('{"type":"tenant_run"')) this.done++;
+          else if (tenantRunOf(r)) this.done++;
         }
         this.draw();
       },
