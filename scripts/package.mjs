@@ -21,10 +21,12 @@ rmSync(stage, { recursive: true, force: true });
 mkdirSync(appDir, { recursive: true });
 
 const hidden = (p) => p.split(sep).some((part) => part.startsWith('.') || part === '__MACOSX');
+// Splunk writes metadata/local.meta when an admin changes permissions on a dev instance; a package must not ship it.
+const localMeta = join('metadata', 'local.meta');
 for (const entry of INCLUDE) {
   const from = join(root, entry);
   if (!existsSync(from)) continue;
-  cpSync(from, join(appDir, entry), { recursive: true, filter: (src) => !hidden(relative(root, src)) });
+  cpSync(from, join(appDir, entry), { recursive: true, filter: (src) => !hidden(relative(root, src)) && relative(root, src) !== localMeta });
 }
 
 // Normalise modes: dirs 755, files 644, and only the bin/ wrappers executable.
