@@ -12,7 +12,7 @@ import {
   type PageAlert,
 } from './alert-window.js';
 import { loadCheckpoint, newCollectResult, type CollectResult, reportGap, type AlertCollectOptions } from './collector.js';
-import { eachPage } from './paging.js';
+import { eachCommittedPage, PageCommits } from './paging.js';
 import { iso, ItemSerializer, parseTime, SOURCETYPE } from './records.js';
 import type { OutRecord } from './sink.js';
 
@@ -33,7 +33,8 @@ export async function collectAlerts(api: TenantApi, opts: AlertCollectOptions): 
 
   const serializer = new ItemSerializer(tenant);
   const pages = api.alertPages({ from: iso(window.from), to: iso(window.to), pageSize: opts.pageSize });
-  result.end = await eachPage(pages, now, opts.signal, async (page) => {
+  const commits = new PageCommits(opts.store, opts.key);
+  result.end = await eachCommittedPage(commits, pages, now, opts.signal, async (page) => {
     // Heads when the client scanned the page (only the members read here), else the parsed items.
     const heads = page.heads;
     const items: readonly Record<string, unknown>[] = heads ?? page.items;
@@ -52,8 +53,8 @@ export async function collectAlerts(api: TenantApi, opts: AlertCollectOptions): 
         tenantName: tenant.name,
       };
     }
-    if (records.length > 0) await opts.sink.write(records);
-    await opts.store.save(opts.key, alertCheckpoint(state, now()));
+    if (records.length > 0) await commits.write(opts.sink, records);
+    commits.save(alertCheckpoint(state, now()));
     result.pages++;
     result.events += records.length;
   });

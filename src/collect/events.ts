@@ -3,7 +3,7 @@
 
 import type { TenantApi } from '../central/types.js';
 import { loadCheckpoint, newCollectResult, type CollectResult, reportGap, type EventCollectOptions } from './collector.js';
-import { eachPage } from './paging.js';
+import { eachCommittedPage, PageCommits } from './paging.js';
 import { ItemSerializer, parseTime, SOURCETYPE } from './records.js';
 import type { OutRecord } from './sink.js';
 import { isSiemCheckpoint, planSiemStart, siemCheckpointAfterPage, type SiemCheckpoint } from './siem-position.js';
@@ -33,7 +33,8 @@ export async function collectEvents(api: TenantApi, opts: EventCollectOptions): 
     limit: opts.pageSize,
     excludeTypes: opts.excludeTypes && opts.excludeTypes.length > 0 ? opts.excludeTypes : undefined,
   });
-  result.end = await eachPage(pages, now, opts.signal, async (page, requestedAt) => {
+  const commits = new PageCommits(opts.store, opts.key);
+  result.end = await eachCommittedPage(commits, pages, now, opts.signal, async (page, requestedAt) => {
     // Heads when the client scanned the page (only the members read here), else the parsed items.
     const heads = page.heads;
     const items: readonly Record<string, unknown>[] = heads ?? page.items;
@@ -53,13 +54,13 @@ export async function collectEvents(api: TenantApi, opts: EventCollectOptions): 
         tenantName: tenant.name,
       };
     }
-    if (records.length > 0) await opts.sink.write(records);
+    if (records.length > 0) await commits.write(opts.sink, records);
     const saved = siemCheckpointAfterPage(
       position,
       { cursor: page.cursor, hasMore: page.hasMore, newestCreated, requestedAt },
       now(),
     );
-    await opts.store.save(opts.key, saved);
+    commits.save(saved);
     position = saved.position;
     result.pages++;
     result.events += records.length;

@@ -1,6 +1,9 @@
 // The page loop every collector shares: hand each page to a handler that writes it and saves the
 // checkpoint, and stop at a page boundary once the run is asked to stop (SIGTERM).
 
+import type { CheckpointStore } from '../checkpoint/types.js';
+import type { EventSink, OutRecord } from './sink.js';
+
 export type PageLoopEnd = 'complete' | 'aborted';
 
 /** Event-loop turns given to the next page's request before the current page is handled (see eachPage). */
@@ -63,4 +66,57 @@ export async function eachPage<P>(
     // Leaving early (abort, a failed write) releases the iterator's request and socket.
     if (!finished) await iterator.return?.();
   }
+}
+
+/**
+ * One key's checkpoint saves in a page loop, each left running while the next page is prepared.
+ *
+ * Saving (a temp file, two fsyncs, a rename) took ~2-5 ms per page with the collector idle meanwhile, about
+ * a fifth of a 1,000,000-event run. Here a page's records are encoded while the previous page's checkpoint
+ * is saved, but handed over only once that save has succeeded: a crash still repeats at most one page, and
+ * a failed save stops the loop before anything more is written. Saves run one after another, in order;
+ * `settled` must be awaited before the loop's caller returns or saves anything itself.
+ */
+export class PageCommits {
+  private last: Promise<void> = Promise.resolve();
+
+  constructor(
+    private readonly store: CheckpointStore,
+    private readonly key: string,
+  ) {}
+
+  /** Writes `records` to `sink` once the previous save has succeeded, encoding them meanwhile when the sink can. */
+  async write(sink: EventSink, records: OutRecord[]): Promise<void> {
+    const send = sink.prepare ? sink.prepare(records) : () => sink.write(records);
+    await this.last;
+    await send();
+  }
+
+  /** Starts saving `value` (a snapshot: the caller must not change it) after the previous save. */
+  save(value: unknown): void {
+    this.last = this.last.then(() => this.store.save(this.key, value));
+    // Reported by the next write or by settled(); never an unhandled rejection meanwhile.
+    this.last.catch(() => undefined);
+  }
+
+  /** Resolves once every save has finished; rejects with the first failure. */
+  settled(): Promise<void> {
+    return this.last;
+  }
+}
+
+/** eachPage with a PageCommits: waits for the last save on every way out, the loop's own failure first. */
+export async function eachCommittedPage<P>(
+  commits: PageCommits,
+  ...args: Parameters<typeof eachPage<P>>
+): Promise<PageLoopEnd> {
+  let end: PageLoopEnd;
+  try {
+    end = await eachPage(...args);
+  } catch (err) {
+    await commits.settled().catch(() => undefined);
+    throw err;
+  }
+  await commits.settled();
+  return end;
 }

@@ -14,4 +14,9 @@ export interface OutRecord {
 export interface EventSink {
   /** Resolves once every record is durably handed over (stdout drained, file renamed, HEC acknowledged). */
   write(records: OutRecord[]): Promise<void>;
+  /**
+   * Optional: does the CPU work of `write` (encoding) now and returns what hands the records over, which
+   * then does what `write` does. Lets a collector encode a page while the previous page's checkpoint is saved.
+   */
+  prepare?(records: OutRecord[]): () => Promise<void>;
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { eachPage } from '../../src/collect/paging.js';
+import { eachPage, PageCommits } from '../../src/collect/paging.js';
 
 function pages(n: number, opts: { failAt?: number; onReturn?: () => void; onFail?: () => void } = {}): AsyncIterable<number> {
   return {
@@ -75,5 +75,63 @@ describe('eachPage', () => {
     const times: number[] = [];
     await eachPage(pages(2), () => (clock += 10), undefined, async (_p, at) => void times.push(at));
     expect(times).toEqual([110, 120]);
+  });
+});
+
+describe('PageCommits', () => {
+  function deferredStore() {
+    const saved: unknown[] = [];
+    const pending: Array<() => void> = [];
+    const store = {
+      load: async () => undefined,
+      remove: async () => undefined,
+      save: (_key: string, value: unknown) => new Promise<void>((resolve) => pending.push(() => (saved.push(value), resolve()))),
+    };
+    return { store, saved, pending };
+  }
+  const rec = (n: number) => [{ time: n, sourcetype: 's', data: String(n) }];
+
+  it('encodes the next page while the previous save runs, and writes it only once that save is done', async () => {
+    const { store, saved, pending } = deferredStore();
+    const log: string[] = [];
+    const sink = {
+      write: async () => undefined,
+      prepare: (records: { data: string }[]) => {
+        log.push(`encode ${records[0]!.data}`);
+        return async () => void log.push(`send ${records[0]!.data}`);
+      },
+    };
+    const commits = new PageCommits(store, 'k');
+    await commits.write(sink, rec(1));
+    commits.save(1);
+    const second = commits.write(sink, rec(2));
+    await new Promise((r) => setImmediate(r));
+    expect(log).toEqual(['encode 1', 'send 1', 'encode 2']);
+    pending.shift()!();
+    await second;
+    expect(log).toEqual(['encode 1', 'send 1', 'encode 2', 'send 2']);
+    commits.save(2);
+    commits.save(3);
+    const done = commits.settled();
+    await new Promise((r) => setImmediate(r));
+    expect(pending).toHaveLength(1);
+    pending.shift()!();
+    await new Promise((r) => setImmediate(r));
+    expect(pending).toHaveLength(1);
+    pending.shift()!();
+    await done;
+    expect(saved).toEqual([1, 2, 3]);
+  });
+
+  it('a failed save stops the next write before anything is handed over, and is reported by settled', async () => {
+    const written: string[] = [];
+    const store = { load: async () => undefined, remove: async () => undefined, save: async () => Promise.reject(new Error('disk full')) };
+    const sink = { write: async (records: { data: string }[]) => void written.push(records[0]!.data) };
+    const commits = new PageCommits(store, 'k');
+    await commits.write(sink, rec(1));
+    commits.save(1);
+    await expect(commits.write(sink, rec(2))).rejects.toThrow('disk full');
+    await expect(commits.settled()).rejects.toThrow('disk full');
+    expect(written).toEqual(['1']);
   });
 });
