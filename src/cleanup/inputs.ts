@@ -16,7 +16,7 @@ export async function readInputFile(path: string, what: string): Promise<string>
     const code = (err as NodeJS.ErrnoException).code;
     const why =
       code === 'ENOENT' ? 'no such file' : code === 'EACCES' || code === 'EPERM' ? 'permission denied' : code === 'EISDIR' ? 'it is a directory' : (err as Error).message;
-    throw new CleanupError(`cannot read the ${what} ${path}: ${why}`);
+    throw new CleanupError(`cannot read the ${what} ${path}: ${why}`, { cause: err });
   }
 }
 

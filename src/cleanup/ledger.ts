@@ -36,7 +36,7 @@ export class Ledger {
     try {
       text = await readInputFile(path, 'ledger');
     } catch (err) {
-      if (!(err instanceof CleanupError) || !/no such file/.test(err.message)) throw err;
+      if (!(err instanceof CleanupError) || (err.cause as NodeJS.ErrnoException | undefined)?.code !== 'ENOENT') throw err;
     }
     text.split('\n').forEach((line, idx) => {
       if (line.trim() === '') return;

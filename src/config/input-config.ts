@@ -48,7 +48,8 @@ export function isUuid(value: string): boolean {
 }
 /** Only hex digits and dashes, long enough to be meant as an ID: a broken UUID rather than a name. */
 const ID_LIKE = /^[0-9a-f-]{16,}$/i;
-const CLIENT_ID = /^[A-Za-z0-9._-]{1,128}$/;
+/** Sophos client IDs are UUIDs; this is looser, but nothing else fits a storage/passwords entity name. */
+export const CLIENT_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
 const EVENT_TYPE = /^Event(::[A-Za-z0-9_]+)+$/;
 const CONTROL = /[\u0000-\u001F\u007F]/;
 /** Tenant names are free text in Sophos Central; these characters never belong to one and suggest a paste error. */
@@ -161,7 +162,7 @@ export function validateInputParams(params: RawParams): InputConfig {
   const clientId = single(params, 'client_id');
   if (clientId === '') throw new ConfigError('client_id is empty; set it to the Sophos Central API client ID (Global Settings > API Credentials Management)', 'client_id');
   if (!CLIENT_ID.test(clientId)) {
-    throw new ConfigError('client_id is malformed: it must be the Sophos Central API client ID, letters, digits, "-", "_" or "." only (up to 128 characters), without spaces', 'client_id');
+    throw new ConfigError('client_id is malformed: it must be the Sophos Central API client ID, letters, digits, "-", "_" or "." only, starting with a letter or digit (up to 128 characters), without spaces', 'client_id');
   }
 
   const secretRaw = single(params, 'client_secret');

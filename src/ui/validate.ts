@@ -1,13 +1,15 @@
 // Pure checks for what an admin types into the setup page, each giving one actionable line.
 
+import { CLIENT_ID } from '../config/input-config.js';
+
 export const LOG_LEVELS = ['DEBUG', 'INFO', 'WARN', 'ERROR'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
-/** Sophos client IDs are UUIDs; anything with ":" or spaces would also break the storage/passwords entity name. */
+/** The rule the modular input applies to client_id, so that a stored credential is one an input accepts. */
 export function checkClientId(value: string): string | undefined {
   const v = value.trim();
   if (!v) return 'Enter the client ID of a Sophos Central API credential.';
-  if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(v)) return 'The client ID may contain only letters, digits, ".", "_" and "-" (Sophos client IDs are UUIDs).';
+  if (!CLIENT_ID.test(v)) return 'The client ID may contain only letters, digits, ".", "_" and "-", at most 128 characters (Sophos client IDs are UUIDs).';
   return undefined;
 }
 

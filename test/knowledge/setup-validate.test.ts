@@ -8,6 +8,9 @@ describe('setup page input checks', () => {
     ['', /Enter the client ID/],
     ['a:b', /only letters/],
     ['a b', /only letters/],
+    ['-abc', /only letters/],
+    ['a'.repeat(129), /at most 128/],
+    ['a'.repeat(128), undefined],
   ])('client ID %j', (v, want) => {
     const got = checkClientId(v);
     if (want) expect(got).toMatch(want);
