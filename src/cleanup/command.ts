@@ -60,11 +60,12 @@ export async function runCleanupCommand(argv: string[], io: CommandIo, deps: Cle
   try {
     if (sub === 'plan') return await planCommand(rest, io, deps);
     if (sub === 'apply') return await applyCommand(rest, io, deps);
-    if (sub === undefined || sub === '--help' || sub === '-h') {
+    if (sub === '--help' || sub === '-h') {
       io.stdout.write(USAGE);
-      return sub === undefined ? EXIT_FAILURE : EXIT_OK;
+      return EXIT_OK;
     }
-    throw new ConfigError(`unknown cleanup command "${sub}": use "plan" or "apply"`);
+    if (sub === undefined) throw new ConfigError('cleanup needs a command: "plan" or "apply" (see sophos-central cleanup --help)');
+    throw new ConfigError(`unknown cleanup command "${sub}": use "plan" or "apply" (see sophos-central cleanup --help)`);
   } catch (err) {
     io.stderr.write(`ERROR ${describeError(err)}\n`);
     return EXIT_FAILURE;

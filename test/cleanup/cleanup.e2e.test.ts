@@ -252,6 +252,10 @@ describe('cleanup plan and apply against the emulator', () => {
     expect(bad.code).toBe(1);
     expect(bad.err).toMatch(/^ERROR Unknown option '--bogus'.* \(see sophos-central cleanup --help\)\n$/);
     expect(bad.out).toBe('');
+    const none = await run();
+    expect(none.code).toBe(1);
+    expect(none.err).toBe('ERROR cleanup needs a command: "plan" or "apply" (see sophos-central cleanup --help)\n');
+    expect(none.out).toBe('');
     expect(emu.requests.length).toBe(before);
   });
 });
