@@ -95,8 +95,8 @@ class Client implements CentralClient {
   }
 
   constructor(opts: CentralClientOptions) {
-    if (!opts.clientId?.trim()) throw new ConfigError('The Sophos Central client ID is empty', 'client_id');
-    if (!opts.clientSecret) throw new ConfigError('The Sophos Central client secret is empty', 'client_secret');
+    if (!opts.clientId?.trim()) throw new ConfigError('the Sophos Central client ID is empty', 'client_id');
+    if (!opts.clientSecret) throw new ConfigError('the Sophos Central client secret is empty', 'client_secret');
     const env = opts.env ?? process.env;
     this.base = resolveBaseUrls(opts, env);
     this.logger = opts.logger;

@@ -3,8 +3,8 @@
 
 import { ConfigError, RefusedHostError } from '../errors.js';
 
-export const DEFAULT_AUTH_URL = 'https://id.sophos.com';
-export const DEFAULT_API_URL = 'https://api.central.sophos.com';
+const DEFAULT_AUTH_URL = 'https://id.sophos.com';
+const DEFAULT_API_URL = 'https://api.central.sophos.com';
 
 // Region names seen so far are two letters and two digits (eu01, us03, in01); Sophos adds regions,
 // so the rule takes the shape rather than a list.

@@ -18,7 +18,7 @@ export interface Fetched {
   scanned?: ScannedPage;
 }
 /** Sends one GET with this query. */
-export type GetPage = (query: Query) => Promise<Fetched>;
+type GetPage = (query: Query) => Promise<Fetched>;
 
 interface Body {
   items?: unknown;

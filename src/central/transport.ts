@@ -25,7 +25,7 @@ import { isRetryableStatus, nextDelay, parseRetryAfter, type RetryPolicy } from 
 import { Semaphore } from './semaphore.js';
 import type { RequestStats } from './types.js';
 
-export interface TransportOptions {
+interface TransportOptions {
   base: BaseUrls;
   clientId: string;
   clientSecret: string;
@@ -51,7 +51,7 @@ export interface TenantLane {
   notBefore: number;
 }
 
-export interface SendRequest {
+interface SendRequest {
   method: 'GET' | 'POST' | 'DELETE';
   origin: string;
   path: string;

@@ -4,7 +4,7 @@
 import type { CheckpointStore } from '../checkpoint/types.js';
 import type { EventSink, OutRecord } from './sink.js';
 
-export type PageLoopEnd = 'complete' | 'aborted';
+type PageLoopEnd = 'complete' | 'aborted';
 
 /** Event-loop turns given to the next page's request before the current page is handled (see eachPage). */
 const DISPATCH_TURNS = 3;

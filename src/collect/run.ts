@@ -145,7 +145,7 @@ function runStatus(summary: RunSummary, listingFailed: boolean, aborted: boolean
  * Runs `fn` for each item of a (possibly paged) source with at most `limit` at once, starting each as
  * soon as it is listed. `fn` must not throw; a failing source is rethrown after the running ones end.
  */
-export async function forEachConcurrent<T>(
+async function forEachConcurrent<T>(
   source: AsyncIterable<T>,
   limit: number,
   fn: (item: T) => Promise<void>,
