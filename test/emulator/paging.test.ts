@@ -5,6 +5,19 @@ import { call, tenantApi, token } from './test-http.js';
 const NOW = Date.parse('2025-03-01T12:00:00.000Z');
 const DAY = 86_400_000;
 
+/** Every item of a key-paged list, following nextKey to the end. */
+async function keyPaged(api: ReturnType<typeof tenantApi>, path: string, q: Record<string, string>): Promise<any[]> {
+  const items: any[] = [];
+  let key: string | undefined;
+  do {
+    const res = await api.get(path, key ? { ...q, pageFromKey: key } : q);
+    expect(res.status).toBe(200);
+    items.push(...res.body.items);
+    key = res.body.pages.nextKey;
+  } while (key);
+  return items;
+}
+
 describe('tenant lists (page-number paging)', () => {
   let emu: Emulator;
   let get: (q: string) => ReturnType<typeof call>;
@@ -61,17 +74,7 @@ describe('endpoints (key paging and filters)', () => {
   });
   afterAll(() => emu.stop());
 
-  async function all(q: Record<string, string>): Promise<any[]> {
-    const items: any[] = [];
-    let key: string | undefined;
-    do {
-      const res = await api.get('/endpoint/v1/endpoints', key ? { ...q, pageFromKey: key } : q);
-      expect(res.status).toBe(200);
-      items.push(...res.body.items);
-      key = res.body.pages.nextKey;
-    } while (key);
-    return items;
-  }
+  const all = (q: Record<string, string>) => keyPaged(api, '/endpoint/v1/endpoints', q);
 
   it('walks every endpoint once in pages of at most 500; the last page has no nextKey', async () => {
     const first = await api.get('/endpoint/v1/endpoints', { pageSize: '500' });
@@ -200,17 +203,7 @@ describe('Common alerts (key paging over raisedAt)', () => {
   });
   afterAll(() => emu.stop());
 
-  async function all(q: Record<string, string>): Promise<any[]> {
-    const items: any[] = [];
-    let key: string | undefined;
-    do {
-      const res = await api.get('/common/v1/alerts', key ? { ...q, pageFromKey: key } : q);
-      expect(res.status).toBe(200);
-      items.push(...res.body.items);
-      key = res.body.pages.nextKey;
-    } while (key);
-    return items;
-  }
+  const all = (q: Record<string, string>) => keyPaged(api, '/common/v1/alerts', q);
 
   it('raisedAt:asc walks every alert once in time order over the last 90 days', async () => {
     const items = await all({ sort: 'raisedAt:asc', pageSize: '100' });

@@ -137,6 +137,16 @@ function paramsXml(params: Record<string, string>, indent: string): string {
     .join('');
 }
 
+/** What splunkd tells every script run, in <input> and <items> alike. */
+function contextXml(o: { serverUri: string; sessionKey: string; checkpointDir: string }): string {
+  return (
+    `  <server_host>${esc(hostname())}</server_host>\n` +
+    `  <server_uri>${esc(o.serverUri)}</server_uri>\n` +
+    `  <session_key>${esc(o.sessionKey)}</session_key>\n` +
+    `  <checkpoint_dir>${esc(o.checkpointDir)}</checkpoint_dir>\n`
+  );
+}
+
 export function inputDocument(o: {
   serverUri: string;
   sessionKey: string;
@@ -145,10 +155,7 @@ export function inputDocument(o: {
 }): string {
   return (
     '<input>\n' +
-    `  <server_host>${esc(hostname())}</server_host>\n` +
-    `  <server_uri>${esc(o.serverUri)}</server_uri>\n` +
-    `  <session_key>${esc(o.sessionKey)}</session_key>\n` +
-    `  <checkpoint_dir>${esc(o.checkpointDir)}</checkpoint_dir>\n` +
+    contextXml(o) +
     '  <configuration>\n' +
     o.stanzas
       .map((s) => `    <stanza name="${esc(`${SCHEME}://${s.name}`)}" app="${esc(s.app)}">\n${paramsXml(s.params, '      ')}    </stanza>\n`)
@@ -161,10 +168,7 @@ export function inputDocument(o: {
 export function itemsDocument(o: { serverUri: string; sessionKey: string; checkpointDir: string; name: string; params: Record<string, string> }): string {
   return (
     '<items>\n' +
-    `  <server_host>${esc(hostname())}</server_host>\n` +
-    `  <server_uri>${esc(o.serverUri)}</server_uri>\n` +
-    `  <session_key>${esc(o.sessionKey)}</session_key>\n` +
-    `  <checkpoint_dir>${esc(o.checkpointDir)}</checkpoint_dir>\n` +
+    contextXml(o) +
     `  <item name="${esc(o.name)}">\n${paramsXml(o.params, '    ')}  </item>\n` +
     '</items>\n'
   );
