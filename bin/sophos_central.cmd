@@ -3,6 +3,8 @@ rem splunkd runs this for the sophos_central modular input on Windows. It starts
 rem %SPLUNK_HOME%\bin\node.exe when that is Node 20 or newer, otherwise with node.exe on PATH.
 setlocal EnableDelayedExpansion
 set "SCRIPT=%~dp0app\sophos_central.js"
+rem The alert-action wrapper (sophos_central_cleanup.cmd) reuses this Node lookup for its own bundle.
+if "%TA_SOPHOS_CENTRAL_ENTRY%"=="sophos_central_cleanup" set "SCRIPT=%~dp0app\sophos_central_cleanup.js"
 set "NODE="
 if defined SPLUNK_HOME if exist "%SPLUNK_HOME%\bin\node.exe" call :check "%SPLUNK_HOME%\bin\node.exe"
 if not defined NODE for %%N in (node.exe) do if not "%%~$PATH:N"=="" call :check "%%~$PATH:N"

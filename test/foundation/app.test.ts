@@ -1,4 +1,4 @@
-import { readFileSync, statSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse as parseIni } from 'ini';
 import { XMLParser } from 'fast-xml-parser';
@@ -60,9 +60,15 @@ describe('app files', () => {
     }
   });
 
-  it('keeps the .sh wrapper executable with LF endings and the .cmd with CRLF', () => {
-    expect(statSync(join(ROOT, 'bin/sophos_central.sh')).mode & 0o777).toBe(0o755);
-    expect(read('bin/sophos_central.sh')).not.toContain('\r');
-    expect(read('bin/sophos_central.cmd').split('\n').slice(0, -1).every((l) => l.endsWith('\r'))).toBe(true);
+  it('keeps every .sh wrapper executable with LF endings and every .cmd with CRLF, in pairs', () => {
+    const wrappers = readdirSync(join(ROOT, 'bin')).filter((f) => /\.(sh|cmd)$/.test(f));
+    const sh = wrappers.filter((f) => f.endsWith('.sh'));
+    expect(sh).toContain('sophos_central.sh');
+    expect(wrappers.filter((f) => f.endsWith('.cmd')).sort()).toEqual(sh.map((f) => f.replace(/\.sh$/, '.cmd')).sort());
+    for (const f of sh) {
+      expect(statSync(join(ROOT, 'bin', f)).mode & 0o777).toBe(0o755);
+      expect(read(`bin/${f}`)).not.toContain('\r');
+      expect(read(`bin/${f.replace(/\.sh$/, '.cmd')}`).split('\n').slice(0, -1).every((l) => l.endsWith('\r'))).toBe(true);
+    }
   });
 });
