@@ -2,7 +2,8 @@
 // Callers store cursors, high-water marks and IDs only; a secret or token never belongs in a checkpoint, and
 // this store has no notion of one. Several input processes share checkpoint_dir, each with its own keys.
 import { createHash, randomBytes } from 'node:crypto';
-import { promises as fs } from 'node:fs';
+import { closeSync, fsync, openSync, promises as fs, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { promisify } from 'node:util';
 import { join } from 'node:path';
 import type { Logger } from '../log.js';
 import type { CheckpointStore } from './types.js';
@@ -14,6 +15,8 @@ interface Envelope {
 }
 
 const STALE_TEMP_MS = 60 * 60 * 1000;
+
+const fsyncAsync = promisify(fsync);
 
 /**
  * The file name for a key: a readable, filesystem-safe prefix plus a hash of the exact key. The hash keeps
@@ -65,23 +68,31 @@ export class FileCheckpointStore implements CheckpointStore {
     return envelope.value as T;
   }
 
-  /** Write a temp file, fsync, rename over the old one, fsync the directory: a crash leaves old or new. */
+  /**
+   * Write a temp file, fsync, rename over the old one, fsync the directory: a crash leaves old or new.
+   *
+   * Hot path (one save per page, and a page is written only once the previous page's save is done). As
+   * eight fs.promises calls, each waiting for a turn of a loop busy scanning and encoding the next page, a
+   * save of under a millisecond took ~4.5 ms and a third of a 1,000,000-alert run waited on it; fully
+   * synchronous, the loop sat blocked in fsync instead. So the quick calls are synchronous and only the
+   * two fsyncs go to the thread pool, where they overlap with the next page's work.
+   */
   async save<T>(key: string, value: T): Promise<void> {
     await this.prepare();
     const file = join(this.dir, checkpointFileName(key));
     const temp = `${file}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
     const body = JSON.stringify({ key, savedAt: new Date().toISOString(), value } satisfies Envelope);
-    const handle = await fs.open(temp, 'w', 0o600);
+    const fd = openSync(temp, 'w', 0o600);
     try {
-      await handle.writeFile(body, 'utf8');
-      await handle.sync();
+      writeFileSync(fd, body, 'utf8');
+      await fsyncAsync(fd);
     } finally {
-      await handle.close();
+      closeSync(fd);
     }
     try {
-      await fs.rename(temp, file);
+      renameSync(temp, file);
     } catch (err) {
-      await fs.rm(temp, { force: true });
+      rmSync(temp, { force: true });
       throw err;
     }
     await this.syncDir();
@@ -109,11 +120,11 @@ export class FileCheckpointStore implements CheckpointStore {
   private async syncDir(): Promise<void> {
     // Makes the rename itself durable. Windows cannot open a directory for fsync; there rename is all we have.
     if (process.platform === 'win32') return;
-    const handle = await fs.open(this.dir, 'r');
+    const fd = openSync(this.dir, 'r');
     try {
-      await handle.sync();
+      await fsyncAsync(fd);
     } finally {
-      await handle.close();
+      closeSync(fd);
     }
   }
 }
