@@ -22,9 +22,16 @@ export interface ScannedPage {
 }
 
 // Any raw control character is either blank outside strings (a pretty-printed body: rare, left to
-// JSON.parse) or invalid inside one; ruling them all out keeps the string skipping below a plain indexOf.
+// JSON.parse) or invalid inside one; ruling them all out leaves the space as the only blank and keeps
+// the string skipping below a plain indexOf.
 const CONTROL = /[\u0000-\u001f]/;
 const NUMBER = /-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?/y;
+
+/**
+ * Nesting deeper than this is left to JSON.parse: the descent below recurses once per level, and the
+ * API's items nest a handful of levels at most.
+ */
+const MAX_DEPTH = 64;
 
 const QUOTE = 0x22;
 const SPACE = 0x20;
@@ -34,182 +41,281 @@ const OPEN_OBJECT = 0x7b;
 const CLOSE_OBJECT = 0x7d;
 const OPEN_ARRAY = 0x5b;
 const CLOSE_ARRAY = 0x5d;
-
-// What the grammar allows next.
-const VALUE = 0;
-const VALUE_OR_CLOSE = 1; // after `[`
-const KEY = 2; // after `,` in an object
-const KEY_OR_CLOSE = 3; // after `{`
-const COLON_NEXT = 4;
-const AFTER_VALUE = 5; // `,`, the container's close, or the end of the body
+const FAIL = -1;
 
 /**
- * Validates `body` as a JSON object with one top-level `items` array of objects and returns its
+ * The scan in progress. One module-level record rather than a parameter threaded through every call:
+ * scanPage is synchronous and never re-entered, and the descent's small functions stay cheap to inline.
+ */
+let body = '';
+/** Index of the next backslash at or after the last key read (body.length when none is left). */
+let nextBackslash = 0;
+/** Set whenever a blank is skipped, so that an item with blanks inside is compacted. */
+let blank = false;
+
+/**
+ * Validates `text` as a JSON object with one top-level `items` array of objects and returns its
  * envelope, item texts and item heads (the top-level members named in `headKeys`); undefined when the
  * body is anything else, is not valid JSON, or contains a raw control character.
+ *
+ * A recursive descent, one small function per grammar rule: each knows what may come next, where the
+ * character-by-character state machine it replaced worked that out again at every character; about a
+ * fifth faster on the emulator's alert and SIEM pages.
  */
-export function scanPage(body: string, headKeys: readonly string[]): ScannedPage | undefined {
-  if (CONTROL.test(body) || !escapesValid(body)) return undefined;
-  const n = body.length;
-  const envelope: Record<string, unknown> = {};
-  const texts: string[] = [];
-  const heads: Record<string, unknown>[] = [];
-  let sawItems = false;
-  let itemsKeys = 0;
-  // Container kinds, innermost last (true: object); depth 1 is the body's object, 2 the items array,
-  // 3 an item's own members.
-  const stack: boolean[] = [];
-  let state = VALUE;
-  let inItems = false;
-  // The member being read at depth 1 (its key) or at depth 3 (its index in headKeys, -1 if not wanted).
-  let envKey = '';
-  let headIndex = -1;
-  let valueStart = -1;
-  let head: Record<string, unknown> | undefined;
-  let itemStart = -1;
-  let itemBlanks = false;
-  let nextBackslash = body.indexOf('\\');
-
-  for (let i = 0; i < n; i++) {
-    const c = body.charCodeAt(i);
-    // Set when a value ends here: the depth of the container it is in, and the index just after it.
-    let endDepth = -1;
-    let end = 0;
-    if (c === SPACE) {
-      if (itemStart >= 0) itemBlanks = true;
-      continue;
-    }
-    const depth = stack.length;
-    if (state === AFTER_VALUE) {
-      if (c === COMMA && depth > 0) {
-        state = stack[depth - 1] ? KEY : VALUE;
-        continue;
-      }
-      if ((c === CLOSE_OBJECT && stack[depth - 1] === true) || (c === CLOSE_ARRAY && stack[depth - 1] === false)) {
-        stack.pop();
-        endDepth = depth - 1;
-        end = i + 1;
-      } else {
-        return undefined;
-      }
-    } else if (state === COLON_NEXT) {
-      if (c !== COLON) return undefined;
-      state = VALUE;
-      continue;
-    } else if (state === KEY || state === KEY_OR_CLOSE) {
-      if (c === CLOSE_OBJECT && state === KEY_OR_CLOSE) {
-        stack.pop();
-        endDepth = depth - 1;
-        end = i + 1;
-      } else {
-        if (c !== QUOTE) return undefined;
-        const close = closingQuote(body, i);
-        if (close >= n) return undefined;
-        if (nextBackslash >= 0 && nextBackslash < i) nextBackslash = body.indexOf('\\', i);
-        const escaped = nextBackslash >= 0 && nextBackslash < close;
-        if (depth === 1) {
-          envKey = escaped ? (JSON.parse(body.slice(i, close + 1)) as string) : body.slice(i + 1, close);
-          // A second `items` (JSON.parse keeps the last) or an own `__proto__` member: left to JSON.parse.
-          if (envKey === '__proto__' || (envKey === 'items' && ++itemsKeys > 1)) return undefined;
-        } else if (depth === 3 && inItems) {
-          headIndex = escaped ? headKeys.indexOf(JSON.parse(body.slice(i, close + 1)) as string) : keyIndex(body, i + 1, close, headKeys);
-        }
-        i = close;
-        state = COLON_NEXT;
-        continue;
-      }
-    } else if (c === CLOSE_ARRAY && state === VALUE_OR_CLOSE) {
-      stack.pop();
-      endDepth = depth - 1;
-      end = i + 1;
-    } else {
-      // A value starts here (state VALUE or VALUE_OR_CLOSE).
-      if (depth === 0 && c !== OPEN_OBJECT) return undefined;
-      if (depth === 1 || (depth === 3 && inItems)) valueStart = i;
-      if (depth === 2 && inItems) {
-        if (c !== OPEN_OBJECT) return undefined;
-        itemStart = i;
-        itemBlanks = false;
-        head = {};
-        for (const key of headKeys) head[key] = undefined;
-      }
-      if (c === OPEN_OBJECT) {
-        stack.push(true);
-        state = KEY_OR_CLOSE;
-      } else if (c === OPEN_ARRAY) {
-        if (depth === 1 && envKey === 'items') {
-          if (sawItems) return undefined;
-          sawItems = true;
-          inItems = true;
-        }
-        stack.push(false);
-        state = VALUE_OR_CLOSE;
-      } else if (c === QUOTE) {
-        const close = closingQuote(body, i);
-        if (close >= n) return undefined;
-        i = close;
-        endDepth = depth;
-        end = close + 1;
-      } else {
-        end = literalEnd(body, i);
-        if (end < 0) return undefined;
-        i = end - 1;
-        endDepth = depth;
-      }
-    }
-    if (endDepth < 0) continue;
-    state = AFTER_VALUE;
-    if (endDepth === 1) {
-      if (envKey === 'items') {
-        inItems = false;
-      } else {
-        envelope[envKey] = JSON.parse(body.slice(valueStart, end));
-      }
-    } else if (endDepth === 2 && inItems) {
-      texts.push(itemBlanks ? compact(body.slice(itemStart, end)) : body.slice(itemStart, end));
-      heads.push(head!);
-      itemStart = -1;
-    } else if (endDepth === 3 && inItems && headIndex >= 0) {
-      // JSON.parse of the member's own text: exact values, and strings that do not keep the page alive.
-      head![headKeys[headIndex]!] = JSON.parse(body.slice(valueStart, end));
-    }
+export function scanPage(text: string, headKeys: readonly string[]): ScannedPage | undefined {
+  if (CONTROL.test(text) || !escapesValid(text)) return undefined;
+  body = text;
+  nextBackslash = 0;
+  try {
+    return scanBody(headKeys);
+  } finally {
+    // Hold no page once the scan is over.
+    body = '';
   }
-  if (stack.length !== 0 || state !== AFTER_VALUE || !sawItems) return undefined;
-  return { envelope, texts, heads };
-
 }
 
-/** Index in `keys` of the unescaped key text body[from, to), or -1. */
-function keyIndex(body: string, from: number, to: number, keys: readonly string[]): number {
-  const length = to - from;
+function scanBody(headKeys: readonly string[]): ScannedPage | undefined {
+  const n = body.length;
+  const envelope: Record<string, unknown> = {};
+  let texts: string[] | undefined;
+  let heads: Record<string, unknown>[] = [];
+  let i = skipBlanks(0);
+  if (body.charCodeAt(i) !== OPEN_OBJECT) return undefined;
+  i = skipBlanks(i + 1);
+  if (body.charCodeAt(i) === CLOSE_OBJECT) return undefined;
+  for (;;) {
+    const keyEnd = stringEnd(i);
+    if (keyEnd === FAIL) return undefined;
+    const key = keyText(i, keyEnd);
+    i = skipBlanks(keyEnd);
+    if (body.charCodeAt(i) !== COLON) return undefined;
+    i = skipBlanks(i + 1);
+    if (key === 'items') {
+      // A second `items` (JSON.parse keeps the last) is left to JSON.parse.
+      if (texts !== undefined || body.charCodeAt(i) !== OPEN_ARRAY) return undefined;
+      texts = [];
+      heads = [];
+      i = itemsEnd(i, headKeys, texts, heads);
+    } else {
+      // An own `__proto__` member would set the envelope's prototype here: left to JSON.parse.
+      if (key === '__proto__') return undefined;
+      const start = i;
+      i = valueEnd(i, 1);
+      if (i !== FAIL) envelope[key] = JSON.parse(body.slice(start, i));
+    }
+    if (i === FAIL) return undefined;
+    i = skipBlanks(i);
+    const c = body.charCodeAt(i);
+    if (c === COMMA) {
+      i = skipBlanks(i + 1);
+    } else if (c === CLOSE_OBJECT) {
+      break;
+    } else {
+      return undefined;
+    }
+  }
+  if (texts === undefined || skipBlanks(i + 1) !== n) return undefined;
+  return { envelope, texts, heads };
+}
+
+/** The items array opening at `i`: every element an object, its text and head collected; end or FAIL. */
+function itemsEnd(i: number, headKeys: readonly string[], texts: string[], heads: Record<string, unknown>[]): number {
+  // Every head has the same keys in the same order: copies of one template share a shape.
+  const template: Record<string, unknown> = {};
+  for (const key of headKeys) template[key] = undefined;
+  i = skipBlanks(i + 1);
+  if (body.charCodeAt(i) === CLOSE_ARRAY) return i + 1;
+  for (;;) {
+    if (body.charCodeAt(i) !== OPEN_OBJECT) return FAIL;
+    const head = { ...template };
+    blank = false;
+    const end = itemEnd(i, headKeys, head);
+    if (end === FAIL) return FAIL;
+    texts.push(blank ? compact(body.slice(i, end)) : body.slice(i, end));
+    heads.push(head);
+    i = skipBlanks(end);
+    const c = body.charCodeAt(i);
+    if (c === COMMA) {
+      i = skipBlanks(i + 1);
+    } else if (c === CLOSE_ARRAY) {
+      return i + 1;
+    } else {
+      return FAIL;
+    }
+  }
+}
+
+/** One item, an object opening at `i`, with the members named in `headKeys` read into `head`; end or FAIL. */
+function itemEnd(i: number, headKeys: readonly string[], head: Record<string, unknown>): number {
+  i = skipBlanks(i + 1);
+  if (body.charCodeAt(i) === CLOSE_OBJECT) return i + 1;
+  for (;;) {
+    const keyEnd = stringEnd(i);
+    if (keyEnd === FAIL) return FAIL;
+    const wanted = keyIndex(i, keyEnd, headKeys);
+    i = skipBlanks(keyEnd);
+    if (body.charCodeAt(i) !== COLON) return FAIL;
+    i = skipBlanks(i + 1);
+    const start = i;
+    i = valueEnd(i, 3);
+    if (i === FAIL) return FAIL;
+    if (wanted >= 0) head[headKeys[wanted]!] = headValue(start, i);
+    i = skipBlanks(i);
+    const c = body.charCodeAt(i);
+    if (c === COMMA) {
+      i = skipBlanks(i + 1);
+    } else if (c === CLOSE_OBJECT) {
+      return i + 1;
+    } else {
+      return FAIL;
+    }
+  }
+}
+
+/** The last object or array a head member held, by its exact text, and its value (frozen: shared). */
+let lastObjectText = '';
+let lastObject: unknown;
+
+/**
+ * The value of a head member, body[start, end): JSON.parse of its own text, so that values are exact and
+ * strings do not keep the page alive. An object or array spelled exactly like the previous one is that
+ * same frozen value: every alert of a page carries the same `tenant`, and parsing it once per item was
+ * the largest cost of reading heads (about a sixth of the scan).
+ */
+function headValue(start: number, end: number): unknown {
+  const text = body.slice(start, end);
+  const c = body.charCodeAt(start);
+  if (c !== OPEN_OBJECT && c !== OPEN_ARRAY) return JSON.parse(text);
+  if (text !== lastObjectText) {
+    lastObject = deepFreeze(JSON.parse(text));
+    // Kept as its own serialisation rather than a slice, so that the cache does not hold the page; a
+    // member spelled otherwise (blanks, escapes) is simply parsed every time.
+    const canonical = JSON.stringify(lastObject);
+    lastObjectText = canonical === text ? canonical : '';
+  }
+  return lastObject;
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value !== null && typeof value === 'object') {
+    for (const member of Object.values(value)) deepFreeze(member);
+    Object.freeze(value);
+  }
+  return value;
+}
+
+/** End of the value starting at `i` (blanks already skipped), nested `depth` levels down; or FAIL. */
+function valueEnd(i: number, depth: number): number {
+  const c = body.charCodeAt(i);
+  if (c === QUOTE) return stringEnd(i);
+  if (c === OPEN_OBJECT) return objectEnd(i, depth + 1);
+  if (c === OPEN_ARRAY) return arrayEnd(i, depth + 1);
+  return literalEnd(i);
+}
+
+function objectEnd(i: number, depth: number): number {
+  if (depth > MAX_DEPTH) return FAIL;
+  i = skipBlanks(i + 1);
+  if (body.charCodeAt(i) === CLOSE_OBJECT) return i + 1;
+  for (;;) {
+    i = stringEnd(i);
+    if (i === FAIL) return FAIL;
+    i = skipBlanks(i);
+    if (body.charCodeAt(i) !== COLON) return FAIL;
+    i = valueEnd(skipBlanks(i + 1), depth);
+    if (i === FAIL) return FAIL;
+    i = skipBlanks(i);
+    const c = body.charCodeAt(i);
+    if (c === COMMA) {
+      i = skipBlanks(i + 1);
+    } else if (c === CLOSE_OBJECT) {
+      return i + 1;
+    } else {
+      return FAIL;
+    }
+  }
+}
+
+function arrayEnd(i: number, depth: number): number {
+  if (depth > MAX_DEPTH) return FAIL;
+  i = skipBlanks(i + 1);
+  if (body.charCodeAt(i) === CLOSE_ARRAY) return i + 1;
+  for (;;) {
+    i = valueEnd(i, depth);
+    if (i === FAIL) return FAIL;
+    i = skipBlanks(i);
+    const c = body.charCodeAt(i);
+    if (c === COMMA) {
+      i = skipBlanks(i + 1);
+    } else if (c === CLOSE_ARRAY) {
+      return i + 1;
+    } else {
+      return FAIL;
+    }
+  }
+}
+
+/** End of the string opening at `i`, or FAIL when there is no string or it never closes. */
+function stringEnd(i: number): number {
+  if (body.charCodeAt(i) !== QUOTE) return FAIL;
+  const close = closingQuote(body, i);
+  return close >= body.length ? FAIL : close + 1;
+}
+
+function skipBlanks(i: number): number {
+  if (body.charCodeAt(i) !== SPACE) return i;
+  blank = true;
+  do i++;
+  while (body.charCodeAt(i) === SPACE);
+  return i;
+}
+
+/** Whether the string body[open, end) holds a backslash (an escape). */
+function escaped(open: number, end: number): boolean {
+  if (nextBackslash < open) {
+    nextBackslash = body.indexOf('\\', open);
+    if (nextBackslash < 0) nextBackslash = body.length;
+  }
+  return nextBackslash < end;
+}
+
+/** The text of the key string body[open, end). */
+function keyText(open: number, end: number): string {
+  return escaped(open, end) ? (JSON.parse(body.slice(open, end)) as string) : body.slice(open + 1, end - 1);
+}
+
+/** Index in `keys` of the key string body[open, end), or -1. */
+function keyIndex(open: number, end: number, keys: readonly string[]): number {
+  if (escaped(open, end)) return keys.indexOf(JSON.parse(body.slice(open, end)) as string);
+  const length = end - open - 2;
   for (let k = 0; k < keys.length; k++) {
     const key = keys[k]!;
-    if (key.length === length && body.startsWith(key, from)) return k;
+    if (key.length === length && body.startsWith(key, open + 1)) return k;
   }
   return -1;
 }
 
-/** End of the literal (number, true, false, null) starting at `i`, or -1 when it is not one. */
-function literalEnd(body: string, i: number): number {
+/** End of the literal (number, true, false, null) starting at `i`, or FAIL when it is not one. */
+function literalEnd(i: number): number {
   const c = body.charCodeAt(i);
-  if (c === 0x74) return body.startsWith('true', i) ? i + 4 : -1;
-  if (c === 0x66) return body.startsWith('false', i) ? i + 5 : -1;
-  if (c === 0x6e) return body.startsWith('null', i) ? i + 4 : -1;
+  if (c === 0x74) return body.startsWith('true', i) ? i + 4 : FAIL;
+  if (c === 0x66) return body.startsWith('false', i) ? i + 5 : FAIL;
+  if (c === 0x6e) return body.startsWith('null', i) ? i + 4 : FAIL;
   NUMBER.lastIndex = i;
-  if (!NUMBER.test(body)) return -1;
+  if (!NUMBER.test(body)) return FAIL;
   const end = NUMBER.lastIndex;
-  return end > i ? end : -1;
+  return end > i ? end : FAIL;
 }
 
 const ESCAPABLE = new Set([0x22, 0x5c, 0x2f, 0x62, 0x66, 0x6e, 0x72, 0x74]);
 
 /** Every backslash starts an escape that JSON allows (outside strings, the grammar rejects it anyway). */
-function escapesValid(body: string): boolean {
-  for (let i = body.indexOf('\\'); i >= 0; i = body.indexOf('\\', i)) {
-    const c = body.charCodeAt(i + 1);
+function escapesValid(text: string): boolean {
+  for (let i = text.indexOf('\\'); i >= 0; i = text.indexOf('\\', i)) {
+    const c = text.charCodeAt(i + 1);
     if (ESCAPABLE.has(c)) {
       i += 2;
-    } else if (c === 0x75 && /^[0-9a-fA-F]{4}$/.test(body.slice(i + 2, i + 6))) {
+    } else if (c === 0x75 && /^[0-9a-fA-F]{4}$/.test(text.slice(i + 2, i + 6))) {
       i += 6;
     } else {
       return false;
