@@ -42,23 +42,26 @@ async function emulatorChild(options: object): Promise<EmulatorChild> {
   };
 }
 
-/** Counts occurrences of `pattern` in a byte stream, across chunk boundaries, keeping nothing else. */
+/**
+ * Counts occurrences of `pattern` in a byte stream, across chunk boundaries, keeping nothing else. It
+ * stands in for splunkd reading the stream, so it stays cheap: each chunk is searched where it lies, and
+ * only a pattern's length around each boundary is ever copied.
+ */
 function counter(pattern: string) {
   const needle = Buffer.from(pattern);
   let tail = Buffer.alloc(0);
   let count = 0;
   return {
     feed(chunk: Buffer) {
-      const buf = tail.length > 0 ? Buffer.concat([tail, chunk]) : chunk;
-      let at = buf.indexOf(needle);
-      let last = -1;
-      while (at >= 0) {
-        count++;
-        last = at;
-        at = buf.indexOf(needle, at + needle.length);
+      if (tail.length > 0) {
+        // A match that straddles the boundary starts in the tail and ends in this chunk.
+        const seam = Buffer.concat([tail, chunk.subarray(0, needle.length - 1)]);
+        for (let at = seam.indexOf(needle); at >= 0 && at < tail.length; at = seam.indexOf(needle, at + 1)) count++;
       }
-      const keepFrom = Math.max(buf.length - needle.length + 1, last >= 0 ? last + needle.length : 0);
-      tail = Buffer.from(buf.subarray(keepFrom));
+      for (let at = chunk.indexOf(needle); at >= 0; at = chunk.indexOf(needle, at + needle.length)) count++;
+      // A chunk shorter than the pattern (a pipe may hand over any amount) extends the tail instead.
+      const last = chunk.length >= needle.length - 1 ? chunk : Buffer.concat([tail, chunk]);
+      tail = Buffer.from(last.subarray(Math.max(0, last.length - needle.length + 1)));
     },
     get count() {
       return count;
