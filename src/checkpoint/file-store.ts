@@ -103,6 +103,36 @@ export class FileCheckpointStore implements CheckpointStore {
     await this.syncDir();
   }
 
+  /**
+   * Removes every checkpoint whose key `orphaned` says belongs to nothing any more, except those written at
+   * or after `writtenBefore` (epoch ms): whatever created them may be newer than the caller's knowledge.
+   * Unreadable files are left to load(). Returns the removed keys.
+   */
+  async removeOrphans(orphaned: (key: string) => boolean, writtenBefore: number): Promise<string[]> {
+    let names: string[];
+    try {
+      names = await fs.readdir(this.dir);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
+      throw err;
+    }
+    const removed: string[] = [];
+    for (const name of names.filter((n) => n.endsWith('.json'))) {
+      const file = join(this.dir, name);
+      try {
+        if ((await fs.stat(file)).mtimeMs >= writtenBefore) continue;
+        const { key } = JSON.parse(await fs.readFile(file, 'utf8')) as Partial<Envelope>;
+        if (typeof key !== 'string' || !orphaned(key) || file !== join(this.dir, checkpointFileName(key))) continue;
+        await fs.rm(file, { force: true });
+        removed.push(key);
+      } catch {
+        // Gone meanwhile (another input process), or unreadable: nothing to do here.
+      }
+    }
+    if (removed.length > 0) await this.syncDir();
+    return removed;
+  }
+
   /** Creates the directory once and removes temp files that a killed process left behind long ago. */
   private async prepare(): Promise<void> {
     if (this.cleaned) return;

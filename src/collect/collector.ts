@@ -68,6 +68,13 @@ export function checkpointKey(stanza: string, data: TenantDataType, tenantId: st
   return `${stanza}|${data}|${tenantId}`;
 }
 
+/** The stanza a checkpoint key belongs to (a stanza name may itself hold `|`), or undefined for another key. */
+export function checkpointStanza(key: string): string | undefined {
+  const tenantAt = key.lastIndexOf('|');
+  const dataAt = tenantAt > 0 ? key.lastIndexOf('|', tenantAt - 1) : -1;
+  return dataAt > 0 ? key.slice(0, dataAt) : undefined;
+}
+
 /** Reads a checkpoint, treating a value of the wrong shape as none, with a warning. */
 export async function loadCheckpoint<T>(
   opts: CollectOptions,

@@ -5,6 +5,7 @@
 import type { Writable } from 'node:stream';
 import type { CheckpointStore } from '../checkpoint/types.js';
 import { FileCheckpointStore } from '../checkpoint/file-store.js';
+import { checkpointStanza } from '../collect/collector.js';
 import type { EventSink } from '../collect/sink.js';
 import { type InputConfig, proxyUrl, validateInputParams } from '../config/input-config.js';
 import { AbortedError, ConfigError, EXIT_FAILURE, EXIT_OK, describeError } from '../errors.js';
@@ -13,7 +14,7 @@ import { missingSecretMessage, resolveClientSecret } from './credentials.js';
 import { XmlEventWriter, XmlStream } from './event-writer.js';
 import { parseInputDefinition, parseValidationDefinition, readStdin, type StanzaDefinition } from './input.js';
 import { createSplunkLogger } from './log.js';
-import { REALM } from './names.js';
+import { REALM, SCHEME } from './names.js';
 import { SplunkdClient } from './rest.js';
 import { renderScheme } from './scheme.js';
 import { escapeXml } from './xml.js';
@@ -147,11 +148,47 @@ async function runInputs(io: ModinputIo, collect: CollectFn): Promise<number> {
       const ok = await runStanza(stanza, def.serverUri, def.sessionKey, def.checkpointDir, stream, io, collect);
       if (!ok) code = EXIT_FAILURE;
     }
+    // Only after a run that went well: when anything failed or was stopped, nothing is deleted.
+    if (code === EXIT_OK && !io.signal.aborted) await removeCheckpointsOfDeletedInputs(def.serverUri, def.sessionKey, def.checkpointDir, io);
   } finally {
     // Close the stream even after a failure, so splunkd gets every complete event written so far.
     await stream.close().catch(() => undefined);
   }
   return code;
+}
+
+/**
+ * Deletes the checkpoints of inputs that no longer exist (splunk-addon.md §4.7), so that a new input given
+ * the name of a deleted one starts afresh instead of resuming its cursor. Runs after collection, once per
+ * run: splunkd lists every sophos_central stanza (disabled ones too), and only checkpoints written before
+ * that list was asked for are candidates, so an input created meanwhile keeps its first save. When splunkd
+ * cannot be asked, nothing is deleted. Disabled inputs are listed too and keep theirs.
+ */
+async function removeCheckpointsOfDeletedInputs(serverUri: string, sessionKey: string, checkpointDir: string, io: ModinputIo): Promise<void> {
+  const logger = createSplunkLogger({ level: logLevel(io.env), splunkHome: io.env.SPLUNK_HOME, stderr: io.stderr });
+  const listedAt = Date.now();
+  const rest = new SplunkdClient({ serverUri, sessionKey, splunkHome: io.env.SPLUNK_HOME });
+  let inputs: Set<string>;
+  try {
+    inputs = await rest.listInputs();
+  } catch (err) {
+    logger.warn(`checkpoints of deleted inputs not checked: ${describeError(err)}`);
+    return;
+  } finally {
+    await rest.close();
+  }
+  const prefix = `${SCHEME}://`;
+  const deleted = (key: string): boolean => {
+    const stanza = checkpointStanza(key);
+    return stanza !== undefined && stanza.startsWith(prefix) && !inputs.has(stanza.slice(prefix.length));
+  };
+  const removed = await new FileCheckpointStore(checkpointDir, logger).removeOrphans(deleted, listedAt);
+  const perStanza = new Map<string, number>();
+  for (const key of removed) {
+    const stanza = checkpointStanza(key)!;
+    perStanza.set(stanza, (perStanza.get(stanza) ?? 0) + 1);
+  }
+  for (const [stanza, count] of perStanza) logger.info(`removed ${count} checkpoint(s) of ${stanza}, which no longer exists`);
 }
 
 async function runStanza(

@@ -145,6 +145,16 @@ export class SplunkdClient {
     return { ...(proxyUrl ? { proxyUrl } : {}), ...(logLevel ? { logLevel } : {}) };
   }
 
+  /** The names of every `[<scheme>://<name>]` stanza in any app, disabled ones included. */
+  async listInputs(scheme = SCHEME): Promise<Set<string>> {
+    // count=0: splunkd lists 30 entries unless told otherwise.
+    const body = (await this.call('GET', `/servicesNS/nobody/-/data/inputs/${scheme}`, { count: '0' })) as {
+      entry?: Array<{ name?: unknown }>;
+    };
+    if (!Array.isArray(body.entry)) throw new SplunkdError(`splunkd listed the ${scheme} inputs without entries`);
+    return new Set(body.entry.map((e) => e.name).filter((name): name is string => typeof name === 'string'));
+  }
+
   /** Edits fields of a `[<scheme>://<name>]` stanza through data/inputs (the same as an edit in Splunk Web). */
   async updateInput(app: string, name: string, fields: Record<string, string>, scheme = SCHEME): Promise<void> {
     await this.call('POST', `/servicesNS/nobody/${encodeURIComponent(app)}/data/inputs/${scheme}/${encodeURIComponent(name)}`, fields);

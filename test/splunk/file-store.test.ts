@@ -30,6 +30,32 @@ describe('FileCheckpointStore', () => {
     expect(await store.load('sophos_central://prod/alerts/t2')).toEqual({ highWater: 2 });
   });
 
+  it('removes orphaned checkpoints written before the cut-off, and nothing else', async () => {
+    const { dir, store } = setup();
+    await store.save('sophos_central://gone|alerts|t1', { hwm: 1 });
+    await store.save('sophos_central://gone|events|t1', { position: 1 });
+    await store.save('sophos_central://kept|alerts|t1', { hwm: 2 });
+    await store.save('sophos_central://gone-later|alerts|t1', { hwm: 3 });
+    const later = join(dir, checkpointFileName('sophos_central://gone-later|alerts|t1'));
+    // Written after the cut-off: whoever wrote it may be newer than the list of what exists.
+    const cutOff = Date.now() + 60_000;
+    utimesSync(later, new Date(cutOff + 1000), new Date(cutOff + 1000));
+    writeFileSync(join(dir, 'not-a-checkpoint.json'), '{ broken');
+    writeFileSync(join(dir, 'copied.json'), JSON.stringify({ key: 'sophos_central://gone|alerts|t9', value: {} }));
+
+    const removed = await store.removeOrphans((key) => key.startsWith('sophos_central://gone'), cutOff);
+
+    expect(removed.sort()).toEqual(['sophos_central://gone|alerts|t1', 'sophos_central://gone|events|t1']);
+    expect(await store.load('sophos_central://gone|alerts|t1')).toBeUndefined();
+    expect(await store.load('sophos_central://kept|alerts|t1')).toEqual({ hwm: 2 });
+    expect(await store.load('sophos_central://gone-later|alerts|t1')).toEqual({ hwm: 3 });
+    // A file that is not the store's own for its key (renamed or copied by hand) is not the store's to delete.
+    expect(readdirSync(dir).sort()).toEqual(
+      [checkpointFileName('sophos_central://gone-later|alerts|t1'), checkpointFileName('sophos_central://kept|alerts|t1'), 'copied.json', 'not-a-checkpoint.json'].sort(),
+    );
+    expect(await setup().store.removeOrphans(() => true, cutOff)).toEqual([]);
+  });
+
   it('maps keys to safe, unambiguous, bounded file names', () => {
     const names = ['sophos_central://Prod', 'sophos_central://prod', 'a/b', 'a_b', 'a:b', '../../etc/passwd', 'x'.repeat(5000), '', 'é'];
     const files = names.map(checkpointFileName);

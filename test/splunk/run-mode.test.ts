@@ -6,6 +6,8 @@ import { createHash } from 'node:crypto';
 import { readFileSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { FileCheckpointStore } from '../../src/checkpoint/file-store.js';
+import { checkpointKey } from '../../src/collect/collector.js';
 import { buildSampleInput } from './fixtures/build-sample.js';
 import { inputDocument, parseXmlStream, startSplunkd, type SplunkdStandIn } from '../splunkd/index.js';
 
@@ -149,6 +151,35 @@ describe('run mode through the splunkd stand-in', () => {
     seen.push(...seqs(final.events));
     expect(new Set(seen)).toEqual(new Set(Array.from({ length: total }, (_, i) => i)));
     expect(seen.length - total).toBeLessThanOrEqual(3 * 20);
+  });
+
+  it('deletes the checkpoints of inputs that no longer exist after a good run, and only then', async () => {
+    const store = new FileCheckpointStore(splunkd.checkpointDir, { debug() {}, info() {}, warn() {}, error() {} });
+    const tenant = '6c2c3e3c-3a34-4e4b-b0a6-111111111111';
+    splunkd.stanzas.set('paused', { app: 'search', params: { client_id: CLIENT_ID, data: 'alerts', disabled: '1' } });
+    const keys = {
+      deleted: [checkpointKey('sophos_central://deleted', 'alerts', tenant), checkpointKey('sophos_central://deleted', 'events', tenant)],
+      kept: [checkpointKey('sophos_central://keeper', 'alerts', tenant), checkpointKey('sophos_central://paused', 'alerts', tenant), 'cli|alerts|t1'],
+    };
+    for (const key of [...keys.deleted, ...keys.kept]) await store.save(key, { hwm: 1 });
+    const params = { client_id: CLIENT_ID, client_secret: SECRET, data: 'alerts' };
+
+    // A failed run deletes nothing.
+    const failed = await splunkd.runInput('keeper-failing', params, { env: { SAMPLE_STATUS: 'error' } });
+    expect(failed.exitCode).toBe(1);
+    for (const key of keys.deleted) expect(await store.load(key)).toEqual({ hwm: 1 });
+
+    const good = await splunkd.runInput('keeper', params);
+    expect(good.exitCode).toBe(0);
+    for (const key of keys.deleted) expect(await store.load(key)).toBeUndefined();
+    for (const key of keys.kept) expect(await store.load(key)).toEqual({ hwm: 1 });
+    expect(good.stderr).toContain('INFO TA-sophos-central: removed 2 checkpoint(s) of sophos_central://deleted, which no longer exists');
+    // One list of every app's inputs, all of them (splunkd lists 30 unless told otherwise).
+    expect(splunkd.requests.filter((r) => r.path === '/servicesNS/nobody/-/data/inputs/sophos_central').at(-1)).toMatchObject({
+      method: 'GET',
+      status: 200,
+      query: { count: '0', output_mode: 'json' },
+    });
   });
 
   it('reads the <input> document up to </input> even when stdin stays open', async () => {

@@ -1,6 +1,7 @@
 // A splunkd stand-in for tests and the demo. It plays the parts of splunkd the add-on meets:
 // - REST on 127.0.0.1 (HTTP, or HTTPS with a Splunk-like default certificate): storage/passwords list, create
 //   (201, 409 on a duplicate), read, update and delete with entity names `realm:user:`, and the
+//   data/inputs/sophos_central list (`-` for every app, 30 entries unless `count` says otherwise) and
 //   data/inputs/sophos_central/<name> edit (which, like splunkd, runs external validation first). Answers JSON
 //   with output_mode=json and Atom XML without it; 401 without `Authorization: Splunk <session key>`.
 //   configs/conf-ta_sophos_central_settings list and per-stanza edit (the setup page's app-wide settings);
@@ -379,6 +380,15 @@ export async function startSplunkd(options: StandInOptions = {}): Promise<Splunk
       return send(405, undefined, ['method not allowed']);
     }
 
+    if (rest[0] === 'data' && rest[1] === 'inputs' && rest[2] === SCHEME && rest.length === 3) {
+      if (req.method !== 'GET') return send(405, undefined, ['method not allowed']);
+      // Every app with `-`; like splunkd, 30 entries unless `count` says otherwise (0: all).
+      const listed = [...stanzas].filter(([, s]) => app === '-' || s.app === app);
+      const offset = Number(query.offset ?? 0);
+      const count = Number(query.count ?? 30);
+      const page = listed.slice(offset, count === 0 ? undefined : offset + count);
+      return send(200, page.map(([name, s]) => ({ name, content: s.params })));
+    }
     if (rest[0] === 'data' && rest[1] === 'inputs' && rest[2] === SCHEME && rest.length === 4) {
       const name = rest[3]!;
       const stanza = stanzas.get(name);
