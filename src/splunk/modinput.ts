@@ -63,21 +63,23 @@ function logLevel(env: NodeJS.ProcessEnv, appLevel?: string): LogLevel {
 
 /** Dispatches on argv and returns the exit code. Never throws; never prints a stack on stderr. */
 export async function runModularInput(argv: readonly string[], io: ModinputIo, collect: CollectFn): Promise<number> {
-  const processLogger = createSplunkLogger({ level: logLevel(io.env), splunkHome: io.env.SPLUNK_HOME, stderr: io.stderr });
+  // Opened on first use: --scheme, which splunkd asks every scheme for at start-up, leaves no log file behind.
+  let opened: Logger | undefined;
+  const processLogger = (): Logger => (opened ??= createSplunkLogger({ level: logLevel(io.env), splunkHome: io.env.SPLUNK_HOME, stderr: io.stderr }));
   try {
     if (argv.length === 1 && argv[0] === '--scheme') {
       await writeAll(io.stdout, renderScheme());
       return EXIT_OK;
     }
-    if (argv.length === 1 && argv[0] === '--validate-arguments') return await validateArguments(io, processLogger);
+    if (argv.length === 1 && argv[0] === '--validate-arguments') return await validateArguments(io, processLogger());
     if (argv.length === 0) return await runInputs(io, collect);
-    processLogger.error(
+    processLogger().error(
       `unknown arguments ${JSON.stringify(argv.join(' '))}; splunkd runs this script with no argument, --scheme or --validate-arguments`,
     );
     return EXIT_FAILURE;
   } catch (err) {
-    processLogger.error(describeError(err));
-    if (err instanceof Error && err.stack) processLogger.debug(err.stack);
+    processLogger().error(describeError(err));
+    if (err instanceof Error && err.stack) processLogger().debug(err.stack);
     return EXIT_FAILURE;
   }
 }

@@ -1,6 +1,11 @@
 // The production bundle (bin/app/sophos_central.js, built by `npm test`) in the modes that need no collection.
 import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PassThrough } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runModularInput } from '../../src/splunk/modinput.js';
 import { renderScheme } from '../../src/splunk/scheme.js';
 import { BUNDLE } from '../helpers/paths.js';
 import { startSplunkd, type SplunkdStandIn } from '../splunkd/index.js';
@@ -23,6 +28,24 @@ describe('bundle: arguments and stdin', () => {
     expect(r.status).toBe(0);
     expect(r.stdout).toBe(renderScheme());
     expect(r.stderr).toBe('');
+  });
+
+  it('answers --scheme through the library without opening the log file', async () => {
+    const splunkHome = mkdtempSync(join(tmpdir(), 'ta-scheme-'));
+    try {
+      const stdout = new PassThrough();
+      const chunks: Buffer[] = [];
+      stdout.on('data', (c: Buffer) => chunks.push(c));
+      const io = { stdin: new PassThrough(), stdout, stderr: new PassThrough(), env: { SPLUNK_HOME: splunkHome }, signal: new AbortController().signal };
+      expect(await runModularInput(['--scheme'], io, async () => undefined)).toBe(0);
+      expect(Buffer.concat(chunks).toString('utf8')).toBe(renderScheme());
+      expect(existsSync(join(splunkHome, 'var'))).toBe(false);
+      // Any other mode logs there.
+      expect(await runModularInput(['--foo'], io, async () => undefined)).toBe(1);
+      expect(readFileSync(join(splunkHome, 'var/log/splunk/ta_sophos_central.log'), 'utf8')).toMatch(/ERROR .*unknown arguments "--foo"/);
+    } finally {
+      rmSync(splunkHome, { recursive: true, force: true });
+    }
   });
 
   it.each([[['--foo']], [['--scheme', 'extra']], [['validate']]])('rejects %j with one ERROR line', (args) => {
