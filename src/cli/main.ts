@@ -175,6 +175,7 @@ async function run(options: CliOptions, io: CliIo, logger: Logger, progress?: Pr
       logger,
       signal: controller.signal,
     });
+    if (summary.failure !== undefined) throw summary.failure;
   } catch (err) {
     failure = err;
   } finally {

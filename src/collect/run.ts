@@ -50,11 +50,14 @@ export interface RunSummary extends HealthCounts {
   error?: string;
   /** Per-tenant records of this run (not part of the health event). */
   results: TenantRunHealth[];
+  /** Why the tenants could not be listed, when status is `error` for that reason (not part of the health event). */
+  failure?: unknown;
 }
 
 /**
- * Runs one stanza. Tenant failures are reported, not thrown. If the tenants cannot be listed at all
- * (bad credentials, whoami failing) the summary is written with status `error` and the error is thrown.
+ * Runs one stanza. Failures are reported, not thrown: a failing tenant in its `tenant_run` record, and
+ * tenants that cannot be listed at all (bad credentials, whoami failing) as status `error`, logged once and
+ * returned in `failure` for a caller that maps errors to exit codes.
  */
 export async function runCollection(opts: RunOptions): Promise<RunSummary> {
   const now = opts.now ?? Date.now;
@@ -117,11 +120,12 @@ export async function runCollection(opts: RunOptions): Promise<RunSummary> {
   summary.duration_ms = ended - started;
   const record: Record<string, unknown> = { ...summary };
   delete record.results;
+  delete record.failure;
   const line = `stanza ${opts.stanza} ${config.data}: ${summary.status}, ${summary.tenants_ok}/${summary.tenants} tenants ok, ${summary.events} events`;
-  if (failure !== undefined) opts.logger.error(`${line}: ${summary.error}`);
-  else opts.logger.info(line);
+  if (failure !== undefined && summary.status === 'error') opts.logger.error(`${line}: ${summary.error}`);
+  else opts.logger.info(failure === undefined ? line : `${line}: ${summary.error}`);
   await opts.sink.write([healthRecord(record, ended)]);
-  if (failure !== undefined) throw failure;
+  if (failure !== undefined) summary.failure = failure;
   return summary;
 }
 

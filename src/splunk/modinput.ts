@@ -35,7 +35,8 @@ export interface StanzaRun {
 
 /**
  * One stanza's collection. It logs its own failures; a result with `status: 'error'` (runCollection's
- * RunSummary when every tenant failed) makes the process exit 1, so splunkd.log shows the failed run.
+ * RunSummary when no tenant could be listed or every tenant failed) makes the process exit 1, so
+ * splunkd.log shows the failed run.
  */
 export type CollectFn = (run: StanzaRun) => Promise<unknown>;
 

@@ -141,6 +141,8 @@ describe('state and secrets', () => {
     entry.password = w.emu.clientSecret;
     expect(failed.exitCode).toBe(1);
     expect(failed.stderr.join('\n')).toMatch(/refused the API credential/);
+    // Said once, with the run's summary; not again by the process around it.
+    expect(failed.stderr.filter((l) => l.startsWith('ERROR'))).toEqual([expect.stringMatching(/: stanza sophos_central:\/\/secret_events events: error, 0\/0 tenants ok, 0 events: Sophos Central refused the API credential/)]);
     runs.push(failed);
     const stored = [...w.splunkd.passwords.values()];
     expect(stored).toEqual([{ app: 'TA-sophos-central', realm: 'sophos_central', username: w.emu.clientId, password: w.emu.clientSecret }]);
