@@ -12,7 +12,7 @@ import { AbortedError, ConfigError, EXIT_FAILURE, EXIT_OK, describeError } from 
 import { isLogLevel, type Logger, type LogLevel } from '../log.js';
 import { missingSecretMessage, resolveClientSecret } from './credentials.js';
 import { XmlEventWriter, XmlStream } from './event-writer.js';
-import { parseInputDefinition, parseValidationDefinition, readStdin, type StanzaDefinition } from './input.js';
+import { type InputDefinition, parseInputDefinition, parseValidationDefinition, readStdin, type StanzaDefinition } from './input.js';
 import { createSplunkLogger } from './log.js';
 import { REALM, SCHEME } from './names.js';
 import { SplunkdClient } from './rest.js';
@@ -152,7 +152,7 @@ async function runInputs(io: ModinputIo, collect: CollectFn): Promise<number> {
       if (!ok) code = EXIT_FAILURE;
     }
     // Only after a run that went well: when anything failed or was stopped, nothing is deleted.
-    if (code === EXIT_OK && !io.signal.aborted) await removeCheckpointsOfDeletedInputs(def.serverUri, def.sessionKey, def.checkpointDir, io);
+    if (code === EXIT_OK && !io.signal.aborted) await removeCheckpointsOfDeletedInputs(def, io);
   } finally {
     // Close the stream even after a failure, so splunkd gets every complete event written so far.
     await stream.close().catch(() => undefined);
@@ -163,14 +163,15 @@ async function runInputs(io: ModinputIo, collect: CollectFn): Promise<number> {
 /**
  * Deletes the checkpoints of inputs that no longer exist (splunk-addon.md §4.7), so that a new input given
  * the name of a deleted one starts afresh instead of resuming its cursor. Runs after collection, once per
- * run: splunkd lists every sophos_central stanza (disabled ones too), and only checkpoints written before
- * that list was asked for are candidates, so an input created meanwhile keeps its first save. When splunkd
- * cannot be asked, nothing is deleted. Disabled inputs are listed too and keep theirs.
+ * run: splunkd lists every sophos_central stanza, and only checkpoints written before
+ * that list was asked for are candidates, so an input created meanwhile keeps its first save. Disabled
+ * inputs are listed too and keep theirs. When splunkd cannot be asked, or its list lacks a stanza this very
+ * run was given (a list not to be trusted), nothing is deleted.
  */
-async function removeCheckpointsOfDeletedInputs(serverUri: string, sessionKey: string, checkpointDir: string, io: ModinputIo): Promise<void> {
+async function removeCheckpointsOfDeletedInputs(def: InputDefinition, io: ModinputIo): Promise<void> {
   const logger = createSplunkLogger({ level: logLevel(io.env), splunkHome: io.env.SPLUNK_HOME, stderr: io.stderr });
   const listedAt = Date.now();
-  const rest = new SplunkdClient({ serverUri, sessionKey, splunkHome: io.env.SPLUNK_HOME });
+  const rest = new SplunkdClient({ serverUri: def.serverUri, sessionKey: def.sessionKey, splunkHome: io.env.SPLUNK_HOME });
   let inputs: Set<string>;
   try {
     inputs = await rest.listInputs();
@@ -181,11 +182,16 @@ async function removeCheckpointsOfDeletedInputs(serverUri: string, sessionKey: s
     await rest.close();
   }
   const prefix = `${SCHEME}://`;
+  const unlisted = def.stanzas.find((s) => !inputs.has(s.inputName));
+  if (unlisted !== undefined) {
+    logger.warn(`checkpoints of deleted inputs not checked: splunkd's list of ${SCHEME} inputs lacks ${unlisted.name}, which is running`);
+    return;
+  }
   const deleted = (key: string): boolean => {
     const stanza = checkpointStanza(key);
     return stanza !== undefined && stanza.startsWith(prefix) && !inputs.has(stanza.slice(prefix.length));
   };
-  const removed = await new FileCheckpointStore(checkpointDir, logger).removeOrphans(deleted, listedAt);
+  const removed = await new FileCheckpointStore(def.checkpointDir, logger).removeOrphans(deleted, listedAt);
   const perStanza = new Map<string, number>();
   for (const key of removed) {
     const stanza = checkpointStanza(key)!;

@@ -180,6 +180,21 @@ describe('run mode through the splunkd stand-in', () => {
       status: 200,
       query: { count: '0', output_mode: 'json' },
     });
+
+    // A list that lacks the very stanza being run is not trusted: nothing is deleted.
+    await store.save(keys.deleted[0]!, { hwm: 1 });
+    const ghost = spawn(process.execPath, [sample.bundle], { env: { ...process.env, SPLUNK_HOME: splunkd.splunkHome }, stdio: ['pipe', 'pipe', 'pipe'] });
+    const stderr: Buffer[] = [];
+    ghost.stderr.on('data', (d: Buffer) => stderr.push(d));
+    ghost.stdout.resume();
+    ghost.stdin.end(
+      inputDocument({ serverUri: splunkd.uri, sessionKey: splunkd.sessionKey, checkpointDir: splunkd.checkpointDir, stanzas: [{ name: 'not-listed', app: 'TA-sophos-central', params }] }),
+    );
+    expect(await new Promise((resolve) => ghost.on('close', resolve))).toBe(0);
+    expect(Buffer.concat(stderr).toString('utf8')).toContain(
+      "WARN TA-sophos-central: checkpoints of deleted inputs not checked: splunkd's list of sophos_central inputs lacks sophos_central://not-listed, which is running",
+    );
+    expect(await store.load(keys.deleted[0]!)).toEqual({ hwm: 1 });
   });
 
   it('reads the <input> document up to </input> even when stdin stays open', async () => {
