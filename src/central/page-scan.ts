@@ -44,8 +44,8 @@ const CLOSE_ARRAY = 0x5d;
 const FAIL = -1;
 
 /**
- * The scan in progress. One module-level record rather than a parameter threaded through every call:
- * scanPage is synchronous and never re-entered, and the descent's small functions stay cheap to inline.
+ * The scan in progress, as module state rather than parameters threaded through every call: scanPage is
+ * synchronous and never re-entered, and the descent's small functions stay cheap to inline.
  */
 let body = '';
 /** Index of the next backslash at or after the last key read (body.length when none is left). */
