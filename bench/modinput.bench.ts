@@ -198,10 +198,8 @@ function schemeMs(runs: number): { median: number; all: number[] } {
   return { median: sorted[Math.floor(sorted.length / 2)]!, all };
 }
 
-/** Runs one row RUNS times; the run with the median rate, the rate range and the highest peak RSS. */
-async function row(data: 'alerts' | 'events', n: number, tenants: number): Promise<{ median: Row; minRate: number; maxRate: number; peakMb: number }> {
-  const runs: Row[] = [];
-  for (let i = 0; i < RUNS; i++) runs.push(await runOnce(data, n, tenants));
+/** The run with the median rate of one row, the rate range and the highest peak RSS. */
+function summarise(runs: Row[]): { median: Row; minRate: number; maxRate: number; peakMb: number } {
   const byRate = [...runs].sort((a, b) => a.rate - b.rate);
   return {
     median: byRate[Math.floor(byRate.length / 2)]!,
@@ -216,12 +214,18 @@ const rate = (x: number): string => Math.round(x).toLocaleString('en-US');
 export default async function run(): Promise<void> {
   console.log('\n## modinput.bench.ts: the modular input as splunkd runs it (bin/sophos_central.sh, <input> on stdin, XML stream counted)');
   console.log(`Each row: the median of ${RUNS} runs by events/s, the range of events/s over them, and the highest peak RSS of them.`);
-  console.log('data    tenants     items    events     time   events/s (range)          events/CPU-s  peak RSS  requests (min)  emulator CPU   exit');
   const rows: Array<['alerts' | 'events', number, number]> = [];
   for (const data of ['alerts', 'events'] as const) for (const n of SIZES) rows.push([data, n, 1]);
   if (SPREAD_TENANTS > 1) rows.push(['alerts', Math.max(...SIZES), SPREAD_TENANTS]);
-  for (const [data, n, tenants] of rows) {
-    const { median: r, minRate, maxRate, peakMb } = await row(data, n, tenants);
+  // Round after round over every row, rather than one row's runs back to back: a slow spell of the machine
+  // then costs each row a run instead of costing one row all of them.
+  const runs: Row[][] = rows.map(() => []);
+  for (let round = 0; round < RUNS; round++) {
+    for (const [i, [data, n, tenants]] of rows.entries()) runs[i]!.push(await runOnce(data, n, tenants));
+  }
+  console.log('data    tenants     items    events     time   events/s (range)          events/CPU-s  peak RSS  requests (min)  emulator CPU   exit');
+  for (const [i, [, , tenants]] of rows.entries()) {
+    const { median: r, minRate, maxRate, peakMb } = summarise(runs[i]!);
     console.log(
       `${r.data.padEnd(7)} ${String(tenants).padStart(7)} ${String(r.items).padStart(9)} ${String(r.events).padStart(9)} ${r.seconds.toFixed(2).padStart(6)} s ` +
         `${rate(r.rate).padStart(10)} (${rate(minRate)}-${rate(maxRate)})`.padEnd(27) +
