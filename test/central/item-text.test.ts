@@ -227,6 +227,25 @@ describe('scanPage', () => {
     expect(scanPage('{"items":[{"\\u0069d":"a"}]}', HEAD_KEYS)?.heads[0]!.id).toBe('a');
   });
 
+  it('parses a repeated head object once, shares it frozen, and parses a different one afresh', () => {
+    const acme = { id: 't-1', name: 'Acme' };
+    const other = { id: 't-2', name: 'Other' };
+    const items = [acme, acme, other, acme, { id: 't-1', name: 'Acme', x: [1] }].map((tenant, i) => ({ id: `a${i}`, tenant }));
+    const text = JSON.stringify({ items, pages: {} });
+    const scanned = scanPage(text, HEAD_KEYS)!;
+    expect(scanned).toEqual(expectedScan(text));
+    const tenants = scanned.heads.map((h) => h.tenant as Record<string, unknown>);
+    expect(tenants[1]).toBe(tenants[0]);
+    expect(tenants[2]).not.toBe(tenants[0]);
+    expect(Object.isFrozen(tenants[0]) && Object.isFrozen(tenants[4]!.x)).toBe(true);
+    // Modules are strict: writing to the shared value throws instead of changing it for every head.
+    expect(() => {
+      tenants[0]!.name = 'changed';
+    }).toThrow(TypeError);
+    // A later page with the same tenant text gets an equal value, never one a caller could have changed.
+    expect(scanPage(text, HEAD_KEYS)!.heads[0]!.tenant).toEqual(acme);
+  });
+
   it('matches every list fixture from the real API', () => {
     const dir = join(FIXTURES, 'sophos');
     for (const file of readdirSync(dir).filter((f) => f.endsWith('.json'))) {
