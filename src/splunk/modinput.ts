@@ -151,22 +151,22 @@ async function runInputs(io: ModinputIo, collect: CollectFn): Promise<number> {
       const ok = await runStanza(stanza, def.serverUri, def.sessionKey, def.checkpointDir, stream, io, collect);
       if (!ok) code = EXIT_FAILURE;
     }
-    // Only after a run that went well: when anything failed or was stopped, nothing is deleted.
-    if (code === EXIT_OK && !io.signal.aborted) await removeCheckpointsOfDeletedInputs(def, io);
   } finally {
     // Close the stream even after a failure, so splunkd gets every complete event written so far.
     await stream.close().catch(() => undefined);
   }
+  // Only after a run that went well: when anything failed or was stopped, nothing is deleted.
+  if (code === EXIT_OK && !io.signal.aborted) await removeCheckpointsOfDeletedInputs(def, io);
   return code;
 }
 
 /**
  * Deletes the checkpoints of inputs that no longer exist (splunk-addon.md §4.7), so that a new input given
  * the name of a deleted one starts afresh instead of resuming its cursor. Runs after collection, once per
- * run: splunkd lists every sophos_central stanza, and only checkpoints written before
- * that list was asked for are candidates, so an input created meanwhile keeps its first save. Disabled
- * inputs are listed too and keep theirs. When splunkd cannot be asked, or its list lacks a stanza this very
- * run was given (a list not to be trusted), nothing is deleted.
+ * run: splunkd lists every sophos_central stanza, and only checkpoints written before that list was asked
+ * for are candidates, so an input created meanwhile keeps its first save. Disabled inputs are listed too
+ * and keep theirs. When splunkd cannot be asked, or its list lacks a stanza this very run was given (a list
+ * not to be trusted), nothing is deleted; and nothing here ever fails the run.
  */
 async function removeCheckpointsOfDeletedInputs(def: InputDefinition, io: ModinputIo): Promise<void> {
   const logger = createSplunkLogger({ level: logLevel(io.env), splunkHome: io.env.SPLUNK_HOME, stderr: io.stderr });
@@ -191,7 +191,14 @@ async function removeCheckpointsOfDeletedInputs(def: InputDefinition, io: Modinp
     const stanza = checkpointStanza(key);
     return stanza !== undefined && stanza.startsWith(prefix) && !inputs.has(stanza.slice(prefix.length));
   };
-  const removed = await new FileCheckpointStore(def.checkpointDir, logger).removeOrphans(deleted, listedAt);
+  let removed: string[];
+  try {
+    removed = await new FileCheckpointStore(def.checkpointDir, logger).removeOrphans(deleted, listedAt);
+  } catch (err) {
+    // House-keeping: it never fails a run whose data is already written.
+    logger.warn(`checkpoints of deleted inputs not removed: ${describeError(err)}`);
+    return;
+  }
   const perStanza = new Map<string, number>();
   for (const key of removed) {
     const stanza = checkpointStanza(key)!;
