@@ -87,9 +87,8 @@ function scanBody(headKeys: readonly string[]): ScannedPage | undefined {
     const keyEnd = stringEnd(i);
     if (keyEnd === FAIL) return undefined;
     const key = keyText(i, keyEnd);
-    i = skipBlanks(keyEnd);
-    if (body.charCodeAt(i) !== COLON) return undefined;
-    i = skipBlanks(i + 1);
+    i = valueStart(keyEnd);
+    if (i === FAIL) return undefined;
     if (key === 'items') {
       // A second `items` (JSON.parse keeps the last) is left to JSON.parse.
       if (texts !== undefined || body.charCodeAt(i) !== OPEN_ARRAY) return undefined;
@@ -105,16 +104,10 @@ function scanBody(headKeys: readonly string[]): ScannedPage | undefined {
     }
     if (i === FAIL) return undefined;
     i = skipBlanks(i);
-    const c = body.charCodeAt(i);
-    if (c === COMMA) {
-      i = skipBlanks(i + 1);
-    } else if (c === CLOSE_OBJECT) {
-      break;
-    } else {
-      return undefined;
-    }
+    if (body.charCodeAt(i) !== COMMA) break;
+    i = skipBlanks(i + 1);
   }
-  if (texts === undefined || skipBlanks(i + 1) !== n) return undefined;
+  if (body.charCodeAt(i) !== CLOSE_OBJECT || texts === undefined || skipBlanks(i + 1) !== n) return undefined;
   return { envelope, texts, heads };
 }
 
@@ -134,14 +127,8 @@ function itemsEnd(i: number, headKeys: readonly string[], texts: string[], heads
     texts.push(blank ? compact(body.slice(i, end)) : body.slice(i, end));
     heads.push(head);
     i = skipBlanks(end);
-    const c = body.charCodeAt(i);
-    if (c === COMMA) {
-      i = skipBlanks(i + 1);
-    } else if (c === CLOSE_ARRAY) {
-      return i + 1;
-    } else {
-      return FAIL;
-    }
+    if (body.charCodeAt(i) !== COMMA) return closeEnd(i, CLOSE_ARRAY);
+    i = skipBlanks(i + 1);
   }
 }
 
@@ -153,22 +140,14 @@ function itemEnd(i: number, headKeys: readonly string[], head: Record<string, un
     const keyEnd = stringEnd(i);
     if (keyEnd === FAIL) return FAIL;
     const wanted = keyIndex(i, keyEnd, headKeys);
-    i = skipBlanks(keyEnd);
-    if (body.charCodeAt(i) !== COLON) return FAIL;
-    i = skipBlanks(i + 1);
-    const start = i;
-    i = valueEnd(i, 3);
+    const start = valueStart(keyEnd);
+    if (start === FAIL) return FAIL;
+    i = valueEnd(start, 3);
     if (i === FAIL) return FAIL;
     if (wanted >= 0) head[headKeys[wanted]!] = headValue(start, i);
     i = skipBlanks(i);
-    const c = body.charCodeAt(i);
-    if (c === COMMA) {
-      i = skipBlanks(i + 1);
-    } else if (c === CLOSE_OBJECT) {
-      return i + 1;
-    } else {
-      return FAIL;
-    }
+    if (body.charCodeAt(i) !== COMMA) return closeEnd(i, CLOSE_OBJECT);
+    i = skipBlanks(i + 1);
   }
 }
 
@@ -218,21 +197,15 @@ function objectEnd(i: number, depth: number): number {
   i = skipBlanks(i + 1);
   if (body.charCodeAt(i) === CLOSE_OBJECT) return i + 1;
   for (;;) {
-    i = stringEnd(i);
+    const keyEnd = stringEnd(i);
+    if (keyEnd === FAIL) return FAIL;
+    i = valueStart(keyEnd);
+    if (i === FAIL) return FAIL;
+    i = valueEnd(i, depth);
     if (i === FAIL) return FAIL;
     i = skipBlanks(i);
-    if (body.charCodeAt(i) !== COLON) return FAIL;
-    i = valueEnd(skipBlanks(i + 1), depth);
-    if (i === FAIL) return FAIL;
-    i = skipBlanks(i);
-    const c = body.charCodeAt(i);
-    if (c === COMMA) {
-      i = skipBlanks(i + 1);
-    } else if (c === CLOSE_OBJECT) {
-      return i + 1;
-    } else {
-      return FAIL;
-    }
+    if (body.charCodeAt(i) !== COMMA) return closeEnd(i, CLOSE_OBJECT);
+    i = skipBlanks(i + 1);
   }
 }
 
@@ -244,15 +217,20 @@ function arrayEnd(i: number, depth: number): number {
     i = valueEnd(i, depth);
     if (i === FAIL) return FAIL;
     i = skipBlanks(i);
-    const c = body.charCodeAt(i);
-    if (c === COMMA) {
-      i = skipBlanks(i + 1);
-    } else if (c === CLOSE_ARRAY) {
-      return i + 1;
-    } else {
-      return FAIL;
-    }
+    if (body.charCodeAt(i) !== COMMA) return closeEnd(i, CLOSE_ARRAY);
+    i = skipBlanks(i + 1);
   }
+}
+
+/** Where a member's value starts, after its key ending at `keyEnd` and the colon; or FAIL. */
+function valueStart(keyEnd: number): number {
+  const i = skipBlanks(keyEnd);
+  return body.charCodeAt(i) === COLON ? skipBlanks(i + 1) : FAIL;
+}
+
+/** The end of a container whose last member or element is followed, at `i`, by something other than a comma. */
+function closeEnd(i: number, close: number): number {
+  return body.charCodeAt(i) === close ? i + 1 : FAIL;
 }
 
 /** End of the string opening at `i`, or FAIL when there is no string or it never closes. */
