@@ -73,7 +73,7 @@ export async function runModularInput(argv: readonly string[], io: ModinputIo, c
       return EXIT_OK;
     }
     if (argv.length === 1 && argv[0] === '--validate-arguments') return await validateArguments(io, processLogger());
-    if (argv.length === 0) return await runInputs(io, collect);
+    if (argv.length === 0) return await runInputs(io, collect, processLogger());
     processLogger().error(
       `unknown arguments ${JSON.stringify(argv.join(' '))}; splunkd runs this script with no argument, --scheme or --validate-arguments`,
     );
@@ -141,7 +141,7 @@ function appProxyUrl(raw: string): string {
   }
 }
 
-async function runInputs(io: ModinputIo, collect: CollectFn): Promise<number> {
+async function runInputs(io: ModinputIo, collect: CollectFn, logger: Logger): Promise<number> {
   const def = parseInputDefinition(await readStdin(io.stdin, { timeoutMs: io.stdinTimeoutMs }));
   const stream = new XmlStream(io.stdout);
   let code = EXIT_OK;
@@ -156,7 +156,7 @@ async function runInputs(io: ModinputIo, collect: CollectFn): Promise<number> {
     await stream.close().catch(() => undefined);
   }
   // Only after a run that went well: when anything failed or was stopped, nothing is deleted.
-  if (code === EXIT_OK && !io.signal.aborted) await removeCheckpointsOfDeletedInputs(def, io);
+  if (code === EXIT_OK && !io.signal.aborted) await removeCheckpointsOfDeletedInputs(def, io, logger);
   return code;
 }
 
@@ -168,8 +168,7 @@ async function runInputs(io: ModinputIo, collect: CollectFn): Promise<number> {
  * and keep theirs. When splunkd cannot be asked, or its list lacks a stanza this very run was given (a list
  * not to be trusted), nothing is deleted; and nothing here ever fails the run.
  */
-async function removeCheckpointsOfDeletedInputs(def: InputDefinition, io: ModinputIo): Promise<void> {
-  const logger = createSplunkLogger({ level: logLevel(io.env), splunkHome: io.env.SPLUNK_HOME, stderr: io.stderr });
+async function removeCheckpointsOfDeletedInputs(def: InputDefinition, io: ModinputIo, logger: Logger): Promise<void> {
   const listedAt = Date.now();
   const rest = new SplunkdClient({ serverUri: def.serverUri, sessionKey: def.sessionKey, splunkHome: io.env.SPLUNK_HOME });
   let inputs: Set<string>;
