@@ -1,8 +1,8 @@
 // The emulator in its own process for benchmarks, so its CPU does not count against the collector's.
 // argv[2] is the startEmulator options as JSON. Prints one JSON line with the URLs and credentials,
 // answers any message with its CPU time and the number of data requests served, and stops on SIGTERM.
-import { createCentralClient } from '../src/central/client.js';
 import { startEmulator, type Emulator } from '../test/emulator/index.js';
+import { emulatorClient } from '../test/helpers/central.js';
 
 /** Pages each list route serves before the bench starts, so the input does not pay for the emulator's JIT. */
 const WARM_UP_PAGES = 30;
@@ -12,13 +12,7 @@ const WARM_UP_PAGES = 30;
  * times slower than later ones while V8 compiles its generators; Sophos Central has no such cold start.
  */
 async function warmUp(emulator: Emulator): Promise<void> {
-  const client = createCentralClient({
-    clientId: emulator.clientId,
-    clientSecret: emulator.clientSecret,
-    authUrl: emulator.authUrl,
-    apiUrl: emulator.apiUrl,
-    env: {},
-  });
+  const client = emulatorClient(emulator);
   try {
     for await (const tenant of client.tenants()) {
       const api = client.forTenant(tenant);
