@@ -4,8 +4,8 @@
 // Prints, for alerts and SIEM events at 100,000 and 1,000,000 items of one tenant, and for the largest size
 // spread over several tenants (collected concurrently): events/s over the input process's whole life
 // (start-up, auth and tenant discovery included), how long that start-up took until the first event reached
-// stdout, its peak RSS, data requests against the fewest possible,
-// and the emulator's CPU share; then the `--scheme` start-up time. Each row is run BENCH_RUNS times (3),
+// stdout, its peak RSS, data requests against the fewest possible, and the emulator's CPU share; then the
+// `--scheme` start-up time and, for reference, a bare `node -e 0`. Each row is run BENCH_RUNS times (3),
 // since a shared 2-core VM varies by ±15% from run to run.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
