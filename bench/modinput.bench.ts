@@ -6,7 +6,9 @@
 // (start-up, auth and tenant discovery included), how long that start-up took until the first event reached
 // stdout, its peak RSS, data requests against the fewest possible, and the emulator's CPU share; then the
 // `--scheme` start-up time and, for reference, a bare `node -e 0`. Each row is run BENCH_RUNS times (3),
-// since a shared 2-core VM varies by ±15% from run to run.
+// since a shared 2-core VM varies by ±15% from run to run. Two more rows hold every emulator reply back by
+// BENCH_LATENCY_MS (100): over a WAN a tenant's pages come one round trip apart (each page's key or cursor
+// is in the page before), so these show what the tenant concurrency buys there, not what the CPU can do.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -21,6 +23,8 @@ const SIZES = (process.env.BENCH_SIZES ?? '100000,1000000').split(',').map(Numbe
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
 /** Tenants of the extra row that spreads the largest size over several tenants (0: no such row). */
 const SPREAD_TENANTS = Number(process.env.BENCH_SPREAD_TENANTS ?? 4);
+/** The round trip of every request in the WAN rows, ms (0: no such rows). Not a measured Sophos figure. */
+const LATENCY_MS = Number(process.env.BENCH_LATENCY_MS ?? 100);
 const PAGE = 1000;
 const SOURCETYPE = { alerts: 'sophos:central:alerts', events: 'sophos:central:events' } as const;
 
@@ -106,6 +110,14 @@ function procSampler(pid: number) {
   };
 }
 
+/** What one row runs: a data type, its items spread over `tenants`, each reply held back `latencyMs`. */
+interface Case {
+  data: 'alerts' | 'events';
+  items: number;
+  tenants: number;
+  latencyMs: number;
+}
+
 interface Row {
   data: string;
   tenants: number;
@@ -123,9 +135,10 @@ interface Row {
   exitCode: number | null;
 }
 
-async function runOnce(data: 'alerts' | 'events', n: number, tenants: number): Promise<Row> {
+async function runOnce({ data, items: n, tenants, latencyMs }: Case): Promise<Row> {
   const emulator = await emulatorChild({
     tenants,
+    latencyMs,
     regions: ['eu01'],
     endpointsPerTenant: 1,
     alertsPerTenant: data === 'alerts' ? n / tenants : 0,
@@ -223,19 +236,27 @@ const rate = (x: number): string => Math.round(x).toLocaleString('en-US');
 export default async function run(): Promise<void> {
   console.log('\n## modinput.bench.ts: the modular input as splunkd runs it (bin/sophos_central.sh, <input> on stdin, XML stream counted)');
   console.log(`Each row: the median of ${RUNS} runs by events/s, the range of events/s over them, and the highest peak RSS of them.`);
-  const rows: Array<['alerts' | 'events', number, number]> = [];
-  for (const data of ['alerts', 'events'] as const) for (const n of SIZES) rows.push([data, n, 1]);
-  if (SPREAD_TENANTS > 1) rows.push(['alerts', Math.max(...SIZES), SPREAD_TENANTS]);
+  const rows: Case[] = [];
+  for (const data of ['alerts', 'events'] as const) for (const items of SIZES) rows.push({ data, items, tenants: 1, latencyMs: 0 });
+  if (SPREAD_TENANTS > 1) rows.push({ data: 'alerts', items: Math.max(...SIZES), tenants: SPREAD_TENANTS, latencyMs: 0 });
+  if (LATENCY_MS > 0) {
+    for (const tenants of new Set([1, Math.max(1, SPREAD_TENANTS)])) {
+      rows.push({ data: 'alerts', items: Math.min(...SIZES), tenants, latencyMs: LATENCY_MS });
+    }
+  }
   // Round after round over every row, rather than one row's runs back to back: a slow spell of the machine
   // then costs each row a run instead of costing one row all of them.
   const runs: Row[][] = rows.map(() => []);
   for (let round = 0; round < RUNS; round++) {
-    for (const [i, [data, n, tenants]] of rows.entries()) runs[i]!.push(await runOnce(data, n, tenants));
+    for (const [i, row] of rows.entries()) runs[i]!.push(await runOnce(row));
   }
   console.log(
     'data    tenants     items    events     time  1st event   events/s (range)          events/CPU-s  peak RSS  requests (min)  emulator CPU   exit',
   );
-  for (const [i, [, , tenants]] of rows.entries()) {
+  for (const [i, { tenants, latencyMs }] of rows.entries()) {
+    if (latencyMs > 0 && rows[i - 1]?.latencyMs !== latencyMs) {
+      console.log(`Over a WAN: every request answered ${latencyMs} ms late (an assumed round trip, BENCH_LATENCY_MS)`);
+    }
     const { median: r, minRate, maxRate, peakMb } = summarise(runs[i]!);
     console.log(
       `${r.data.padEnd(7)} ${String(tenants).padStart(7)} ${String(r.items).padStart(9)} ${String(r.events).padStart(9)} ${r.seconds.toFixed(2).padStart(6)} s ` +

@@ -1,10 +1,10 @@
 // `npm run emulator -- [--port N] [--tenants N] [--seed S] [--id-type partner|organization|tenant]
-//   [--endpoints N] [--alerts N] [--events N] [--regions eu01,us01] [--token-ttl S] [--malicious-api-host]`
+//   [--endpoints N] [--alerts N] [--events N] [--regions eu01,us01] [--token-ttl S] [--latency-ms N] [--malicious-api-host]`
 // Prints one JSON line {"authUrl","apiUrl","clientId","clientSecret","idType"} and serves until SIGTERM.
 import { startEmulator, type EmulatorOptions, type IdType } from './index.js';
 
 const USAGE = 'usage: npm run emulator -- [--port N] [--tenants N] [--seed S] [--id-type partner|organization|tenant] '
-  + '[--endpoints N] [--alerts N] [--events N] [--regions eu01,us01] [--token-ttl SECONDS] [--malicious-api-host]';
+  + '[--endpoints N] [--alerts N] [--events N] [--regions eu01,us01] [--token-ttl SECONDS] [--latency-ms N] [--malicious-api-host]';
 
 function fail(message: string): never {
   process.stderr.write(`emulator: ${message}\n${USAGE}\n`);
@@ -34,6 +34,7 @@ export function parseArgs(argv: string[]): EmulatorOptions {
       case '--alerts': opts.alertsPerTenant = int(flag, value(), 0); break;
       case '--events': opts.eventsPerTenant = int(flag, value(), 0); break;
       case '--token-ttl': opts.tokenTtlSeconds = int(flag, value(), 1); break;
+      case '--latency-ms': opts.latencyMs = int(flag, value(), 0); break;
       case '--regions': {
         const v = value();
         if (!v || !/^[a-z]{2}\d{2}(,[a-z]{2}\d{2})*$/.test(v)) fail('--regions needs a comma-separated list such as eu01,us01');

@@ -175,17 +175,19 @@ describe('determinism and scale', () => {
 describe('npm run emulator', () => {
   it('prints one JSON line with the URLs and credentials, serves, and exits 0 on SIGTERM', async () => {
     const child = spawn(process.execPath, [join(ROOT, 'node_modules', 'tsx', 'dist', 'cli.mjs'), join(ROOT, 'test', 'emulator', 'cli.ts'),
-      '--tenants', '4', '--seed', 'cli', '--id-type', 'organization', '--endpoints', '5'], { stdio: ['ignore', 'pipe', 'inherit'] });
+      '--tenants', '4', '--seed', 'cli', '--id-type', 'organization', '--endpoints', '5', '--latency-ms', '120'], { stdio: ['ignore', 'pipe', 'inherit'] });
     try {
       const line = await new Promise<string>((resolve) => createInterface({ input: child.stdout! }).once('line', resolve));
       const info = JSON.parse(line);
       expect(Object.keys(info)).toEqual(['authUrl', 'apiUrl', 'clientId', 'clientSecret', 'idType']);
       expect(info.idType).toBe('organization');
+      const asked = performance.now();
       const res = await fetch(`${info.authUrl}/api/v2/oauth2/token`, {
         method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' },
         body: new URLSearchParams({ grant_type: 'client_credentials', client_id: info.clientId, client_secret: info.clientSecret, scope: 'token' }),
       });
       const tok = ((await res.json()) as { access_token: string }).access_token;
+      expect(performance.now() - asked).toBeGreaterThanOrEqual(119);
       const who = await call(`${info.apiUrl}/whoami/v1`, { authorization: `Bearer ${tok}` });
       const list = await call(`${info.apiUrl}/organization/v1/tenants?pageTotal=true`, { authorization: `Bearer ${tok}`, 'x-organization-id': who.body.id });
       expect(list.body.pages.items).toBe(4);

@@ -155,3 +155,24 @@ describe('seeded fault rate', () => {
     expect(() => t.add({ route: '*', kind: 418 as never, nth: [1] })).toThrow('unknown fault kind');
   });
 });
+
+describe('latencyMs', () => {
+  it('holds every reply back by the round trip, each request on its own clock rather than in a queue', async () => {
+    const LATENCY = 250;
+    const emu = await startEmulator({ now: NOW, seed: 'latency', latencyMs: LATENCY });
+    try {
+      let t0 = performance.now();
+      const api = tenantApi(emu, await token(emu));
+      expect(performance.now() - t0).toBeGreaterThanOrEqual(LATENCY - 1);
+      t0 = performance.now();
+      const replies = await Promise.all(Array.from({ length: 4 }, () => api.get('/endpoint/v1/endpoints')));
+      const elapsed = performance.now() - t0;
+      expect(replies.map((r) => r.status)).toEqual([200, 200, 200, 200]);
+      expect(elapsed).toBeGreaterThanOrEqual(LATENCY - 1);
+      // Four requests queued behind one another would take four round trips.
+      expect(elapsed).toBeLessThan(4 * LATENCY);
+    } finally {
+      await emu.stop();
+    }
+  });
+});

@@ -36,6 +36,11 @@ export interface EmulatorOptions {
   port?: number;
   /** 'frozen' (default): the clock moves only by advance/set, so tests are deterministic. 'wall': it also follows real time (the CLI). */
   clockMode?: 'frozen' | 'wall';
+  /**
+   * Real milliseconds every reply waits before it is sent: the round trip and server time of the real
+   * service, which the loopback emulator otherwise answers in about a millisecond. Default 0.
+   */
+  latencyMs?: number;
 }
 
 export interface RequestRecord {
@@ -167,6 +172,7 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
 
   const requests: RequestRecord[] = [];
   const faults = new FaultTable(seed);
+  const latencyMs = opts.latencyMs ?? 0;
   const limiter = opts.rateLimitPerTenant ? new RateLimiter(opts.rateLimitPerTenant) : undefined;
   const tokens = new Map<string, TokenState>();
   const { clientId, clientSecret } = gen.credential();
@@ -363,6 +369,7 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
     if (tenantId !== undefined) rec.tenantId = tenantId;
     requests.push(rec);
     const body = route === 'token' ? await readBody(req) : (req.resume(), '');
+    if (latencyMs > 0) await new Promise((resolve) => setTimeout(resolve, latencyMs));
 
     const fault = faults.decide(route, tenantId);
     let truncate = false;
