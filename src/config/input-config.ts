@@ -157,23 +157,57 @@ function checkInterval(raw: string): void {
   throw new ConfigError(`interval must be a number of seconds (60 or more), -1, or a 5-field cron schedule, got "${raw}"`, 'interval');
 }
 
-/** Validates one stanza's parameters (as splunkd passes them) into an InputConfig. Throws ConfigError. */
-export function validateInputParams(params: RawParams): InputConfig {
+/**
+ * Runs each check of a stanza and keeps every ConfigError it throws. Splunk Web shows one validation message
+ * per save, so a stanza with three mistakes would otherwise take three rounds of save, read and fix.
+ */
+class Problems {
+  private readonly found: ConfigError[] = [];
+
+  /** The check's result, or undefined once its ConfigError is recorded. */
+  check<T>(fn: () => T): T | undefined {
+    try {
+      return fn();
+    } catch (err) {
+      if (!(err instanceof ConfigError)) throw err;
+      this.found.push(err);
+      return undefined;
+    }
+  }
+
+  /** One problem is thrown as it is; several as one ConfigError that numbers them (its param: the first's). */
+  throwIfAny(): void {
+    if (this.found.length === 1) throw this.found[0]!;
+    if (this.found.length > 1) {
+      const listed = this.found.map((e, i) => `(${i + 1}) ${e.message}`).join('; ');
+      throw new ConfigError(`${this.found.length} problems in this input: ${listed}`, this.found[0]!.param);
+    }
+  }
+}
+
+function clientIdOf(params: RawParams): string {
   const clientId = single(params, 'client_id');
   if (clientId === '') throw new ConfigError('client_id is empty; set it to the Sophos Central API client ID (Global Settings > API Credentials Management)', 'client_id');
   if (!CLIENT_ID.test(clientId)) {
     throw new ConfigError('client_id is malformed: it must be the Sophos Central API client ID, letters, digits, "-", "_" or "." only, starting with a letter or digit (up to 128 characters), without spaces', 'client_id');
   }
+  return clientId;
+}
 
+/** The clear secret typed into the stanza, or undefined when it is masked or empty. */
+function clearSecretOf(params: RawParams): string | undefined {
   const secretRaw = single(params, 'client_secret');
-  const masked = secretRaw === '' || /^\*+$/.test(secretRaw);
-  if (!masked && secretRaw.length > MAX_SECRET_LENGTH) {
+  if (secretRaw === '' || /^\*+$/.test(secretRaw)) return undefined;
+  if (secretRaw.length > MAX_SECRET_LENGTH) {
     throw new ConfigError(`client_secret is longer than ${MAX_SECRET_LENGTH} characters, which splunkd cannot store; paste the secret exactly as Sophos Central shows it`, 'client_secret');
   }
-  if (!masked && /\s/.test(secretRaw)) {
+  if (/\s/.test(secretRaw)) {
     throw new ConfigError('client_secret contains whitespace; paste the secret exactly as Sophos Central shows it', 'client_secret');
   }
+  return secretRaw;
+}
 
+function dataOf(params: RawParams): DataType {
   const dataRaw = single(params, 'data');
   if (!DATA_TYPES.includes(dataRaw as DataType)) {
     throw new ConfigError(
@@ -181,53 +215,83 @@ export function validateInputParams(params: RawParams): InputConfig {
       'data',
     );
   }
-  const data = dataRaw as DataType;
+  return dataRaw as DataType;
+}
 
+function startDaysOf(params: RawParams): number {
   const startDays = integer(params, 'start_days') ?? 1;
   if (startDays < 1 || startDays > 90) {
     throw new ConfigError(`start_days must be between 1 and 90 (Sophos Central keeps alerts for 90 days), got ${startDays}`, 'start_days');
   }
+  return startDays;
+}
 
-  const tenants = tenantList(params, 'tenants');
-  const excludeTenants = tenantList(params, 'exclude_tenants');
+function checkDisjoint(tenants: string[], excludeTenants: string[]): void {
   const included = new Set(tenants.map((t) => t.toLowerCase()));
   const both = excludeTenants.find((t) => included.has(t.toLowerCase()));
   if (both !== undefined) throw new ConfigError(`tenant "${both}" is both in tenants and in exclude_tenants; remove it from one of them`, 'exclude_tenants');
+}
 
+/** `data` undefined (itself invalid): only what holds for every data type is checked. */
+function excludeTypesOf(params: RawParams, data: DataType | undefined): string[] {
   const excludeTypes = list(params, 'exclude_types');
-  if (excludeTypes.length > 0 && data !== 'events') {
+  if (excludeTypes.length > 0 && data !== undefined && data !== 'events') {
     throw new ConfigError(`exclude_types applies only to data = events (SIEM event types); remove it from this ${data} input`, 'exclude_types');
   }
   const badType = excludeTypes.find((t) => !EVENT_TYPE.test(t));
   if (badType !== undefined) {
     throw new ConfigError(`exclude_types: "${badType.slice(0, 80)}" is not a SIEM event type such as Event::Endpoint::UpdateSuccess`, 'exclude_types');
   }
+  return excludeTypes;
+}
 
+/** `data` undefined (itself invalid): only that page_size is a whole number is checked. */
+function pageSizeOf(params: RawParams, data: DataType | undefined): number | undefined {
   const pageSize = integer(params, 'page_size');
-  if (pageSize !== undefined) {
+  if (pageSize !== undefined && data !== undefined) {
     const { min, max } = PAGE_SIZE_LIMITS[data];
     if (pageSize < min || pageSize > max) {
       throw new ConfigError(`page_size for ${data} must be between ${min} and ${max} (the API's limits), got ${pageSize}; leave it empty for the maximum`, 'page_size');
     }
   }
+  return pageSize;
+}
 
+/**
+ * Validates one stanza's parameters (as splunkd passes them) into an InputConfig. Throws a ConfigError that
+ * names every problem found, not only the first.
+ */
+export function validateInputParams(params: RawParams): InputConfig {
+  const problems = new Problems();
+  const clientId = problems.check(() => clientIdOf(params));
+  const clientSecret = problems.check(() => clearSecretOf(params));
+  const data = problems.check(() => dataOf(params));
+  const startDays = problems.check(() => startDaysOf(params));
+  const tenants = problems.check(() => tenantList(params, 'tenants'));
+  const excludeTenants = problems.check(() => tenantList(params, 'exclude_tenants'));
+  if (tenants && excludeTenants) problems.check(() => checkDisjoint(tenants, excludeTenants));
+  const excludeTypes = problems.check(() => excludeTypesOf(params, data));
+  const pageSize = problems.check(() => pageSizeOf(params, data));
   const shardRaw = single(params, 'shard');
+  const shardValue = shardRaw === '' ? undefined : problems.check(() => shard(shardRaw));
   const proxyRaw = single(params, 'proxy_url');
-  checkInterval(single(params, 'interval'));
+  const proxy = proxyRaw === '' ? undefined : problems.check(() => proxyUrl(proxyRaw));
+  problems.check(() => checkInterval(single(params, 'interval')));
+  problems.throwIfAny();
 
   const index = single(params, 'index');
   const host = single(params, 'host');
   return {
-    clientId,
-    ...(masked ? {} : { clientSecret: secretRaw }),
-    data,
-    tenants,
-    excludeTenants,
-    startDays,
-    excludeTypes,
+    clientId: clientId!,
+    ...(clientSecret === undefined ? {} : { clientSecret }),
+    data: data!,
+    tenants: tenants!,
+    excludeTenants: excludeTenants!,
+    startDays: startDays!,
+    excludeTypes: excludeTypes!,
     ...(pageSize === undefined ? {} : { pageSize }),
-    ...(shardRaw === '' ? {} : { shard: shard(shardRaw) }),
-    ...(proxyRaw === '' ? {} : { proxyUrl: proxyUrl(proxyRaw) }),
+    ...(shardValue === undefined ? {} : { shard: shardValue }),
+    ...(proxy === undefined ? {} : { proxyUrl: proxy }),
     // "default" and splunkd's "$decideOnStartup" placeholder mean: let splunkd decide.
     ...(index === '' || index === 'default' ? {} : { index }),
     ...(host === '' || host.startsWith('$') ? {} : { host }),

@@ -45,4 +45,11 @@ describe('--validate-arguments through bin/sophos_central.sh', () => {
     expect(r.stdout).toMatch(/^<error><message>[^\n]*<\/message><\/error>$/);
     expect(r.stdout).not.toContain('clear-secret');
   });
+
+  it('names every problem of the stanza in one message', async () => {
+    const r = await splunkd.validate({ ...base, client_secret: 'two words', data: 'alert', start_days: '0', interval: '10' });
+    expect(r.exitCode).toBe(1);
+    expect(r.message).toMatch(/^4 problems in this input: \(1\) client_secret contains whitespace.*; \(2\) data must be one of .*; \(3\) start_days must be between 1 and 90.*; \(4\) interval must be at least 60 seconds/);
+    expect(r.stdout).not.toContain('two words');
+  });
 });

@@ -56,6 +56,20 @@ describe('validateInputParams: bad configurations', () => {
     expect(cases.length).toBeGreaterThanOrEqual(15);
   });
 
+  it('names every problem of a stanza at once, numbered in parameter order, the first as the param', () => {
+    const err = failure({ client_id: '', data: 'alert', start_days: '365', tenants: 'Acme, <b>', interval: '5' });
+    expect(err.param).toBe('client_id');
+    expect(err.message).toMatch(/^5 problems in this input: \(1\) client_id is empty; .*; \(2\) data must be one of .*, got "alert"; \(3\) start_days must be between 1 and 90 .*got 365; \(4\) tenants: "<b>" is neither .*; \(5\) interval must be at least 60 seconds/);
+  });
+
+  it('reports the shard and the proxy too, and skips what depends on an invalid data', () => {
+    const err = failure({ data: 'logs', page_size: '5000', exclude_types: 'Event::Endpoint::UpdateSuccess', shard: '9/4', proxy_url: 'http://u:pa55word@proxy' });
+    expect(err.message).toMatch(/^3 problems in this input: \(1\) data must be one of .*; \(2\) shard must be i\/n .*got "9\/4"; \(3\) proxy_url must be .*"http:\/\/\*\*\*@proxy"$/);
+    expect(err.message).not.toContain('pa55word');
+    // A page_size that is not a number is wrong whatever data says.
+    expect(failure({ data: 'logs', page_size: 'many' }).message).toMatch(/\(2\) page_size must be a whole number, got "many"$/);
+  });
+
   it('never repeats proxy credentials or the client secret in a message', () => {
     const err = failure({ proxy_url: 'http://user:pa55word@proxy.corp/x' });
     expect(err.message).toContain('http://***@proxy.corp/x');
