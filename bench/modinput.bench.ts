@@ -126,10 +126,8 @@ interface Case {
   latencyMs: number;
 }
 
-interface Row {
-  data: string;
-  tenants: number;
-  items: number;
+/** One run of a Case: what it measured. */
+interface Row extends Case {
   events: number;
   seconds: number;
   /** From spawning the wrapper to the first event on stdout: Node start-up, modules, splunkd, token, whoami, tenants. */
@@ -145,7 +143,8 @@ interface Row {
   exitCode: number | null;
 }
 
-async function runOnce({ data, items: n, tenants, latencyMs }: Case): Promise<Row> {
+async function runOnce(run: Case): Promise<Row> {
+  const { data, items: n, tenants, latencyMs } = run;
   const emulator = await emulatorChild({
     tenants,
     latencyMs,
@@ -200,9 +199,7 @@ async function runOnce({ data, items: n, tenants, latencyMs }: Case): Promise<Ro
     const after = await emulator.stats();
     if (errors.length > 0) console.error(errors.slice(0, 3).join('\n'));
     return {
-      data,
-      tenants,
-      items: n,
+      ...run,
       events: count.count,
       seconds,
       firstEventMs,
@@ -276,13 +273,13 @@ export default async function run(): Promise<void> {
   console.log(
     'data    tenants     items    events     time  1st event   events/s (range)          after 1st  events/CPU-s  peak RSS  requests (min)  emulator CPU   exit',
   );
-  for (const [i, { tenants, latencyMs }] of rows.entries()) {
+  for (const [i, { latencyMs }] of rows.entries()) {
     if (latencyMs > 0 && rows[i - 1]?.latencyMs !== latencyMs) {
       console.log(`Over a WAN: every request answered ${latencyMs} ms late (an assumed round trip, BENCH_LATENCY_MS)`);
     }
     const { median: r, minRate, maxRate, peakMb } = summarise(runs[i]!);
     console.log(
-      `${r.data.padEnd(7)} ${String(tenants).padStart(7)} ${String(r.items).padStart(9)} ${String(r.events).padStart(9)} ${r.seconds.toFixed(2).padStart(6)} s ` +
+      `${r.data.padEnd(7)} ${String(r.tenants).padStart(7)} ${String(r.items).padStart(9)} ${String(r.events).padStart(9)} ${r.seconds.toFixed(2).padStart(6)} s ` +
         `${`${r.firstEventMs.toFixed(0)} ms`.padStart(9)} ` +
         `${rate(r.rate).padStart(10)} (${rate(minRate)}-${rate(maxRate)})`.padEnd(27) +
         `${rate(r.rateAfterFirst).padStart(9)} ${rate(r.events / r.cpuSeconds).padStart(13)} ${`${peakMb.toFixed(0)} MB`.padStart(9)} ${`${r.requests} (${r.minimum})`.padStart(15)} ` +
