@@ -5,6 +5,8 @@ setlocal EnableDelayedExpansion
 set "SCRIPT=%~dp0app\sophos_central.js"
 rem The alert-action wrapper (sophos_central_cleanup.cmd) reuses this Node lookup for its own bundle.
 if "%TA_SOPHOS_CENTRAL_ENTRY%"=="sophos_central_cleanup" set "SCRIPT=%~dp0app\sophos_central_cleanup.js"
+rem The V8 heap settings of sophos_central.sh, which says why.
+set "HEAP_FLAGS=--max-semi-space-size=4 --heap-growing-percent=175"
 set "NODE="
 if defined SPLUNK_HOME if exist "%SPLUNK_HOME%\bin\node.exe" call :check "%SPLUNK_HOME%\bin\node.exe"
 if not defined NODE for %%N in (node.exe) do if not "%%~$PATH:N"=="" call :check "%%~$PATH:N"
@@ -12,13 +14,18 @@ if not defined NODE (
   echo ERROR TA-sophos-central: Node.js 20 or newer is required, but none was found in %%SPLUNK_HOME%%\bin or on PATH. Install Node.js 20+ on this host. 1>&2
   exit /b 1
 )
-rem 4 MB semi-spaces keep the peak RSS of a large collection about 25 MB lower (see sophos_central.sh).
-"%NODE%" --max-semi-space-size=4 "%SCRIPT%" %*
+if not defined FLAGS echo WARN TA-sophos-central: %NODE% does not accept %HEAP_FLAGS%; running without them, which uses more memory. 1>&2
+"%NODE%" %FLAGS% "%SCRIPT%" %*
 exit /b %ERRORLEVEL%
 
+rem Sets NODE (and FLAGS) when %1 is Node 20 or newer. Node rejects an option its V8 lacks even with --version,
+rem so the first probe also tells whether it accepts the heap settings; a Node that does not runs without them.
 :check
 set "MAJOR="
-for /f "tokens=1 delims=." %%V in ('"%~1" --version 2^>nul') do set "MAJOR=%%V"
+set "FLAGS="
+for /f "tokens=1 delims=." %%V in ('"%~1" %HEAP_FLAGS% --version 2^>nul') do set "MAJOR=%%V"
+if defined MAJOR set "FLAGS=%HEAP_FLAGS%"
+if not defined MAJOR for /f "tokens=1 delims=." %%V in ('"%~1" --version 2^>nul') do set "MAJOR=%%V"
 if not defined MAJOR exit /b 0
 set "MAJOR=!MAJOR:v=!"
 if !MAJOR! GEQ 20 set "NODE=%~1"

@@ -24,6 +24,18 @@ function fakePath(name: string, nodeVersion?: string): string {
 const run = (args: string[], env: NodeJS.ProcessEnv, input?: string) =>
   spawnSync('/bin/sh', [WRAPPER, ...args], { env, input, encoding: 'utf8' });
 
+/** A copy of the wrapper whose app prints its arguments, stdin and Node options as JSON. */
+const echoWrapper = (() => {
+  const echoDir = join(tmp, 'echo-app');
+  mkdirSync(join(echoDir, 'app'), { recursive: true });
+  writeFileSync(join(echoDir, 'sophos_central.sh'), readFileSync(WRAPPER));
+  writeFileSync(
+    join(echoDir, 'app', 'sophos_central.js'),
+    'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>process.stdout.write(JSON.stringify({a:process.argv.slice(2),s,v8:process.execArgv})))',
+  );
+  return join(echoDir, 'sophos_central.sh');
+})();
+
 describe('bin/sophos_central.sh', () => {
   it('prints the scheme through the bundle, like node bin/app/sophos_central.js', () => {
     const viaWrapper = run(['--scheme'], { PATH: process.env.PATH });
@@ -53,20 +65,33 @@ describe('bin/sophos_central.sh', () => {
   });
 
   it('passes arguments and stdin through unchanged', () => {
-    const echoDir = join(tmp, 'echo-app');
-    mkdirSync(join(echoDir, 'app'), { recursive: true });
-    const wrapperCopy = join(echoDir, 'sophos_central.sh');
-    writeFileSync(wrapperCopy, readFileSync(WRAPPER));
-    writeFileSync(
-      join(echoDir, 'app', 'sophos_central.js'),
-      'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>process.stdout.write(JSON.stringify({a:process.argv.slice(2),s})))',
-    );
-    const r = spawnSync('/bin/sh', [wrapperCopy, '--validate-arguments', 'a b', '"q"'], {
+    const r = spawnSync('/bin/sh', [echoWrapper, '--validate-arguments', 'a b', '"q"'], {
       env: { PATH: process.env.PATH },
       input: '<items>é</items>',
       encoding: 'utf8',
     });
-    expect(JSON.parse(r.stdout)).toEqual({ a: ['--validate-arguments', 'a b', '"q"'], s: '<items>é</items>' });
+    expect(JSON.parse(r.stdout)).toMatchObject({ a: ['--validate-arguments', 'a b', '"q"'], s: '<items>é</items>' });
+  });
+
+  it('starts Node with the V8 heap settings', () => {
+    const r = spawnSync('/bin/sh', [echoWrapper], { env: { PATH: process.env.PATH }, input: '', encoding: 'utf8' });
+    expect(r.stderr).toBe('');
+    expect(JSON.parse(r.stdout).v8).toEqual(['--max-semi-space-size=4', '--heap-growing-percent=175']);
+  });
+
+  it('runs without the heap settings, with one WARN line, on a Node that rejects them', () => {
+    // Node refuses to start on an option its V8 lacks, as a later V8 without --heap-growing-percent would.
+    const dir = fakePath('path-strict-node');
+    writeFileSync(
+      join(dir, 'node'),
+      `#!/bin/sh\nfor a; do case $a in --heap-growing-percent=*) echo "node: bad option: $a" >&2; exit 9;; esac; done\nexec "${process.execPath}" "$@"\n`,
+    );
+    chmodSync(join(dir, 'node'), 0o755);
+    const r = spawnSync('/bin/sh', [echoWrapper, '--scheme'], { env: { PATH: dir }, input: '', encoding: 'utf8' });
+    expect(r.status).toBe(0);
+    expect(JSON.parse(r.stdout)).toMatchObject({ a: ['--scheme'], v8: [] });
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(r.stderr).toMatch(/^WARN TA-sophos-central: .*node \(v\d+\) does not accept --max-semi-space-size=4 --heap-growing-percent=175; running without them/);
   });
 
   it('writes one ERROR line and exits 1 when only an old Node exists', () => {
