@@ -8,6 +8,7 @@ import type { Logger } from '../log.js';
 import type { StanzaDefinition } from './input.js';
 import { APP, REALM } from './names.js';
 import type { SplunkdClient } from './rest.js';
+import { SCHEME_PARAMS } from './scheme.js';
 
 /** The part of SplunkdClient the credential flow needs (a seam for the stand-in-free unit tests). */
 export type SecretStore = Pick<SplunkdClient, 'getPassword' | 'storePassword' | 'updateInput'>;
@@ -17,11 +18,28 @@ export function missingSecretMessage(clientId: string): string {
 }
 
 /**
+ * The fields of the edit that masks the secret: every scheme argument the stanza has, with client_secret
+ * replaced by the mask. The edit runs this input's external validation, and splunkd builds that
+ * validation's <items> from the fields of the request (splunk-addon.md §1.6, §3: add-ons re-post all
+ * fields); posting client_secret alone would fail validation for lack of client_id and data, and the
+ * secret would stay in clear in inputs.conf.
+ */
+export function maskingFields(params: StanzaDefinition['params']): Record<string, string> {
+  const fields: Record<string, string> = {};
+  for (const { name } of SCHEME_PARAMS) {
+    const value = params[name];
+    if (typeof value === 'string') fields[name] = value;
+  }
+  fields.client_secret = SECRET_MASK;
+  return fields;
+}
+
+/**
  * Returns the clear client secret for this stanza. A clear secret in the stanza is stored (created or
  * updated), then the stanza is masked, then it is used. A masked or empty one is read from storage/passwords.
  */
 export async function resolveClientSecret(
-  stanza: Pick<StanzaDefinition, 'name' | 'inputName' | 'app'>,
+  stanza: Pick<StanzaDefinition, 'name' | 'inputName' | 'app' | 'params'>,
   config: Pick<InputConfig, 'clientId' | 'clientSecret'>,
   rest: SecretStore,
   logger: Logger,
@@ -36,7 +54,7 @@ export async function resolveClientSecret(
       return config.clientSecret;
     }
     try {
-      await rest.updateInput(stanza.app ?? APP, stanza.inputName, { client_secret: SECRET_MASK });
+      await rest.updateInput(stanza.app ?? APP, stanza.inputName, maskingFields(stanza.params));
       logger.info(`client_secret in ${stanza.name} replaced by ${SECRET_MASK}`);
     } catch (err) {
       logger.warn(`stored client_secret but could not mask it in ${stanza.name}; the next run tries again: ${describeError(err)}`);

@@ -16,7 +16,7 @@ function recorder() {
   const logger: Logger = { debug: (m) => lines.push(`DEBUG ${m}`), info: (m) => lines.push(`INFO ${m}`), warn: (m) => lines.push(`WARN ${m}`), error: (m) => lines.push(`ERROR ${m}`) };
   return { lines, logger };
 }
-const stanza = (inputName: string) => ({ name: `sophos_central://${inputName}`, inputName, app: 'TA-sophos-central' });
+const stanza = (inputName: string, params: Record<string, string> = {}) => ({ name: `sophos_central://${inputName}`, inputName, app: 'TA-sophos-central', params });
 
 describe('resolveClientSecret', () => {
   it('updates an existing stored secret when a new clear secret is typed into the stanza', async () => {
@@ -24,8 +24,12 @@ describe('resolveClientSecret', () => {
     splunkd.stanzas.set('rot', { app: 'TA-sophos-central', params: { client_id: 'rotated', client_secret: 'new-secret' } });
     const rest = new SplunkdClient({ serverUri: splunkd.uri, sessionKey: splunkd.sessionKey });
     const { lines, logger } = recorder();
-    expect(await resolveClientSecret(stanza('rot'), { clientId: 'rotated', clientSecret: 'new-secret' }, rest, logger)).toBe('new-secret');
+    const params = { client_id: 'rotated', client_secret: 'new-secret', data: 'alerts', start_days: '7', interval: '300', index: 'sophos' };
+    expect(await resolveClientSecret(stanza('rot', params), { clientId: 'rotated', clientSecret: 'new-secret' }, rest, logger)).toBe('new-secret');
     await rest.close();
+    // The edit re-posts the stanza's own arguments, the secret masked; Splunk's own settings are left alone.
+    const edit = splunkd.requests.find((r) => r.path.endsWith('/data/inputs/sophos_central/rot'))!;
+    expect(edit.form).toEqual({ client_id: 'rotated', client_secret: '********', data: 'alerts', start_days: '7', output_mode: 'json' });
     expect(splunkd.passwords.get('sophos_central:rotated:')!.password).toBe('new-secret');
     expect(splunkd.stanzas.get('rot')!.params.client_secret).toBe('********');
     expect(lines[0]).toBe('INFO client_secret for client_id rotated updated in storage/passwords (realm sophos_central)');

@@ -397,12 +397,13 @@ export async function startSplunkd(options: StandInOptions = {}): Promise<Splunk
       if (req.method === 'GET') return send(200, [{ name, content: stanza.params }]);
       if (req.method === 'POST') {
         const fields = Object.fromEntries(Object.entries(form).filter(([k]) => k !== 'output_mode'));
-        const merged = { ...stanza.params, ...fields };
+        // External validation sees the fields of the request only: splunkd builds <items> from what the
+        // user sent (splunk-addon.md §1.6), and nothing documents it merging in the stored stanza.
         if (options.validateOnEdit !== false) {
-          const v = await validate(merged, { name });
+          const v = await validate(fields, { name });
           if (v.exitCode !== 0) return send(400, undefined, [v.message ?? 'external validation failed']);
         }
-        stanza.params = merged;
+        stanza.params = { ...stanza.params, ...fields };
         return send(200, [{ name, content: stanza.params }]);
       }
       return send(405, undefined, ['method not allowed']);
