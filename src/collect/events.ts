@@ -28,7 +28,7 @@ export async function collectEvents(api: TenantApi, opts: EventCollectOptions): 
   const serializer = new ItemSerializer(tenant);
   const pages = api.siemEventPages({
     cursor: start.cursor,
-    // Whole seconds, rounded down: the safe window leaves a minute of room, so this stays inside 24 h.
+    // Whole seconds, rounded down: SIEM_FROM_DATE_WINDOW_MS leaves room for that second and for retries.
     fromDate: start.fromDate === undefined ? undefined : Math.floor(start.fromDate / 1000),
     limit: opts.pageSize,
     excludeTypes: opts.excludeTypes && opts.excludeTypes.length > 0 ? opts.excludeTypes : undefined,

@@ -19,5 +19,5 @@ export {
 } from './collector.js';
 export { SOURCETYPE, ItemSerializer, type TenantRef } from './records.js';
 export { ALERT_OVERLAP_MS, QUERY_LAG_MS, ALERT_RETENTION_MS } from './alert-window.js';
-export { SIEM_WINDOW_MS, SIEM_SAFE_WINDOW_MS } from './siem-position.js';
+export { SIEM_WINDOW_MS, SIEM_SAFE_WINDOW_MS, SIEM_FROM_DATE_WINDOW_MS } from './siem-position.js';
 export type { EventSink, OutRecord } from './sink.js';

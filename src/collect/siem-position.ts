@@ -8,12 +8,19 @@ const MINUTE = 60_000;
 export const SIEM_WINDOW_MS = 24 * 60 * MINUTE;
 
 /**
- * How far back a run actually asks: one minute inside the 24 hours, so that a `from_date` computed here
- * is still inside the API's window when the request arrives (clock skew, retries, a slow first token).
- * The same bound decides when a saved cursor is too old to trust: the API would silently restart such a
- * cursor at "the last 24 hours", so we restart it ourselves and report the gap instead.
+ * How old a saved cursor's position may be and still be resumed: one minute inside the 24 hours. The API
+ * answers an older cursor from "the last 24 hours" without saying so, so such a cursor is restarted here and
+ * the span reported as a gap instead.
  */
 export const SIEM_SAFE_WINDOW_MS = SIEM_WINDOW_MS - MINUTE;
+
+/**
+ * How far back a `from_date` goes: ten minutes inside the 24 hours. Unlike a cursor, a `from_date` is sent
+ * again unchanged by every retry, which may come up to five minutes later (DEFAULT_RETRY_POLICY), and the
+ * forwarder's clock may be behind Sophos's; what the API does with one past 24 hours (400 or a silent
+ * clamp, §6 open question) must never be reached.
+ */
+export const SIEM_FROM_DATE_WINDOW_MS = SIEM_WINDOW_MS - 10 * MINUTE;
 
 export interface SiemCheckpoint {
   v: 1;
@@ -40,11 +47,11 @@ export interface SiemStart {
 }
 
 export function planSiemStart(checkpoint: SiemCheckpoint | undefined, runStart: number): SiemStart {
-  const oldest = runStart - SIEM_SAFE_WINDOW_MS;
+  const oldest = runStart - SIEM_FROM_DATE_WINDOW_MS;
   if (!checkpoint) return { fromDate: oldest };
-  if (checkpoint.position < oldest) return { fromDate: oldest, gap: { start: checkpoint.position, end: oldest } };
-  if (checkpoint.cursor) return { cursor: checkpoint.cursor };
-  return { fromDate: checkpoint.position };
+  const trusted = checkpoint.cursor ? runStart - SIEM_SAFE_WINDOW_MS : oldest;
+  if (checkpoint.position < trusted) return { fromDate: oldest, gap: { start: checkpoint.position, end: oldest } };
+  return checkpoint.cursor ? { cursor: checkpoint.cursor } : { fromDate: checkpoint.position };
 }
 
 /**

@@ -6,6 +6,7 @@ import type { CentralClient } from '../../src/central/types.js';
 import { MemoryCheckpointStore } from '../../src/checkpoint/memory-store.js';
 import { checkpointKey } from '../../src/collect/collector.js';
 import { runCollection, type CollectConfig } from '../../src/collect/run.js';
+import { SIEM_FROM_DATE_WINDOW_MS } from '../../src/collect/siem-position.js';
 import type { Logger } from '../../src/log.js';
 import { startEmulator, type Emulator } from '../emulator/index.js';
 import { MemorySink } from './memory-sink.js';
@@ -223,7 +224,7 @@ describe('SIEM events end to end', () => {
     const w = await world({ tenants: 2 });
     const t0 = w.emu.clock.now();
     const tenant = w.emu.tenants[0]!.id;
-    const all = await eventIds(w, tenant, t0 - 24 * HOUR + MIN);
+    const all = await eventIds(w, tenant, t0 - SIEM_FROM_DATE_WINDOW_MS);
     const sample = new MemorySink();
     await run(w, config('events', { tenants: [tenant] }), sample);
     const types = [...new Set(sample.events('sophos:central:events').map((e) => e.type as string))];
@@ -234,7 +235,7 @@ describe('SIEM events end to end', () => {
     const sink = new MemorySink();
     await run(w2, config('events', { excludeTypes: [excluded] }), sink);
     const want: string[] = [];
-    for (const t of w2.emu.tenants) want.push(...(await eventIds(w2, t.id, t0 - 24 * HOUR + MIN, [excluded])));
+    for (const t of w2.emu.tenants) want.push(...(await eventIds(w2, t.id, t0 - SIEM_FROM_DATE_WINDOW_MS, [excluded])));
     expect(all.length).toBeGreaterThan(300);
     expect(new Set(idsOf(sink, 'sophos:central:events'))).toEqual(new Set(want));
     expect(sink.events('sophos:central:events').some((e) => e.type === excluded)).toBe(false);
@@ -271,7 +272,7 @@ describe('SIEM events end to end', () => {
     expect(gap).toMatchObject({ data: 'events', tenant: { id: w.emu.tenants[0]!.id } });
     expect(Date.parse(gap!.gap_start as string)).toBeGreaterThanOrEqual(stopped - 2 * MIN);
     expect(Date.parse(gap!.gap_start as string)).toBeLessThanOrEqual(stopped);
-    expect(Date.parse(gap!.gap_end as string)).toBe(w.emu.clock.now() - 24 * HOUR + MIN);
+    expect(Date.parse(gap!.gap_end as string)).toBe(w.emu.clock.now() - SIEM_FROM_DATE_WINDOW_MS);
     const fresh = new Set(sink.records.slice(before).filter((r) => r.sourcetype === 'sophos:central:events').map((r) => (JSON.parse(r.data) as { id: string }).id));
     for (const e of kept) expect(fresh.has(e.id)).toBe(true);
     for (const e of lost) expect(fresh.has(e.id)).toBe(false);

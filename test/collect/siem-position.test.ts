@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest';
+import { DEFAULT_RETRY_POLICY } from '../../src/central/retry.js';
 import {
   isSiemCheckpoint,
   planSiemStart,
+  SIEM_FROM_DATE_WINDOW_MS,
   SIEM_SAFE_WINDOW_MS,
   SIEM_WINDOW_MS,
   siemCheckpointAfterPage,
@@ -13,17 +15,24 @@ const HOUR = 60 * MIN;
 const T = Date.UTC(2025, 0, 10, 12, 0, 0);
 
 describe('planSiemStart', () => {
-  const oldest = T - SIEM_SAFE_WINDOW_MS;
+  const oldest = T - SIEM_FROM_DATE_WINDOW_MS;
+  const cursorBound = T - SIEM_SAFE_WINDOW_MS;
   const cases: Array<{ name: string; checkpoint?: SiemCheckpoint; expected: ReturnType<typeof planSiemStart> }> = [
-    { name: 'first run: as far back as the API allows, a minute inside 24 h', expected: { fromDate: oldest } },
+    { name: 'first run: from_date ten minutes inside 24 h', expected: { fromDate: oldest } },
     { name: 'a fresh cursor resumes', checkpoint: { v: 1, cursor: 'c1', position: T - HOUR, savedAt: T - HOUR }, expected: { cursor: 'c1' } },
-    { name: 'a cursor just inside the safe window resumes', checkpoint: { v: 1, cursor: 'c2', position: oldest, savedAt: oldest }, expected: { cursor: 'c2' } },
+    { name: 'a cursor older than a from_date may be, but inside the safe window, resumes', checkpoint: { v: 1, cursor: 'c2', position: cursorBound, savedAt: cursorBound }, expected: { cursor: 'c2' } },
     { name: 'a cursor 30 s from 24 h is a gap (the API would restart it silently)', checkpoint: { v: 1, cursor: 'c3', position: T - SIEM_WINDOW_MS + 30_000, savedAt: T - 23 * HOUR }, expected: { fromDate: oldest, gap: { start: T - SIEM_WINDOW_MS + 30_000, end: oldest } } },
     { name: 'a cursor three days old is a gap from its position', checkpoint: { v: 1, cursor: 'c4', position: T - 72 * HOUR, savedAt: T - 72 * HOUR }, expected: { fromDate: oldest, gap: { start: T - 72 * HOUR, end: oldest } } },
     { name: 'a position without a cursor (after a gap) restarts from that position', checkpoint: { v: 1, position: T - 2 * HOUR, savedAt: T - 2 * HOUR }, expected: { fromDate: T - 2 * HOUR } },
+    { name: 'a position without a cursor at the from_date bound restarts from it', checkpoint: { v: 1, position: oldest, savedAt: oldest }, expected: { fromDate: oldest } },
+    { name: 'a position without a cursor older than a from_date may be is a gap up to the bound', checkpoint: { v: 1, position: cursorBound, savedAt: cursorBound }, expected: { fromDate: oldest, gap: { start: cursorBound, end: oldest } } },
   ];
   for (const c of cases) it(c.name, () => expect(planSiemStart(c.checkpoint, T)).toEqual(c.expected));
-  it('the safe window is one minute inside the API window', () => expect(SIEM_WINDOW_MS - SIEM_SAFE_WINDOW_MS).toBe(MIN));
+  it('a cursor is trusted to a minute inside the API window; a from_date stays ten minutes inside it, more than the retries take', () => {
+    expect(SIEM_WINDOW_MS - SIEM_SAFE_WINDOW_MS).toBe(MIN);
+    expect(SIEM_WINDOW_MS - SIEM_FROM_DATE_WINDOW_MS).toBe(10 * MIN);
+    expect(SIEM_WINDOW_MS - SIEM_FROM_DATE_WINDOW_MS).toBeGreaterThan(DEFAULT_RETRY_POLICY.maxRetryTimeMs);
+  });
 });
 
 describe('siemCheckpointAfterPage', () => {

@@ -1,6 +1,7 @@
 // Ground truth for the end-to-end tests: what the emulator serves, read straight from its API in this process
 // (a separate client, so the input under test shares nothing with it but the emulator).
 import type { TenantApi } from '../../src/central/types.js';
+import { SIEM_FROM_DATE_WINDOW_MS } from '../../src/collect/siem-position.js';
 import { emulatorClient } from '../helpers/central.js';
 import type { Emulator } from '../emulator/index.js';
 
@@ -34,9 +35,12 @@ export function alertTruth(emu: Emulator, days: number, slack = 5 * MIN): Promis
   });
 }
 
-/** SIEM event IDs per tenant the API serves from now - 24 h + slack on. */
+/**
+ * SIEM event IDs per tenant the API serves from (now - SIEM_FROM_DATE_WINDOW_MS + slack) on: what a first run
+ * started within `slack` of now must have collected.
+ */
 export function eventTruth(emu: Emulator, slack = 5 * MIN): Promise<Map<string, string[]>> {
-  const from = Math.floor((emu.clock.now() - DAY + slack) / 1000);
+  const from = Math.floor((emu.clock.now() - SIEM_FROM_DATE_WINDOW_MS + slack) / 1000);
   return withClient(emu, async (api) => {
     const out = new Map<string, string[]>();
     for (const t of emu.tenants) {
