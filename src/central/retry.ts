@@ -34,19 +34,32 @@ export function parseRetryAfter(value: string | string[] | undefined, now: numbe
 }
 
 /**
+ * The backoff after a 429 that came without Retry-After. Sophos documents that header only for other APIs and
+ * publishes no limits (sophos-central-api.md §7), so the limit may be a per-minute window that the generic
+ * backoff (about 8 s over every attempt) would not outlast. This one starts ten times higher and never waits
+ * less than half its ceiling: with the default policy, 47-95 s over five retries.
+ */
+export function rateLimitDelay(attempt: number, policy: RetryPolicy, random: () => number = Math.random): number {
+  const ceiling = Math.min(policy.maxDelayMs, 10 * policy.baseDelayMs * 2 ** Math.max(0, attempt - 1));
+  return Math.floor(ceiling / 2 + random() * (ceiling / 2));
+}
+
+/**
  * The wait before the next attempt, or undefined to give up. A server's Retry-After is honoured as is
  * (plus a little jitter so that many tenants told the same time do not return in one burst).
  */
 export function nextDelay(
-  args: { attempt: number; elapsedMs: number; retryAfterMs?: number },
+  args: { attempt: number; elapsedMs: number; retryAfterMs?: number; rateLimited?: boolean },
   policy: RetryPolicy,
   random: () => number = Math.random,
 ): number | undefined {
   if (args.attempt >= policy.maxAttempts) return undefined;
   const delay =
-    args.retryAfterMs === undefined
-      ? backoffDelay(args.attempt, policy, random)
-      : args.retryAfterMs + Math.floor(random() * Math.min(1000, policy.baseDelayMs));
+    args.retryAfterMs !== undefined
+      ? args.retryAfterMs + Math.floor(random() * Math.min(1000, policy.baseDelayMs))
+      : args.rateLimited
+        ? rateLimitDelay(args.attempt, policy, random)
+        : backoffDelay(args.attempt, policy, random);
   if (args.elapsedMs + delay > policy.maxRetryTimeMs) return undefined;
   return delay;
 }

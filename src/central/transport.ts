@@ -167,19 +167,22 @@ export class Transport {
         continue;
       }
       let retryAfterMs: number | undefined;
-      if (outcome.kind === 'status' && (outcome.status === 429 || outcome.status === 503)) {
-        retryAfterMs = outcome.retryAfterMs;
-        if (outcome.status === 429) stats.rateLimited++;
-      }
+      const rateLimited = outcome.kind === 'status' && outcome.status === 429;
+      if (outcome.kind === 'status' && (rateLimited || outcome.status === 503)) retryAfterMs = outcome.retryAfterMs;
+      if (rateLimited) stats.rateLimited++;
       // 4xx other than 408/429 (bad credentials included) is final: retrying cannot help.
       const retryable = req.idempotent && (outcome.kind !== 'status' || isRetryableStatus(outcome.status));
       const wait = retryable
-        ? nextDelay({ attempt, elapsedMs: this.opts.now() - started, retryAfterMs }, this.opts.policy, this.opts.random)
+        ? nextDelay({ attempt, elapsedMs: this.opts.now() - started, retryAfterMs, rateLimited }, this.opts.policy, this.opts.random)
         : undefined;
       if (wait === undefined) throw this.toError(req, outcome, attempt);
 
       stats.retries++;
-      if (lane && retryAfterMs !== undefined) lane.notBefore = Math.max(lane.notBefore, this.opts.now() + retryAfterMs);
+      // A Retry-After, or a 429 without one, is about the tenant, not this request: its other requests (the
+      // next page asked for ahead, the second slot) hold back as well instead of drawing more 429s.
+      if (lane && (retryAfterMs !== undefined || rateLimited)) {
+        lane.notBefore = Math.max(lane.notBefore, this.opts.now() + (retryAfterMs ?? wait));
+      }
       this.opts.logger?.info(
         `Sophos Central ${req.method} ${req.path}${lane ? ` (tenant ${lane.tenantId})` : ''}: ${describeOutcome(outcome)}; retry ${attempt}/${this.opts.policy.maxAttempts - 1} in ${wait} ms`,
       );

@@ -301,6 +301,57 @@ describe.each(IDENTITIES)('faults, %s credential: every kind the emulator inject
     await client.close();
   });
 
+  it('backs off for seconds on a 429 without Retry-After, where other failures back off for milliseconds', async () => {
+    const { client, delays } = clientFor(emu, { retryBaseDelayMs: 500, retryMaxDelayMs: 30_000, random: () => 0 });
+    const [tenant] = await collect(client.tenants());
+    const api = client.forTenant(tenant!);
+    const expected = await ids(api.endpointPages({ pageSize: 7 }));
+    emu.faults.add({ route: 'endpoints', kind: 429, nth: [2, 3], tenantId: tenant!.id });
+    const got = await ids(api.endpointPages({ pageSize: 7 }));
+    emu.faults.clear();
+    expect(got).toEqual(expected);
+    // Half the ceiling at least (random 0): 5 s, then 10 s, halved; a 502 here would have waited 0 ms.
+    expect(delays).toEqual([2500, 5000]);
+    expect(api.stats.rateLimited).toBe(2);
+    await client.close();
+  });
+
+  it('holds back the tenant\'s other requests while it waits out a 429', async () => {
+    // Real waits here: the hold is measured on a request started while the retry waits.
+    const waits: number[] = [];
+    const client = emulatorClient(emu, {
+      retryBaseDelayMs: 100,
+      random: () => 0,
+      sleep: (ms) => {
+        waits.push(ms);
+        return new Promise((resolve) => setTimeout(resolve, ms));
+      },
+    });
+    try {
+      const [tenant] = await collect(client.tenants());
+      const api = client.forTenant(tenant!);
+      emu.faults.add({ route: 'alerts', kind: 429, nth: [1], tenantId: tenant!.id });
+      const alerts = ids(api.alertPages({ from: alertsFrom(emu), pageSize: 9 }));
+      // Counted in the same step that starts the hold.
+      while (api.stats.rateLimited === 0) await new Promise((r) => setTimeout(r, 2));
+      const started = performance.now();
+      await ids(api.endpointPages({ pageSize: 500 }));
+      const held = performance.now() - started;
+      await alerts;
+      emu.faults.clear();
+      // The 429's retry waits 500 ms (a 1 s ceiling, halved); the endpoints request, started while it
+      // waited, waits for the rest of it before it is sent.
+      expect(waits).toHaveLength(2);
+      expect(waits[0]).toBe(500);
+      expect(waits[1]).toBeGreaterThan(400);
+      expect(waits[1]).toBeLessThanOrEqual(500);
+      expect(held).toBeGreaterThan(400);
+    } finally {
+      emu.faults.clear();
+      await client.close();
+    }
+  });
+
   it('retries the token request itself on a server error', async () => {
     const { client } = clientFor(emu);
     emu.faults.add({ route: 'token', kind: 503, nth: [1] });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { backoffDelay, isRetryableStatus, nextDelay, parseRetryAfter, type RetryPolicy } from '../../src/central/retry.js';
+import { backoffDelay, DEFAULT_RETRY_POLICY, isRetryableStatus, nextDelay, parseRetryAfter, rateLimitDelay, type RetryPolicy } from '../../src/central/retry.js';
 
 const policy: RetryPolicy = { maxAttempts: 5, maxRetryTimeMs: 60_000, baseDelayMs: 100, maxDelayMs: 1000 };
 
@@ -11,6 +11,21 @@ describe('backoffDelay (full jitter)', () => {
   it('can pick anything from zero', () => {
     expect(backoffDelay(4, policy, () => 0)).toBe(0);
     expect(backoffDelay(4, policy, () => 0.5)).toBe(400);
+  });
+});
+
+describe('rateLimitDelay (a 429 without Retry-After)', () => {
+  it('starts ten times higher than the generic backoff and never waits less than half its ceiling', () => {
+    expect([1, 2, 3].map((a) => rateLimitDelay(a, policy, () => 0))).toEqual([500, 500, 500]);
+    expect([1, 2, 3].map((a) => rateLimitDelay(a, policy, () => 0.999999))).toEqual([999, 999, 999]);
+  });
+  it('spans a per-minute window over the default policy\'s retries, inside its total retry time', () => {
+    const total = (random: () => number) => [1, 2, 3, 4, 5].reduce((sum, a) => sum + rateLimitDelay(a, DEFAULT_RETRY_POLICY, random), 0);
+    expect(total(() => 0)).toBe(47_500);
+    expect(total(() => 0.999999)).toBeGreaterThan(94_000);
+    expect(total(() => 0.999999)).toBeLessThan(DEFAULT_RETRY_POLICY.maxRetryTimeMs);
+    // The generic backoff's ceilings over the same retries add up to 15.5 s at most.
+    expect([1, 2, 3, 4, 5].reduce((sum, a) => sum + backoffDelay(a, DEFAULT_RETRY_POLICY, () => 0.999999), 0)).toBeLessThan(15_500);
   });
 });
 
@@ -33,6 +48,11 @@ describe('nextDelay', () => {
   it('honours Retry-After plus a little jitter', () => {
     expect(nextDelay({ attempt: 1, elapsedMs: 0, retryAfterMs: 2000 }, policy, () => 0)).toBe(2000);
     expect(nextDelay({ attempt: 1, elapsedMs: 0, retryAfterMs: 2000 }, policy, () => 0.5)).toBe(2050);
+  });
+  it('backs off for a rate limit when a 429 names no time, and generically otherwise', () => {
+    expect(nextDelay({ attempt: 2, elapsedMs: 0, rateLimited: true }, policy, () => 0)).toBe(500);
+    expect(nextDelay({ attempt: 2, elapsedMs: 0 }, policy, () => 0)).toBe(0);
+    expect(nextDelay({ attempt: 2, elapsedMs: 0, retryAfterMs: 300, rateLimited: true }, policy, () => 0)).toBe(300);
   });
   it('gives up after maxAttempts attempts', () => {
     expect(nextDelay({ attempt: 4, elapsedMs: 0 }, policy, () => 0)).toBe(0);

@@ -45,13 +45,19 @@ describe('faults', () => {
     expect((await api.get('/common/v1/alerts')).status).toBe(200);
   });
 
-  it('429 and 503 carry Retry-After; 503 only when set', async () => {
-    emu.faults.add({ route: 'alerts', kind: 429, nth: [1], retryAfterSeconds: 7 });
+  it('429 and 503 carry Retry-After only when set', async () => {
+    emu.faults.add({ route: 'alerts', kind: 429, nth: [1, 2], retryAfterSeconds: 7, times: 1 });
+    emu.faults.add({ route: 'alerts', kind: 429, nth: [2] });
     emu.faults.add({ route: 'siem-events', kind: 503, nth: [1, 2], retryAfterSeconds: 3, times: 1 });
     emu.faults.add({ route: 'endpoints', kind: 503, nth: [1] });
     const limited = await api.get('/common/v1/alerts');
     expect(limited.status).toBe(429);
     expect(limited.headers.get('retry-after')).toBe('7');
+    expect(limited.body.message).toBe('Too many requests. See Retry-After header.');
+    const bare = await api.get('/common/v1/alerts');
+    expect(bare.status).toBe(429);
+    expect(bare.headers.get('retry-after')).toBeNull();
+    expect(bare.body).toMatchObject({ error: 'tooManyRequests', message: 'Too many requests.' });
     const busy = await api.get('/siem/v1/events');
     expect(busy.status).toBe(503);
     expect(busy.headers.get('retry-after')).toBe('3');
@@ -127,6 +133,19 @@ describe('faults', () => {
       expect(over.body.error).toBe('tooManyRequests');
       // Another tenant has its own budget.
       expect((await b.get('/siem/v1/events')).status).toBe(200);
+    } finally {
+      await limited.stop();
+    }
+  });
+
+  it('per-tenant rate limit without Retry-After when set up so', async () => {
+    const limited = await startEmulator({ now: NOW, rateLimitPerTenant: { requests: 1, perMs: 60_000, retryAfter: false } });
+    try {
+      const a = tenantApi(limited, await token(limited), 0);
+      expect((await a.get('/siem/v1/events')).status).toBe(200);
+      const over = await a.get('/siem/v1/events');
+      expect(over.status).toBe(429);
+      expect(over.headers.get('retry-after')).toBeNull();
     } finally {
       await limited.stop();
     }

@@ -13,7 +13,10 @@ export interface FaultRule {
   rate?: number;
   /** Maximum number of injections. */
   times?: number;
-  /** Retry-After for 429 and 503 (429 defaults to 1 s; 503 sends none unless set). */
+  /**
+   * Retry-After for 429 and 503, sent only when set: Sophos documents it on 429 for other APIs only
+   * (sophos-central-api.md §7), so a client must cope without it.
+   */
   retryAfterSeconds?: number;
   tenantId?: string;
 }

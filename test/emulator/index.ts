@@ -31,7 +31,11 @@ export interface EmulatorOptions {
   now?: number;
   /** A tenant whose apiHost is a trap listener on `localhost` (for a tenant credential: its whoami dataRegion). */
   maliciousApiHost?: boolean;
-  rateLimitPerTenant?: { requests: number; perMs: number };
+  /**
+   * A fixed-window request budget per tenant; over it, 429 with Retry-After (the seconds to the window's end)
+   * unless `retryAfter` is false. Sophos documents the header only for other APIs (sophos-central-api.md §7).
+   */
+  rateLimitPerTenant?: { requests: number; perMs: number; retryAfter?: boolean };
   /** First port (auth); global, regions and trap follow. Default: random ports. */
   port?: number;
   /** 'frozen' (default): the clock moves only by advance/set, so tests are deterministic. 'wall': it also follows real time (the CLI). */
@@ -300,13 +304,13 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
     if (idType === 'tenant' && tenant.id !== callerId) return forbidden();
     // Each region host holds only its own tenants' data. Asked about a tenant of another region, the
     // host can tell from the token that the caller may see the tenant but cannot serve it, so it denies
-    // access (403) rather than pretending the tenant does not exist: that is what the real service does
-    // for tenants it will not serve for this caller (the "Access is denied" 403s reported by its users).
+    // access (403) rather than pretending the tenant does not exist. The docs do not say what the real
+    // service answers here; 403 is this emulator's choice (README), and the client never relies on it.
     const region = listener === 'trap' ? tenant.apiHost === trapUrl : listener === `region:${tenant.dataRegion}` && tenant.apiHost !== trapUrl;
     if (!region) return forbidden();
     if (limiter) {
       const wait = limiter.check(tenant.id);
-      if (wait !== undefined) return tooMany(wait);
+      if (wait !== undefined) return tooMany(opts.rateLimitPerTenant!.retryAfter === false ? undefined : wait);
     }
     switch (route) {
       case 'endpoints': return endpointList(ctx, tenant, query);
@@ -319,7 +323,9 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
     }
   }
 
-  function tooMany(retryAfter: number): Reply {
+  /** 429, with Retry-After only when given seconds: the message is the one documented with the header. */
+  function tooMany(retryAfter: number | undefined): Reply {
+    if (retryAfter === undefined) return apiError(429, 'tooManyRequests', 'Too many requests.');
     return { ...apiError(429, 'tooManyRequests', 'Too many requests. See Retry-After header.'), headers: { 'retry-after': String(retryAfter) } };
   }
 
@@ -327,7 +333,7 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
     switch (rule.kind) {
       // The body a tenant outside the caller's reach gets (partner assistance off, trial ended: COMM-ERR).
       case 403: return forbidden();
-      case 429: return tooMany(rule.retryAfterSeconds ?? 1);
+      case 429: return tooMany(rule.retryAfterSeconds);
       case 500: return apiError(500, 'internalServerError', 'Internal Server Error.');
       case 502: return apiError(502, 'badGateway', 'Bad Gateway.');
       case 503: {
