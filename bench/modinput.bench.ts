@@ -1,4 +1,4 @@
-// The modular input end to end, as splunkd runs it: `/bin/sh bin/sophos_central.sh` (the bundle under plain
+// The modular input end to end, as splunkd runs it: `bin/sophos_central.sh` executed directly (the bundle under plain
 // node), the <input> document on stdin, the secret read from the splunkd stand-in's storage/passwords, and the
 // XML stream on stdout consumed and counted here without being kept. The emulator runs in its own process.
 // Prints, for alerts and SIEM events at 100,000 and 1,000,000 items of one tenant, and for the largest size
@@ -172,7 +172,7 @@ async function runOnce(run: Case): Promise<Row> {
     const started = performance.now();
     // BENCH_INPUT_NODE_OPTIONS: node flags for the input process only, to try V8 settings.
     const nodeOptions = process.env.BENCH_INPUT_NODE_OPTIONS ? { NODE_OPTIONS: process.env.BENCH_INPUT_NODE_OPTIONS } : {};
-    const child = spawn('/bin/sh', [WRAPPER], {
+    const child = spawn(WRAPPER, [], {
       stdio: ['pipe', 'pipe', 'pipe'],
       env: { ...INPUT_ENV, ...env, ...nodeOptions, SPLUNK_HOME: splunkd.splunkHome },
     });
@@ -287,7 +287,7 @@ export default async function run(): Promise<void> {
     );
   }
   const times = (t: { median: number; all: number[] }) => `median ${t.median.toFixed(0)} ms over ${t.all.length} runs (${t.all.map((m) => m.toFixed(0)).join(', ')})`;
-  const scheme = startupMs(9, '/bin/sh', [WRAPPER, '--scheme'], (out) => out.includes('<scheme>'));
+  const scheme = startupMs(9, WRAPPER, ['--scheme'], (out) => out.includes('<scheme>'));
   console.log(`--scheme through bin/sophos_central.sh: ${times(scheme)}`);
   // The floor under every start-up figure above: this machine's Node doing nothing.
   const bare = startupMs(9, process.execPath, ['-e', '0'], () => true);

@@ -68,7 +68,8 @@ describe('npm run package', () => {
     const requires = [...bundle.matchAll(/\brequire\(["']([^"']+)["']\)/g)].map((m) => m[1]!);
     const builtins = new Set(builtinModules);
     for (const r of requires) expect(builtins.has(r.replace(/^node:/, '')), `require(${r})`).toBe(true);
-    const scheme = execFileSync('/bin/sh', [join(unpacked, 'TA-sophos-central/bin/sophos_central.sh'), '--scheme'], {
+    // Executed directly, as splunkd runs it: the packaged file's mode and #! line must do.
+    const scheme = execFileSync(join(unpacked, 'TA-sophos-central/bin/sophos_central.sh'), ['--scheme'], {
       encoding: 'utf8',
       cwd: tmpdir(),
     });

@@ -67,7 +67,7 @@ export interface KillPlan {
 export interface RunOptions {
   /** App whose inputs.conf holds a stanza that runInput creates (default TA-sophos-central). */
   app?: string;
-  /** The command splunkd runs; default `/bin/sh bin/sophos_central.sh`. */
+  /** The command splunkd runs; default `bin/sophos_central.sh`, executed directly as splunkd does (its `#!` line and mode count). */
   command?: string[];
   env?: NodeJS.ProcessEnv;
   kill?: KillPlan;
@@ -260,7 +260,7 @@ export async function startSplunkd(options: StandInOptions = {}): Promise<Splunk
     ['logging', { loglevel: 'INFO' }],
   ]);
   const requests: RequestRecord[] = [];
-  const defaultCommand = options.command ?? ['/bin/sh', WRAPPER];
+  const defaultCommand = options.command ?? [WRAPPER];
   const childEnv = (extra?: NodeJS.ProcessEnv): NodeJS.ProcessEnv => ({ ...process.env, ...options.env, ...extra, SPLUNK_HOME: splunkHome });
   let uri = '';
 
