@@ -15,8 +15,17 @@ export interface Logger {
 /** A logger writes a message when its level ranks at least as high as the logger's own level. */
 export const LEVEL_RANK: Record<LogLevel, number> = { DEBUG: 0, INFO: 1, WARN: 2, ERROR: 3 };
 
-export function isLogLevel(value: string): value is LogLevel {
+function isLogLevel(value: string): value is LogLevel {
   return value in LEVEL_RANK;
+}
+
+/** Python logging's names, which Splunk add-ons and sophos_central_main.py use, for ours. */
+const PYTHON_LEVELS: Record<string, LogLevel> = { WARNING: 'WARN', CRITICAL: 'ERROR' };
+
+/** A level named ours or Python's way, in any case; undefined for anything else. */
+export function parseLogLevel(value: string): LogLevel | undefined {
+  const v = value.trim().toUpperCase();
+  return isLogLevel(v) ? v : PYTHON_LEVELS[v];
 }
 
 // Defence in depth: callers never log secrets, but a message built from a foreign error could carry one.

@@ -2,7 +2,7 @@
 // short names (-pa and -ll are multi-letter short forms), `--flag value` and `--flag=value`, last one wins.
 // Pure: argv in, options out, ConfigError (one line) on anything wrong.
 import { ConfigError } from '../errors.js';
-import type { LogLevel } from '../log.js';
+import { parseLogLevel, type LogLevel } from '../log.js';
 import { AUTH_MODES, HEC_TOKEN_SOURCES, type AuthMode, type HecTokenSource } from './credentials.js';
 
 export const GET_TYPES = ['tenants', 'inventory', 'alerts', 'events'] as const;
@@ -58,16 +58,6 @@ const FLAGS: Record<string, FlagSpec> = {
 
 const BY_SHORT = new Map(Object.entries(FLAGS).flatMap(([long, spec]) => (spec.short ? [[spec.short, long] as const] : [])));
 
-/** Python logging names (what sophos_central_main.py takes) and ours. */
-const LOG_LEVELS: Record<string, LogLevel> = {
-  DEBUG: 'DEBUG',
-  INFO: 'INFO',
-  WARNING: 'WARN',
-  WARN: 'WARN',
-  ERROR: 'ERROR',
-  CRITICAL: 'ERROR',
-};
-
 export function parseArgs(argv: readonly string[]): ParsedArgs {
   const seen = new Map<string, string | true>();
   for (let i = 0; i < argv.length; i++) {
@@ -120,7 +110,7 @@ export function parseArgs(argv: readonly string[]): ParsedArgs {
     throw new ConfigError(`--days must be a whole number from 1 to 90 (Sophos Central keeps 90 days); got "${daysRaw}"`, 'days');
   }
   const levelRaw = str('log_level');
-  const logLevel = levelRaw === undefined ? 'WARN' : LOG_LEVELS[levelRaw.toUpperCase()];
+  const logLevel = levelRaw === undefined ? 'WARN' : parseLogLevel(levelRaw);
   if (!logLevel) throw new ConfigError(`--log_level must be one of DEBUG, INFO, WARNING, ERROR, CRITICAL; got "${levelRaw}"`, 'log_level');
 
   const pollAlerts = seen.has('poll_alerts');

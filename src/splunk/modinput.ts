@@ -9,7 +9,8 @@ import { checkpointStanza } from '../collect/collector.js';
 import type { EventSink } from '../collect/sink.js';
 import { type InputConfig, proxyUrl, validateInputParams } from '../config/input-config.js';
 import { AbortedError, ConfigError, EXIT_FAILURE, EXIT_OK, describeError } from '../errors.js';
-import { isLogLevel, type Logger, type LogLevel } from '../log.js';
+import { parseLogLevel, type Logger, type LogLevel } from '../log.js';
+import { VERSION } from '../version.js';
 import { missingSecretMessage, resolveClientSecret } from './credentials.js';
 import { XmlEventWriter, XmlStream } from './event-writer.js';
 import { type InputDefinition, parseInputDefinition, parseValidationDefinition, readStdin, type StanzaDefinition } from './input.js';
@@ -56,8 +57,8 @@ export const LOG_LEVEL_ENV = 'TA_SOPHOS_CENTRAL_LOG_LEVEL';
 /** The environment override first, then the app-wide [logging] loglevel, then INFO. */
 function logLevel(env: NodeJS.ProcessEnv, appLevel?: string): LogLevel {
   for (const candidate of [env[LOG_LEVEL_ENV], appLevel]) {
-    const v = (candidate ?? '').toUpperCase();
-    if (isLogLevel(v)) return v;
+    const level = parseLogLevel(candidate ?? '');
+    if (level) return level;
   }
   return 'INFO';
 }
@@ -228,14 +229,20 @@ async function runStanza(
         logger.warn(`app-wide settings not read, using defaults: ${describeError(err)}`);
         return {} as { proxyUrl?: string; logLevel?: string };
       });
-      if (settings.logLevel) logger = makeLogger(settings.logLevel);
+      if (settings.logLevel) {
+        logger = makeLogger(settings.logLevel);
+        if (!parseLogLevel(settings.logLevel)) {
+          logger.warn(`[logging] loglevel = ${settings.logLevel} in ta_sophos_central_settings.conf is not DEBUG, INFO, WARN(ING) or ERROR, so it is ignored`);
+        }
+      }
       // The stanza's own proxy_url wins over the app-wide one.
       if (!config.proxyUrl && settings.proxyUrl) config = { ...config, proxyUrl: appProxyUrl(settings.proxyUrl) };
       clientSecret = await resolveClientSecret(stanza, config, rest, logger);
     } finally {
       await rest.close();
     }
-    logger.debug(`starting ${config.data} collection on Node ${process.version}`);
+    // At INFO: which Node splunkd's host really runs the input with is the first thing support asks (splunk-addon.md §2).
+    logger.info(`starting ${config.data} collection with TA-sophos-central ${VERSION} on Node ${process.version}`);
     const result = await collect({
       stanza: stanza.name,
       config,

@@ -46,12 +46,25 @@ describe('app-wide settings read through splunkd REST at run start', () => {
   it('loglevel DEBUG from the setup page adds debug lines to the log file; the environment variable still wins', async () => {
     w.splunkd.settings.set('logging', { loglevel: 'DEBUG' });
     const before = settingsReads().length;
-    expect((await w.run('debug_app', w.params('tenants'))).exitCode).toBe(0);
+    expect((await w.run('debug_app', w.params('endpoints'))).exitCode).toBe(0);
     expect(settingsReads().length).toBe(before + 1);
     expect(logLines('debug_app').some((l) => / DEBUG /.test(l))).toBe(true);
-    expect((await w.run('debug_env', w.params('tenants'), { env: { TA_SOPHOS_CENTRAL_LOG_LEVEL: 'INFO' } })).exitCode).toBe(0);
+    expect((await w.run('debug_env', w.params('endpoints'), { env: { TA_SOPHOS_CENTRAL_LOG_LEVEL: 'INFO' } })).exitCode).toBe(0);
     expect(logLines('debug_env').some((l) => / DEBUG /.test(l))).toBe(false);
     expect(logLines('debug_env').some((l) => / INFO /.test(l))).toBe(true);
+  });
+
+  it("loglevel takes Python logging's names too, and an unknown one is named in a WARN line", async () => {
+    w.splunkd.settings.set('logging', { loglevel: 'warning' });
+    expect((await w.run('python_level', w.params('tenants'))).exitCode).toBe(0);
+    expect(logLines('python_level')).toEqual([]);
+    w.splunkd.settings.set('logging', { loglevel: 'VERBOSE' });
+    const r = await w.run('unknown_level', w.params('tenants'));
+    expect(r.exitCode).toBe(0);
+    expect(r.stderr).toContain(
+      'WARN TA-sophos-central sophos_central://unknown_level: [logging] loglevel = VERBOSE in ta_sophos_central_settings.conf is not DEBUG, INFO, WARN(ING) or ERROR, so it is ignored',
+    );
+    expect(logLines('unknown_level').some((l) => / INFO .*starting tenants collection with TA-sophos-central .* on Node v\d+/.test(l))).toBe(true);
   });
 
   it('the app-wide proxy carries the traffic of an input without its own proxy_url', async () => {

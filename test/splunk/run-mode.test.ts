@@ -56,6 +56,7 @@ describe('run mode through the splunkd stand-in', () => {
     expect(first.stderr).toEqual([
       expect.stringMatching(/^INFO TA-sophos-central sophos_central:\/\/prod: client_secret for client_id .* created in storage\/passwords \(realm sophos_central\)$/),
       'INFO TA-sophos-central sophos_central://prod: client_secret in sophos_central://prod replaced by ********',
+      expect.stringMatching(/^INFO TA-sophos-central sophos_central:\/\/prod: starting alerts collection with TA-sophos-central \S+ on Node v\d+\.\d+\.\d+$/),
       'INFO TA-sophos-central sophos_central://prod: sample collection from 0 of 3',
       expect.stringMatching(/^INFO TA-sophos-central sophos_central:\/\/prod: run finished after \d+\.\d s$/),
     ]);
