@@ -2,9 +2,9 @@
 // storage/passwords and the input edit endpoint. Always `output_mode=json` (query on GET, form field on POST),
 // since splunkd otherwise answers Atom XML. The session key goes only into the Authorization header; no
 // message, error or log line ever carries it.
-import { readFileSync } from 'node:fs';
-import { hostname } from 'node:os';
-import { join } from 'node:path';
+import { readdirSync, readFileSync } from 'node:fs';
+import { hostname, networkInterfaces } from 'node:os';
+import { join, resolve } from 'node:path';
 import { checkServerIdentity, type PeerCertificate } from 'node:tls';
 import { parse as parseIni } from 'ini';
 import { Agent, request } from 'undici';
@@ -29,44 +29,93 @@ export interface CaBundle {
 }
 
 /**
- * The CA that signs splunkd's certificate: server.conf `[sslConfig] sslRootCAPath` when set (system/local, then
- * system/default), otherwise $SPLUNK_HOME/etc/auth/cacert.pem. Without either, Node's public roots apply.
+ * server.conf in splunkd's global precedence (the Admin Manual's "Configuration file precedence"): system/local,
+ * then every app's local, then every app's default (apps in ASCII order, the first the highest), then
+ * system/default. A deployment app is where many sites ship their [sslConfig].
+ */
+function serverConfFiles(splunkHome: string): string[] {
+  let apps: string[] = [];
+  try {
+    apps = readdirSync(join(splunkHome, 'etc', 'apps')).sort();
+  } catch {
+    // no apps directory: the system files alone
+  }
+  return [
+    join(splunkHome, 'etc', 'system', 'local', 'server.conf'),
+    ...apps.map((app) => join(splunkHome, 'etc', 'apps', app, 'local', 'server.conf')),
+    ...apps.map((app) => join(splunkHome, 'etc', 'apps', app, 'default', 'server.conf')),
+    join(splunkHome, 'etc', 'system', 'default', 'server.conf'),
+  ];
+}
+
+/** The [sslConfig] settings splunkd runs with: each key from the highest-precedence file that sets it. */
+function sslConfig(splunkHome: string): Record<string, string> {
+  const merged: Record<string, string> = {};
+  for (const file of serverConfFiles(splunkHome)) {
+    let stanza: Record<string, unknown> | undefined;
+    try {
+      stanza = parseIni(readFileSync(file, 'utf8')).sslConfig as Record<string, unknown> | undefined;
+    } catch {
+      continue;
+    }
+    for (const [key, value] of Object.entries(stanza ?? {})) {
+      if (!(key in merged) && typeof value === 'string' && value.trim() !== '') merged[key] = value.trim();
+    }
+  }
+  return merged;
+}
+
+/**
+ * The CA that signs splunkd's certificate: server.conf `[sslConfig] sslRootCAPath`, else the older
+ * `caCertFile` in `caPath` (default $SPLUNK_HOME/etc/auth), else $SPLUNK_HOME/etc/auth/cacert.pem, Splunk's
+ * default (splunk-addon.md §3). A configured file that cannot be read falls back to that default. Without any,
+ * Node's public roots apply.
  */
 export function splunkdCa(splunkHome: string | undefined): CaBundle {
   if (!splunkHome) return {};
   const expand = (p: string) => p.replace(/\$SPLUNK_HOME|\$\{SPLUNK_HOME\}/g, splunkHome);
-  for (const level of ['local', 'default']) {
+  const auth = join(splunkHome, 'etc', 'auth');
+  const conf = sslConfig(splunkHome);
+  const configured = conf.sslRootCAPath
+    ? expand(conf.sslRootCAPath)
+    : conf.caCertFile && resolve(conf.caPath ? expand(conf.caPath) : auth, expand(conf.caCertFile));
+  for (const path of [configured, join(auth, 'cacert.pem')]) {
+    if (!path) continue;
     try {
-      const conf = parseIni(readFileSync(join(splunkHome, 'etc', 'system', level, 'server.conf'), 'utf8'));
-      const rootCa = conf.sslConfig?.sslRootCAPath;
-      if (typeof rootCa === 'string' && rootCa.trim() !== '') {
-        const path = expand(rootCa.trim());
-        return { ca: readFileSync(path, 'utf8'), path };
-      }
+      return { ca: readFileSync(path, 'utf8'), path };
     } catch {
-      // no server.conf at this level, or an unreadable CA file there: fall through to Splunk's default CA
+      // unreadable: the next candidate
     }
   }
-  const path = join(splunkHome, 'etc', 'auth', 'cacert.pem');
-  try {
-    return { ca: readFileSync(path, 'utf8'), path };
-  } catch {
-    return {};
-  }
+  return {};
 }
 
-const LOOPBACK = new Set(['127.0.0.1', '::1', '[::1]', 'localhost']);
+const LOOPBACK = ['127.0.0.1', '::1', '[::1]', 'localhost'];
+
+let ownNames: Set<string> | undefined;
+
+/** Loopback, this machine's host name and the addresses of its interfaces: a connection to them stays on this host. */
+function isThisHost(host: string): boolean {
+  ownNames ??= new Set(
+    [...LOOPBACK, hostname(), ...Object.values(networkInterfaces()).flatMap((ifaces) => (ifaces ?? []).map((i) => i.address))].map((n) =>
+      n.toLowerCase(),
+    ),
+  );
+  const h = host.toLowerCase();
+  return ownNames.has(h) || ownNames.has(h.replace(/^\[(.*)\]$/, '$1'));
+}
 
 /**
  * Hostname check for splunkd. The chain is always verified against Splunk's CA. server_uri is normally
- * https://127.0.0.1:8089, and the certificate Splunk generates (CN=SplunkServerDefaultCert, no IP SAN) can
- * never match an IP address. For a loopback address only, the add-on therefore also accepts that default
- * certificate or a certificate issued for this machine's host name: the connection cannot leave the host, and
- * the trust comes from the chain. Any other host name gets Node's standard check, unchanged.
+ * https://127.0.0.1:8089 (or this host's own address when splunkd's management port is bound to one), and the
+ * certificate Splunk generates (CN=SplunkServerDefaultCert, no IP SAN) can never match an IP address. For an
+ * address of this host only, the add-on therefore also accepts that default certificate or a certificate
+ * issued for this machine's host name: the connection cannot leave the host, and the trust comes from the
+ * chain (splunk-addon.md §3 recommends exactly this). Any other host gets Node's standard check, unchanged.
  */
 export function checkSplunkdIdentity(host: string, cert: PeerCertificate): Error | undefined {
   const standard = checkServerIdentity(host, cert);
-  if (!standard || !LOOPBACK.has(host.toLowerCase())) return standard;
+  if (!standard || !isThisHost(host)) return standard;
   const cn = [cert.subject?.CN].flat()[0];
   if (cn === SPLUNK_DEFAULT_CERT_CN) return undefined;
   if (!checkServerIdentity(hostname(), cert)) return undefined;

@@ -1,5 +1,5 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { hostname, tmpdir } from 'node:os';
+import { hostname, networkInterfaces, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { PeerCertificate } from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -135,8 +135,20 @@ describe('checkSplunkdIdentity', () => {
     ['splunk.example.com', cert('SplunkServerDefaultCert'), false],
     ['splunk.example.com', cert('splunk.example.com'), true],
     ['10.0.0.5', cert('x', 'IP Address:10.0.0.5'), true],
+    [hostname(), cert('SplunkServerDefaultCert'), true],
   ])('%s with %o -> accepted %s', (host, c, accepted) => {
     expect(checkSplunkdIdentity(host, c) === undefined).toBe(accepted);
+  });
+
+  it("accepts Splunk's default certificate on this host's own interface addresses, as on loopback", () => {
+    const own = Object.values(networkInterfaces()).flatMap((i) => i ?? []).filter((i) => !i.internal);
+    for (const { address } of own) {
+      expect(checkSplunkdIdentity(address, cert('SplunkServerDefaultCert')), address).toBeUndefined();
+      expect(checkSplunkdIdentity(address, cert('other.example.com')), address).toBeInstanceOf(Error);
+    }
+    // An address that is not this host's still needs a certificate for it.
+    expect(own.some((i) => i.address === '192.0.2.77')).toBe(false);
+    expect(checkSplunkdIdentity('192.0.2.77', cert('SplunkServerDefaultCert'))).toBeInstanceOf(Error);
   });
 });
 
@@ -152,6 +164,41 @@ describe('splunkdCa', () => {
       writeFileSync(join(home, 'etc/auth/mycerts/root.pem'), 'MY CA');
       writeFileSync(join(home, 'etc/system/local/server.conf'), '[general]\nserverName = x\n\n[sslConfig]\nsslRootCAPath = $SPLUNK_HOME/etc/auth/mycerts/root.pem\n');
       expect(splunkdCa(home)).toEqual({ ca: 'MY CA', path: join(home, 'etc/auth/mycerts/root.pem') });
+    } finally {
+      rmSync(home, { recursive: true, force: true });
+    }
+  });
+
+  it("reads [sslConfig] across server.conf in splunkd's global precedence, and the older caCertFile/caPath", () => {
+    const home = mkdtempSync(join(tmpdir(), 'ta-ca-'));
+    const conf = (dir: string, body: string) => {
+      mkdirSync(join(home, dir), { recursive: true });
+      writeFileSync(join(home, dir, 'server.conf'), `[sslConfig]\n${body}\n`);
+    };
+    const pem = (name: string) => {
+      mkdirSync(join(home, 'certs'), { recursive: true });
+      writeFileSync(join(home, 'certs', name), name);
+      return join(home, 'certs', name);
+    };
+    try {
+      mkdirSync(join(home, 'etc/auth'), { recursive: true });
+      writeFileSync(join(home, 'etc/auth/cacert.pem'), 'DEFAULT CA');
+      conf('etc/system/default', 'sslVerifyServerCert = false');
+      // The older setting, from an app's default: caCertFile in caPath.
+      conf('etc/apps/zz_org_ssl/default', `caPath = ${join(home, 'certs')}\ncaCertFile = old.pem`);
+      pem('old.pem');
+      expect(splunkdCa(home)).toEqual({ ca: 'old.pem', path: join(home, 'certs/old.pem') });
+      // A deployment app's local beats any app's default; the app first in ASCII order beats the next.
+      conf('etc/apps/org_ssl/local', `sslRootCAPath = ${pem('org.pem')}`);
+      conf('etc/apps/zz_org_ssl/local', `sslRootCAPath = ${pem('zz.pem')}`);
+      expect(splunkdCa(home).path).toBe(join(home, 'certs/org.pem'));
+      // system/local beats every app.
+      conf('etc/system/local', `sslRootCAPath = $SPLUNK_HOME/certs/${'sys.pem'}`);
+      pem('sys.pem');
+      expect(splunkdCa(home)).toEqual({ ca: 'sys.pem', path: join(home, 'certs/sys.pem') });
+      // A configured CA that cannot be read falls back to Splunk's default, not to the next setting.
+      rmSync(join(home, 'certs/sys.pem'));
+      expect(splunkdCa(home)).toEqual({ ca: 'DEFAULT CA', path: join(home, 'etc/auth/cacert.pem') });
     } finally {
       rmSync(home, { recursive: true, force: true });
     }
