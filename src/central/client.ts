@@ -185,7 +185,7 @@ class Client implements CentralClient {
         idempotent: true,
       }),
     });
-    for await (const items of numberPages<Record<string, unknown>>(get, {}, TENANTS_PAGE)) {
+    for await (const items of numberPages<Record<string, unknown>>(get, {}, TENANTS_PAGE, (raw) => raw.id)) {
       for (const raw of items) {
         const tenant = toTenant(raw);
         if (!tenant) {

@@ -110,16 +110,31 @@ export async function* cursorPages<T>(get: GetPage, query: Query): AsyncGenerato
 /**
  * Page-number paging (partner and organization tenant lists): page 1 with `pageTotal=true`, then
  * pages 2..`pages.total`. Without a total it goes on until a short or empty page.
+ *
+ * A page number is a position in a list that may change while it is read (a tenant added ahead of the
+ * current page pushes the last item of one page onto the next), so with `idOf` an item whose id was
+ * already yielded is left out: a tenant listed twice would otherwise be collected twice at once.
  */
-export async function* numberPages<T>(get: GetPage, query: Query, pageSize: number): AsyncGenerator<T[]> {
+export async function* numberPages<T>(get: GetPage, query: Query, pageSize: number, idOf?: (item: T) => unknown): AsyncGenerator<T[]> {
+  const seen = new Set<unknown>();
+  const unseen = (items: T[]): T[] =>
+    idOf === undefined
+      ? items
+      : items.filter((item) => {
+          const id = idOf(item);
+          if (id === undefined) return true;
+          if (seen.has(id)) return false;
+          seen.add(id);
+          return true;
+        });
   const size = String(pageSize);
   const first = (await get({ ...query, page: '1', pageSize: size, pageTotal: 'true' })).body as Body;
   let items = itemsOf<T>(first, 'tenant list');
   const total = typeof first.pages?.total === 'number' ? first.pages.total : undefined;
-  yield items;
+  yield unseen(items);
   for (let page = 2; total === undefined ? items.length >= pageSize : page <= total; page++) {
     items = itemsOf<T>((await get({ ...query, page: String(page), pageSize: size })).body, 'tenant list');
     if (items.length === 0) return;
-    yield items;
+    yield unseen(items);
   }
 }

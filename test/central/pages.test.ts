@@ -112,6 +112,21 @@ describe('numberPages', () => {
     const noTotal = scripted([{ items: [1, 2], pages: {} }, { items: [3], pages: {} }]);
     expect(await all(numberPages(noTotal.get, {}, 2))).toEqual([[1, 2], [3]]);
   });
+  it('yields an item once when the list shifts between pages, by id, and reads on to the total', async () => {
+    // A tenant added ahead of page 2 while page 1 was read: b comes back as the first item of page 2.
+    const shifted = scripted([
+      { items: [{ id: 'a' }, { id: 'b' }], pages: { total: 3 } },
+      { items: [{ id: 'b' }, { id: 'c' }], pages: {} },
+      { items: [{ id: 'd' }, {}], pages: {} },
+    ]);
+    const pages = await all(numberPages<{ id?: string }>(shifted.get, {}, 2, (t) => t.id));
+    expect(pages).toEqual([[{ id: 'a' }, { id: 'b' }], [{ id: 'c' }], [{ id: 'd' }, {}]]);
+    expect(shifted.queries.map((q) => q.page)).toEqual(['1', '2', '3']);
+    // Without a total, the page length (duplicates included) still decides whether another page follows.
+    const open = scripted([{ items: [{ id: 'a' }, { id: 'b' }], pages: {} }, { items: [{ id: 'b' }, { id: 'c' }], pages: {} }, { items: [], pages: {} }]);
+    expect(await all(numberPages<{ id: string }>(open.get, {}, 2, (t) => t.id))).toEqual([[{ id: 'a' }, { id: 'b' }], [{ id: 'c' }]]);
+    expect(open.queries).toHaveLength(3);
+  });
 });
 
 describe('item texts', () => {
