@@ -100,7 +100,7 @@ export async function* cursorPages<T>(get: GetPage, query: Query): AsyncGenerato
     }
     // An unchanged cursor with nothing new is no progress: end here and resume from it next run.
     const stalled = hasMore && next === sent && count === 0;
-    yield Object.assign(result, { cursor: next ?? sent ?? '', hasMore: hasMore && !stalled });
+    yield Object.assign(result, { cursor: next ?? sent ?? '', hasMore: hasMore && !stalled }, stalled ? { stalled } : {});
     if (!hasMore || stalled) return;
     current = { ...current, cursor: next as string };
     delete current.from_date;

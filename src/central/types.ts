@@ -81,6 +81,11 @@ export interface CursorPage<T> {
   heads?: Record<string, unknown>[];
   cursor: string;
   hasMore: boolean;
+  /**
+   * Set on the last page when the API said `has_more` but sent no items and the cursor it was given: the
+   * stream made no progress, and is not known to be caught up either.
+   */
+  stalled?: boolean;
 }
 
 export interface EndpointQuery {
