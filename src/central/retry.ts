@@ -18,10 +18,14 @@ export const DEFAULT_RETRY_POLICY: RetryPolicy = {
   maxDelayMs: 30_000,
 };
 
+/** The backoff ceiling after the 1-based `attempt`: `firstMs`, doubled per attempt, capped at the policy's maximum. */
+function ceilingMs(attempt: number, firstMs: number, policy: RetryPolicy): number {
+  return Math.min(policy.maxDelayMs, firstMs * 2 ** Math.max(0, attempt - 1));
+}
+
 /** Exponential backoff with full jitter (a uniform pick in [0, ceiling]); `attempt` is the 1-based attempt that failed. */
 export function backoffDelay(attempt: number, policy: RetryPolicy, random: () => number = Math.random): number {
-  const ceiling = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** Math.max(0, attempt - 1));
-  return Math.floor(random() * ceiling);
+  return Math.floor(random() * ceilingMs(attempt, policy.baseDelayMs, policy));
 }
 
 /** Retry-After as delta-seconds or an HTTP date, in ms from `now`; undefined when absent or unreadable. */
@@ -40,7 +44,7 @@ export function parseRetryAfter(value: string | string[] | undefined, now: numbe
  * less than half its ceiling: with the default policy, 47-95 s over five retries.
  */
 export function rateLimitDelay(attempt: number, policy: RetryPolicy, random: () => number = Math.random): number {
-  const ceiling = Math.min(policy.maxDelayMs, 10 * policy.baseDelayMs * 2 ** Math.max(0, attempt - 1));
+  const ceiling = ceilingMs(attempt, 10 * policy.baseDelayMs, policy);
   return Math.floor(ceiling / 2 + random() * (ceiling / 2));
 }
 
