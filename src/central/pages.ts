@@ -98,9 +98,10 @@ export async function* cursorPages<T>(get: GetPage, query: Query): AsyncGenerato
     if (hasMore && next === undefined) {
       throw new CentralError('Sophos Central sent has_more without a next_cursor');
     }
-    // An unchanged cursor with nothing new is no progress: end here and resume from it next run.
+    // An unchanged cursor with nothing new is no progress: end here and resume from it next run. The page
+    // still says has_more, as the API did: the stream is not caught up, only stalled.
     const stalled = hasMore && next === sent && count === 0;
-    yield Object.assign(result, { cursor: next ?? sent ?? '', hasMore: hasMore && !stalled }, stalled ? { stalled } : {});
+    yield Object.assign(result, { cursor: next ?? sent ?? '', hasMore });
     if (!hasMore || stalled) return;
     current = { ...current, cursor: next as string };
     delete current.from_date;

@@ -80,12 +80,11 @@ export interface CursorPage<T> {
   /** As in KeyPage. */
   heads?: Record<string, unknown>[];
   cursor: string;
-  hasMore: boolean;
   /**
-   * Set on the last page when the API said `has_more` but sent no items and the cursor it was given: the
-   * stream made no progress, and is not known to be caught up either.
+   * The API's `has_more`. True on the last page too when the stream stalled (no items and the cursor it was
+   * given back): the pages end there, but the stream is not caught up.
    */
-  stalled?: boolean;
+  hasMore: boolean;
 }
 
 export interface EndpointQuery {

@@ -55,11 +55,9 @@ export async function collectEvents(api: TenantApi, opts: EventCollectOptions): 
       };
     }
     if (records.length > 0) await commits.write(opts.sink, records);
-    // A stalled stream is not caught up: its position stays where the events written put it, so that a stall
-    // longer than the API's 24 hours is still reported as a gap.
     const saved = siemCheckpointAfterPage(
       position,
-      { cursor: page.cursor, hasMore: page.hasMore || page.stalled === true, newestCreated, requestedAt },
+      { cursor: page.cursor, hasMore: page.hasMore, newestCreated, requestedAt },
       now(),
     );
     commits.save(saved);

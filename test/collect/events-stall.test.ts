@@ -1,4 +1,5 @@
-// The events collector on a SIEM stream that stalls: `has_more` with no items and the cursor it was given.
+// The events collector on a SIEM stream that stalls: the pager ends it at a page with no items, the cursor it was
+// given and has_more still true.
 import { describe, expect, it } from 'vitest';
 import type { CursorPage, TenantApi } from '../../src/central/types.js';
 import { MemoryCheckpointStore } from '../../src/checkpoint/memory-store.js';
@@ -26,7 +27,7 @@ describe('collectEvents on a stalled SIEM stream', () => {
     const store = new MemoryCheckpointStore();
     const saved: SiemCheckpoint = { v: 1, cursor: 'c', position: T - 20 * HOUR, savedAt: T - 20 * HOUR };
     await store.save('k', saved);
-    const api = tenantServing([{ items: [], cursor: 'c', hasMore: false, stalled: true }]);
+    const api = tenantServing([{ items: [], cursor: 'c', hasMore: true }]);
     await collectEvents(api, { sink: new MemorySink(), store, key: 'k', stanza: 's', logger, now: () => T });
     expect(await store.load<SiemCheckpoint>('k')).toMatchObject({ cursor: 'c', position: T - 20 * HOUR });
   });
