@@ -323,10 +323,15 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
     }
   }
 
-  /** 429, with Retry-After only when given seconds: the message is the one documented with the header. */
-  function tooMany(retryAfter: number | undefined): Reply {
-    if (retryAfter === undefined) return apiError(429, 'tooManyRequests', 'Too many requests.');
-    return { ...apiError(429, 'tooManyRequests', 'Too many requests. See Retry-After header.'), headers: { 'retry-after': String(retryAfter) } };
+  /** `reply` with a Retry-After header when given seconds (429 and 503 send one only when set up so). */
+  function withRetryAfter(reply: Reply, seconds: number | undefined): Reply {
+    return seconds === undefined ? reply : { ...reply, headers: { 'retry-after': String(seconds) } };
+  }
+
+  /** 429; with Retry-After, the message documented with the header. */
+  function tooMany(seconds: number | undefined): Reply {
+    const message = seconds === undefined ? 'Too many requests.' : 'Too many requests. See Retry-After header.';
+    return withRetryAfter(apiError(429, 'tooManyRequests', message), seconds);
   }
 
   function faultReply(rule: FaultRule): Reply {
@@ -336,10 +341,7 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
       case 429: return tooMany(rule.retryAfterSeconds);
       case 500: return apiError(500, 'internalServerError', 'Internal Server Error.');
       case 502: return apiError(502, 'badGateway', 'Bad Gateway.');
-      case 503: {
-        const r = apiError(503, 'serviceUnavailable', 'Service Unavailable.');
-        return rule.retryAfterSeconds === undefined ? r : { ...r, headers: { 'retry-after': String(rule.retryAfterSeconds) } };
-      }
+      case 503: return withRetryAfter(apiError(503, 'serviceUnavailable', 'Service Unavailable.'), rule.retryAfterSeconds);
       default: return apiError(504, 'gatewayTimeout', 'Gateway Timeout.');
     }
   }
