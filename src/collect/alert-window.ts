@@ -34,6 +34,11 @@ export interface AlertCheckpoint {
   hwm: number;
   /** IDs emitted whose raisedAt (epoch ms) is at or after `hwm - ALERT_OVERLAP_MS`: the dedup set. */
   seen: Record<string, number>;
+  /**
+   * The newest raisedAt emitted so far (epoch ms), by Sophos's clock rather than ours: where a run restarts
+   * when `hwm`, set by this host's clock, turns out to lie in the future. Absent until an alert is emitted.
+   */
+  newest?: number;
   /** When this checkpoint was saved (epoch ms). */
   savedAt: number;
 }
@@ -45,6 +50,11 @@ export interface AlertWindow {
   to: number;
   /** Set when the saved position is older than Central keeps alerts: those alerts are gone. */
   gap?: { start: number; end: number };
+  /**
+   * Set when the saved mark lies beyond this run's `to`: this host's clock was ahead when it was saved and
+   * has since been set back. Trusting the mark would query empty windows until the clock caught up with it.
+   */
+  reset?: { mark: number };
 }
 
 /** The window of one run, from the saved checkpoint (undefined on the first run). */
@@ -55,9 +65,17 @@ export function planAlertWindow(
 ): AlertWindow {
   const to = runStart - QUERY_LAG_MS;
   const floor = runStart - ALERT_RETENTION_MS + RETENTION_MARGIN_MS;
-  if (!checkpoint) return { from: Math.max(runStart - startDays * DAY, floor), to };
+  const firstFrom = Math.max(runStart - startDays * DAY, floor);
+  if (!checkpoint) return { from: firstFrom, to };
   const wanted = checkpoint.hwm - ALERT_OVERLAP_MS;
-  if (wanted >= floor) return { from: Math.min(wanted, to), to };
+  if (wanted > to) {
+    // Everything the API showed when the mark was saved has been emitted, and the newest alert emitted is
+    // no later than Sophos's clock was then: restarting one overlap before it loses nothing and repeats at
+    // most an overlap of alerts. A checkpoint without it restarts as a first run.
+    const from = checkpoint.newest === undefined ? firstFrom : Math.max(Math.min(checkpoint.newest, to) - ALERT_OVERLAP_MS, floor);
+    return { from, to, reset: { mark: checkpoint.hwm } };
+  }
+  if (wanted >= floor) return { from: wanted, to };
   return { from: floor, to, gap: { start: wanted, end: floor } };
 }
 
@@ -65,13 +83,16 @@ export function planAlertWindow(
 export interface AlertState {
   hwm: number;
   seen: Map<string, number>;
+  newest?: number;
 }
 
 export function alertStateFrom(checkpoint: AlertCheckpoint | undefined, window: AlertWindow): AlertState {
-  // A first run, or a run past a reported gap, has emitted nothing before `from`; saving this state
-  // right away makes the next run start at the same `from` instead of reporting the gap again.
+  // A first run, or a run past a reported gap or reset, starts afresh at `from`; saving this state right
+  // away makes the next run start at the same `from` instead of reporting the gap or reset again.
   if (!checkpoint || window.gap) return { hwm: window.from + ALERT_OVERLAP_MS, seen: new Map() };
-  return { hwm: checkpoint.hwm, seen: new Map(Object.entries(checkpoint.seen)) };
+  const seen = new Map(Object.entries(checkpoint.seen));
+  if (window.reset) return { hwm: window.from + ALERT_OVERLAP_MS, seen, newest: checkpoint.newest };
+  return { hwm: checkpoint.hwm, seen, newest: checkpoint.newest };
 }
 
 export interface PageAlert {
@@ -95,6 +116,7 @@ export function acceptAlertPage(state: AlertState, page: PageAlert[], window: Al
     state.seen.set(id, at);
     // The mark never passes `to`: an alert the API sent from beyond the window must not skip later ones.
     if (raisedAt !== undefined && at > state.hwm) state.hwm = at;
+    if (raisedAt !== undefined && (state.newest === undefined || at > state.newest)) state.newest = at;
     emit.push(i);
   }
   return emit;
@@ -113,7 +135,7 @@ export function alertCheckpoint(state: AlertState, savedAt: number): AlertCheckp
     if (at >= keepFrom) seen[id] = at;
     else state.seen.delete(id);
   }
-  return { v: 1, hwm: state.hwm, seen, savedAt };
+  return state.newest === undefined ? { v: 1, hwm: state.hwm, seen, savedAt } : { v: 1, hwm: state.hwm, seen, newest: state.newest, savedAt };
 }
 
 /** A loaded value that is not a usable alerts checkpoint is treated as none (first run). */
@@ -127,6 +149,7 @@ export function isAlertCheckpoint(value: unknown): value is AlertCheckpoint {
     typeof c.savedAt === 'number' &&
     !!c.seen &&
     typeof c.seen === 'object' &&
+    (c.newest === undefined || (typeof c.newest === 'number' && Number.isFinite(c.newest))) &&
     Object.values(c.seen).every((at) => typeof at === 'number')
   );
 }

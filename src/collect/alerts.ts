@@ -11,7 +11,7 @@ import {
   planAlertWindow,
   type PageAlert,
 } from './alert-window.js';
-import { loadCheckpoint, newCollectResult, type CollectResult, reportGap, type AlertCollectOptions } from './collector.js';
+import { loadCheckpoint, newCollectResult, type CollectResult, reportGap, reportReset, type AlertCollectOptions } from './collector.js';
 import { eachCommittedPage, PageCommits } from './paging.js';
 import { iso, ItemSerializer, parseTime, SOURCETYPE } from './records.js';
 import type { OutRecord } from './sink.js';
@@ -28,8 +28,12 @@ export async function collectAlerts(api: TenantApi, opts: AlertCollectOptions): 
   if (window.gap) {
     await reportGap(opts, 'alerts', tenant, window.gap, 'older than the 90 days Sophos Central keeps alerts');
     result.gaps.push(window.gap);
-    await opts.store.save(opts.key, alertCheckpoint(state, now()));
   }
+  if (window.reset) {
+    const reason = "the mark lies after this run's window: this host's clock was set back since it was saved";
+    await reportReset(opts, 'alerts', tenant, { mark: window.reset.mark, restartFrom: window.from }, reason);
+  }
+  if (window.gap || window.reset) await opts.store.save(opts.key, alertCheckpoint(state, now()));
 
   const serializer = new ItemSerializer(tenant);
   const pages = api.alertPages({ from: iso(window.from), to: iso(window.to), pageSize: opts.pageSize });

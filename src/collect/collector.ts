@@ -119,3 +119,36 @@ export async function reportGap(
     ),
   ]);
 }
+
+/**
+ * A checkpoint that cannot be trusted as it stands (its mark lies in the future) is restarted from an
+ * earlier point, and the sink is told: the restart may repeat items, and a clock stepped back is worth a
+ * look on the forwarder.
+ */
+export async function reportReset(
+  opts: CollectOptions,
+  data: TenantDataType,
+  tenant: TenantRef,
+  reset: { mark: number; restartFrom: number },
+  reason: string,
+): Promise<void> {
+  const at = (opts.now ?? Date.now)();
+  opts.logger.warn(
+    `checkpoint of ${data} for tenant ${tenant.id} restarted at ${iso(reset.restartFrom)} instead of its mark ${iso(reset.mark)} (${reason})`,
+  );
+  await opts.sink.write([
+    healthRecord(
+      {
+        type: 'checkpoint_reset',
+        stanza: opts.stanza,
+        data,
+        tenant: { id: tenant.id, name: tenant.name },
+        checkpoint_mark: iso(reset.mark),
+        restart_from: iso(reset.restartFrom),
+        reason,
+      },
+      at,
+      tenant,
+    ),
+  ]);
+}

@@ -14,21 +14,26 @@ import {
 
 const MIN = 60_000;
 const DAY = 86_400_000;
+const HOUR = 3_600_000;
 const T = Date.UTC(2025, 0, 10, 12, 0, 0);
 
-function cp(hwm: number, seen: Record<string, number> = {}): AlertCheckpoint {
-  return { v: 1, hwm, seen, savedAt: hwm };
+function cp(hwm: number, seen: Record<string, number> = {}, newest?: number): AlertCheckpoint {
+  return newest === undefined ? { v: 1, hwm, seen, savedAt: hwm } : { v: 1, hwm, seen, newest, savedAt: hwm };
 }
 
 describe('planAlertWindow', () => {
-  const cases: Array<{ name: string; checkpoint?: AlertCheckpoint; startDays: number; from: number; gap?: boolean }> = [
+  const cases: Array<{ name: string; checkpoint?: AlertCheckpoint; startDays: number; from: number; gap?: boolean; reset?: boolean }> = [
     { name: 'first run goes back start_days', startDays: 7, from: T - 7 * DAY },
     { name: 'first run with 1 day', startDays: 1, from: T - DAY },
     { name: 'first run at 90 days stays inside retention', startDays: 90, from: T - ALERT_RETENTION_MS + 5 * MIN },
     { name: 'later run starts one overlap before the mark', checkpoint: cp(T - 10 * MIN), startDays: 7, from: T - 25 * MIN },
     { name: 'a mark one day old', checkpoint: cp(T - DAY), startDays: 1, from: T - DAY - ALERT_OVERLAP_MS },
     { name: 'a mark past retention is a gap', checkpoint: cp(T - 100 * DAY), startDays: 1, from: T - ALERT_RETENTION_MS + 5 * MIN, gap: true },
-    { name: 'a mark beyond to (clock moved back) gives an empty window', checkpoint: cp(T + DAY), startDays: 1, from: T - QUERY_LAG_MS },
+    { name: 'a mark up to one overlap beyond to (clock stepped back a little) is trusted', checkpoint: cp(T - QUERY_LAG_MS + ALERT_OVERLAP_MS), startDays: 1, from: T - QUERY_LAG_MS },
+    { name: 'a mark further beyond to (clock set back) restarts one overlap before the newest alert emitted', checkpoint: cp(T + DAY, {}, T - 2 * DAY), startDays: 1, from: T - 2 * DAY - ALERT_OVERLAP_MS, reset: true },
+    { name: 'a mark beyond to without a newest alert restarts as a first run', checkpoint: cp(T + DAY), startDays: 3, from: T - 3 * DAY, reset: true },
+    { name: 'a reset never goes past retention', checkpoint: cp(T + DAY, {}, T - 95 * DAY), startDays: 1, from: T - ALERT_RETENTION_MS + 5 * MIN, reset: true },
+    { name: 'a reset whose newest alert is beyond to starts one overlap before to', checkpoint: cp(T + DAY, {}, T + HOUR), startDays: 1, from: T - QUERY_LAG_MS - ALERT_OVERLAP_MS, reset: true },
   ];
   for (const c of cases) {
     it(c.name, () => {
@@ -37,6 +42,8 @@ describe('planAlertWindow', () => {
       expect(w.from).toBe(c.from);
       if (c.gap) expect(w.gap).toEqual({ start: c.checkpoint!.hwm - ALERT_OVERLAP_MS, end: c.from });
       else expect(w.gap).toBeUndefined();
+      if (c.reset) expect(w.reset).toEqual({ mark: c.checkpoint!.hwm });
+      else expect(w.reset).toBeUndefined();
     });
   }
 });
@@ -68,6 +75,14 @@ describe('acceptAlertPage', () => {
       for (const [id] of c.page) expect(state.seen.has(id)).toBe(true);
     });
   }
+  it('tracks the newest raisedAt emitted, below to and unmoved by alerts without one', () => {
+    const state: { hwm: number; seen: Map<string, number>; newest?: number } = { hwm: window.from, seen: new Map() };
+    acceptAlertPage(state, [{ id: 'n1', raisedAt: T - 20 * MIN }, { id: 'u', raisedAt: undefined }, { id: 'n0', raisedAt: T - 25 * MIN }], window);
+    expect(state.newest).toBe(T - 20 * MIN);
+    acceptAlertPage(state, [{ id: 'f', raisedAt: T + DAY }], window);
+    expect(state.newest).toBe(window.to);
+    expect(alertCheckpoint(state, T).newest).toBe(window.to);
+  });
   it('remembers an alert without raisedAt at the window end, so it stays deduplicated a full overlap', () => {
     const state = { hwm: window.from, seen: new Map<string, number>() };
     acceptAlertPage(state, [{ id: 'u', raisedAt: undefined }], window);
@@ -89,6 +104,17 @@ describe('alertStateFrom', () => {
     expect(next.from).toBe(w.from);
     expect(next.gap).toBeUndefined();
     expect(s.seen.size).toBe(0);
+  });
+  it('after a reset: the next run starts at the same from without a new reset, and the saved IDs still dedup', () => {
+    const saved = cp(T + DAY, { a: T + DAY - MIN }, T - HOUR);
+    const w = planAlertWindow(saved, T, 1);
+    const s = alertStateFrom(saved, w);
+    expect(s.hwm - ALERT_OVERLAP_MS).toBe(w.from);
+    expect(s.newest).toBe(T - HOUR);
+    expect(acceptAlertPage(s, [{ id: 'a', raisedAt: T - HOUR }], w)).toEqual([]);
+    const next = planAlertWindow(alertCheckpoint(s, T), T + MIN, 1);
+    expect(next.from).toBe(w.from);
+    expect(next.reset).toBeUndefined();
   });
   it('later run: the saved mark and IDs', () => {
     const s = alertStateFrom(cp(T - 5 * MIN, { a: T - 6 * MIN }), planAlertWindow(cp(T - 5 * MIN), T, 1));
@@ -137,6 +163,6 @@ describe('alertCheckpoint and completeAlertWindow', () => {
 });
 
 describe('isAlertCheckpoint', () => {
-  const bad: unknown[] = [null, 1, 'x', {}, { v: 2, hwm: 1, seen: {}, savedAt: 1 }, { v: 1, hwm: 'x', seen: {}, savedAt: 1 }, { v: 1, hwm: 1, seen: { a: 'b' }, savedAt: 1 }, { v: 1, hwm: 1, savedAt: 1 }];
+  const bad: unknown[] = [null, 1, 'x', {}, { v: 2, hwm: 1, seen: {}, savedAt: 1 }, { v: 1, hwm: 'x', seen: {}, savedAt: 1 }, { v: 1, hwm: 1, seen: { a: 'b' }, savedAt: 1 }, { v: 1, hwm: 1, savedAt: 1 }, { v: 1, hwm: 1, seen: {}, newest: 'x', savedAt: 1 }, { v: 1, hwm: 1, seen: {}, newest: null, savedAt: 1 }];
   for (const value of bad) it(`rejects ${JSON.stringify(value)}`, () => expect(isAlertCheckpoint(value)).toBe(false));
 });

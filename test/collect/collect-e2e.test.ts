@@ -50,8 +50,10 @@ function config(data: CollectConfig['data'], extra: Partial<CollectConfig> = {})
   return { data, tenants: [], excludeTenants: [], startDays: 90, excludeTypes: [], pageSize: 100, ...extra };
 }
 
-function run(w: World, cfg: CollectConfig, sink: MemorySink, more: { signal?: AbortSignal; store?: MemoryCheckpointStore } = {}) {
-  return runCollection({ client: w.client, config: cfg, stanza: 'sophos_central://e2e', sink, store: more.store ?? w.store, logger: w.logger, now: () => w.emu.clock.now(), signal: more.signal });
+/** `skewMs`: how far this host's clock is ahead of Sophos's during the run. */
+function run(w: World, cfg: CollectConfig, sink: MemorySink, more: { signal?: AbortSignal; store?: MemoryCheckpointStore; skewMs?: number } = {}) {
+  const skew = more.skewMs ?? 0;
+  return runCollection({ client: w.client, config: cfg, stanza: 'sophos_central://e2e', sink, store: more.store ?? w.store, logger: w.logger, now: () => w.emu.clock.now() + skew, signal: more.signal });
 }
 
 /** Ground truth: every alert the emulator shows for a tenant raised in [from, to), straight from the API. */
@@ -216,6 +218,42 @@ describe('alerts end to end', () => {
     expect(new Set(ids)).toEqual(new Set(want));
     expect(ids.length - want.length).toBeGreaterThan(0);
     expect(ids.length - want.length).toBeLessThanOrEqual(100);
+  });
+
+  it('a clock set back after runs two days ahead: new alerts still arrive, with a checkpoint_reset record', async () => {
+    const w = await world({ tenants: 2 });
+    const sink = new MemorySink();
+    expect((await run(w, config('alerts'), sink, { skewMs: 2 * DAY })).status).toBe('ok');
+    w.emu.clock.advance(5 * MIN);
+    expect((await run(w, config('alerts'), sink, { skewMs: 2 * DAY })).status).toBe('ok');
+    const newestBefore = new Map<string, number>();
+    for (const a of sink.events('sophos:central:alerts')) {
+      const id = (a.tenant as { id: string }).id;
+      newestBefore.set(id, Math.max(newestBefore.get(id) ?? 0, Date.parse(a.raisedAt as string)));
+    }
+    const before = sink.records.length;
+
+    // NTP corrects the clock; alerts keep coming, one of them late.
+    w.emu.clock.advance(30 * MIN);
+    const tenant = w.emu.tenants[0]!.id;
+    const fresh = [...w.emu.addAlerts(tenant, 5, { raisedAt: w.emu.clock.now() - 10 * MIN }), ...w.emu.addAlerts(w.emu.tenants[1]!.id, 3, { raisedAt: w.emu.clock.now() - 20 * MIN })];
+    expect((await run(w, config('alerts'), sink)).status).toBe('ok');
+    const got = sink.records.slice(before).filter((r) => r.sourcetype === 'sophos:central:alerts').map((r) => JSON.parse(r.data) as { id: string; raisedAt: string; tenant: { id: string } });
+    for (const a of fresh) expect(got.map((g) => g.id)).toContain(a.id);
+    // Repeats are bounded by one overlap before the newest alert the ahead runs emitted for that tenant.
+    for (const g of got) if (!fresh.some((a) => a.id === g.id)) expect(Date.parse(g.raisedAt)).toBeGreaterThanOrEqual(newestBefore.get(g.tenant.id)! - 15 * MIN);
+    const resets = sink.health('checkpoint_reset');
+    expect(resets.map((r) => (r.tenant as { id: string }).id).sort()).toEqual(w.emu.tenants.map((t) => t.id).sort());
+    expect(resets[0]).toMatchObject({ data: 'alerts', stanza: 'sophos_central://e2e' });
+    expect(w.logs.some((l) => l.startsWith('WARN checkpoint of alerts'))).toBe(true);
+
+    // The next run is back to normal: no second reset, and nothing twice.
+    w.emu.clock.advance(5 * MIN);
+    const again = w.emu.addAlerts(tenant, 2, { raisedAt: w.emu.clock.now() - 3 * MIN });
+    const third = sink.records.length;
+    await run(w, config('alerts'), sink);
+    expect(sink.health('checkpoint_reset')).toHaveLength(2);
+    expect(sink.records.slice(third).filter((r) => r.sourcetype === 'sophos:central:alerts').map((r) => (JSON.parse(r.data) as { id: string }).id).sort()).toEqual(again.map((a) => a.id).sort());
   });
 });
 

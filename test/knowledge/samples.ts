@@ -151,6 +151,14 @@ export function emulatorSamples(): Sample[] {
         gap_end: '2026-01-09T08:14:00.000Z', gap_seconds: 94440, reason: 'the saved SIEM position is older than the 24 hours the API serves',
       },
     },
+    {
+      origin: 'collector health checkpoint_reset',
+      sourcetype: 'sophos:central:health',
+      event: {
+        type: 'checkpoint_reset', stanza: 'sophos_central://acme_alerts', data: 'alerts', tenant: ACME, checkpoint_mark: '2026-01-12T08:14:00.000Z',
+        restart_from: '2026-01-10T07:59:00.000Z', reason: "the mark lies after this run's window: this host's clock was set back since it was saved",
+      },
+    },
     // Audit lines as branch cleanup's src/cleanup/audit.ts writes them.
     {
       origin: 'clean-up audit line (dry run)',
