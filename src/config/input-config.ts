@@ -257,11 +257,22 @@ function pageSizeOf(params: RawParams, data: DataType | undefined): number | und
   return pageSize;
 }
 
+/** What is wrong with the stanza's `interval`, or undefined when nothing is. */
+export function intervalProblem(params: RawParams): string | undefined {
+  try {
+    checkInterval(single(params, 'interval'));
+    return undefined;
+  } catch (err) {
+    return (err as ConfigError).message;
+  }
+}
+
 /**
  * Validates one stanza's parameters (as splunkd passes them) into an InputConfig. Throws a ConfigError that
- * names every problem found, not only the first.
+ * names every problem found, not only the first. `interval` is splunkd's to apply, not the run's: a run
+ * passes `checkInterval: false` and only warns (see intervalProblem).
  */
-export function validateInputParams(params: RawParams): InputConfig {
+export function validateInputParams(params: RawParams, opts: { checkInterval?: boolean } = {}): InputConfig {
   const problems = new Problems();
   const clientId = problems.check(() => clientIdOf(params));
   const clientSecret = problems.check(() => clearSecretOf(params));
@@ -276,7 +287,7 @@ export function validateInputParams(params: RawParams): InputConfig {
   const shardValue = shardRaw === '' ? undefined : problems.check(() => shard(shardRaw));
   const proxyRaw = single(params, 'proxy_url');
   const proxy = proxyRaw === '' ? undefined : problems.check(() => proxyUrl(proxyRaw));
-  problems.check(() => checkInterval(single(params, 'interval')));
+  if (opts.checkInterval !== false) problems.check(() => checkInterval(single(params, 'interval')));
   problems.throwIfAny();
 
   const index = single(params, 'index');

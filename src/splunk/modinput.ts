@@ -7,7 +7,7 @@ import type { CheckpointStore } from '../checkpoint/types.js';
 import { FileCheckpointStore } from '../checkpoint/file-store.js';
 import { checkpointStanza } from '../collect/collector.js';
 import type { EventSink } from '../collect/sink.js';
-import { type InputConfig, proxyUrl, validateInputParams } from '../config/input-config.js';
+import { type InputConfig, intervalProblem, proxyUrl, validateInputParams } from '../config/input-config.js';
 import { AbortedError, ConfigError, EXIT_FAILURE, EXIT_OK, describeError } from '../errors.js';
 import { parseLogLevel, type Logger, type LogLevel } from '../log.js';
 import { VERSION } from '../version.js';
@@ -221,7 +221,7 @@ async function runStanza(
   let logger = makeLogger();
   const started = Date.now();
   try {
-    let config = validateInputParams(stanza.params);
+    let config = validateInputParams(stanza.params, { checkInterval: false });
     const rest = new SplunkdClient({ serverUri, sessionKey, splunkHome: io.env.SPLUNK_HOME });
     let clientSecret: string;
     try {
@@ -241,6 +241,10 @@ async function runStanza(
     } finally {
       await rest.close();
     }
+    // splunkd validates only inputs created or edited through REST; one set in inputs.conf (by hand or a
+    // deployment server) reaches the run unchecked. Refusing to run would stop collection, so warn.
+    const interval = intervalProblem(stanza.params);
+    if (interval) logger.warn(`${interval}; collecting anyway: correct the interval in inputs.conf`);
     // At INFO: which Node splunkd's host really runs the input with is the first thing support asks (splunk-addon.md §2).
     logger.info(`starting ${config.data} collection with TA-sophos-central ${VERSION} on Node ${process.version}`);
     const result = await collect({

@@ -67,6 +67,15 @@ describe('exactly once through the wrapper and the stand-in', () => {
     }
   });
 
+  it('an interval below 60 set in inputs.conf (never validated by splunkd) still collects, with one WARN naming it', async () => {
+    const r = await w.run('short_interval', w.params('tenants', { interval: '0' }));
+    expect(r.exitCode).toBe(0);
+    expect(ids(r.records, SOURCETYPE.tenants)).toHaveLength(EMU.tenants);
+    expect(r.stderr.filter((l) => l.startsWith('WARN') || l.startsWith('ERROR'))).toEqual([
+      'WARN TA-sophos-central sophos_central://short_interval: interval must be at least 60 seconds (each run polls every tenant; shorter intervals only add load and 429 responses), got 0; collecting anyway: correct the interval in inputs.conf',
+    ]);
+  });
+
   it('endpoints and tenants: a full snapshot each run', async () => {
     for (const data of ['endpoints', 'tenants'] as const) {
       const a = await w.run(`snap_${data}`, w.params(data));

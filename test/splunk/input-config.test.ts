@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { validateInputParams, type RawParams } from '../../src/config/input-config.js';
+import { intervalProblem, validateInputParams, type RawParams } from '../../src/config/input-config.js';
 import { ConfigError } from '../../src/errors.js';
 
 const TENANT = '0b3c4d5e-1f2a-4b6c-8d9e-0a1b2c3d4e5f';
@@ -136,5 +136,12 @@ describe('validateInputParams: good configurations', () => {
     expect(config.host).toBeUndefined();
     expect(() => validateInputParams({ ...good, interval: '-1' })).not.toThrow();
     expect(() => validateInputParams({ ...good, proxy_url: 'http://[::1]:8080' })).not.toThrow();
+  });
+
+  it('a run leaves a short interval to a warning: the rest of the stanza is still checked', () => {
+    expect(validateInputParams({ ...good, interval: '0' }, { checkInterval: false }).clientId).toBe(good.client_id);
+    expect(intervalProblem({ ...good, interval: '0' })).toMatch(/^interval must be at least 60 seconds .*got 0$/);
+    expect(intervalProblem({ ...good, interval: '300' })).toBeUndefined();
+    expect(() => validateInputParams({ ...good, interval: '0', data: 'x' }, { checkInterval: false })).toThrow(/^data must be one of/);
   });
 });
