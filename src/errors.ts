@@ -150,6 +150,20 @@ export class CleanupError extends TaError {
   override readonly code = 'TA_ERR_CLEANUP';
 }
 
+/**
+ * A saved checkpoint could not be read. The store has already set the file aside (`setAsideAs`), so the
+ * next load is a clean miss; the collector restarts from its safe point and says so in a health record.
+ */
+export class CorruptCheckpointError extends TaError {
+  override readonly code = 'TA_ERR_CHECKPOINT';
+  constructor(
+    message: string,
+    readonly setAsideAs: string,
+  ) {
+    super(message);
+  }
+}
+
 /** The process was asked to stop (SIGTERM) and gave up the current page consistently. */
 export class AbortedError extends TaError {
   override readonly code = 'TA_ERR_ABORTED';

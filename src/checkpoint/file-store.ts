@@ -5,7 +5,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { closeSync, fsync, openSync, promises as fs, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { promisify } from 'node:util';
 import { join } from 'node:path';
-import type { Logger } from '../log.js';
+import { CorruptCheckpointError } from '../errors.js';
 import type { CheckpointStore } from './types.js';
 
 interface Envelope {
@@ -36,10 +36,7 @@ export function checkpointFileName(key: string): string {
 export class FileCheckpointStore implements CheckpointStore {
   private cleaned = false;
 
-  constructor(
-    private readonly dir: string,
-    private readonly logger: Logger,
-  ) {}
+  constructor(private readonly dir: string) {}
 
   async load<T>(key: string): Promise<T | undefined> {
     const file = join(this.dir, checkpointFileName(key));
@@ -62,8 +59,7 @@ export class FileCheckpointStore implements CheckpointStore {
       // instead of failing on every run.
       const aside = `${file}.corrupt-${new Date().toISOString().replace(/[:.]/g, '-')}`;
       await fs.rename(file, aside);
-      this.logger.warn(`checkpoint for "${key}" was unreadable and was set aside as ${aside}; collection restarts from its safe starting point`);
-      return undefined;
+      throw new CorruptCheckpointError(`checkpoint for "${key}" was unreadable and was set aside as ${aside}`, aside);
     }
     return envelope.value as T;
   }

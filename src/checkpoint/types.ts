@@ -2,7 +2,10 @@
 // the user's XDG state directory for the CLI.
 
 export interface CheckpointStore {
-  /** The saved value, or undefined when there is none or it was corrupt (set aside with a warning). */
+  /**
+   * The saved value, or undefined when there is none. An unreadable one is set aside, then reported as a
+   * CorruptCheckpointError, so that the next load is a clean miss and the caller can say what restarted.
+   */
   load<T>(key: string): Promise<T | undefined>;
   /** Atomic: write, fsync, rename. A crash leaves either the old or the new value. */
   save<T>(key: string, value: T): Promise<void>;

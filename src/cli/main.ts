@@ -26,7 +26,7 @@ export interface CliIo {
   /** Aborted on SIGINT/SIGTERM: collectors stop at a page boundary with their state consistent. */
   signal?: AbortSignal;
   /** The polling state store for a directory (the file store of src/checkpoint). */
-  openStore(dir: string, logger: Logger): CheckpointStore;
+  openStore(dir: string): CheckpointStore;
   /** `sophos-central cleanup ...`, when this build has it. */
   cleanup?(argv: string[]): Promise<number>;
 }
@@ -128,7 +128,7 @@ async function run(options: CliOptions, io: CliIo, logger: Logger, progress?: Pr
     if (poll.existed && options.daysGiven) {
       logger.warn(`--days ${options.days} applies to the first poll only: this poll continues from the saved state (add --reset to start ${options.days} days back)`);
     }
-    store = io.openStore(poll.dir, logger);
+    store = io.openStore(poll.dir);
     logger.info(`polling state in ${poll.dir}`);
   }
 

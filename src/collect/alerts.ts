@@ -20,7 +20,8 @@ export async function collectAlerts(api: TenantApi, opts: AlertCollectOptions): 
   const now = opts.now ?? Date.now;
   const tenant = { id: api.tenant.id, name: api.tenant.name };
   const runStart = now();
-  const checkpoint = await loadCheckpoint(opts, isAlertCheckpoint);
+  const loaded = await loadCheckpoint(opts, isAlertCheckpoint);
+  const checkpoint = loaded.value;
   const window = planAlertWindow(checkpoint, runStart, opts.startDays);
   const state = alertStateFrom(checkpoint, window);
   const result = opts.progress ?? newCollectResult();
@@ -29,11 +30,12 @@ export async function collectAlerts(api: TenantApi, opts: AlertCollectOptions): 
     await reportGap(opts, 'alerts', tenant, window.gap, 'older than the 90 days Sophos Central keeps alerts');
     result.gaps.push(window.gap);
   }
+  if (loaded.discarded) await reportReset(opts, 'alerts', tenant, { restartFrom: window.from }, loaded.discarded);
   if (window.reset) {
-    const reason = "the mark lies after this run's window: this host's clock was set back since it was saved";
+    const reason = "the saved mark lies after this run's window: this host's clock was set back since it was saved";
     await reportReset(opts, 'alerts', tenant, { mark: window.reset.mark, restartFrom: window.from }, reason);
   }
-  if (window.gap || window.reset) await opts.store.save(opts.key, alertCheckpoint(state, now()));
+  if (window.gap || window.reset || loaded.discarded) await opts.store.save(opts.key, alertCheckpoint(state, now()));
 
   const serializer = new ItemSerializer(tenant);
   const pages = api.alertPages({ from: iso(window.from), to: iso(window.to), pageSize: opts.pageSize });

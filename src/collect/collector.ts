@@ -3,6 +3,7 @@
 
 import type { CheckpointStore } from '../checkpoint/types.js';
 import type { DataType } from '../config/input-config.js';
+import { CorruptCheckpointError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { healthRecord, iso, type TenantRef } from './records.js';
 import type { EventSink } from './sink.js';
@@ -75,16 +76,27 @@ export function checkpointStanza(key: string): string | undefined {
   return dataAt > 0 ? key.slice(0, dataAt) : undefined;
 }
 
-/** Reads a checkpoint, treating a value of the wrong shape as none, with a warning. */
+export interface LoadedCheckpoint<T> {
+  value?: T;
+  /** Why a saved checkpoint was not used (unreadable and set aside, or of an unknown shape). */
+  discarded?: string;
+}
+
+/** Reads a checkpoint; one that is unreadable or of the wrong shape counts as none, and says why. */
 export async function loadCheckpoint<T>(
   opts: CollectOptions,
   valid: (value: unknown) => value is T,
-): Promise<T | undefined> {
-  const value = await opts.store.load<unknown>(opts.key);
-  if (value === undefined) return undefined;
-  if (valid(value)) return value;
-  opts.logger.warn(`checkpoint ${opts.key} has an unknown shape; starting this tenant afresh`);
-  return undefined;
+): Promise<LoadedCheckpoint<T>> {
+  let value: unknown;
+  try {
+    value = await opts.store.load<unknown>(opts.key);
+  } catch (err) {
+    if (err instanceof CorruptCheckpointError) return { discarded: err.message };
+    throw err;
+  }
+  if (value === undefined) return {};
+  if (valid(value)) return { value };
+  return { discarded: `checkpoint ${opts.key} has an unknown shape` };
 }
 
 /**
@@ -121,21 +133,19 @@ export async function reportGap(
 }
 
 /**
- * A checkpoint that cannot be trusted as it stands (its mark lies in the future) is restarted from an
- * earlier point, and the sink is told: the restart may repeat items, and a clock stepped back is worth a
- * look on the forwarder.
+ * A checkpoint that could not be used as it stands (unreadable, or its mark in the future) restarts from an
+ * earlier point, and the sink is told: the restart may repeat items, and the cause is worth a look on the
+ * forwarder. `mark` is the saved mark when there was a readable one.
  */
 export async function reportReset(
   opts: CollectOptions,
   data: TenantDataType,
   tenant: TenantRef,
-  reset: { mark: number; restartFrom: number },
+  reset: { mark?: number; restartFrom: number },
   reason: string,
 ): Promise<void> {
   const at = (opts.now ?? Date.now)();
-  opts.logger.warn(
-    `checkpoint of ${data} for tenant ${tenant.id} restarted at ${iso(reset.restartFrom)} instead of its mark ${iso(reset.mark)} (${reason})`,
-  );
+  opts.logger.warn(`${data} of tenant ${tenant.id} restart at ${iso(reset.restartFrom)} and may repeat items: ${reason}`);
   await opts.sink.write([
     healthRecord(
       {
@@ -143,7 +153,7 @@ export async function reportReset(
         stanza: opts.stanza,
         data,
         tenant: { id: tenant.id, name: tenant.name },
-        checkpoint_mark: iso(reset.mark),
+        ...(reset.mark === undefined ? {} : { checkpoint_mark: iso(reset.mark) }),
         restart_from: iso(reset.restartFrom),
         reason,
       },

@@ -21,7 +21,10 @@ export async function collectEndpoints(api: TenantApi, opts: CollectOptions): Pr
   const now = opts.now ?? Date.now;
   const tenant = { id: api.tenant.id, name: api.tenant.name };
   const snapshotAt = now();
-  const checkpoint = await loadCheckpoint(opts, isEndpointCheckpoint);
+  const loaded = await loadCheckpoint(opts, isEndpointCheckpoint);
+  const checkpoint = loaded.value;
+  // A snapshot repeats nothing and resumes from nothing: only the checkpoint's age is lost.
+  if (loaded.discarded) opts.logger.warn(loaded.discarded);
   const result = opts.progress ?? newCollectResult();
   result.checkpointAge = checkpoint && snapshotAt - checkpoint.savedAt;
   const serializer = new ItemSerializer(tenant);

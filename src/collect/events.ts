@@ -2,7 +2,7 @@
 // then its `next_cursor` saved. A position older than the API's 24 hours is reported as a data gap.
 
 import type { TenantApi } from '../central/types.js';
-import { loadCheckpoint, newCollectResult, type CollectResult, reportGap, type EventCollectOptions } from './collector.js';
+import { loadCheckpoint, newCollectResult, type CollectResult, reportGap, reportReset, type EventCollectOptions } from './collector.js';
 import { eachCommittedPage, PageCommits } from './paging.js';
 import { ItemSerializer, parseTime, SOURCETYPE } from './records.js';
 import type { OutRecord } from './sink.js';
@@ -12,7 +12,8 @@ export async function collectEvents(api: TenantApi, opts: EventCollectOptions): 
   const now = opts.now ?? Date.now;
   const tenant = { id: api.tenant.id, name: api.tenant.name };
   const runStart = now();
-  const checkpoint = await loadCheckpoint(opts, isSiemCheckpoint);
+  const loaded = await loadCheckpoint(opts, isSiemCheckpoint);
+  const checkpoint = loaded.value;
   const start = planSiemStart(checkpoint, runStart);
   const result = opts.progress ?? newCollectResult();
   result.checkpointAge = checkpoint && runStart - checkpoint.savedAt;
@@ -21,6 +22,9 @@ export async function collectEvents(api: TenantApi, opts: EventCollectOptions): 
     await reportGap(opts, 'events', tenant, start.gap, 'older than the 24 hours the SIEM API serves');
     result.gaps.push(start.gap);
     position = start.gap.end;
+  }
+  if (loaded.discarded) await reportReset(opts, 'events', tenant, { restartFrom: position }, loaded.discarded);
+  if (start.gap || loaded.discarded) {
     const restart: SiemCheckpoint = { v: 1, position, savedAt: now() };
     await opts.store.save(opts.key, restart);
   }

@@ -17,7 +17,7 @@ runCli(process.argv.slice(2), {
   env: process.env,
   cwd: process.cwd(),
   signal: controller.signal,
-  openStore: (dir, logger) => new FileCheckpointStore(dir, logger),
+  openStore: (dir) => new FileCheckpointStore(dir),
   cleanup: (argv) => runCleanupCommand(argv, { stdout: process.stdout, stderr: process.stderr, env: process.env, cwd: process.cwd() }),
 }).then(
   (code) => {

@@ -193,7 +193,7 @@ async function removeCheckpointsOfDeletedInputs(def: InputDefinition, io: Modinp
   };
   let removed: string[];
   try {
-    removed = await new FileCheckpointStore(def.checkpointDir, logger).removeOrphans(deleted, listedAt);
+    removed = await new FileCheckpointStore(def.checkpointDir).removeOrphans(deleted, listedAt);
   } catch (err) {
     // House-keeping: it never fails a run whose data is already written.
     logger.warn(`checkpoints of deleted inputs not removed: ${describeError(err)}`);
@@ -252,7 +252,7 @@ async function runStanza(
       config,
       clientSecret,
       sink: new XmlEventWriter(stream, { stanza: stanza.name, index: config.index, host: config.host }),
-      store: new FileCheckpointStore(checkpointDir, logger),
+      store: new FileCheckpointStore(checkpointDir),
       logger,
       signal: io.signal,
     });

@@ -220,6 +220,22 @@ describe('alerts end to end', () => {
     expect(ids.length - want.length).toBeLessThanOrEqual(100);
   });
 
+  it('a checkpoint of an unknown shape restarts as a first run, once, with a checkpoint_reset record', async () => {
+    const w = await world({ tenants: 1 });
+    const key = checkpointKey('sophos_central://e2e', 'alerts', w.emu.tenants[0]!.id);
+    await w.store.save(key, { v: 7, mark: 'from a future version' });
+    const sink = new MemorySink();
+    await run(w, config('alerts', { startDays: 3 }), sink);
+    const [reset, ...more] = sink.health('checkpoint_reset');
+    expect(more).toEqual([]);
+    expect(reset).toMatchObject({ data: 'alerts', reason: `checkpoint ${key} has an unknown shape` });
+    expect(Date.parse(reset!.restart_from as string)).toBe(w.emu.clock.now() - 3 * DAY);
+    w.emu.clock.advance(5 * MIN);
+    await run(w, config('alerts', { startDays: 3 }), sink);
+    expect(sink.health('checkpoint_reset')).toHaveLength(1);
+    expectNoDuplicates(idsOf(sink, 'sophos:central:alerts'));
+  });
+
   it('a clock set back after runs two days ahead: new alerts still arrive, with a checkpoint_reset record', async () => {
     const w = await world({ tenants: 2 });
     const sink = new MemorySink();
@@ -245,7 +261,7 @@ describe('alerts end to end', () => {
     const resets = sink.health('checkpoint_reset');
     expect(resets.map((r) => (r.tenant as { id: string }).id).sort()).toEqual(w.emu.tenants.map((t) => t.id).sort());
     expect(resets[0]).toMatchObject({ data: 'alerts', stanza: 'sophos_central://e2e' });
-    expect(w.logs.some((l) => l.startsWith('WARN checkpoint of alerts'))).toBe(true);
+    expect(w.logs.filter((l) => l.startsWith('WARN alerts of tenant')).length).toBe(2);
 
     // The next run is back to normal: no second reset, and nothing twice.
     w.emu.clock.advance(5 * MIN);

@@ -88,7 +88,14 @@ describe('state and secrets', () => {
     const second = await w.run('corrupt');
     expect(second.exitCode).toBe(0);
     expect(second.stderr.some((l) => /^WARN .*corrupt/i.test(l))).toBe(true);
-    expect(readdirSync(w.splunkd.checkpointDir).some((f) => f.startsWith(`${victim!}.corrupt-`))).toBe(true);
+    const [aside] = readdirSync(w.splunkd.checkpointDir).filter((f) => f.startsWith(`${victim!}.corrupt-`));
+    expect(aside).toBeDefined();
+    // The index says so too: the restart repeats that tenant's last 24 hours.
+    const [reset, ...more] = health(second.records, 'checkpoint_reset');
+    expect(more).toEqual([]);
+    expect(reset).toMatchObject({ data: 'events', stanza: 'sophos_central://corrupt', reason: expect.stringContaining(`set aside as ${join(w.splunkd.checkpointDir, aside!)}`) });
+    expect(reset!.checkpoint_mark).toBeUndefined();
+    expect(Date.now() - Date.parse(reset!.restart_from as string)).toBeGreaterThan(23 * 3_600_000);
     // That tenant starts again from 24 hours back: all of its events arrive again, the other tenant's none.
     const tenantOfVictim = new Set(second.records.filter((r) => r.sourcetype === SOURCETYPE.events).map(tenantOf));
     expect(tenantOfVictim.size).toBe(1);
@@ -99,6 +106,7 @@ describe('state and secrets', () => {
     const third = await w.run('corrupt');
     expect(third.exitCode).toBe(0);
     expect(ids(third.records, SOURCETYPE.events)).toEqual([]);
+    expect(health(third.records, 'checkpoint_reset')).toEqual([]);
     expect(third.stderr.some((l) => l.startsWith('WARN'))).toBe(false);
   });
 

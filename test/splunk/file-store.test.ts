@@ -3,16 +3,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { FileCheckpointStore, checkpointFileName } from '../../src/checkpoint/file-store.js';
-import type { Logger } from '../../src/log.js';
+import { CorruptCheckpointError } from '../../src/errors.js';
 
 const dirs: string[] = [];
 afterEach(() => dirs.splice(0).forEach((d) => rmSync(d, { recursive: true, force: true })));
 function setup() {
   const dir = mkdtempSync(join(tmpdir(), 'ta-ckpt-'));
   dirs.push(dir);
-  const warnings: string[] = [];
-  const logger: Logger = { debug() {}, info() {}, warn: (m) => warnings.push(m), error() {} };
-  return { dir: join(dir, 'modinputs', 'sophos_central'), warnings, store: new FileCheckpointStore(join(dir, 'modinputs', 'sophos_central'), logger) };
+  return { dir: join(dir, 'modinputs', 'sophos_central'), store: new FileCheckpointStore(join(dir, 'modinputs', 'sophos_central')) };
 }
 
 describe('FileCheckpointStore', () => {
@@ -83,7 +81,7 @@ describe('FileCheckpointStore', () => {
     writeFileSync(temp, '{"key":"cursor","value":{"c":"ne');
     expect(await store.load('cursor')).toEqual({ c: 'old' });
     utimesSync(temp, new Date(Date.now() - 2 * 3600_000), new Date(Date.now() - 2 * 3600_000));
-    await new FileCheckpointStore(dir, { debug() {}, info() {}, warn() {}, error() {} }).save('other', 1);
+    await new FileCheckpointStore(dir).save('other', 1);
     expect(readdirSync(dir).some((f) => f.includes('.tmp-'))).toBe(false);
   });
 
@@ -92,22 +90,22 @@ describe('FileCheckpointStore', () => {
     ['empty file', ''],
     ['another key (renamed file)', JSON.stringify({ key: 'other', savedAt: 'x', value: 1 })],
     ['not an envelope', '[1,2,3]'],
-  ])('sets a corrupt checkpoint (%s) aside with a warning and returns undefined', async (_name, content) => {
-    const { store, dir, warnings } = setup();
+  ])('sets a corrupt checkpoint (%s) aside, then reports it with the path it was set aside as', async (_name, content) => {
+    const { store, dir } = setup();
     await store.save('cursor', { c: 1 });
     const file = join(dir, checkpointFileName('cursor'));
     writeFileSync(file, content);
-    expect(await store.load('cursor')).toBeUndefined();
-    expect(warnings).toHaveLength(1);
-    expect(warnings[0]).toMatch(/^checkpoint for "cursor" was unreadable and was set aside as .*\.corrupt-/);
+    const err = await store.load('cursor').catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(CorruptCheckpointError);
+    expect((err as CorruptCheckpointError).message).toMatch(/^checkpoint for "cursor" was unreadable and was set aside as .*\.corrupt-/);
     const aside = readdirSync(dir).filter((f) => f.includes('.corrupt-'));
     expect(aside).toHaveLength(1);
+    expect((err as CorruptCheckpointError).setAsideAs).toBe(join(dir, aside[0]!));
     expect(readFileSync(join(dir, aside[0]!), 'utf8')).toBe(content);
     // Not a crash loop: the next load is a clean miss, and a save works again.
     expect(await store.load('cursor')).toBeUndefined();
     await store.save('cursor', { c: 2 });
     expect(await store.load('cursor')).toEqual({ c: 2 });
-    expect(warnings).toHaveLength(1);
   });
 
   it('writes files only its owner can read', async () => {

@@ -157,7 +157,7 @@ describe('run mode through the splunkd stand-in', () => {
   });
 
   it('deletes the checkpoints of inputs that no longer exist after a good run, and only then', async () => {
-    const store = new FileCheckpointStore(splunkd.checkpointDir, { debug() {}, info() {}, warn() {}, error() {} });
+    const store = new FileCheckpointStore(splunkd.checkpointDir);
     const tenant = '6c2c3e3c-3a34-4e4b-b0a6-111111111111';
     splunkd.stanzas.set('paused', { app: 'search', params: { client_id: CLIENT_ID, data: 'alerts', disabled: '1' } });
     const keys = {
