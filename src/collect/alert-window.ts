@@ -5,10 +5,11 @@ const MINUTE = 60_000;
 const DAY = 86_400_000;
 
 /**
- * How far before the high-water mark each run looks again. Alerts can become visible in the API a while
- * after their `raisedAt` (ingestion delay, agent clock skew: anchors.md §2, SIEM #53/#69), so a run that
- * started after the mark only moved would miss them. 15 minutes covers the delays seen in the wild at
- * the cost of re-reading 15 minutes of alerts per run; dedup by ID keeps those out of Splunk.
+ * How far before the high-water mark each run looks again, by default. Alerts can become visible in the
+ * API a while after their `raisedAt` (ingestion delay, agent clock skew: anchors.md §2, SIEM #53/#69), so
+ * a run that started after the mark only moved would miss them. 15 minutes covers the delays seen in the
+ * wild at the cost of re-reading 15 minutes of alerts per run; dedup by ID keeps those out of Splunk.
+ * `overlap_minutes` widens it where a tenant's delays are longer.
  */
 export const ALERT_OVERLAP_MS = 15 * MINUTE;
 
@@ -27,12 +28,12 @@ const RETENTION_MARGIN_MS = 5 * MINUTE;
 export interface AlertCheckpoint {
   v: 1;
   /**
-   * Every alert raised before `hwm - ALERT_OVERLAP_MS` that the API showed has been emitted. Mid-run it
+   * Every alert raised before `hwm - overlap` that the API showed has been emitted. Mid-run it
    * is the newest `raisedAt` emitted (pages come oldest first); after a complete run it is the run's
    * `to`, so quiet tenants do not re-read ever longer ranges. Epoch ms.
    */
   hwm: number;
-  /** IDs emitted whose raisedAt (epoch ms) is at or after `hwm - ALERT_OVERLAP_MS`: the dedup set. */
+  /** IDs emitted whose raisedAt (epoch ms) is at or after `hwm - overlap`: the dedup set. */
   seen: Record<string, number>;
   /**
    * The newest raisedAt emitted so far (epoch ms), by Sophos's clock rather than ours: where a run restarts
@@ -48,6 +49,8 @@ export interface AlertWindow {
   from: number;
   /** Query `to` (raised before), epoch ms. */
   to: number;
+  /** How far before the mark this run looked again, and how long its IDs are kept (ms). */
+  overlap: number;
   /** Set when the saved position is older than Central keeps alerts: those alerts are gone. */
   gap?: { start: number; end: number };
   /**
@@ -62,21 +65,22 @@ export function planAlertWindow(
   checkpoint: AlertCheckpoint | undefined,
   runStart: number,
   startDays: number,
+  overlap = ALERT_OVERLAP_MS,
 ): AlertWindow {
   const to = runStart - QUERY_LAG_MS;
   const floor = runStart - ALERT_RETENTION_MS + RETENTION_MARGIN_MS;
   const firstFrom = Math.max(runStart - startDays * DAY, floor);
-  if (!checkpoint) return { from: firstFrom, to };
-  const wanted = checkpoint.hwm - ALERT_OVERLAP_MS;
+  if (!checkpoint) return { from: firstFrom, to, overlap };
+  const wanted = checkpoint.hwm - overlap;
   if (wanted > to) {
     // Everything the API showed when the mark was saved has been emitted, and the newest alert emitted is
     // no later than Sophos's clock was then: restarting one overlap before it loses nothing and repeats at
     // most an overlap of alerts. A checkpoint without it restarts as a first run.
-    const from = checkpoint.newest === undefined ? firstFrom : Math.max(Math.min(checkpoint.newest, to) - ALERT_OVERLAP_MS, floor);
-    return { from, to, reset: { mark: checkpoint.hwm } };
+    const from = checkpoint.newest === undefined ? firstFrom : Math.max(Math.min(checkpoint.newest, to) - overlap, floor);
+    return { from, to, overlap, reset: { mark: checkpoint.hwm } };
   }
-  if (wanted >= floor) return { from: wanted, to };
-  return { from: floor, to, gap: { start: wanted, end: floor } };
+  if (wanted >= floor) return { from: wanted, to, overlap };
+  return { from: floor, to, overlap, gap: { start: wanted, end: floor } };
 }
 
 /** The dedup state carried from page to page within a run. */
@@ -84,15 +88,18 @@ export interface AlertState {
   hwm: number;
   seen: Map<string, number>;
   newest?: number;
+  /** The window's overlap: IDs older than `hwm - overlap` are pruned when saved. */
+  overlap: number;
 }
 
 export function alertStateFrom(checkpoint: AlertCheckpoint | undefined, window: AlertWindow): AlertState {
   // A first run, or a run past a reported gap or reset, starts afresh at `from`; saving this state right
   // away makes the next run start at the same `from` instead of reporting the gap or reset again.
-  if (!checkpoint || window.gap) return { hwm: window.from + ALERT_OVERLAP_MS, seen: new Map() };
+  const { overlap } = window;
+  if (!checkpoint || window.gap) return { hwm: window.from + overlap, seen: new Map(), overlap };
   const seen = new Map(Object.entries(checkpoint.seen));
-  if (window.reset) return { hwm: window.from + ALERT_OVERLAP_MS, seen, newest: checkpoint.newest };
-  return { hwm: checkpoint.hwm, seen, newest: checkpoint.newest };
+  if (window.reset) return { hwm: window.from + overlap, seen, newest: checkpoint.newest, overlap };
+  return { hwm: checkpoint.hwm, seen, newest: checkpoint.newest, overlap };
 }
 
 export interface PageAlert {
@@ -129,7 +136,7 @@ export function completeAlertWindow(state: AlertState, window: AlertWindow): voi
 
 /** The checkpoint to save now: IDs older than the next run's window start are pruned (bounded size). */
 export function alertCheckpoint(state: AlertState, savedAt: number): AlertCheckpoint {
-  const keepFrom = state.hwm - ALERT_OVERLAP_MS;
+  const keepFrom = state.hwm - state.overlap;
   const seen: Record<string, number> = {};
   for (const [id, at] of state.seen) {
     if (at >= keepFrom) seen[id] = at;

@@ -22,7 +22,7 @@ export async function collectAlerts(api: TenantApi, opts: AlertCollectOptions): 
   const runStart = now();
   const loaded = await loadCheckpoint(opts, isAlertCheckpoint);
   const checkpoint = loaded.value;
-  const window = planAlertWindow(checkpoint, runStart, opts.startDays);
+  const window = planAlertWindow(checkpoint, runStart, opts.startDays, opts.overlapMs);
   const state = alertStateFrom(checkpoint, window);
   const result = opts.progress ?? newCollectResult();
   result.checkpointAge = checkpoint && runStart - checkpoint.savedAt;

@@ -35,6 +35,8 @@ export interface CollectOptions {
 export interface AlertCollectOptions extends CollectOptions {
   /** How far back a first run goes, 1 to 90 days. */
   startDays: number;
+  /** How far before the high-water mark each run looks again (ms); default ALERT_OVERLAP_MS. */
+  overlapMs?: number;
 }
 
 export interface EventCollectOptions extends CollectOptions {

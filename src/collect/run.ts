@@ -13,7 +13,7 @@ import { collectTenants } from './tenants.js';
 import { HEALTH_COUNTS, runTenant, statsSince, zeroCounts, type HealthCounts, type TenantRunHealth } from './tenant-run.js';
 
 /** The part of InputConfig a run reads; an InputConfig fits as is. */
-export type CollectConfig = Pick<InputConfig, 'data' | 'tenants' | 'excludeTenants' | 'startDays' | 'excludeTypes' | 'pageSize' | 'shard'>;
+export type CollectConfig = Pick<InputConfig, 'data' | 'tenants' | 'excludeTenants' | 'startDays' | 'overlapMinutes' | 'excludeTypes' | 'pageSize' | 'shard'>;
 
 /**
  * Tenants collected at once. The client bounds requests itself (total and per tenant); this bound keeps
@@ -100,6 +100,7 @@ export async function runCollection(opts: RunOptions): Promise<RunSummary> {
           signal: opts.signal,
           pageSize: config.pageSize,
           startDays: config.startDays,
+          ...(config.overlapMinutes === undefined ? {} : { overlapMs: config.overlapMinutes * 60_000 }),
           excludeTypes: config.excludeTypes,
         });
         addTenant(summary, health);

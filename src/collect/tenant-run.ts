@@ -12,6 +12,7 @@ import { healthRecord } from './records.js';
 
 export interface TenantRunOptions extends CollectOptions {
   startDays: number;
+  overlapMs?: number;
   excludeTypes?: string[];
 }
 

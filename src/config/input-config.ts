@@ -15,6 +15,8 @@ export interface InputConfig {
   tenants: string[];
   excludeTenants: string[];
   startDays: number;
+  /** `alerts` only: how far before the high-water mark each run looks again, in minutes (default 15). */
+  overlapMinutes?: number;
   excludeTypes: string[];
   pageSize?: number;
   shard?: { index: number; count: number };
@@ -59,6 +61,8 @@ const MAX_NAME_LENGTH = 255;
 const MAX_SECRET_LENGTH = 255;
 const MAX_SHARDS = 1000;
 const MIN_INTERVAL_SECONDS = 60;
+/** A day: each run re-reads the overlap, so a wider one costs pages and checkpoint size on every run. */
+const MAX_OVERLAP_MINUTES = 1440;
 
 function single(params: RawParams, name: string): string {
   const v = params[name];
@@ -226,6 +230,19 @@ function startDaysOf(params: RawParams): number {
   return startDays;
 }
 
+/** `data` undefined (itself invalid): only the range is checked. */
+function overlapMinutesOf(params: RawParams, data: DataType | undefined): number | undefined {
+  const overlap = integer(params, 'overlap_minutes');
+  if (overlap === undefined) return undefined;
+  if (data !== undefined && data !== 'alerts') {
+    throw new ConfigError(`overlap_minutes applies only to data = alerts; remove it from this ${data} input`, 'overlap_minutes');
+  }
+  if (overlap < 1 || overlap > MAX_OVERLAP_MINUTES) {
+    throw new ConfigError(`overlap_minutes must be between 1 and ${MAX_OVERLAP_MINUTES} (one day), got ${overlap}; leave it empty for 15`, 'overlap_minutes');
+  }
+  return overlap;
+}
+
 function checkDisjoint(tenants: string[], excludeTenants: string[]): void {
   const included = new Set(tenants.map((t) => t.toLowerCase()));
   const both = excludeTenants.find((t) => included.has(t.toLowerCase()));
@@ -282,6 +299,7 @@ export function validateInputParams(params: RawParams, opts: { checkInterval?: b
   const excludeTenants = problems.check(() => tenantList(params, 'exclude_tenants'));
   if (tenants && excludeTenants) problems.check(() => checkDisjoint(tenants, excludeTenants));
   const excludeTypes = problems.check(() => excludeTypesOf(params, data));
+  const overlapMinutes = problems.check(() => overlapMinutesOf(params, data));
   const pageSize = problems.check(() => pageSizeOf(params, data));
   const shardRaw = single(params, 'shard');
   const shardValue = shardRaw === '' ? undefined : problems.check(() => shard(shardRaw));
@@ -299,6 +317,7 @@ export function validateInputParams(params: RawParams, opts: { checkInterval?: b
     tenants: tenants!,
     excludeTenants: excludeTenants!,
     startDays: startDays!,
+    ...(overlapMinutes === undefined ? {} : { overlapMinutes }),
     excludeTypes: excludeTypes!,
     ...(pageSize === undefined ? {} : { pageSize }),
     ...(shardValue === undefined ? {} : { shard: shardValue }),

@@ -62,6 +62,15 @@ export const SCHEME_PARAMS: readonly SchemeParam[] = [
     requiredOnEdit: false,
   },
   {
+    name: 'overlap_minutes',
+    title: 'Overlap minutes',
+    description:
+      'alerts only: how far before the last collected alert each run looks again, 1 to 1440 minutes (default 15), for alerts that reach Sophos Central late. Alerts seen again are not indexed twice.',
+    dataType: 'number',
+    requiredOnCreate: false,
+    requiredOnEdit: false,
+  },
+  {
     name: 'exclude_types',
     title: 'Excluded event types',
     description: 'events only: comma-separated SIEM event types to leave out, for example Event::Endpoint::UpdateSuccess.',

@@ -10,6 +10,7 @@ import {
   planAlertWindow,
   QUERY_LAG_MS,
   type AlertCheckpoint,
+  type AlertState,
 } from '../../src/collect/alert-window.js';
 
 const MIN = 60_000;
@@ -48,8 +49,25 @@ describe('planAlertWindow', () => {
   }
 });
 
+describe('a wider overlap (overlap_minutes)', () => {
+  const overlap = 60 * MIN;
+  it('starts each run that far before the mark, also after a clock reset', () => {
+    expect(planAlertWindow(cp(T - 10 * MIN), T, 1, overlap)).toEqual({ from: T - 70 * MIN, to: T - QUERY_LAG_MS, overlap });
+    expect(planAlertWindow(cp(T + DAY, {}, T - HOUR), T, 1, overlap).from).toBe(T - 2 * HOUR);
+  });
+  it('keeps IDs for that long, so an alert seen again inside it is not emitted twice', () => {
+    const w = planAlertWindow(cp(T - 10 * MIN, { late: T - 50 * MIN }), T, 1, overlap);
+    const s = alertStateFrom(cp(T - 10 * MIN, { late: T - 50 * MIN }), w);
+    expect(acceptAlertPage(s, [{ id: 'late', raisedAt: T - 50 * MIN }, { id: 'later', raisedAt: T - 45 * MIN }], w)).toEqual([1]);
+    completeAlertWindow(s, w);
+    expect(Object.keys(alertCheckpoint(s, T).seen).sort()).toEqual(['late', 'later']);
+    // The default overlap would have pruned both: their raisedAt is more than 15 minutes before the mark.
+    expect(Object.keys(alertCheckpoint({ ...s, overlap: ALERT_OVERLAP_MS }, T).seen)).toEqual([]);
+  });
+});
+
 describe('acceptAlertPage', () => {
-  const window = { from: T - 30 * MIN, to: T - MIN };
+  const window = { from: T - 30 * MIN, to: T - MIN, overlap: ALERT_OVERLAP_MS };
   const cases: Array<{
     name: string;
     hwm: number;
@@ -68,7 +86,7 @@ describe('acceptAlertPage', () => {
   ];
   for (const c of cases) {
     it(c.name, () => {
-      const state = { hwm: c.hwm, seen: new Map(Object.entries(c.seen)) };
+      const state = { hwm: c.hwm, seen: new Map(Object.entries(c.seen)), overlap: ALERT_OVERLAP_MS };
       const emit = acceptAlertPage(state, c.page.map(([id, raisedAt]) => ({ id, raisedAt })), window);
       expect(emit).toEqual(c.emit);
       expect(state.hwm).toBe(c.hwmAfter);
@@ -76,7 +94,7 @@ describe('acceptAlertPage', () => {
     });
   }
   it('tracks the newest raisedAt emitted, below to and unmoved by alerts without one', () => {
-    const state: { hwm: number; seen: Map<string, number>; newest?: number } = { hwm: window.from, seen: new Map() };
+    const state: AlertState = { hwm: window.from, seen: new Map(), overlap: ALERT_OVERLAP_MS };
     acceptAlertPage(state, [{ id: 'n1', raisedAt: T - 20 * MIN }, { id: 'u', raisedAt: undefined }, { id: 'n0', raisedAt: T - 25 * MIN }], window);
     expect(state.newest).toBe(T - 20 * MIN);
     acceptAlertPage(state, [{ id: 'f', raisedAt: T + DAY }], window);
@@ -84,7 +102,7 @@ describe('acceptAlertPage', () => {
     expect(alertCheckpoint(state, T).newest).toBe(window.to);
   });
   it('remembers an alert without raisedAt at the window end, so it stays deduplicated a full overlap', () => {
-    const state = { hwm: window.from, seen: new Map<string, number>() };
+    const state = { hwm: window.from, seen: new Map<string, number>(), overlap: ALERT_OVERLAP_MS };
     acceptAlertPage(state, [{ id: 'u', raisedAt: undefined }], window);
     expect(state.seen.get('u')).toBe(window.to);
   });
@@ -132,6 +150,7 @@ describe('alertCheckpoint and completeAlertWindow', () => {
         ['edge', T - ALERT_OVERLAP_MS],
         ['new', T - MIN],
       ]),
+      overlap: ALERT_OVERLAP_MS,
     };
     const saved = alertCheckpoint(state, T + 1);
     expect(saved).toEqual({ v: 1, hwm: T, seen: { edge: T - ALERT_OVERLAP_MS, new: T - MIN }, savedAt: T + 1 });
@@ -139,8 +158,8 @@ describe('alertCheckpoint and completeAlertWindow', () => {
     expect(isAlertCheckpoint(JSON.parse(JSON.stringify(saved)))).toBe(true);
   });
   it('a complete run moves the mark to the window end', () => {
-    const w = { from: T - DAY, to: T - MIN };
-    const state = { hwm: T - 2 * 60 * MIN, seen: new Map<string, number>() };
+    const w = { from: T - DAY, to: T - MIN, overlap: ALERT_OVERLAP_MS };
+    const state = { hwm: T - 2 * 60 * MIN, seen: new Map<string, number>(), overlap: ALERT_OVERLAP_MS };
     completeAlertWindow(state, w);
     expect(state.hwm).toBe(w.to);
     expect(planAlertWindow(alertCheckpoint(state, T), T + 5 * MIN, 1).from).toBe(w.to - ALERT_OVERLAP_MS);

@@ -220,6 +220,23 @@ describe('alerts end to end', () => {
     expect(ids.length - want.length).toBeLessThanOrEqual(100);
   });
 
+  it('overlap_minutes catches alerts that reach the API later than the default 15 minutes, still once', async () => {
+    const w = await world({ tenants: 1 });
+    const sink = new MemorySink();
+    const cfg = config('alerts', { overlapMinutes: 60 });
+    await run(w, cfg, sink);
+    const t1 = w.emu.clock.now();
+    w.emu.clock.advance(5 * MIN);
+    // Raised 40 minutes before the last run ended, visible only now.
+    const late = w.emu.addAlerts(w.emu.tenants[0]!.id, 3, { raisedAt: t1 - 40 * MIN });
+    const before = sink.records.length;
+    await run(w, cfg, sink);
+    expect(sink.records.slice(before).filter((r) => r.sourcetype === 'sophos:central:alerts').map((r) => (JSON.parse(r.data) as { id: string }).id).sort()).toEqual(late.map((a) => a.id).sort());
+    w.emu.clock.advance(5 * MIN);
+    await run(w, cfg, sink);
+    expectNoDuplicates(idsOf(sink, 'sophos:central:alerts'));
+  });
+
   it('a checkpoint of an unknown shape restarts as a first run, once, with a checkpoint_reset record', async () => {
     const w = await world({ tenants: 1 });
     const key = checkpointKey('sophos_central://e2e', 'alerts', w.emu.tenants[0]!.id);

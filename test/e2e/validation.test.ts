@@ -36,6 +36,7 @@ describe('--validate-arguments through bin/sophos_central.sh', () => {
     [{ data: 'events', page_size: '50' }, 'page_size for events must be between 200 and 1000'],
     [{ page_size: '5000' }, 'page_size for alerts must be between 1 and 1000'],
     [{ shard: '5/4' }, 'shard must be i/n with 1 <= i <= n'],
+    [{ overlap_minutes: '2000' }, 'overlap_minutes must be between 1 and 1440'],
     [{ interval: '10' }, 'interval must be at least 60 seconds'],
     [{ interval: 'hourly' }, 'interval must be a number of seconds (60 or more), -1, or a 5-field cron schedule'],
   ])('%j: one <error><message> and exit 1', async (params, message) => {

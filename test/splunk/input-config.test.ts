@@ -43,6 +43,10 @@ describe('validateInputParams: bad configurations', () => {
     ['shard i > n', { shard: '3/2' }, 'shard', /^shard must be i\/n with 1 <= i <= n <= 1000, for example 2\/4, got "3\/2"$/],
     ['shard 0/4', { shard: '0/4' }, 'shard', /^shard must be i\/n/],
     ['shard garbage', { shard: 'half' }, 'shard', /^shard must be i\/n/],
+    ['overlap_minutes zero', { overlap_minutes: '0' }, 'overlap_minutes', /^overlap_minutes must be between 1 and 1440 \(one day\), got 0; leave it empty for 15$/],
+    ['overlap_minutes over a day', { overlap_minutes: '1441' }, 'overlap_minutes', /^overlap_minutes must be between 1 and 1440/],
+    ['overlap_minutes not a number', { overlap_minutes: '15m' }, 'overlap_minutes', /^overlap_minutes must be a whole number, got "15m"$/],
+    ['overlap_minutes on events', { data: 'events', overlap_minutes: '30' }, 'overlap_minutes', /^overlap_minutes applies only to data = alerts; remove it from this events input$/],
     ['interval too short', { interval: '5' }, 'interval', /^interval must be at least 60 seconds/],
     ['interval nonsense', { interval: 'often' }, 'interval', /^interval must be a number of seconds .*got "often"$/],
   ];
@@ -136,6 +140,11 @@ describe('validateInputParams: good configurations', () => {
     expect(config.host).toBeUndefined();
     expect(() => validateInputParams({ ...good, interval: '-1' })).not.toThrow();
     expect(() => validateInputParams({ ...good, proxy_url: 'http://[::1]:8080' })).not.toThrow();
+  });
+
+  it('takes overlap_minutes for alerts, and leaves it unset by default', () => {
+    expect(validateInputParams({ ...good, overlap_minutes: '120' }).overlapMinutes).toBe(120);
+    expect(validateInputParams(good).overlapMinutes).toBeUndefined();
   });
 
   it('a run leaves a short interval to a warning: the rest of the stanza is still checked', () => {
