@@ -32,7 +32,8 @@ export function parseLogLevel(value: string): LogLevel | undefined {
 const REDACTIONS: Array<[RegExp, string]> = [
   [/\b(Bearer|Splunk|Basic)\s+[A-Za-z0-9._~+/=-]{8,}/g, '$1 <redacted>'],
   [
-    /\b(client_secret|password|clear_password|secret|session_key|sessionKey|access_token|refresh_token|token)(["']?\s*[:=]\s*)(?:"[^"]*"|'[^']*'|[^\s"'&,;}]+)/gi,
+    // Not after a slash: `POST /api/v2/oauth2/token: ECONNREFUSED` names a path, and the error code after it matters.
+    /(?<!\/)\b(client_secret|password|clear_password|secret|session_key|sessionKey|access_token|refresh_token|token)(["']?\s*[:=]\s*)(?:"[^"]*"|'[^']*'|[^\s"'&,;}]+)/gi,
     '$1$2"<redacted>"',
   ],
   [/(\b[a-z][a-z0-9+.-]*:\/\/)[^/\s@]+@/gi, '$1<redacted>@'],

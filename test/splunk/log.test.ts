@@ -88,6 +88,8 @@ describe('redactSecrets', () => {
     ['{"clear_password":"p@ss w","realm":"r"}', '{"clear_password":"<redacted>","realm":"r"}'],
     ['proxy http://user:pw@proxy:3128 failed', 'proxy http://<redacted>@proxy:3128 failed'],
     ['tenant 4f1c ok, 12 events', 'tenant 4f1c ok, 12 events'],
+    ['Sophos Central POST /api/v2/oauth2/token: ECONNREFUSED connect; retry 1/5', 'Sophos Central POST /api/v2/oauth2/token: ECONNREFUSED connect; retry 1/5'],
+    ['token: abc.def and access_token=xyz', 'token: "<redacted>" and access_token="<redacted>"'],
   ])('%s', (input, expected) => {
     expect(redactSecrets(input)).toBe(expected);
   });
