@@ -30,6 +30,14 @@ interface Body {
 function itemsOf<T>(body: unknown, what: string): T[] {
   const items = (body as Body | null)?.items;
   if (!Array.isArray(items)) throw new CentralError(`Sophos Central sent a ${what} page without an items array`);
+  // An event is an item's JSON with `tenant` added: anything but an object would be indexed as a broken
+  // event (or fail on a null), so the page is refused and the checkpoint stays. A scanned page is
+  // objects only by construction.
+  for (const item of items) {
+    if (item === null || typeof item !== 'object' || Array.isArray(item)) {
+      throw new CentralError(`Sophos Central sent a ${what} page with an item that is not a JSON object: ${JSON.stringify(item)?.slice(0, 40)}`);
+    }
+  }
   return items as T[];
 }
 

@@ -46,6 +46,12 @@ describe('keyPages', () => {
     const { get } = scripted([{ error: 'weird' }]);
     await expect(all(keyPages(get, {}))).rejects.toBeInstanceOf(CentralError);
   });
+  it.each([[1], [null], ['x'], [[{ id: 'a' }]]])('rejects a page with an item that is not an object (%j)', async (item) => {
+    const { get } = scripted([{ items: [{ id: 'a' }, item], pages: {} }]);
+    await expect(all(keyPages(get, {}))).rejects.toThrow(/^Sophos Central sent a key-paged page with an item that is not a JSON object: /);
+    const siem = scripted([{ items: [item], has_more: false, next_cursor: 'c' }]);
+    await expect(all(cursorPages(siem.get, {}))).rejects.toBeInstanceOf(CentralError);
+  });
 });
 
 describe('cursorPages', () => {
@@ -85,13 +91,14 @@ describe('cursorPages', () => {
 });
 
 describe('numberPages', () => {
+  const o = (n: number) => ({ n });
   it('asks pageTotal on page 1, then pages 2..total', async () => {
     const { get, queries } = scripted([
-      { items: [1, 2], pages: { current: 1, size: 2, total: 3, items: 5 } },
-      { items: [3, 4], pages: { current: 2, size: 2 } },
-      { items: [5], pages: { current: 3, size: 2 } },
+      { items: [o(1), o(2)], pages: { current: 1, size: 2, total: 3, items: 5 } },
+      { items: [o(3), o(4)], pages: { current: 2, size: 2 } },
+      { items: [o(5)], pages: { current: 3, size: 2 } },
     ]);
-    expect(await all(numberPages(get, {}, 2))).toEqual([[1, 2], [3, 4], [5]]);
+    expect(await all(numberPages(get, {}, 2))).toEqual([[o(1), o(2)], [o(3), o(4)], [o(5)]]);
     expect(queries).toEqual([
       { page: '1', pageSize: '2', pageTotal: 'true' },
       { page: '2', pageSize: '2' },
@@ -99,18 +106,18 @@ describe('numberPages', () => {
     ]);
   });
   it('makes a single request for a single page, and for none', async () => {
-    const one = scripted([{ items: [1], pages: { current: 1, total: 1 } }]);
-    expect(await all(numberPages(one.get, {}, 100))).toEqual([[1]]);
+    const one = scripted([{ items: [o(1)], pages: { current: 1, total: 1 } }]);
+    expect(await all(numberPages(one.get, {}, 100))).toEqual([[o(1)]]);
     expect(one.queries).toHaveLength(1);
     const none = scripted([{ items: [], pages: { current: 1, total: 0 } }]);
     expect(await all(numberPages(none.get, {}, 100))).toEqual([[]]);
     expect(none.queries).toHaveLength(1);
   });
   it('stops at an empty page before total (the list shrank) and, without total, at a short page', async () => {
-    const shrank = scripted([{ items: [1, 2], pages: { total: 3 } }, { items: [], pages: { current: 2, total: 1 } }]);
-    expect(await all(numberPages(shrank.get, {}, 2))).toEqual([[1, 2]]);
-    const noTotal = scripted([{ items: [1, 2], pages: {} }, { items: [3], pages: {} }]);
-    expect(await all(numberPages(noTotal.get, {}, 2))).toEqual([[1, 2], [3]]);
+    const shrank = scripted([{ items: [o(1), o(2)], pages: { total: 3 } }, { items: [], pages: { current: 2, total: 1 } }]);
+    expect(await all(numberPages(shrank.get, {}, 2))).toEqual([[o(1), o(2)]]);
+    const noTotal = scripted([{ items: [o(1), o(2)], pages: {} }, { items: [o(3)], pages: {} }]);
+    expect(await all(numberPages(noTotal.get, {}, 2))).toEqual([[o(1), o(2)], [o(3)]]);
   });
   it('yields an item once when the list shifts between pages, by id, and reads on to the total', async () => {
     // A tenant added ahead of page 2 while page 1 was read: b comes back as the first item of page 2.
