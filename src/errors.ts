@@ -174,6 +174,11 @@ export const EXIT_FAILURE = 1;
 /** CLI only: some tenants succeeded, some failed. */
 export const EXIT_PARTIAL = 2;
 
+/** The `error_code` health records carry: the typed error's code, else TA_ERR_UNEXPECTED. */
+export function errorCode(err: unknown): string {
+  return err instanceof TaError ? err.code : 'TA_ERR_UNEXPECTED';
+}
+
 /** One line for stderr, a Splunk validation message or a CLI error: no stack, no secret. */
 export function describeError(err: unknown): string {
   if (err instanceof CentralError) {

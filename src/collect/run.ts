@@ -4,11 +4,11 @@
 import type { CentralClient, TenantFilter } from '../central/types.js';
 import type { CheckpointStore } from '../checkpoint/types.js';
 import type { InputConfig } from '../config/input-config.js';
-import { describeError, TaError } from '../errors.js';
+import { describeError, errorCode } from '../errors.js';
 import type { Logger } from '../log.js';
 import { checkpointKey, type DataType } from './collector.js';
 import { healthRecord } from './records.js';
-import type { EventSink } from './sink.js';
+import type { EventSink, OutRecord } from './sink.js';
 import { collectTenants } from './tenants.js';
 import { HEALTH_COUNTS, runTenant, statsSince, zeroCounts, type HealthCounts, type TenantRunHealth } from './tenant-run.js';
 
@@ -64,19 +64,7 @@ export async function runCollection(opts: RunOptions): Promise<RunSummary> {
   const started = now();
   const { config } = opts;
   const filter: TenantFilter = { include: config.tenants, exclude: config.excludeTenants, shard: config.shard };
-  const summary: RunSummary = {
-    type: 'run_summary',
-    stanza: opts.stanza,
-    data: config.data,
-    status: 'ok',
-    tenants: 0,
-    tenants_ok: 0,
-    tenants_failed: 0,
-    tenants_aborted: 0,
-    ...zeroCounts(),
-    duration_ms: 0,
-    results: [],
-  };
+  const summary = newRunSummary(opts.stanza, config.data);
   // Token, whoami and tenant-list requests belong to no tenant: the summary counts them too.
   const globalBefore = { ...opts.client.stats };
   let failure: unknown;
@@ -108,7 +96,7 @@ export async function runCollection(opts: RunOptions): Promise<RunSummary> {
     }
   } catch (err) {
     failure = err;
-    summary.error_code = err instanceof TaError ? err.code : 'TA_ERR_UNEXPECTED';
+    summary.error_code = errorCode(err);
     summary.error = describeError(err);
   }
   const global = statsSince(globalBefore, opts.client.stats);
@@ -119,15 +107,50 @@ export async function runCollection(opts: RunOptions): Promise<RunSummary> {
   }
   const ended = now();
   summary.duration_ms = ended - started;
-  const record: Record<string, unknown> = { ...summary };
-  delete record.results;
-  delete record.failure;
   const line = `stanza ${opts.stanza} ${config.data}: ${summary.status}, ${summary.tenants_ok}/${summary.tenants} tenants ok, ${summary.events} events`;
   if (failure !== undefined && summary.status === 'error') opts.logger.error(`${line}: ${summary.error}`);
   else opts.logger.info(failure === undefined ? line : `${line}: ${summary.error}`);
-  await opts.sink.write([healthRecord(record, ended)]);
+  await opts.sink.write([runSummaryRecord(summary, ended)]);
   if (failure !== undefined) summary.failure = failure;
   return summary;
+}
+
+function newRunSummary(stanza: string, data: DataType): RunSummary {
+  return {
+    type: 'run_summary',
+    stanza,
+    data,
+    status: 'ok',
+    tenants: 0,
+    tenants_ok: 0,
+    tenants_failed: 0,
+    tenants_aborted: 0,
+    ...zeroCounts(),
+    duration_ms: 0,
+    results: [],
+  };
+}
+
+/** The health event of a summary, at `at` (epoch ms). */
+function runSummaryRecord(summary: RunSummary, at: number): OutRecord {
+  const record: Record<string, unknown> = { ...summary };
+  delete record.results;
+  delete record.failure;
+  return healthRecord(record, at);
+}
+
+/**
+ * The `run_summary` of a run that failed before it could collect anything (the secret could not be read,
+ * splunkd's REST API refused or failed): dashboards and alerts on the health records see the failure,
+ * not a silence.
+ */
+export function failedRunRecord(stanza: string, data: DataType, err: unknown, durationMs: number, at: number): OutRecord {
+  const summary = newRunSummary(stanza, data);
+  summary.status = 'error';
+  summary.error_code = errorCode(err);
+  summary.error = describeError(err);
+  summary.duration_ms = durationMs;
+  return runSummaryRecord(summary, at);
 }
 
 function addTenant(summary: RunSummary, health: TenantRunHealth): void {

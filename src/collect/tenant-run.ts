@@ -3,7 +3,7 @@
 // here so that one tenant never stops the others; the checkpoint stays at the last page written.
 
 import type { CentralClient, RequestStats, Tenant, TenantApi } from '../central/types.js';
-import { describeError, TaError } from '../errors.js';
+import { describeError, errorCode } from '../errors.js';
 import { collectAlerts } from './alerts.js';
 import { newCollectResult, type CollectOptions, type CollectResult, type TenantDataType } from './collector.js';
 import { collectEndpoints } from './endpoints.js';
@@ -100,7 +100,7 @@ export async function runTenant(
       health.status = 'aborted';
     } else {
       health.status = 'error';
-      health.error_code = err instanceof TaError ? err.code : 'TA_ERR_UNEXPECTED';
+      health.error_code = errorCode(err);
       health.error = describeError(err);
       opts.logger.error(`${data} of tenant ${tenant.id} (${tenant.name}) failed: ${health.error}`);
     }

@@ -8,6 +8,7 @@ import { FileCheckpointStore } from '../checkpoint/file-store.js';
 import { checkpointStanza } from '../collect/collector.js';
 import type { EventSink } from '../collect/sink.js';
 import { type InputConfig, intervalProblem, proxyUrl, validateInputParams } from '../config/input-config.js';
+import { failedRunRecord } from '../collect/run.js';
 import { AbortedError, ConfigError, EXIT_FAILURE, EXIT_OK, describeError } from '../errors.js';
 import { parseLogLevel, type Logger, type LogLevel } from '../log.js';
 import { VERSION } from '../version.js';
@@ -220,8 +221,9 @@ async function runStanza(
     createSplunkLogger({ level: logLevel(io.env, appLevel), stanza: stanza.name, splunkHome: io.env.SPLUNK_HOME, stderr: io.stderr });
   let logger = makeLogger();
   const started = Date.now();
+  let config: InputConfig | undefined;
   try {
-    let config = validateInputParams(stanza.params, { checkInterval: false });
+    config = validateInputParams(stanza.params, { checkInterval: false });
     const rest = new SplunkdClient({ serverUri, sessionKey, splunkHome: io.env.SPLUNK_HOME });
     let clientSecret: string;
     try {
@@ -266,6 +268,21 @@ async function runStanza(
     }
     logger.error(describeError(err));
     if (err instanceof Error && err.stack) logger.debug(err.stack);
+    if (config) await reportFailedRun(stream, stanza.name, config, err, started, logger);
     return false;
+  }
+}
+
+/**
+ * A run that failed before collecting still leaves its `run_summary`, so the health dashboard and alerts
+ * see it. Best effort: when the stream itself is what failed (splunkd went away), the ERROR line is all.
+ */
+async function reportFailedRun(stream: XmlStream, stanza: string, config: InputConfig, err: unknown, started: number, logger: Logger): Promise<void> {
+  const now = Date.now();
+  try {
+    const sink = new XmlEventWriter(stream, { stanza, index: config.index, host: config.host });
+    await sink.write([failedRunRecord(stanza, config.data, err, now - started, now)]);
+  } catch (writeErr) {
+    logger.debug(`run_summary of the failed run not written: ${describeError(writeErr)}`);
   }
 }

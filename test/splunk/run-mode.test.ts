@@ -97,12 +97,25 @@ describe('run mode through the splunkd stand-in', () => {
     expect(splunkd.requests.some((x) => x.path === '/servicesNS/nobody/search/data/inputs/sophos_central/in-search-app' && x.status === 200)).toBe(true);
   });
 
-  it('stops with one ERROR line and exit 1 when no secret is stored for the client ID', async () => {
-    const r = await splunkd.runInput('nosecret', { client_id: 'unknown-client', client_secret: '********', data: 'events' });
-    expect(r).toMatchObject({ exitCode: 1, events: [], stdout: '' });
+  it('stops with one ERROR line, a run_summary of status error and exit 1 when no secret is stored for the client ID', async () => {
+    const r = await splunkd.runInput('nosecret', { client_id: 'unknown-client', client_secret: '********', data: 'events', index: 'sophos' });
+    expect(r.exitCode).toBe(1);
     expect(r.stderr).toEqual([
       'ERROR TA-sophos-central sophos_central://nosecret: no secret stored for client_id unknown-client; set client_secret in the input or on the setup page',
     ]);
+    // Dashboards and alerts on the health records see the failed run, in the input's index.
+    expect(r.events).toHaveLength(1);
+    expect(r.events[0]).toMatchObject({ sourcetype: 'sophos:central:health', index: 'sophos', stanza: 'sophos_central://nosecret' });
+    expect(JSON.parse(r.events[0]!.data)).toMatchObject({
+      type: 'run_summary',
+      stanza: 'sophos_central://nosecret',
+      data: 'events',
+      status: 'error',
+      tenants: 0,
+      events: 0,
+      error_code: 'TA_ERR_CONFIG',
+      error: 'no secret stored for client_id unknown-client; set client_secret in the input or on the setup page',
+    });
   });
 
   it('stops with one ERROR line and exit 1 on a bad stanza, before touching splunkd', async () => {
