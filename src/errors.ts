@@ -151,11 +151,19 @@ export class CleanupError extends TaError {
 }
 
 /**
+ * checkpoint_dir (or the CLI's state directory) cannot be read or written: permissions, a full disk. Every
+ * tenant of the run shares the directory, so a run stops at the first one instead of failing each tenant.
+ */
+export class CheckpointError extends TaError {
+  override readonly code = 'TA_ERR_CHECKPOINT';
+}
+
+/**
  * A saved checkpoint could not be read. The store has already set the file aside (`setAsideAs`), so the
  * next load is a clean miss; the collector restarts from its safe point and says so in a health record.
  */
 export class CorruptCheckpointError extends TaError {
-  override readonly code = 'TA_ERR_CHECKPOINT';
+  override readonly code = 'TA_ERR_CHECKPOINT_CORRUPT';
   constructor(
     message: string,
     readonly setAsideAs: string,

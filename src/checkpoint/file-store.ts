@@ -5,7 +5,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { closeSync, fsync, openSync, promises as fs, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { promisify } from 'node:util';
 import { join } from 'node:path';
-import { CorruptCheckpointError } from '../errors.js';
+import { CheckpointError, CorruptCheckpointError } from '../errors.js';
 import type { CheckpointStore } from './types.js';
 
 interface Envelope {
@@ -45,7 +45,7 @@ export class FileCheckpointStore implements CheckpointStore {
       text = await fs.readFile(file, 'utf8');
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-      throw err;
+      throw storeFailure('read', file, err);
     }
     let envelope: Envelope | undefined;
     try {
@@ -58,7 +58,9 @@ export class FileCheckpointStore implements CheckpointStore {
       // Set aside rather than delete: an admin can inspect it, and the next run starts from a safe point
       // instead of failing on every run.
       const aside = `${file}.corrupt-${new Date().toISOString().replace(/[:.]/g, '-')}`;
-      await fs.rename(file, aside);
+      await fs.rename(file, aside).catch((err: unknown) => {
+        throw storeFailure('set aside the unreadable checkpoint', file, err);
+      });
       throw new CorruptCheckpointError(`checkpoint for "${key}" was unreadable and was set aside as ${aside}`, aside);
     }
     return envelope.value as T;
@@ -74,24 +76,28 @@ export class FileCheckpointStore implements CheckpointStore {
    * two fsyncs go to the thread pool, where they overlap with the next page's work.
    */
   async save<T>(key: string, value: T): Promise<void> {
-    await this.prepare();
-    const file = join(this.dir, checkpointFileName(key));
-    const temp = `${file}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
-    const body = JSON.stringify({ key, savedAt: new Date().toISOString(), value } satisfies Envelope);
-    const fd = openSync(temp, 'w', 0o600);
     try {
-      writeFileSync(fd, body, 'utf8');
-      await fsyncAsync(fd);
-    } finally {
-      closeSync(fd);
-    }
-    try {
-      renameSync(temp, file);
+      await this.prepare();
+      const file = join(this.dir, checkpointFileName(key));
+      const temp = `${file}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
+      const body = JSON.stringify({ key, savedAt: new Date().toISOString(), value } satisfies Envelope);
+      let fd: number | undefined;
+      try {
+        fd = openSync(temp, 'w', 0o600);
+        writeFileSync(fd, body, 'utf8');
+        await fsyncAsync(fd);
+        closeSync(fd);
+        fd = undefined;
+        renameSync(temp, file);
+      } catch (err) {
+        if (fd !== undefined) closeSync(fd);
+        removeTemp(temp);
+        throw err;
+      }
+      await this.syncDir();
     } catch (err) {
-      rmSync(temp, { force: true });
-      throw err;
+      throw storeFailure('save the checkpoint in', this.dir, err);
     }
-    await this.syncDir();
   }
 
   async remove(key: string): Promise<void> {
@@ -153,4 +159,29 @@ export class FileCheckpointStore implements CheckpointStore {
       closeSync(fd);
     }
   }
+}
+
+/** A half-written temp file goes now where it can; where it cannot, prepare() of a later run removes it. */
+function removeTemp(temp: string): void {
+  try {
+    rmSync(temp, { force: true });
+  } catch {
+    // Left for prepare(): the directory refused the removal too.
+  }
+}
+
+/** One actionable line for a file-system failure: what failed, where, the errno, and what usually fixes it. */
+export function storeFailure(what: string, path: string, err: unknown): CheckpointError {
+  if (err instanceof CheckpointError) return err;
+  const code = (err as NodeJS.ErrnoException).code;
+  const hint =
+    code === 'EACCES' || code === 'EPERM'
+      ? 'the user this runs as must be able to read and write there'
+      : code === 'ENOSPC' || code === 'EDQUOT'
+        ? 'the disk is full'
+        : code === 'EROFS'
+          ? 'the file system is read-only'
+          : undefined;
+  const reason = code ?? (err instanceof Error ? err.message : String(err));
+  return new CheckpointError(`cannot ${what} ${path}: ${reason}${hint ? `; ${hint}` : ''}`, { cause: err });
 }

@@ -171,21 +171,30 @@ function runStatus(summary: RunSummary, listingFailed: boolean, aborted: boolean
 
 /**
  * Runs `fn` for each item of a (possibly paged) source with at most `limit` at once, starting each as
- * soon as it is listed. `fn` must not throw; a failing source is rethrown after the running ones end.
+ * soon as it is listed. When `fn` throws, no further item starts; the running ones end, then the first
+ * failure (of `fn` or of the source) is rethrown.
  */
-async function forEachConcurrent<T>(
+export async function forEachConcurrent<T>(
   source: AsyncIterable<T>,
   limit: number,
   fn: (item: T) => Promise<void>,
 ): Promise<void> {
   const running = new Set<Promise<void>>();
+  // Caught as it happens: a task that fails while nothing awaits it must not be an unhandled rejection.
+  let failed: { err: unknown } | undefined;
   try {
     for await (const item of source) {
-      const task: Promise<void> = fn(item).finally(() => running.delete(task));
+      if (failed) break;
+      const task: Promise<void> = fn(item)
+        .catch((err: unknown) => {
+          failed ??= { err };
+        })
+        .finally(() => running.delete(task));
       running.add(task);
       if (running.size >= limit) await Promise.race(running);
     }
   } finally {
     await Promise.all(running);
   }
+  if (failed) throw failed.err;
 }

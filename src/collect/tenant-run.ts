@@ -3,7 +3,7 @@
 // here so that one tenant never stops the others; the checkpoint stays at the last page written.
 
 import type { CentralClient, RequestStats, Tenant, TenantApi } from '../central/types.js';
-import { describeError, errorCode } from '../errors.js';
+import { CheckpointError, describeError, errorCode } from '../errors.js';
 import { collectAlerts } from './alerts.js';
 import { newCollectResult, type CollectOptions, type CollectResult, type TenantDataType } from './collector.js';
 import { collectEndpoints } from './endpoints.js';
@@ -64,7 +64,8 @@ export async function collectTenantData(
 
 /**
  * Collects one tenant, then writes and returns its health record. A tenant failure (403, repeated 5xx,
- * a refused API host) is reported, never thrown; only a failing sink is thrown.
+ * a refused API host) is reported, never thrown. Thrown: a failing sink, and a CheckpointError once its
+ * record is written, since checkpoint_dir is every tenant's and the run should stop at the first.
  */
 export async function runTenant(
   client: CentralClient,
@@ -89,6 +90,7 @@ export async function runTenant(
     checkpoint_age_seconds: null,
   };
   const result = newCollectResult();
+  let fatal: CheckpointError | undefined;
   try {
     // forTenant refuses an API host outside the host rule: a failure of this tenant only.
     api = client.forTenant(target);
@@ -102,7 +104,9 @@ export async function runTenant(
       health.status = 'error';
       health.error_code = errorCode(err);
       health.error = describeError(err);
-      opts.logger.error(`${data} of tenant ${tenant.id} (${tenant.name}) failed: ${health.error}`);
+      // The run's own ERROR line names a checkpoint failure, once rather than per tenant.
+      if (err instanceof CheckpointError) fatal = err;
+      else opts.logger.error(`${data} of tenant ${tenant.id} (${tenant.name}) failed: ${health.error}`);
     }
   }
   const ended = now();
@@ -121,6 +125,7 @@ export async function runTenant(
     );
   }
   await opts.sink.write([healthRecord({ ...health }, ended, tenant)]);
+  if (fatal) throw fatal;
   return health;
 }
 

@@ -1,8 +1,13 @@
 // The collectors against the real emulator through the real client: exactly once across runs, under
 // faults, with a failing tenant, across a 24-hour gap, and when stopped half-way.
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { emulatorClient } from '../helpers/central.js';
 import type { CentralClient } from '../../src/central/types.js';
+import type { CheckpointStore } from '../../src/checkpoint/types.js';
+import { FileCheckpointStore } from '../../src/checkpoint/file-store.js';
 import { MemoryCheckpointStore } from '../../src/checkpoint/memory-store.js';
 import { checkpointKey } from '../../src/collect/collector.js';
 import { runCollection, type CollectConfig } from '../../src/collect/run.js';
@@ -51,7 +56,7 @@ function config(data: CollectConfig['data'], extra: Partial<CollectConfig> = {})
 }
 
 /** `skewMs`: how far this host's clock is ahead of Sophos's during the run. */
-function run(w: World, cfg: CollectConfig, sink: MemorySink, more: { signal?: AbortSignal; store?: MemoryCheckpointStore; skewMs?: number } = {}) {
+function run(w: World, cfg: CollectConfig, sink: MemorySink, more: { signal?: AbortSignal; store?: CheckpointStore; skewMs?: number } = {}) {
   const skew = more.skewMs ?? 0;
   return runCollection({ client: w.client, config: cfg, stanza: 'sophos_central://e2e', sink, store: more.store ?? w.store, logger: w.logger, now: () => w.emu.clock.now() + skew, signal: more.signal });
 }
@@ -148,6 +153,28 @@ describe('alerts end to end', () => {
     expectNoDuplicates(idsOf(sink, 'sophos:central:alerts'));
     const health = sink.health('tenant_run');
     expect(health.reduce((n, h) => n + (h.retries as number), 0)).toBe(summary.retries);
+  });
+
+  it('a checkpoint directory that cannot be written stops the run at once, with one ERROR line and a TA_ERR_CHECKPOINT summary', async () => {
+    const w = await world({ tenants: 8, alertsPerTenant: 20 });
+    const base = mkdtempSync(join(tmpdir(), 'ta-ckpt-'));
+    writeFileSync(join(base, 'file'), 'not a directory');
+    const store = new FileCheckpointStore(join(base, 'file', 'checkpoints'));
+    try {
+      const sink = new MemorySink();
+      const summary = await run(w, config('alerts'), sink, { store });
+      expect(summary).toMatchObject({ status: 'error', error_code: 'TA_ERR_CHECKPOINT' });
+      // The first load already fails: the directory cannot be read either.
+      expect(summary.error).toMatch(/^cannot read \/.*\/file\/checkpoints\/sophos_central_e2e_alerts_.*\.json: ENOTDIR$/);
+      // The tenants already running end; no further tenant starts.
+      const runs = sink.health('tenant_run');
+      expect(runs.length).toBeGreaterThan(0);
+      expect(runs.length).toBeLessThan(8);
+      for (const r of runs) expect(r).toMatchObject({ status: 'error', error_code: 'TA_ERR_CHECKPOINT' });
+      expect(w.logs.filter((l) => l.startsWith('ERROR'))).toEqual([expect.stringMatching(/: error, 0\/\d tenants ok, 0 events: cannot read .*: ENOTDIR$/)]);
+    } finally {
+      rmSync(base, { recursive: true, force: true });
+    }
   });
 
   it('a failing tenant does not block the others and its checkpoint does not move; a refused host gets no request', async () => {

@@ -1,9 +1,9 @@
-import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { FileCheckpointStore, checkpointFileName } from '../../src/checkpoint/file-store.js';
-import { CorruptCheckpointError } from '../../src/errors.js';
+import { FileCheckpointStore, checkpointFileName, storeFailure } from '../../src/checkpoint/file-store.js';
+import { CheckpointError, CorruptCheckpointError } from '../../src/errors.js';
 
 const dirs: string[] = [];
 afterEach(() => dirs.splice(0).forEach((d) => rmSync(d, { recursive: true, force: true })));
@@ -106,6 +106,37 @@ describe('FileCheckpointStore', () => {
     expect(await store.load('cursor')).toBeUndefined();
     await store.save('cursor', { c: 2 });
     expect(await store.load('cursor')).toEqual({ c: 2 });
+  });
+
+  it('reports a directory it cannot write as a CheckpointError naming the directory and the errno', async () => {
+    const { dir } = setup();
+    mkdirSync(dirname(dir), { recursive: true });
+    writeFileSync(dir, 'a file where the directory should be');
+    const err = await new FileCheckpointStore(join(dir, 'sub')).save('k', 1).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(CheckpointError);
+    expect((err as CheckpointError).code).toBe('TA_ERR_CHECKPOINT');
+    expect((err as Error).message).toBe(`cannot save the checkpoint in ${join(dir, 'sub')}: ENOTDIR`);
+  });
+
+  it('removes its temp file when the write fails half-way', async () => {
+    const { store, dir } = setup();
+    await store.save('k', 1);
+    // A directory where the checkpoint file should be: the rename over it fails after the temp is written.
+    const file = join(dir, checkpointFileName('k'));
+    rmSync(file);
+    mkdirSync(join(file, 'occupied'), { recursive: true });
+    await expect(store.save('k', 2)).rejects.toBeInstanceOf(CheckpointError);
+    expect(readdirSync(dir).filter((f) => f.includes('.tmp-'))).toEqual([]);
+  });
+
+  it.each([
+    ['EACCES', 'the user this runs as must be able to read and write there'],
+    ['EPERM', 'the user this runs as must be able to read and write there'],
+    ['ENOSPC', 'the disk is full'],
+    ['EROFS', 'the file system is read-only'],
+  ])('says what usually fixes %s', (code, hint) => {
+    const err = storeFailure('save the checkpoint in', '/opt/splunk/var/lib/splunk/modinputs/sophos_central', Object.assign(new Error('x'), { code }));
+    expect(err.message).toBe(`cannot save the checkpoint in /opt/splunk/var/lib/splunk/modinputs/sophos_central: ${code}; ${hint}`);
   });
 
   it('writes files only its owner can read', async () => {
