@@ -78,7 +78,8 @@ interface SendRequest {
 type Outcome =
   | { kind: 'ok'; status: number; body: unknown; text: string; scanned?: object }
   | { kind: 'status'; status: number; body: unknown; retryAfterMs?: number }
-  | { kind: 'network'; cause: unknown; detail: string }
+  /** `final`: retrying cannot help (an untrusted certificate, a proxy refusing the tunnel); `hint`: what to do. */
+  | { kind: 'network'; cause: unknown; detail: string; final?: boolean; hint?: string }
   | { kind: 'timeout' };
 
 /** What `send` resolves to for a 404 when the caller allowed one. */
@@ -171,7 +172,8 @@ export class Transport {
       if (outcome.kind === 'status' && (rateLimited || outcome.status === 503)) retryAfterMs = outcome.retryAfterMs;
       if (rateLimited) stats.rateLimited++;
       // 4xx other than 408/429 (bad credentials included) is final: retrying cannot help.
-      const retryable = req.idempotent && (outcome.kind !== 'status' || isRetryableStatus(outcome.status));
+      const retryable =
+        req.idempotent && (outcome.kind === 'status' ? isRetryableStatus(outcome.status) : !(outcome.kind === 'network' && outcome.final));
       const wait = retryable
         ? nextDelay({ attempt, elapsedMs: this.opts.now() - started, retryAfterMs, rateLimited }, this.opts.policy, this.opts.random)
         : undefined;
@@ -248,7 +250,7 @@ export class Transport {
         }
       }
       if (res.statusCode >= 200 && res.statusCode < 300) {
-        if (!parsed) return { kind: 'network', cause: undefined, detail: 'truncated or unparsable response body' };
+        if (!parsed) return { kind: 'network', cause: undefined, ...unparsableBody(res.headers['content-type'], text) };
         return { kind: 'ok', status: res.statusCode, body, text };
       }
       return {
@@ -261,7 +263,7 @@ export class Transport {
       if (this.opts.signal?.aborted) throw this.aborted();
       const code = (err as { code?: unknown } | null)?.code;
       if (timedOut || (typeof code === 'string' && code.endsWith('_TIMEOUT'))) return { kind: 'timeout' };
-      return { kind: 'network', cause: err, detail: networkDetail(err) };
+      return { kind: 'network', cause: err, detail: networkDetail(err), ...networkAdvice(err) };
     } finally {
       clearTimeout(timer);
       this.opts.signal?.removeEventListener('abort', onAbort);
@@ -365,10 +367,11 @@ export class Transport {
     const facts: CentralErrorFacts = { request: `${req.method} ${req.path}`, tenantId: req.lane?.tenantId };
     const tries = attempts > 1 ? ` after ${attempts} attempts` : '';
     if (outcome.kind === 'timeout') {
-      return new TimeoutError(`Sophos Central did not answer within ${this.opts.timeoutMs} ms${tries}`, facts);
+      return new TimeoutError(`Sophos Central at ${req.origin} did not answer within ${this.opts.timeoutMs} ms${tries}`, facts);
     }
     if (outcome.kind === 'network') {
-      return new NetworkError(`Sophos Central connection failed: ${this.redact(outcome.detail)}${tries}`, {
+      const hint = outcome.hint ? `; ${outcome.hint}` : '';
+      return new NetworkError(`Sophos Central connection to ${req.origin} failed: ${this.redact(outcome.detail)}${tries}${hint}`, {
         ...facts,
         cause: outcome.cause,
       });
@@ -409,6 +412,46 @@ function describeOutcome(outcome: Exclude<Outcome, { kind: 'ok' }>): string {
   if (outcome.kind === 'timeout') return 'timed out';
   if (outcome.kind === 'network') return outcome.detail;
   return `HTTP ${outcome.status}${outcome.retryAfterMs === undefined ? '' : `, Retry-After ${outcome.retryAfterMs} ms`}`;
+}
+
+/**
+ * A 2xx body that is not JSON. Both are retried (a block page may lift), but an HTML page is most likely
+ * someone else answering, and its title usually says who.
+ */
+function unparsableBody(contentType: string | string[] | undefined, text: string): { detail: string; hint?: string } {
+  const type = String(contentType ?? '').split(';')[0]!.trim().toLowerCase();
+  if (type === '' || type.includes('json')) return { detail: 'truncated or unparsable JSON body' };
+  const title = /<title[^>]*>([^<]{1,120})<\/title>/i.exec(text)?.[1]?.trim();
+  return {
+    detail: `a ${type} body instead of JSON${title ? ` ("${title}")` : ''}`,
+    hint: 'a proxy or captive portal may be answering for Sophos Central',
+  };
+}
+
+const CERT_ERROR = /CERT|SELF_SIGNED|UNABLE_TO_VERIFY|UNABLE_TO_GET_ISSUER/;
+/** undici's ProxyAgent when the proxy answers CONNECT with anything but 200. */
+const PROXY_REFUSED = /^Proxy response \((\d{3})\) !== 200/;
+
+/**
+ * Failures no retry can mend, with what usually fixes them: a certificate Node does not trust (a
+ * TLS-inspecting proxy, most often) and a proxy that refuses the tunnel. A proxy's 5xx stays retryable.
+ */
+function networkAdvice(err: unknown): { final?: boolean; hint?: string } {
+  const code = (err as { code?: unknown } | null)?.code;
+  if (typeof code === 'string' && CERT_ERROR.test(code)) {
+    return {
+      final: true,
+      hint: "the server's certificate is not trusted: if a TLS-inspecting proxy is in the way, add its CA with NODE_EXTRA_CA_CERTS in splunkd's environment",
+    };
+  }
+  const proxyStatus = err instanceof Error ? PROXY_REFUSED.exec(err.message)?.[1] : undefined;
+  if (proxyStatus === '407') {
+    return { final: true, hint: 'the proxy requires authentication: give its user and password in proxy_url (http://user:password@host:port)' };
+  }
+  if (proxyStatus !== undefined && Number(proxyStatus) < 500) {
+    return { final: true, hint: `the proxy refused the tunnel (${proxyStatus}): allow the Sophos Central hosts in its policy` };
+  }
+  return {};
 }
 
 function networkDetail(err: unknown): string {

@@ -1,5 +1,6 @@
 // A minimal HTTP CONNECT proxy for tests: tunnels each CONNECT to its target and records the
 // target and the Proxy-Authorization header, so a test sees that traffic really went through it.
+// With `requireAuth`, a CONNECT without that Proxy-Authorization gets 407, as a squid with basic auth does.
 import { createServer, type IncomingMessage } from 'node:http';
 import { connect, type Socket } from 'node:net';
 import type { AddressInfo } from 'node:net';
@@ -10,7 +11,7 @@ export interface ConnectProxy {
   stop(): Promise<void>;
 }
 
-export async function startConnectProxy(): Promise<ConnectProxy> {
+export async function startConnectProxy(opts: { requireAuth?: string } = {}): Promise<ConnectProxy> {
   const tunnels: ConnectProxy['tunnels'] = [];
   const sockets = new Set<Socket>();
   const server = createServer((_req, res) => {
@@ -19,6 +20,10 @@ export async function startConnectProxy(): Promise<ConnectProxy> {
   server.on('connect', (req: IncomingMessage, client: Socket, head: Buffer) => {
     const target = req.url ?? '';
     tunnels.push({ target, proxyAuthorization: req.headers['proxy-authorization'] });
+    if (opts.requireAuth !== undefined && req.headers['proxy-authorization'] !== opts.requireAuth) {
+      client.end('HTTP/1.1 407 Proxy Authentication Required\r\nProxy-Authenticate: Basic realm="proxy"\r\nContent-Length: 0\r\n\r\n');
+      return;
+    }
     const [host, port] = [target.slice(0, target.lastIndexOf(':')), Number(target.slice(target.lastIndexOf(':') + 1))];
     const upstream = connect(port, host, () => {
       client.write('HTTP/1.1 200 Connection Established\r\n\r\n');

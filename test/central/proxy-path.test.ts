@@ -55,6 +55,22 @@ describe('proxy', () => {
     expect(proxy.tunnels).toEqual([]); // the emulator is plain http, so HTTPS_PROXY does not apply
   });
 
+  it('a proxy that wants credentials: one attempt, and a NetworkError that says to put them in proxy_url', async () => {
+    const authProxy = await startConnectProxy({ requireAuth: `Basic ${Buffer.from('svc:right').toString('base64')}` });
+    try {
+      const client = emulatorClient(emu, { proxyUrl: authProxy.url.replace('http://', 'http://svc:wrong@'), retryBaseDelayMs: 1 });
+      const err = await client.whoami().catch((e: unknown) => e);
+      await client.close();
+      expect(err).toBeInstanceOf(NetworkError);
+      expect(authProxy.tunnels).toHaveLength(1);
+      const line = describeError(err);
+      expect(line).toMatch(/^Sophos Central connection to http:\/\/127\.0\.0\.1:\d+ failed: UND_ERR_ABORTED Proxy response \(407\) !== 200 when HTTP Tunneling; the proxy requires authentication: give its user and password in proxy_url/);
+      expect(line).not.toContain('wrong');
+    } finally {
+      await authProxy.stop();
+    }
+  });
+
   it('fails with a NetworkError that shows neither the proxy password nor the client secret', async () => {
     const client = emulatorClient(emu, { proxyUrl: 'http://svc:hunter2@127.0.0.1:1', maxAttempts: 2, retryBaseDelayMs: 1 });
     const err = await client.whoami().catch((e: unknown) => e);

@@ -1,0 +1,79 @@
+// Failures that happen before Sophos Central answers: what the admin reads, and whether retrying is tried
+// at all. Real servers on 127.0.0.1: an HTTPS one whose certificate Node does not trust, and an HTTP one
+// that answers 200 with an HTML page, as a captive portal or a blocking proxy does.
+import { createServer as createHttpServer, type Server } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import { mkdtempSync, rmSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { createCentralClient } from '../../src/central/client.js';
+import { describeError, NetworkError } from '../../src/errors.js';
+import { generateSplunkCerts, hasOpenssl } from '../splunkd/certs.js';
+
+const servers: Server[] = [];
+const dirs: string[] = [];
+afterEach(async () => {
+  await Promise.all(servers.splice(0).map((s) => new Promise((resolve) => s.close(resolve))));
+  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+});
+
+async function listen(server: Server): Promise<number> {
+  servers.push(server);
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return (server.address() as AddressInfo).port;
+}
+
+async function tokenFailure(authUrl: string): Promise<{ err: unknown; line: string }> {
+  const client = createCentralClient({ clientId: 'c1', clientSecret: 's3cr3t-value', authUrl, env: {}, maxAttempts: 3, retryBaseDelayMs: 1, retryMaxDelayMs: 2 });
+  const err = await client.whoami().catch((e: unknown) => e);
+  await client.close();
+  return { err, line: describeError(err) };
+}
+
+describe('network failures', () => {
+  it.skipIf(!hasOpenssl())('an untrusted certificate fails at once, naming the host and NODE_EXTRA_CA_CERTS', async () => {
+    const home = mkdtempSync(join(tmpdir(), 'ta-tls-'));
+    dirs.push(home);
+    const { cert, key } = generateSplunkCerts(home, '127.0.0.1');
+    let requests = 0;
+    const port = await listen(
+      createHttpsServer({ cert, key }, (_req, res) => {
+        requests++;
+        res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
+      }),
+    );
+    const { err, line } = await tokenFailure(`https://127.0.0.1:${port}`);
+    expect(err).toBeInstanceOf(NetworkError);
+    expect(line).toMatch(new RegExp(`^Sophos Central connection to https://127\\.0\\.0\\.1:${port} failed: [A-Z_]+ .*; the server's certificate is not trusted: .*NODE_EXTRA_CA_CERTS`));
+    expect(line).not.toMatch(/after \d+ attempts/);
+    expect(line).not.toContain('s3cr3t-value');
+    expect(requests).toBe(0);
+  });
+
+  it('a 200 with an HTML page says what answered, and is retried like a truncated body', async () => {
+    let requests = 0;
+    const port = await listen(
+      createHttpServer((_req, res) => {
+        requests++;
+        res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end('<html><head><title>Access blocked</title></head><body>Policy</body></html>');
+      }),
+    );
+    const { err, line } = await tokenFailure(`http://127.0.0.1:${port}`);
+    expect(err).toBeInstanceOf(NetworkError);
+    expect(line).toContain(`Sophos Central connection to http://127.0.0.1:${port} failed: a text/html body instead of JSON ("Access blocked") after 3 attempts; a proxy or captive portal may be answering for Sophos Central`);
+    expect(requests).toBe(3);
+  });
+
+  it('a cut-off JSON body stays a truncated body', async () => {
+    const port = await listen(
+      createHttpServer((_req, res) => {
+        res.writeHead(200, { 'content-type': 'application/json' }).end('{"access_token":"abc');
+      }),
+    );
+    const { line } = await tokenFailure(`http://127.0.0.1:${port}`);
+    expect(line).toContain('failed: truncated or unparsable JSON body after 3 attempts');
+    expect(line).not.toContain('abc');
+  });
+});
