@@ -95,6 +95,16 @@ export async function runModularInput(argv: readonly string[], io: ModinputIo, c
 export function runProcess(collect: CollectFn): void {
   const controller = new AbortController();
   for (const signal of ['SIGTERM', 'SIGINT'] as const) process.on(signal, () => controller.abort());
+  // An error that escapes every await (an emitter, a timer) would otherwise print Node's multi-line stack
+  // into splunkd.log: one ERROR line instead, the stack only at DEBUG in the log file, then exit 1.
+  const fatal = (err: unknown) => {
+    const logger = createSplunkLogger({ level: logLevel(process.env), splunkHome: process.env.SPLUNK_HOME, stderr: process.stderr });
+    logger.error(`unexpected failure, exiting: ${describeError(err)}`);
+    if (err instanceof Error && err.stack) logger.debug(err.stack);
+    process.stderr.write('', () => process.exit(EXIT_FAILURE));
+  };
+  process.on('uncaughtException', fatal);
+  process.on('unhandledRejection', fatal);
   void runModularInput(
     process.argv.slice(2),
     { stdin: process.stdin, stdout: process.stdout, stderr: process.stderr, env: process.env, signal: controller.signal },

@@ -126,6 +126,13 @@ describe('run mode through the splunkd stand-in', () => {
     expect(splunkd.requests.length).toBe(before);
   });
 
+  it('an error outside every await is one ERROR line without a stack or the secret, and exit 1', async () => {
+    const r = await splunkd.runInput('uncaught', { client_id: CLIENT_ID, client_secret: SECRET, data: 'endpoints' }, { env: { SAMPLE_UNCAUGHT: 'boom' } });
+    expect(r.exitCode).toBe(1);
+    expect(r.stderr.filter((l) => !l.startsWith('INFO'))).toEqual(['ERROR TA-sophos-central: unexpected failure, exiting: Error: boom token="<redacted>"']);
+    expect(r.stderr.join('\n')).not.toContain(SECRET);
+  });
+
   it('exits 1 after writing its events when the collection reports status error', async () => {
     const r = await splunkd.runInput('failing', { client_id: CLIENT_ID, client_secret: '********', data: 'endpoints' }, { env: { SAMPLE_STATUS: 'error' } });
     expect(r.exitCode).toBe(1);
