@@ -24,13 +24,26 @@ const fsyncAsync = promisify(fsync);
  * case-insensitive filesystems) and bounded in length.
  */
 export function checkpointFileName(key: string): string {
-  const readable = key
+  const hash = createHash('sha256').update(key, 'utf8').digest('hex').slice(0, 16);
+  return `${readablePart(key) || 'key'}.${hash}.json`;
+}
+
+/**
+ * How the file name of every key that starts with `keyPrefix` starts (a `|` after the prefix keeps it
+ * from matching longer names). Other keys' names may start the same way: a filter by it may keep
+ * too much, never too little. Empty when the prefix has nothing readable.
+ */
+export function checkpointFilePrefix(keyPrefix: string): string {
+  return readablePart(keyPrefix);
+}
+
+/** Lower case, runs of other characters as one `_`, no leading dot or underscore, at most 80 characters. */
+function readablePart(key: string): string {
+  return key
     .toLowerCase()
     .replace(/[^a-z0-9._-]+/g, '_')
     .replace(/^[._]+/, '')
     .slice(0, 80);
-  const hash = createHash('sha256').update(key, 'utf8').digest('hex').slice(0, 16);
-  return `${readable || 'key'}.${hash}.json`;
 }
 
 export class FileCheckpointStore implements CheckpointStore {
@@ -108,9 +121,11 @@ export class FileCheckpointStore implements CheckpointStore {
   /**
    * Removes every checkpoint whose key `orphaned` says belongs to nothing any more, except those written at
    * or after `writtenBefore` (epoch ms): whatever created them may be newer than the caller's knowledge.
+   * Files whose names start with one of `keepPrefixes` (checkpointFilePrefix of what still exists) are
+   * not even read: with thousands of tenants, reading every file after every run cost seconds.
    * Unreadable files are left to load(). Returns the removed keys.
    */
-  async removeOrphans(orphaned: (key: string) => boolean, writtenBefore: number): Promise<string[]> {
+  async removeOrphans(orphaned: (key: string) => boolean, writtenBefore: number, keepPrefixes: readonly string[] = []): Promise<string[]> {
     let names: string[];
     try {
       names = await fs.readdir(this.dir);
@@ -119,7 +134,8 @@ export class FileCheckpointStore implements CheckpointStore {
       throw err;
     }
     const removed: string[] = [];
-    for (const name of names.filter((n) => n.endsWith('.json'))) {
+    const keep = keepPrefixes.filter((p) => p !== '');
+    for (const name of names.filter((n) => n.endsWith('.json') && !keep.some((p) => n.startsWith(p)))) {
       const file = join(this.dir, name);
       try {
         if ((await fs.stat(file)).mtimeMs >= writtenBefore) continue;

@@ -2,7 +2,7 @@ import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, ut
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { FileCheckpointStore, checkpointFileName, storeFailure } from '../../src/checkpoint/file-store.js';
+import { FileCheckpointStore, checkpointFileName, checkpointFilePrefix, storeFailure } from '../../src/checkpoint/file-store.js';
 import { CheckpointError, CorruptCheckpointError } from '../../src/errors.js';
 
 const dirs: string[] = [];
@@ -52,6 +52,23 @@ describe('FileCheckpointStore', () => {
       [checkpointFileName('sophos_central://gone-later|alerts|t1'), checkpointFileName('sophos_central://kept|alerts|t1'), 'copied.json', 'not-a-checkpoint.json'].sort(),
     );
     expect(await setup().store.removeOrphans(() => true, cutOff)).toEqual([]);
+  });
+
+  it('keeps the files of what still exists by name prefix, without reading them, and still removes a longer name', async () => {
+    const { store } = setup();
+    await store.save('sophos_central://prod|alerts|t1', { hwm: 1 });
+    await store.save('sophos_central://prod2|alerts|t1', { hwm: 2 });
+    const keep = [checkpointFilePrefix('sophos_central://prod|')];
+    expect(keep).toEqual(['sophos_central_prod_']);
+    // Everything counts as orphaned here, so only the prefix can keep a file.
+    const removed = await store.removeOrphans(() => true, Date.now() + 60_000, keep);
+    expect(removed).toEqual(['sophos_central://prod2|alerts|t1']);
+    expect(await store.load('sophos_central://prod|alerts|t1')).toEqual({ hwm: 1 });
+    for (const key of ['sophos_central://prod|alerts|t1', 'sophos_central://prod|events|t1', `sophos_central://${'p'.repeat(120)}|alerts|t1`]) {
+      const name = checkpointFileName(key);
+      const prefix = checkpointFilePrefix(key.slice(0, key.indexOf('|') + 1));
+      expect(name.startsWith(prefix)).toBe(true);
+    }
   });
 
   it('maps keys to safe, unambiguous, bounded file names', () => {
