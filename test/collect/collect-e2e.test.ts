@@ -247,6 +247,25 @@ describe('alerts end to end', () => {
     expect(ids.length - want.length).toBeLessThanOrEqual(100);
   });
 
+  it('an idle tenant costs one checkpoint save per run, and its window still completes', async () => {
+    const w = await world({ tenants: 1, alertsPerTenant: 30 });
+    const store = new MemoryCheckpointStore();
+    let saves = 0;
+    const save = store.save.bind(store);
+    store.save = async (key, value) => {
+      saves++;
+      return save(key, value);
+    };
+    const sink = new MemorySink();
+    await run(w, config('alerts'), sink, { store });
+    w.emu.clock.advance(5 * MIN);
+    saves = 0;
+    await run(w, config('alerts'), sink, { store });
+    expect(saves).toBe(1);
+    const saved = await store.load<{ hwm: number }>(checkpointKey('sophos_central://e2e', 'alerts', w.emu.tenants[0]!.id));
+    expect(saved!.hwm).toBe(w.emu.clock.now() - MIN);
+  });
+
   it('overlap_minutes catches alerts that reach the API later than the default 15 minutes, still once', async () => {
     const w = await world({ tenants: 1 });
     const sink = new MemorySink();
