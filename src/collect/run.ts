@@ -21,6 +21,9 @@ export type CollectConfig = Pick<InputConfig, 'data' | 'tenants' | 'excludeTenan
  */
 export const DEFAULT_TENANT_CONCURRENCY = 4;
 
+/** Tenant failures per run that get an ERROR line of their own. */
+const TENANT_ERROR_LINES = 5;
+
 export interface RunOptions {
   client: CentralClient;
   config: CollectConfig;
@@ -67,6 +70,15 @@ export async function runCollection(opts: RunOptions): Promise<RunSummary> {
   const summary = newRunSummary(opts.stanza, config.data);
   // Token, whoami and tenant-list requests belong to no tenant: the summary counts them too.
   const globalBefore = { ...opts.client.stats };
+  // A partner with hundreds of denied tenants would write hundreds of ERROR lines every run: the first few
+  // get their own, the run's line counts the rest, and every one has its tenant_run record.
+  let tenantErrors = 0;
+  const tenantLogger: Logger = {
+    ...opts.logger,
+    error: (message) => {
+      if (++tenantErrors <= TENANT_ERROR_LINES) opts.logger.error(message);
+    },
+  };
   let failure: unknown;
   try {
     if (config.data === 'tenants') {
@@ -83,7 +95,7 @@ export async function runCollection(opts: RunOptions): Promise<RunSummary> {
           store: opts.store,
           key: checkpointKey(opts.stanza, data, tenant.id),
           stanza: opts.stanza,
-          logger: opts.logger,
+          logger: tenantLogger,
           now,
           signal: opts.signal,
           pageSize: config.pageSize,
@@ -107,7 +119,10 @@ export async function runCollection(opts: RunOptions): Promise<RunSummary> {
   }
   const ended = now();
   summary.duration_ms = ended - started;
-  const line = `stanza ${opts.stanza} ${config.data}: ${summary.status}, ${summary.tenants_ok}/${summary.tenants} tenants ok, ${summary.events} events`;
+  let line = `stanza ${opts.stanza} ${config.data}: ${summary.status}, ${summary.tenants_ok}/${summary.tenants} tenants ok, ${summary.events} events`;
+  if (tenantErrors > TENANT_ERROR_LINES) {
+    line += `; ${tenantErrors - TENANT_ERROR_LINES} more tenant failures not logged one by one (all failures: ${failureCodes(summary.results)}; see the tenant_run health records)`;
+  }
   if (failure !== undefined && summary.status === 'error') opts.logger.error(`${line}: ${summary.error}`);
   else opts.logger.info(failure === undefined ? line : `${line}: ${summary.error}`);
   await opts.sink.write([runSummaryRecord(summary, ended)]);
@@ -151,6 +166,13 @@ export function failedRunRecord(stanza: string, data: DataType, err: unknown, du
   summary.error = describeError(err);
   summary.duration_ms = durationMs;
   return runSummaryRecord(summary, at);
+}
+
+/** `TA_ERR_FORBIDDEN: 180, TA_ERR_SERVER: 2`: the failed tenants' error codes, most frequent first. */
+function failureCodes(results: readonly TenantRunHealth[]): string {
+  const counts = new Map<string, number>();
+  for (const r of results) if (r.status === 'error') counts.set(r.error_code!, (counts.get(r.error_code!) ?? 0) + 1);
+  return [...counts].sort((a, b) => b[1] - a[1]).map(([code, n]) => `${code}: ${n}`).join(', ');
 }
 
 function addTenant(summary: RunSummary, health: TenantRunHealth): void {

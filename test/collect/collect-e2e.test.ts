@@ -177,6 +177,19 @@ describe('alerts end to end', () => {
     }
   });
 
+  it('many denied tenants: five ERROR lines of their own, the rest counted in the run line, each in its tenant_run', async () => {
+    const w = await world({ tenants: 9, alertsPerTenant: 5 });
+    for (const t of w.emu.tenants.slice(1)) w.emu.faults.add({ route: 'alerts', kind: 403, rate: 1, tenantId: t.id });
+    const sink = new MemorySink();
+    const summary = await run(w, config('alerts'), sink);
+    expect(summary).toMatchObject({ status: 'partial', tenants_failed: 8, tenants_ok: 1 });
+    const errors = w.logs.filter((l) => l.startsWith('ERROR'));
+    expect(errors).toHaveLength(5);
+    for (const e of errors) expect(e).toMatch(/^ERROR alerts of tenant \S+ \(.*\) failed: Sophos Central denied access/);
+    expect(w.logs).toContainEqual(expect.stringMatching(/^INFO stanza sophos_central:\/\/e2e alerts: partial, 1\/9 tenants ok, 5 events; 3 more tenant failures not logged one by one \(all failures: TA_ERR_FORBIDDEN: 8; see the tenant_run health records\)$/));
+    expect(sink.health('tenant_run').filter((h) => h.error_code === 'TA_ERR_FORBIDDEN')).toHaveLength(8);
+  });
+
   it('a failing tenant does not block the others and its checkpoint does not move; a refused host gets no request', async () => {
     const w = await world({ maliciousApiHost: true });
     const bad = w.emu.tenants[1]!.id;
