@@ -13,7 +13,10 @@ import { collectTenants } from './tenants.js';
 import { HEALTH_COUNTS, runTenant, statsSince, zeroCounts, type HealthCounts, type TenantRunHealth } from './tenant-run.js';
 
 /** The part of InputConfig a run reads; an InputConfig fits as is. */
-export type CollectConfig = Pick<InputConfig, 'data' | 'tenants' | 'excludeTenants' | 'startDays' | 'overlapMinutes' | 'excludeTypes' | 'pageSize' | 'shard'>;
+export type CollectConfig = Pick<
+  InputConfig,
+  'data' | 'tenants' | 'excludeTenants' | 'startDays' | 'overlapMinutes' | 'tenantConcurrency' | 'excludeTypes' | 'pageSize' | 'shard'
+>;
 
 /**
  * Tenants collected at once. The client bounds requests itself (total and per tenant); this bound keeps
@@ -34,6 +37,7 @@ export interface RunOptions {
   logger: Logger;
   now?: () => number;
   signal?: AbortSignal;
+  /** Tenants collected at once; default the config's tenantConcurrency, else DEFAULT_TENANT_CONCURRENCY. */
   concurrency?: number;
 }
 
@@ -88,7 +92,7 @@ export async function runCollection(opts: RunOptions): Promise<RunSummary> {
       summary.events = events;
     } else {
       const data = config.data;
-      await forEachConcurrent(opts.client.tenants(filter), opts.concurrency ?? DEFAULT_TENANT_CONCURRENCY, async (tenant) => {
+      await forEachConcurrent(opts.client.tenants(filter), opts.concurrency ?? config.tenantConcurrency ?? DEFAULT_TENANT_CONCURRENCY, async (tenant) => {
         if (opts.signal?.aborted) return;
         const health = await runTenant(opts.client, tenant, data, {
           sink: opts.sink,

@@ -17,6 +17,8 @@ export interface InputConfig {
   startDays: number;
   /** `alerts` only: how far before the high-water mark each run looks again, in minutes (default 15). */
   overlapMinutes?: number;
+  /** Tenants collected at once (default 4). */
+  tenantConcurrency?: number;
   excludeTypes: string[];
   pageSize?: number;
   shard?: { index: number; count: number };
@@ -63,6 +65,8 @@ const MAX_SHARDS = 1000;
 const MIN_INTERVAL_SECONDS = 60;
 /** A day: each run re-reads the overlap, so a wider one costs pages and checkpoint size on every run. */
 const MAX_OVERLAP_MINUTES = 1440;
+/** Each tenant collected at once may hold two pages (about 10 MB when busy) and adds requests to Sophos. */
+const MAX_TENANT_CONCURRENCY = 32;
 
 function single(params: RawParams, name: string): string {
   const v = params[name];
@@ -243,6 +247,14 @@ function overlapMinutesOf(params: RawParams, data: DataType | undefined): number
   return overlap;
 }
 
+function tenantConcurrencyOf(params: RawParams): number | undefined {
+  const n = integer(params, 'tenant_concurrency');
+  if (n !== undefined && (n < 1 || n > MAX_TENANT_CONCURRENCY)) {
+    throw new ConfigError(`tenant_concurrency must be between 1 and ${MAX_TENANT_CONCURRENCY}, got ${n}; leave it empty for 4`, 'tenant_concurrency');
+  }
+  return n;
+}
+
 function checkDisjoint(tenants: string[], excludeTenants: string[]): void {
   const included = new Set(tenants.map((t) => t.toLowerCase()));
   const both = excludeTenants.find((t) => included.has(t.toLowerCase()));
@@ -300,6 +312,7 @@ export function validateInputParams(params: RawParams, opts: { checkInterval?: b
   if (tenants && excludeTenants) problems.check(() => checkDisjoint(tenants, excludeTenants));
   const excludeTypes = problems.check(() => excludeTypesOf(params, data));
   const overlapMinutes = problems.check(() => overlapMinutesOf(params, data));
+  const tenantConcurrency = problems.check(() => tenantConcurrencyOf(params));
   const pageSize = problems.check(() => pageSizeOf(params, data));
   const shardRaw = single(params, 'shard');
   const shardValue = shardRaw === '' ? undefined : problems.check(() => shard(shardRaw));
@@ -318,6 +331,7 @@ export function validateInputParams(params: RawParams, opts: { checkInterval?: b
     excludeTenants: excludeTenants!,
     startDays: startDays!,
     ...(overlapMinutes === undefined ? {} : { overlapMinutes }),
+    ...(tenantConcurrency === undefined ? {} : { tenantConcurrency }),
     excludeTypes: excludeTypes!,
     ...(pageSize === undefined ? {} : { pageSize }),
     ...(shardValue === undefined ? {} : { shard: shardValue }),

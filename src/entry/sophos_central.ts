@@ -18,6 +18,8 @@ const collect: CollectFn = async ({ stanza, config, clientSecret, sink, store, l
     proxyUrl: config.proxyUrl,
     logger,
     signal,
+    // Every tenant collected at once gets at least one request slot.
+    ...(config.tenantConcurrency ? { concurrency: { total: Math.max(8, config.tenantConcurrency) } } : {}),
     ...(timeout ? { timeoutMs: Number(timeout) } : {}),
   });
   try {

@@ -95,6 +95,15 @@ export const SCHEME_PARAMS: readonly SchemeParam[] = [
     requiredOnEdit: false,
   },
   {
+    name: 'tenant_concurrency',
+    title: 'Tenants at once',
+    description:
+      'How many tenants are collected at the same time, 1 to 32 (default 4). Raise it for a partner with thousands of small tenants whose runs outlast the interval; each tenant in progress can hold about 10 MB.',
+    dataType: 'number',
+    requiredOnCreate: false,
+    requiredOnEdit: false,
+  },
+  {
     name: 'proxy_url',
     title: 'Proxy URL',
     description: 'http(s)://host:port of an HTTP proxy for all Sophos Central traffic.',

@@ -190,6 +190,25 @@ describe('alerts end to end', () => {
     expect(sink.health('tenant_run').filter((h) => h.error_code === 'TA_ERR_FORBIDDEN')).toHaveLength(8);
   });
 
+  it('tenant_concurrency collects that many tenants at once', async () => {
+    const w = await world({ tenants: 12, alertsPerTenant: 3, latencyMs: 150 });
+    const client = emulatorClient(w.emu, { concurrency: { total: 12 } });
+    let peak = 0;
+    const sampler = setInterval(() => {
+      peak = Math.max(peak, w.emu.requests.filter((r) => r.route === 'alerts' && r.status === 0).length);
+    }, 10);
+    try {
+      const sink = new MemorySink();
+      const summary = await runCollection({ client, config: config('alerts', { tenantConcurrency: 12 }), stanza: 'sophos_central://wide', sink, store: w.store, logger: w.logger, now: () => w.emu.clock.now() });
+      expect(summary).toMatchObject({ status: 'ok', tenants_ok: 12 });
+    } finally {
+      clearInterval(sampler);
+      await client.close();
+    }
+    // Each tenant has one page: with four at once (the default) no more than four alert requests wait together.
+    expect(peak).toBeGreaterThan(4);
+  });
+
   it('a failing tenant does not block the others and its checkpoint does not move; a refused host gets no request', async () => {
     const w = await world({ maliciousApiHost: true });
     const bad = w.emu.tenants[1]!.id;

@@ -47,6 +47,8 @@ describe('validateInputParams: bad configurations', () => {
     ['overlap_minutes over a day', { overlap_minutes: '1441' }, 'overlap_minutes', /^overlap_minutes must be between 1 and 1440/],
     ['overlap_minutes not a number', { overlap_minutes: '15m' }, 'overlap_minutes', /^overlap_minutes must be a whole number, got "15m"$/],
     ['overlap_minutes on events', { data: 'events', overlap_minutes: '30' }, 'overlap_minutes', /^overlap_minutes applies only to data = alerts; remove it from this events input$/],
+    ['tenant_concurrency zero', { tenant_concurrency: '0' }, 'tenant_concurrency', /^tenant_concurrency must be between 1 and 32, got 0; leave it empty for 4$/],
+    ['tenant_concurrency too high', { tenant_concurrency: '64' }, 'tenant_concurrency', /^tenant_concurrency must be between 1 and 32, got 64/],
     ['interval too short', { interval: '5' }, 'interval', /^interval must be at least 60 seconds/],
     ['interval nonsense', { interval: 'often' }, 'interval', /^interval must be a number of seconds .*got "often"$/],
   ];
@@ -140,6 +142,11 @@ describe('validateInputParams: good configurations', () => {
     expect(config.host).toBeUndefined();
     expect(() => validateInputParams({ ...good, interval: '-1' })).not.toThrow();
     expect(() => validateInputParams({ ...good, proxy_url: 'http://[::1]:8080' })).not.toThrow();
+  });
+
+  it('takes tenant_concurrency, and leaves it unset by default', () => {
+    expect(validateInputParams({ ...good, tenant_concurrency: '16' }).tenantConcurrency).toBe(16);
+    expect(validateInputParams(good).tenantConcurrency).toBeUndefined();
   });
 
   it('takes overlap_minutes for alerts, and leaves it unset by default', () => {
