@@ -109,7 +109,9 @@ export async function* cursorPages<T>(get: GetPage, query: Query): AsyncGenerato
     // An unchanged cursor with nothing new is no progress: end here and resume from it next run. The page
     // still says has_more, as the API did: the stream is not caught up, only stalled.
     const stalled = hasMore && next === sent && count === 0;
-    yield Object.assign(result, { cursor: next ?? sent ?? '', hasMore });
+    // Without a next_cursor, the sent cursor still stands for an empty page; after items it would replay
+    // them on every later run, so the page has no cursor and the caller resumes from its own position.
+    yield Object.assign(result, { cursor: next ?? (count === 0 ? (sent ?? '') : ''), hasMore });
     if (!hasMore || stalled) return;
     current = { ...current, cursor: next as string };
     delete current.from_date;

@@ -73,9 +73,13 @@ describe('cursorPages', () => {
       { limit: '1000', exclude_types: 'A,B', cursor: 'c2' },
     ]);
   });
-  it('keeps the sent cursor when the API omits next_cursor on the last page', async () => {
+  it('keeps the sent cursor when the API omits next_cursor on an empty last page', async () => {
     const { get } = scripted([{ items: [], has_more: false }]);
     expect(await all(cursorPages(get, { cursor: 'saved' }))).toEqual([{ items: [], cursor: 'saved', hasMore: false }]);
+  });
+  it('gives no cursor when the API omits next_cursor after items, so they are not replayed from the sent one', async () => {
+    const { get } = scripted([{ items: [{ id: '1' }], has_more: false }]);
+    expect(await all(cursorPages(get, { cursor: 'saved' }))).toEqual([{ items: [{ id: '1' }], cursor: '', hasMore: false }]);
   });
   it('ends instead of spinning when has_more repeats the same cursor with no items', async () => {
     const { get, queries } = scripted([
