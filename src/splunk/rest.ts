@@ -6,9 +6,9 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { hostname, networkInterfaces } from 'node:os';
 import { join, resolve } from 'node:path';
 import { checkServerIdentity, type PeerCertificate } from 'node:tls';
-import { parse as parseIni } from 'ini';
 import { Agent, request } from 'undici';
 import { SplunkdError } from '../errors.js';
+import { confStanza } from './conf.js';
 import { APP, SCHEME, SETTINGS_CONF } from './names.js';
 
 /** The CN of the certificate every Splunk install generates for splunkd. */
@@ -54,14 +54,14 @@ function sslConfig(splunkHome: string): Record<string, string> {
   for (const file of serverConfFiles(splunkHome)) {
     // Most apps have no server.conf, and a stat costs far less than a failed read (150 apps: 10-17 ms, 4-8 with it).
     if (!existsSync(file)) continue;
-    let stanza: Record<string, unknown> | undefined;
+    let stanza: Record<string, string> | undefined;
     try {
-      stanza = parseIni(readFileSync(file, 'utf8')).sslConfig as Record<string, unknown> | undefined;
+      stanza = confStanza(readFileSync(file, 'utf8'), 'sslConfig');
     } catch {
       continue;
     }
     for (const [key, value] of Object.entries(stanza ?? {})) {
-      if (!(key in merged) && typeof value === 'string' && value.trim() !== '') merged[key] = value.trim();
+      if (!(key in merged) && value !== '') merged[key] = value;
     }
   }
   return merged;
