@@ -160,7 +160,9 @@ export class FileCheckpointStore implements CheckpointStore {
       if (!/\.json\.tmp-\d+-[0-9a-f]+$/.test(name)) continue;
       const path = join(this.dir, name);
       const st = await fs.stat(path).catch(() => undefined);
-      if (st && now - st.mtimeMs > STALE_TEMP_MS) await fs.rm(path, { force: true });
+      // House-keeping only: a temp file another program holds (Windows refuses to delete it) must not fail
+      // the save, or every save of every input sharing the directory would fail with it.
+      if (st && now - st.mtimeMs > STALE_TEMP_MS) await fs.rm(path, { force: true }).catch(() => undefined);
     }
     this.cleaned = true;
   }
@@ -191,13 +193,15 @@ export function storeFailure(what: string, path: string, err: unknown): Checkpoi
   if (err instanceof CheckpointError) return err;
   const code = (err as NodeJS.ErrnoException).code;
   const hint =
-    code === 'EACCES' || code === 'EPERM'
-      ? 'the user this runs as must be able to read and write there'
-      : code === 'ENOSPC' || code === 'EDQUOT'
-        ? 'the disk is full'
-        : code === 'EROFS'
-          ? 'the file system is read-only'
-          : undefined;
+    code === 'EBUSY' || (process.platform === 'win32' && code === 'EPERM')
+      ? 'another program (antivirus, backup) may hold the file open, or the user this runs as cannot write there'
+      : code === 'EACCES' || code === 'EPERM'
+        ? 'the user this runs as must be able to read and write there'
+        : code === 'ENOSPC' || code === 'EDQUOT'
+          ? 'the disk is full'
+          : code === 'EROFS'
+            ? 'the file system is read-only'
+            : undefined;
   const reason = code ?? (err instanceof Error ? err.message : String(err));
   return new CheckpointError(`cannot ${what} ${path}: ${reason}${hint ? `; ${hint}` : ''}`, { cause: err });
 }

@@ -151,9 +151,24 @@ describe('FileCheckpointStore', () => {
     ['EPERM', 'the user this runs as must be able to read and write there'],
     ['ENOSPC', 'the disk is full'],
     ['EROFS', 'the file system is read-only'],
+    ['EBUSY', 'another program (antivirus, backup) may hold the file open, or the user this runs as cannot write there'],
   ])('says what usually fixes %s', (code, hint) => {
     const err = storeFailure('save the checkpoint in', '/opt/splunk/var/lib/splunk/modinputs/sophos_central', Object.assign(new Error('x'), { code }));
     expect(err.message).toBe(`cannot save the checkpoint in /opt/splunk/var/lib/splunk/modinputs/sophos_central: ${code}; ${hint}`);
+  });
+
+  it('a stale temp file it cannot remove does not fail the save', async () => {
+    const { store, dir } = setup();
+    await store.save('k', 1);
+    // A directory with a temp file's name: fs.rm without recursive refuses it, as Windows refuses a file held open.
+    const stale = join(dir, `${checkpointFileName('k')}.tmp-123-abcd0123`);
+    mkdirSync(join(stale, 'held'), { recursive: true });
+    const old = new Date(Date.now() - 2 * 3_600_000);
+    utimesSync(stale, old, old);
+    const fresh = new FileCheckpointStore(dir);
+    await fresh.save('k', 2);
+    expect(await fresh.load('k')).toBe(2);
+    expect(readdirSync(dir)).toContain(`${checkpointFileName('k')}.tmp-123-abcd0123`);
   });
 
   it('writes files only its owner can read', async () => {
