@@ -22,23 +22,42 @@ export interface SplunkLoggerOptions {
   now?: () => Date;
 }
 
-/** Appends lines to a file and rotates it by size. Several input processes share the file, so rotation
- * checks that the path still names the file this process has open before renaming (best effort). */
+/** How long a rotation the file system refused waits before it is tried again. */
+const ROTATE_RETRY_MS = 60_000;
+
+/**
+ * Appends lines to a file and rotates it by size. Several input processes share the file, so rotation
+ * checks that the path still names the file this process has open before renaming (best effort).
+ * Windows refuses to rename a file another process holds open: then the lines keep going to the file as it
+ * is, and rotation is tried again a minute later.
+ */
 class RotatingFile {
   private fd: number | undefined;
+  private rotateAfter = 0;
 
   constructor(
     private readonly path: string,
     private readonly maxBytes: number,
     private readonly maxFiles: number,
+    private readonly now: () => number,
   ) {}
 
   append(line: string): void {
     const bytes = Buffer.byteLength(line);
     const fd = this.open();
     const st = fstatSync(fd);
-    if (st.size > 0 && st.size + bytes > this.maxBytes) this.rotate(st.ino);
+    if (st.size > 0 && st.size + bytes > this.maxBytes && this.now() >= this.rotateAfter) this.rotate(st.ino);
     writeSync(this.open(), line);
+  }
+
+  close(): void {
+    const fd = this.fd;
+    this.fd = undefined;
+    try {
+      if (fd !== undefined) closeSync(fd);
+    } catch {
+      // Closing a descriptor that already failed: nothing left to release.
+    }
   }
 
   private open(): number {
@@ -54,6 +73,14 @@ class RotatingFile {
       current = undefined;
     }
     if (current === ino) {
+      // The full file moves aside first: if that is refused, no older generation has been shifted yet.
+      const aside = `${this.path}.rotating-${process.pid}`;
+      try {
+        renameSync(this.path, aside);
+      } catch {
+        this.rotateAfter = this.now() + ROTATE_RETRY_MS;
+        return;
+      }
       for (let i = this.maxFiles - 1; i >= 1; i--) {
         try {
           renameSync(`${this.path}.${i}`, `${this.path}.${i + 1}`);
@@ -61,11 +88,10 @@ class RotatingFile {
           // that generation does not exist yet
         }
       }
-      renameSync(this.path, `${this.path}.1`);
+      renameSync(aside, `${this.path}.1`);
     }
     // Another process may have rotated already: either way, reopen the (new) file at the path.
-    closeSync(this.fd!);
-    this.fd = undefined;
+    this.close();
   }
 }
 
@@ -79,7 +105,7 @@ export function createSplunkLogger(options: SplunkLoggerOptions = {}): Logger {
     const dir = join(options.splunkHome, 'var', 'log', 'splunk');
     try {
       mkdirSync(dir, { recursive: true });
-      file = new RotatingFile(join(dir, LOG_FILE_NAME), options.maxBytes ?? 25 * 1024 * 1024, options.maxFiles ?? 5);
+      file = new RotatingFile(join(dir, LOG_FILE_NAME), options.maxBytes ?? 25 * 1024 * 1024, options.maxFiles ?? 5, () => now().getTime());
     } catch (err) {
       stderr.write(`WARN ${prefix}cannot write ${join(dir, LOG_FILE_NAME)}: ${(err as Error).message}\n`);
     }
@@ -94,6 +120,7 @@ export function createSplunkLogger(options: SplunkLoggerOptions = {}): Logger {
     try {
       file.append(`${now().toISOString()} ${level} pid=${process.pid}${options.stanza ? ` stanza=${options.stanza}` : ''} | ${text}\n`);
     } catch (err) {
+      file.close();
       file = undefined;
       stderr.write(`WARN ${prefix}stopped writing ${LOG_FILE_NAME}: ${oneLine((err as Error).message)}\n`);
     }

@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -65,6 +65,30 @@ describe('createSplunkLogger', () => {
     // The newest messages survive, in order, without a gap.
     expect(numbers.at(-1)).toBe(99);
     expect(numbers).toEqual(Array.from({ length: numbers.length }, (_, i) => 100 - numbers.length + i));
+  });
+
+  it('when the file system refuses a rotation (Windows, another process holds the file), keeps every line and retries a minute later', () => {
+    const splunkHome = home();
+    const dir = join(splunkHome, 'var/log/splunk');
+    let clock = Date.parse('2024-05-01T10:00:00.000Z');
+    const { lines, stderr } = capture();
+    const log = createSplunkLogger({ splunkHome, stderr, maxBytes: 1000, maxFiles: 3, now: () => new Date(clock) });
+    for (let i = 0; i < 15; i++) log.info(`message ${String(i).padStart(3, '0')} ${'x'.repeat(60)}`);
+    writeFileSync(join(dir, 'ta_sophos_central.log.1'), 'older generation\n');
+    // Something where the file moves aside: the rename is refused, as Windows refuses it for a file in use.
+    mkdirSync(join(dir, `ta_sophos_central.log.rotating-${process.pid}`, 'held'), { recursive: true });
+    for (let i = 15; i < 40; i++) log.info(`message ${String(i).padStart(3, '0')} ${'x'.repeat(60)}`);
+    expect(readFileSync(join(dir, 'ta_sophos_central.log.1'), 'utf8')).toBe('older generation\n');
+    expect(readdirSync(dir).filter((f) => /\.log\.\d$/.test(f))).toEqual(['ta_sophos_central.log.1']);
+    expect(lines.filter((l) => l.startsWith('WARN'))).toEqual([]);
+    rmSync(join(dir, `ta_sophos_central.log.rotating-${process.pid}`), { recursive: true });
+    clock += 61_000;
+    log.info('after the retry delay');
+    expect(readFileSync(join(dir, 'ta_sophos_central.log.2'), 'utf8')).toBe('older generation\n');
+    const all = ['.1', ''].map((g) => readFileSync(join(dir, `ta_sophos_central.log${g}`), 'utf8')).join('');
+    const numbers = all.match(/message (\d+)/g)!.map((m) => Number(m.slice(8)));
+    expect(numbers.slice(-25)).toEqual(Array.from({ length: 25 }, (_, i) => 15 + i));
+    expect(all).toContain('after the retry delay');
   });
 
   it('keeps working on stderr when the log directory cannot be created', () => {
