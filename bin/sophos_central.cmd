@@ -11,22 +11,25 @@ set "NODE="
 if defined SPLUNK_HOME if exist "%SPLUNK_HOME%\bin\node.exe" call :check "%SPLUNK_HOME%\bin\node.exe"
 if not defined NODE for %%N in (node.exe) do if not "%%~$PATH:N"=="" call :check "%%~$PATH:N"
 if not defined NODE (
-  echo ERROR TA-sophos-central: Node.js 20 or newer is required, but none was found in %%SPLUNK_HOME%%\bin or on PATH. Install Node.js 20+ on this host. 1>&2
+  if defined SEEN echo ERROR TA-sophos-central: Node.js 20 or newer is required, but found only:!SEEN! Install Node.js 20+ on this host. 1>&2
+  if not defined SEEN echo ERROR TA-sophos-central: Node.js 20 or newer is required, but none was found in %%SPLUNK_HOME%%\bin or on PATH. Install Node.js 20+ on this host. 1>&2
   exit /b 1
 )
 if not defined FLAGS echo WARN TA-sophos-central: %NODE% does not accept %HEAP_FLAGS%; running without them, which uses more memory. 1>&2
 "%NODE%" %FLAGS% "%SCRIPT%" %*
 exit /b %ERRORLEVEL%
 
-rem Sets NODE (and FLAGS) when %1 is Node 20 or newer. Node rejects an option its V8 lacks even with --version,
-rem so the first probe also tells whether it accepts the heap settings; a Node that does not runs without them.
+rem Sets NODE (and FLAGS) when %1 is Node 20 or newer, and adds it to SEEN otherwise. Node rejects an option its
+rem V8 lacks even with --version, so the first probe also tells whether it accepts the heap settings; a Node that
+rem does not runs without them. "call" keeps the quotes of a path with parentheses, such as C:\Program Files (x86),
+rem which cmd /c would otherwise strip from the probe.
 :check
 set "MAJOR="
 set "FLAGS="
-for /f "tokens=1 delims=." %%V in ('"%~1" %HEAP_FLAGS% --version 2^>nul') do set "MAJOR=%%V"
+for /f "tokens=1 delims=." %%V in ('call "%~1" %HEAP_FLAGS% --version 2^>nul') do set "MAJOR=%%V"
 if defined MAJOR set "FLAGS=%HEAP_FLAGS%"
-if not defined MAJOR for /f "tokens=1 delims=." %%V in ('"%~1" --version 2^>nul') do set "MAJOR=%%V"
+if not defined MAJOR for /f "tokens=1 delims=." %%V in ('call "%~1" --version 2^>nul') do set "MAJOR=%%V"
 if not defined MAJOR exit /b 0
 set "MAJOR=!MAJOR:v=!"
-if !MAJOR! GEQ 20 set "NODE=%~1"
+if !MAJOR! GEQ 20 (set "NODE=%~1") else set "SEEN=!SEEN! %~1 is v!MAJOR!;"
 exit /b 0
