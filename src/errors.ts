@@ -151,25 +151,27 @@ export class CleanupError extends TaError {
 }
 
 /**
- * checkpoint_dir (or the CLI's state directory) cannot be read or written: permissions, a full disk. Every
- * tenant of the run shares the directory, so a run stops at the first one instead of failing each tenant.
+ * A checkpoint cannot be read or written. `directory`: checkpoint_dir (or the CLI's state directory) itself
+ * is unusable (a full disk, read-only, not writable), which every tenant of the run shares, so the run stops
+ * at the first; `file`: one tenant's file (held open by another program, left unreadable), that tenant's failure.
  */
 export class CheckpointError extends TaError {
   override readonly code = 'TA_ERR_CHECKPOINT';
+  constructor(
+    message: string,
+    readonly scope: 'directory' | 'file',
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
 }
 
 /**
- * A saved checkpoint could not be read. The store has already set the file aside (`setAsideAs`), so the
- * next load is a clean miss; the collector restarts from its safe point and says so in a health record.
+ * A saved checkpoint could not be read. The store has already set the file aside (the message names where),
+ * so the next load is a clean miss; the collector restarts from its safe point and says so in a health record.
  */
 export class CorruptCheckpointError extends TaError {
   override readonly code = 'TA_ERR_CHECKPOINT_CORRUPT';
-  constructor(
-    message: string,
-    readonly setAsideAs: string,
-  ) {
-    super(message);
-  }
 }
 
 /** The process was asked to stop (SIGTERM) and gave up the current page consistently. */

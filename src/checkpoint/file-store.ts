@@ -2,7 +2,7 @@
 // Callers store cursors, high-water marks and IDs only; a secret or token never belongs in a checkpoint, and
 // this store has no notion of one. Several input processes share checkpoint_dir, each with its own keys.
 import { createHash, randomBytes } from 'node:crypto';
-import { closeSync, fsync, openSync, promises as fs, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { accessSync, closeSync, constants, fsync, openSync, promises as fs, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { promisify } from 'node:util';
 import { join } from 'node:path';
 import { CheckpointError, CorruptCheckpointError } from '../errors.js';
@@ -58,7 +58,7 @@ export class FileCheckpointStore implements CheckpointStore {
       text = await fs.readFile(file, 'utf8');
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-      throw storeFailure('read', file, err);
+      throw storeFailure('read', file, err, this.dir);
     }
     let envelope: Envelope | undefined;
     try {
@@ -72,9 +72,9 @@ export class FileCheckpointStore implements CheckpointStore {
       // instead of failing on every run.
       const aside = `${file}.corrupt-${new Date().toISOString().replace(/[:.]/g, '-')}`;
       await fs.rename(file, aside).catch((err: unknown) => {
-        throw storeFailure('set aside the unreadable checkpoint', file, err);
+        throw storeFailure('set aside the unreadable checkpoint', file, err, this.dir);
       });
-      throw new CorruptCheckpointError(`checkpoint for "${key}" was unreadable and was set aside as ${aside}`, aside);
+      throw new CorruptCheckpointError(`checkpoint for "${key}" was unreadable and was set aside as ${aside}`);
     }
     return envelope.value as T;
   }
@@ -109,7 +109,7 @@ export class FileCheckpointStore implements CheckpointStore {
       }
       await this.syncDir();
     } catch (err) {
-      throw storeFailure('save the checkpoint in', this.dir, err);
+      throw storeFailure('save the checkpoint in', this.dir, err, this.dir);
     }
   }
 
@@ -188,10 +188,18 @@ function removeTemp(temp: string): void {
   }
 }
 
-/** One actionable line for a file-system failure: what failed, where, the errno, and what usually fixes it. */
-export function storeFailure(what: string, path: string, err: unknown): CheckpointError {
+/** Errors that say the directory (its disk, its file system, its path) is unusable, not one file in it. */
+const DIRECTORY_ERRORS = new Set(['ENOSPC', 'EDQUOT', 'EROFS', 'ENOTDIR', 'ENOENT', 'EIO']);
+
+/**
+ * One actionable line for a file-system failure: what failed, where, the errno, and what usually fixes it;
+ * and whether it is the directory's (every tenant's) or one file's. A permission error is the directory's
+ * only when the directory itself refuses this user.
+ */
+export function storeFailure(what: string, path: string, err: unknown, dir: string): CheckpointError {
   if (err instanceof CheckpointError) return err;
   const code = (err as NodeJS.ErrnoException).code;
+  const scope = DIRECTORY_ERRORS.has(code ?? '') || ((code === 'EACCES' || code === 'EPERM') && !usable(dir)) ? 'directory' : 'file';
   const hint =
     code === 'EBUSY' || (process.platform === 'win32' && code === 'EPERM')
       ? 'another program (antivirus, backup) may hold the file open, or the user this runs as cannot write there'
@@ -203,5 +211,14 @@ export function storeFailure(what: string, path: string, err: unknown): Checkpoi
             ? 'the file system is read-only'
             : undefined;
   const reason = code ?? (err instanceof Error ? err.message : String(err));
-  return new CheckpointError(`cannot ${what} ${path}: ${reason}${hint ? `; ${hint}` : ''}`, { cause: err });
+  return new CheckpointError(`cannot ${what} ${path}: ${reason}${hint ? `; ${hint}` : ''}`, scope, { cause: err });
+}
+
+function usable(dir: string): boolean {
+  try {
+    accessSync(dir, constants.R_OK | constants.W_OK | constants.X_OK);
+    return true;
+  } catch {
+    return false;
+  }
 }

@@ -94,7 +94,7 @@ export async function runCollection(opts: RunOptions): Promise<RunSummary> {
       const data = config.data;
       await forEachConcurrent(opts.client.tenants(filter), opts.concurrency ?? config.tenantConcurrency ?? DEFAULT_TENANT_CONCURRENCY, async (tenant) => {
         if (opts.signal?.aborted) return;
-        const health = await runTenant(opts.client, tenant, data, {
+        const { health, fatal } = await runTenant(opts.client, tenant, data, {
           sink: opts.sink,
           store: opts.store,
           key: checkpointKey(opts.stanza, data, tenant.id),
@@ -108,6 +108,7 @@ export async function runCollection(opts: RunOptions): Promise<RunSummary> {
           excludeTypes: config.excludeTypes,
         });
         addTenant(summary, health);
+        if (fatal) throw fatal;
       });
     }
   } catch (err) {
@@ -200,7 +201,7 @@ function runStatus(summary: RunSummary, listingFailed: boolean, aborted: boolean
  * soon as it is listed. When `fn` throws, no further item starts; the running ones end, then the first
  * failure (of `fn` or of the source) is rethrown.
  */
-export async function forEachConcurrent<T>(
+async function forEachConcurrent<T>(
   source: AsyncIterable<T>,
   limit: number,
   fn: (item: T) => Promise<void>,

@@ -62,17 +62,23 @@ export async function collectTenantData(
   }
 }
 
+/** One tenant's outcome: its health record, and the failure that should stop the whole run, if any. */
+export interface TenantOutcome {
+  health: TenantRunHealth;
+  /** checkpoint_dir itself is unusable (full, read-only, not writable): every other tenant would fail too. */
+  fatal?: CheckpointError;
+}
+
 /**
- * Collects one tenant, then writes and returns its health record. A tenant failure (403, repeated 5xx,
- * a refused API host) is reported, never thrown. Thrown: a failing sink, and a CheckpointError once its
- * record is written, since checkpoint_dir is every tenant's and the run should stop at the first.
+ * Collects one tenant, then writes its health record. A tenant failure (403, repeated 5xx, a refused API
+ * host, its own checkpoint file unusable) is reported, never thrown; only a failing sink is thrown.
  */
 export async function runTenant(
   client: CentralClient,
   target: Tenant,
   data: TenantDataType,
   opts: TenantRunOptions,
-): Promise<TenantRunHealth> {
+): Promise<TenantOutcome> {
   const now = opts.now ?? Date.now;
   const started = now();
   const tenant = { id: target.id, name: target.name };
@@ -104,8 +110,8 @@ export async function runTenant(
       health.status = 'error';
       health.error_code = errorCode(err);
       health.error = describeError(err);
-      // The run's own ERROR line names a checkpoint failure, once rather than per tenant.
-      if (err instanceof CheckpointError) fatal = err;
+      // The run's own ERROR line names a failing checkpoint directory, once rather than per tenant.
+      if (err instanceof CheckpointError && err.scope === 'directory') fatal = err;
       else opts.logger.error(`${data} of tenant ${tenant.id} (${tenant.name}) failed: ${health.error}`);
     }
   }
@@ -125,8 +131,7 @@ export async function runTenant(
     );
   }
   await opts.sink.write([healthRecord({ ...health }, ended, tenant)]);
-  if (fatal) throw fatal;
-  return health;
+  return fatal ? { health, fatal } : { health };
 }
 
 /** The request counters `after` gained since `before`, named as in the health records. */

@@ -1,13 +1,13 @@
 // The collectors against the real emulator through the real client: exactly once across runs, under
 // faults, with a failing tenant, across a 24-hour gap, and when stopped half-way.
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { emulatorClient } from '../helpers/central.js';
 import type { CentralClient } from '../../src/central/types.js';
 import type { CheckpointStore } from '../../src/checkpoint/types.js';
-import { FileCheckpointStore } from '../../src/checkpoint/file-store.js';
+import { checkpointFileName, FileCheckpointStore } from '../../src/checkpoint/file-store.js';
 import { MemoryCheckpointStore } from '../../src/checkpoint/memory-store.js';
 import { checkpointKey } from '../../src/collect/collector.js';
 import { runCollection, type CollectConfig } from '../../src/collect/run.js';
@@ -171,7 +171,28 @@ describe('alerts end to end', () => {
       expect(runs.length).toBeGreaterThan(0);
       expect(runs.length).toBeLessThan(8);
       for (const r of runs) expect(r).toMatchObject({ status: 'error', error_code: 'TA_ERR_CHECKPOINT' });
+      // The summary counts the tenants that met it.
+      expect(summary).toMatchObject({ tenants: runs.length, tenants_failed: runs.length, tenants_ok: 0 });
       expect(w.logs.filter((l) => l.startsWith('ERROR'))).toEqual([expect.stringMatching(/: error, 0\/\d tenants ok, 0 events: cannot read .*: ENOTDIR$/)]);
+    } finally {
+      rmSync(base, { recursive: true, force: true });
+    }
+  });
+
+  it("one tenant's unusable checkpoint file fails that tenant only; the others are collected", async () => {
+    const w = await world({ tenants: 4, alertsPerTenant: 10 });
+    const base = mkdtempSync(join(tmpdir(), 'ta-ckpt-'));
+    const store = new FileCheckpointStore(base);
+    const victim = w.emu.tenants[0]!.id;
+    // A directory where the tenant's checkpoint file should be: that file cannot be read, the directory is fine.
+    mkdirSync(join(base, checkpointFileName(checkpointKey('sophos_central://e2e', 'alerts', victim)), 'in-the-way'), { recursive: true });
+    try {
+      const sink = new MemorySink();
+      const summary = await run(w, config('alerts', { tenantConcurrency: 1 }), sink, { store });
+      expect(summary).toMatchObject({ status: 'partial', tenants: 4, tenants_ok: 3, tenants_failed: 1 });
+      const failed = sink.health('tenant_run').filter((h) => h.status === 'error');
+      expect(failed).toEqual([expect.objectContaining({ tenant: expect.objectContaining({ id: victim }), error_code: 'TA_ERR_CHECKPOINT' })]);
+      expect(new Set(sink.events('sophos:central:alerts').map((a) => (a.tenant as { id: string }).id)).size).toBe(3);
     } finally {
       rmSync(base, { recursive: true, force: true });
     }

@@ -117,7 +117,7 @@ describe('FileCheckpointStore', () => {
     expect((err as CorruptCheckpointError).message).toMatch(/^checkpoint for "cursor" was unreadable and was set aside as .*\.corrupt-/);
     const aside = readdirSync(dir).filter((f) => f.includes('.corrupt-'));
     expect(aside).toHaveLength(1);
-    expect((err as CorruptCheckpointError).setAsideAs).toBe(join(dir, aside[0]!));
+    expect((err as CorruptCheckpointError).message).toBe(`checkpoint for "cursor" was unreadable and was set aside as ${join(dir, aside[0]!)}`);
     expect(readFileSync(join(dir, aside[0]!), 'utf8')).toBe(content);
     // Not a crash loop: the next load is a clean miss, and a save works again.
     expect(await store.load('cursor')).toBeUndefined();
@@ -153,8 +153,23 @@ describe('FileCheckpointStore', () => {
     ['EROFS', 'the file system is read-only'],
     ['EBUSY', 'another program (antivirus, backup) may hold the file open, or the user this runs as cannot write there'],
   ])('says what usually fixes %s', (code, hint) => {
-    const err = storeFailure('save the checkpoint in', '/opt/splunk/var/lib/splunk/modinputs/sophos_central', Object.assign(new Error('x'), { code }));
-    expect(err.message).toBe(`cannot save the checkpoint in /opt/splunk/var/lib/splunk/modinputs/sophos_central: ${code}; ${hint}`);
+    const dir = '/opt/splunk/var/lib/splunk/modinputs/sophos_central';
+    const err = storeFailure('save the checkpoint in', dir, Object.assign(new Error('x'), { code }), dir);
+    expect(err.message).toBe(`cannot save the checkpoint in ${dir}: ${code}; ${hint}`);
+  });
+
+  it.each([
+    ['ENOSPC', 'usable', 'directory'],
+    ['ENOTDIR', 'usable', 'directory'],
+    ['EACCES', 'missing', 'directory'],
+    ['EACCES', 'usable', 'file'],
+    ['EBUSY', 'usable', 'file'],
+    ['EISDIR', 'usable', 'file'],
+  ])('%s with a %s directory is a failure of the %s', (code, state, scope) => {
+    const { dir } = setup();
+    mkdirSync(dir, { recursive: true });
+    const at = state === 'usable' ? dir : join(dir, 'missing');
+    expect(storeFailure('read', join(at, 'x.json'), Object.assign(new Error('x'), { code }), at).scope).toBe(scope);
   });
 
   it('a stale temp file it cannot remove does not fail the save', async () => {
