@@ -29,9 +29,8 @@ export function checkpointFileName(key: string): string {
 }
 
 /**
- * How the file name of every key that starts with `keyPrefix` starts (a `|` after the prefix keeps it
- * from matching longer names). Other keys' names may start the same way: a filter by it may keep
- * too much, never too little. Empty when the prefix has nothing readable.
+ * How the file name of every key that starts with `keyPrefix` starts. Other keys' names may start the same
+ * way (`a|` and `a_b|` both give `a_`): only checkpointFileName of a whole key says which key a name is.
  */
 export function checkpointFilePrefix(keyPrefix: string): string {
   return readablePart(keyPrefix);
@@ -121,11 +120,11 @@ export class FileCheckpointStore implements CheckpointStore {
   /**
    * Removes every checkpoint whose key `orphaned` says belongs to nothing any more, except those written at
    * or after `writtenBefore` (epoch ms): whatever created them may be newer than the caller's knowledge.
-   * Files whose names start with one of `keepPrefixes` (checkpointFilePrefix of what still exists) are
-   * not even read: with thousands of tenants, reading every file after every run cost seconds.
-   * Unreadable files are left to load(). Returns the removed keys.
+   * Files `live` recognises by name as belonging to what still exists are not even read: with thousands of
+   * tenants, reading every file after every run cost seconds. Unreadable files are left to load().
+   * Returns the removed keys.
    */
-  async removeOrphans(orphaned: (key: string) => boolean, writtenBefore: number, keepPrefixes: readonly string[] = []): Promise<string[]> {
+  async removeOrphans(orphaned: (key: string) => boolean, writtenBefore: number, live: (name: string) => boolean = () => false): Promise<string[]> {
     let names: string[];
     try {
       names = await fs.readdir(this.dir);
@@ -134,8 +133,7 @@ export class FileCheckpointStore implements CheckpointStore {
       throw err;
     }
     const removed: string[] = [];
-    const keep = keepPrefixes.filter((p) => p !== '');
-    for (const name of names.filter((n) => n.endsWith('.json') && !keep.some((p) => n.startsWith(p)))) {
+    for (const name of names.filter((n) => n.endsWith('.json') && !live(n))) {
       const file = join(this.dir, name);
       try {
         if ((await fs.stat(file)).mtimeMs >= writtenBefore) continue;

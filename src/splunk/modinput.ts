@@ -4,8 +4,8 @@
 // small function of their own.
 import type { Writable } from 'node:stream';
 import type { CheckpointStore } from '../checkpoint/types.js';
-import { checkpointFilePrefix, FileCheckpointStore } from '../checkpoint/file-store.js';
-import { checkpointStanza } from '../collect/collector.js';
+import { FileCheckpointStore } from '../checkpoint/file-store.js';
+import { checkpointStanza, isCheckpointNameOf } from '../collect/collector.js';
 import type { EventSink } from '../collect/sink.js';
 import { type InputConfig, intervalProblem, proxyUrl, validateInputParams } from '../config/input-config.js';
 import { failedRunRecord } from '../collect/run.js';
@@ -204,7 +204,7 @@ async function removeCheckpointsOfDeletedInputs(def: InputDefinition, io: Modinp
   };
   let removed: string[];
   try {
-    const live = [...inputs].map((name) => checkpointFilePrefix(`${prefix}${name}|`));
+    const live = isCheckpointNameOf([...inputs].map((name) => `${prefix}${name}`));
     removed = await new FileCheckpointStore(def.checkpointDir).removeOrphans(deleted, listedAt, live);
   } catch (err) {
     // House-keeping: it never fails a run whose data is already written.

@@ -2,7 +2,8 @@ import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, ut
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { FileCheckpointStore, checkpointFileName, checkpointFilePrefix, storeFailure } from '../../src/checkpoint/file-store.js';
+import { FileCheckpointStore, checkpointFileName, storeFailure } from '../../src/checkpoint/file-store.js';
+import { isCheckpointNameOf } from '../../src/collect/collector.js';
 import { CheckpointError, CorruptCheckpointError } from '../../src/errors.js';
 
 const dirs: string[] = [];
@@ -54,21 +55,20 @@ describe('FileCheckpointStore', () => {
     expect(await setup().store.removeOrphans(() => true, cutOff)).toEqual([]);
   });
 
-  it('keeps the files of what still exists by name prefix, without reading them, and still removes a longer name', async () => {
+  it('does not read the files a live input owns by name, and still removes a deleted input whose name starts like it', async () => {
     const { store } = setup();
-    await store.save('sophos_central://prod|alerts|t1', { hwm: 1 });
-    await store.save('sophos_central://prod2|alerts|t1', { hwm: 2 });
-    const keep = [checkpointFilePrefix('sophos_central://prod|')];
-    expect(keep).toEqual(['sophos_central_prod_']);
-    // Everything counts as orphaned here, so only the prefix can keep a file.
-    const removed = await store.removeOrphans(() => true, Date.now() + 60_000, keep);
-    expect(removed).toEqual(['sophos_central://prod2|alerts|t1']);
-    expect(await store.load('sophos_central://prod|alerts|t1')).toEqual({ hwm: 1 });
-    for (const key of ['sophos_central://prod|alerts|t1', 'sophos_central://prod|events|t1', `sophos_central://${'p'.repeat(120)}|alerts|t1`]) {
-      const name = checkpointFileName(key);
-      const prefix = checkpointFilePrefix(key.slice(0, key.indexOf('|') + 1));
-      expect(name.startsWith(prefix)).toBe(true);
-    }
+    const t1 = '6c2c3e3c-3a34-4e4b-b0a6-111111111111';
+    await store.save(`sophos_central://acme|alerts|${t1}`, { hwm: 1 });
+    await store.save(`sophos_central://acme_eu|alerts|${t1}`, { hwm: 2 });
+    await store.save(`sophos_central://Acme|events|${t1}`, { position: 3 });
+    const live = isCheckpointNameOf(['sophos_central://acme']);
+    expect(live(checkpointFileName(`sophos_central://acme|alerts|${t1}`))).toBe(true);
+    expect(live(checkpointFileName(`sophos_central://acme_eu|alerts|${t1}`))).toBe(false);
+    expect(live(checkpointFileName(`sophos_central://Acme|events|${t1}`))).toBe(false);
+    // Everything counts as orphaned here, so only the name test can keep a file.
+    const removed = await store.removeOrphans(() => true, Date.now() + 60_000, live);
+    expect(removed.sort()).toEqual([`sophos_central://Acme|events|${t1}`, `sophos_central://acme_eu|alerts|${t1}`]);
+    expect(await store.load(`sophos_central://acme|alerts|${t1}`)).toEqual({ hwm: 1 });
   });
 
   it('maps keys to safe, unambiguous, bounded file names', () => {
