@@ -88,7 +88,18 @@ class RotatingFile {
           // that generation does not exist yet
         }
       }
-      renameSync(aside, `${this.path}.1`);
+      try {
+        renameSync(aside, `${this.path}.1`);
+      } catch {
+        // `.1` is held (Windows): the file goes back to its name, or failing that stays open where it is.
+        try {
+          renameSync(aside, this.path);
+        } catch {
+          // appended to through the open descriptor until the next attempt
+        }
+        this.rotateAfter = this.now() + ROTATE_RETRY_MS;
+        return;
+      }
     }
     // Another process may have rotated already: either way, reopen the (new) file at the path.
     this.close();

@@ -91,6 +91,22 @@ describe('createSplunkLogger', () => {
     expect(all).toContain('after the retry delay');
   });
 
+  it('when the last step of a rotation is refused, the file goes back to its name and nothing is lost', () => {
+    const splunkHome = home();
+    const dir = join(splunkHome, 'var/log/splunk');
+    const { lines, stderr } = capture();
+    const log = createSplunkLogger({ splunkHome, stderr, maxBytes: 1000, maxFiles: 3 });
+    log.info('first');
+    // Every generation is something that cannot be replaced, as a file held open on Windows.
+    for (const g of ['.1', '.2', '.3']) mkdirSync(join(dir, `ta_sophos_central.log${g}`, 'held'), { recursive: true });
+    for (let i = 0; i < 20; i++) log.info(`message ${String(i).padStart(3, '0')} ${'x'.repeat(60)}`);
+    expect(lines.filter((l) => l.startsWith('WARN'))).toEqual([]);
+    expect(readdirSync(dir).filter((f) => f.includes('.rotating-'))).toEqual([]);
+    const file = readFileSync(join(dir, 'ta_sophos_central.log'), 'utf8');
+    expect(file).toContain('| first');
+    expect(file.match(/message (\d+)/g)).toHaveLength(20);
+  });
+
   it('keeps working on stderr when the log directory cannot be created', () => {
     const splunkHome = home();
     const { lines, stderr } = capture();
