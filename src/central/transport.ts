@@ -436,8 +436,14 @@ const PROXY_REFUSED = /^Proxy response \((\d{3})\) !== 200/;
  * Failures no retry can mend, with what usually fixes them: a certificate Node does not trust (a
  * TLS-inspecting proxy, most often) and a proxy that refuses the tunnel. A proxy's 5xx stays retryable.
  */
-function networkAdvice(err: unknown): { final?: boolean; hint?: string } {
+export function networkAdvice(err: unknown): { final?: boolean; hint?: string } {
   const code = (err as { code?: unknown } | null)?.code;
+  if (code === 'ERR_TLS_CERT_ALTNAME_INVALID') {
+    return { final: true, hint: 'the certificate is for another host name: a TLS-inspecting proxy, or a URL naming the wrong host' };
+  }
+  if (code === 'CERT_HAS_EXPIRED' || code === 'CERT_NOT_YET_VALID') {
+    return { final: true, hint: "the certificate is outside its validity dates: check this host's clock, or the proxy's certificate" };
+  }
   if (typeof code === 'string' && CERT_ERROR.test(code)) {
     return {
       final: true,

@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createCentralClient } from '../../src/central/client.js';
+import { networkAdvice } from '../../src/central/transport.js';
 import { describeError, NetworkError } from '../../src/errors.js';
 import { generateSplunkCerts, hasOpenssl } from '../splunkd/certs.js';
 
@@ -64,6 +65,24 @@ describe('network failures', () => {
     expect(err).toBeInstanceOf(NetworkError);
     expect(line).toContain(`Sophos Central connection to http://127.0.0.1:${port} failed: a text/html body instead of JSON ("Access blocked") after 3 attempts; a proxy or captive portal may be answering for Sophos Central`);
     expect(requests).toBe(3);
+  });
+
+  it.each([
+    ['ERR_TLS_CERT_ALTNAME_INVALID', /^the certificate is for another host name/],
+    ['CERT_HAS_EXPIRED', /^the certificate is outside its validity dates: check this host's clock/],
+    ['CERT_NOT_YET_VALID', /^the certificate is outside its validity dates/],
+    ['SELF_SIGNED_CERT_IN_CHAIN', /NODE_EXTRA_CA_CERTS/],
+    ['UNABLE_TO_GET_ISSUER_CERT_LOCALLY', /NODE_EXTRA_CA_CERTS/],
+  ])('%s is final, with the fix that suits it', (code, hint) => {
+    const advice = networkAdvice(Object.assign(new Error('x'), { code }));
+    expect(advice.final).toBe(true);
+    expect(advice.hint).toMatch(hint);
+  });
+
+  it('a proxy 502 stays retryable; a connection refused has no advice', () => {
+    expect(networkAdvice(new Error('Proxy response (502) !== 200 when HTTP Tunneling'))).toEqual({});
+    expect(networkAdvice(Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' }))).toEqual({});
+    expect(networkAdvice(new Error('Proxy response (403) !== 200 when HTTP Tunneling'))).toMatchObject({ final: true, hint: expect.stringMatching(/refused the tunnel \(403\)/) });
   });
 
   it('a cut-off JSON body stays a truncated body', async () => {
