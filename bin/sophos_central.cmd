@@ -8,6 +8,7 @@ if "%TA_SOPHOS_CENTRAL_ENTRY%"=="sophos_central_cleanup" set "SCRIPT=%~dp0app\so
 rem The V8 heap settings of sophos_central.sh, which says why.
 set "HEAP_FLAGS=--max-semi-space-size=4 --heap-growing-percent=175"
 set "NODE="
+set "SEEN="
 if defined SPLUNK_HOME if exist "%SPLUNK_HOME%\bin\node.exe" call :check "%SPLUNK_HOME%\bin\node.exe"
 if not defined NODE for %%N in (node.exe) do if not "%%~$PATH:N"=="" call :check "%%~$PATH:N"
 if not defined NODE (

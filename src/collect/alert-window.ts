@@ -54,8 +54,9 @@ export interface AlertWindow {
   /** Set when the saved position is older than Central keeps alerts: those alerts are gone. */
   gap?: { start: number; end: number };
   /**
-   * Set when the saved mark lies beyond this run's `to`: this host's clock was ahead when it was saved and
-   * has since been set back. Trusting the mark would query empty windows until the clock caught up with it.
+   * Set when the saved mark lies more than one overlap beyond this run's `to`: this host's clock was ahead
+   * when it was saved and has since been set back. Trusting the mark would query empty windows until the
+   * clock caught up with it. (Within one overlap, the window still starts before `to` and loses nothing.)
    */
   reset?: { mark: number };
 }

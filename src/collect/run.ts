@@ -20,7 +20,7 @@ export type CollectConfig = Pick<
 
 /**
  * Tenants collected at once. The client bounds requests itself (total and per tenant); this bound keeps
- * memory flat, since each tenant in flight holds at most one page.
+ * memory flat, since each tenant in flight holds at most two pages (the one being written and the next).
  */
 export const DEFAULT_TENANT_CONCURRENCY = 4;
 

@@ -65,7 +65,7 @@ export const SCHEME_PARAMS: readonly SchemeParam[] = [
     name: 'overlap_minutes',
     title: 'Overlap minutes',
     description:
-      'alerts only: how far before the last collected alert each run looks again, 1 to 1440 minutes (default 15), for alerts that reach Sophos Central late. Alerts seen again are not indexed twice.',
+      'alerts only: how far back from where the last run ended each run looks again, 1 to 1440 minutes (default 15), for alerts that reach Sophos Central late. Alerts seen again inside the overlap are not indexed twice.',
     dataType: 'number',
     requiredOnCreate: false,
     requiredOnEdit: false,
