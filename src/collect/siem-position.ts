@@ -64,11 +64,7 @@ export function siemCheckpointAfterPage(
   savedAt: number,
 ): SiemCheckpoint {
   let position = previousPosition;
-  // Without a cursor the next run resumes by from_date from this position: after items, from the newest
-  // written (its second comes again), so an event created before the request but listed only later is not
-  // passed over.
-  if (!page.cursor && page.newestCreated !== undefined) position = Math.max(position, page.newestCreated);
-  else if (!page.hasMore) position = Math.max(position, page.requestedAt);
+  if (!page.hasMore) position = Math.max(position, page.requestedAt);
   else if (page.newestCreated !== undefined) position = Math.max(position, page.newestCreated);
   // No usable cursor (the API sent none): the next run restarts from the position instead.
   return page.cursor ? { v: 1, cursor: page.cursor, position, savedAt } : { v: 1, position, savedAt };

@@ -63,9 +63,4 @@ describe('an empty cursor', () => {
     expect(planSiemStart(saved, T + MIN)).toEqual({ fromDate: T - MIN });
     expect(planSiemStart({ v: 1, cursor: '', position: T - HOUR, savedAt: T }, T)).toEqual({ fromDate: T - HOUR });
   });
-  it('after items, resumes from the newest written rather than from when the page was asked for', () => {
-    const saved = siemCheckpointAfterPage(T - HOUR, { cursor: '', hasMore: false, newestCreated: T - 10 * MIN, requestedAt: T - MIN }, T);
-    expect(saved).toEqual({ v: 1, position: T - 10 * MIN, savedAt: T });
-    expect(planSiemStart(saved, T + MIN)).toEqual({ fromDate: T - 10 * MIN });
-  });
 });
