@@ -1,7 +1,7 @@
 // The modular input's Logger: one severity-prefixed line per message on stderr (splunkd.log takes the level
 // from the leading word, splunk-addon.md §1.8) and, when SPLUNK_HOME is set, a detailed file
 // $SPLUNK_HOME/var/log/splunk/ta_sophos_central.log (indexed into _internal by default) with size-based rotation.
-import { closeSync, fstatSync, mkdirSync, openSync, renameSync, statSync, writeSync } from 'node:fs';
+import { closeSync, fstatSync, mkdirSync, openSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { oneLine } from '../errors.js';
 import { LEVEL_RANK, logText, type Logger, type LogLevel } from '../log.js';
@@ -72,37 +72,56 @@ class RotatingFile {
     } catch {
       current = undefined;
     }
-    if (current === ino) {
-      // The full file moves aside first: if that is refused, no older generation has been shifted yet.
-      const aside = `${this.path}.rotating-${process.pid}`;
-      try {
-        renameSync(this.path, aside);
-      } catch {
-        this.rotateAfter = this.now() + ROTATE_RETRY_MS;
-        return;
-      }
-      for (let i = this.maxFiles - 1; i >= 1; i--) {
-        try {
-          renameSync(`${this.path}.${i}`, `${this.path}.${i + 1}`);
-        } catch {
-          // that generation does not exist yet
-        }
-      }
-      try {
-        renameSync(aside, `${this.path}.1`);
-      } catch {
-        // `.1` is held (Windows): the file goes back to its name, or failing that stays open where it is.
-        try {
-          renameSync(aside, this.path);
-        } catch {
-          // appended to through the open descriptor until the next attempt
-        }
-        this.rotateAfter = this.now() + ROTATE_RETRY_MS;
-        return;
-      }
+    if (current === ino && !this.shiftGenerations()) {
+      this.rotateAfter = this.now() + ROTATE_RETRY_MS;
+      return;
     }
-    // Another process may have rotated already: either way, reopen the (new) file at the path.
+    // Rotated here or by another process already: either way, reopen the (new) file at the path.
     this.close();
+  }
+
+  /**
+   * Moves the full file to `.1` and each older generation one up, the oldest dropped. The two moves Windows
+   * may refuse (the file and `.1`, which another process can still hold open) come first, each to a name of
+   * this process's own, so that a refusal puts things back before any other generation has moved.
+   * False when refused: nothing is lost and the file keeps its name.
+   */
+  private shiftGenerations(): boolean {
+    const aside = `${this.path}.rotating-${process.pid}`;
+    const first = `${this.path}.1`;
+    const firstAside = `${first}.rotating-${process.pid}`;
+    const moved = tryRename(this.path, aside);
+    if (moved !== 'ok') return moved === 'missing';
+    if (tryRename(first, firstAside) === 'refused') {
+      tryRename(aside, this.path);
+      return false;
+    }
+    for (let i = this.maxFiles - 1; i >= 2; i--) tryRename(`${this.path}.${i}`, `${this.path}.${i + 1}`);
+    if (this.maxFiles >= 2) tryRename(firstAside, `${this.path}.2`);
+    else removeQuietly(firstAside);
+    if (tryRename(aside, first) !== 'ok') {
+      tryRename(aside, this.path);
+      return false;
+    }
+    return true;
+  }
+}
+
+function removeQuietly(path: string): void {
+  try {
+    rmSync(path, { force: true });
+  } catch {
+    // the oldest generation stays under this process's name; nothing is lost
+  }
+}
+
+/** A rename that reports instead of throwing: `missing` when there was nothing to move. */
+function tryRename(from: string, to: string): 'ok' | 'missing' | 'refused' {
+  try {
+    renameSync(from, to);
+    return 'ok';
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'missing' : 'refused';
   }
 }
 

@@ -91,20 +91,29 @@ describe('createSplunkLogger', () => {
     expect(all).toContain('after the retry delay');
   });
 
-  it('when the last step of a rotation is refused, the file goes back to its name and nothing is lost', () => {
+  it('when .1 cannot be moved (held open by another process on Windows), no generation is lost, and rotation resumes later', () => {
     const splunkHome = home();
     const dir = join(splunkHome, 'var/log/splunk');
+    let clock = Date.parse('2024-05-01T10:00:00.000Z');
     const { lines, stderr } = capture();
-    const log = createSplunkLogger({ splunkHome, stderr, maxBytes: 1000, maxFiles: 3 });
+    const log = createSplunkLogger({ splunkHome, stderr, maxBytes: 1000, maxFiles: 3, now: () => new Date(clock) });
     log.info('first');
-    // Every generation is something that cannot be replaced, as a file held open on Windows.
-    for (const g of ['.1', '.2', '.3']) mkdirSync(join(dir, `ta_sophos_central.log${g}`, 'held'), { recursive: true });
+    for (const g of ['1', '2', '3']) writeFileSync(join(dir, `ta_sophos_central.log.${g}`), `GEN${g}\n`);
+    // Where .1 would move: a directory in the way refuses the rename, as Windows refuses it for a held file.
+    mkdirSync(join(dir, `ta_sophos_central.log.1.rotating-${process.pid}`, 'held'), { recursive: true });
     for (let i = 0; i < 20; i++) log.info(`message ${String(i).padStart(3, '0')} ${'x'.repeat(60)}`);
     expect(lines.filter((l) => l.startsWith('WARN'))).toEqual([]);
-    expect(readdirSync(dir).filter((f) => f.includes('.rotating-'))).toEqual([]);
-    const file = readFileSync(join(dir, 'ta_sophos_central.log'), 'utf8');
-    expect(file).toContain('| first');
-    expect(file.match(/message (\d+)/g)).toHaveLength(20);
+    for (const g of ['1', '2', '3']) expect(readFileSync(join(dir, `ta_sophos_central.log.${g}`), 'utf8')).toBe(`GEN${g}\n`);
+    expect(readdirSync(dir).filter((f) => f.startsWith('ta_sophos_central.log.rotating-'))).toEqual([]);
+    expect(readFileSync(join(dir, 'ta_sophos_central.log'), 'utf8').match(/message (\d+)/g)).toHaveLength(20);
+    // Once .1 is free and the retry delay has passed: one rotation, the oldest generation dropped.
+    rmSync(join(dir, `ta_sophos_central.log.1.rotating-${process.pid}`), { recursive: true });
+    clock += 61_000;
+    log.info('after the retry delay');
+    expect(readFileSync(join(dir, 'ta_sophos_central.log.2'), 'utf8')).toBe('GEN1\n');
+    expect(readFileSync(join(dir, 'ta_sophos_central.log.3'), 'utf8')).toBe('GEN2\n');
+    expect(readFileSync(join(dir, 'ta_sophos_central.log.1'), 'utf8').match(/message (\d+)/g)).toHaveLength(20);
+    expect(readFileSync(join(dir, 'ta_sophos_central.log'), 'utf8')).toContain('after the retry delay');
   });
 
   it('keeps working on stderr when the log directory cannot be created', () => {
