@@ -2,7 +2,7 @@
 // Callers store cursors, high-water marks and IDs only; a secret or token never belongs in a checkpoint, and
 // this store has no notion of one. Several input processes share checkpoint_dir, each with its own keys.
 import { createHash, randomBytes } from 'node:crypto';
-import { accessSync, closeSync, constants, fsync, openSync, promises as fs, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { accessSync, closeSync, constants, fsync, openSync, promises as fs, renameSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { promisify } from 'node:util';
 import { join } from 'node:path';
 import { CheckpointError, CorruptCheckpointError } from '../errors.js';
@@ -70,9 +70,13 @@ export class FileCheckpointStore implements CheckpointStore {
       // Set aside rather than delete: an admin can inspect it, and the next run starts from a safe point
       // instead of failing on every run.
       const aside = `${file}.corrupt-${new Date().toISOString().replace(/[:.]/g, '-')}`;
-      await fs.rename(file, aside).catch((err: unknown) => {
+      try {
+        await fs.rename(file, aside);
+      } catch (err) {
+        // Gone meanwhile: another input process set it aside (and reported it) first.
+        if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
         throw storeFailure('set aside the unreadable checkpoint', file, err, this.dir);
-      });
+      }
       throw new CorruptCheckpointError(`checkpoint for "${key}" was unreadable and was set aside as ${aside}`);
     }
     return envelope.value as T;
@@ -212,11 +216,22 @@ export function storeFailure(what: string, path: string, err: unknown, dir: stri
   return new CheckpointError(`cannot ${what} ${path}: ${reason}${hint ? `; ${hint}` : ''}`, scope, { cause: err });
 }
 
+/**
+ * Whether this user can list the directory and create a file in it. Creating one is the only test that
+ * holds on Windows too, where access checks look at the read-only attribute and not at the folder's ACL.
+ */
 function usable(dir: string): boolean {
+  const probe = join(dir, `.probe-${process.pid}-${randomBytes(4).toString('hex')}`);
   try {
-    accessSync(dir, constants.R_OK | constants.W_OK | constants.X_OK);
-    return true;
+    accessSync(dir, constants.R_OK | constants.X_OK);
+    closeSync(openSync(probe, 'wx', 0o600));
   } catch {
     return false;
   }
+  try {
+    unlinkSync(probe);
+  } catch {
+    // an empty probe file left behind costs nothing
+  }
+  return true;
 }

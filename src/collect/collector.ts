@@ -91,7 +91,7 @@ export interface LoadedCheckpoint<T> {
  * rebuild (a truncated long stanza name, a tenant ID in capitals) answers false and is simply read.
  */
 export function isCheckpointNameOf(stanzas: readonly string[]): (name: string) => boolean {
-  const prefixes = stanzas.map((stanza) => ({ stanza, prefix: checkpointFilePrefix(`${stanza}|`) })).filter((p) => p.prefix !== '');
+  const prefixes = stanzas.map((stanza) => ({ stanza, prefix: checkpointFilePrefix(`${stanza}|`) }));
   return (name) =>
     prefixes.some(({ stanza, prefix }) => {
       if (!name.startsWith(prefix)) return false;
