@@ -2,7 +2,7 @@
 // Callers store cursors, high-water marks and IDs only; a secret or token never belongs in a checkpoint, and
 // this store has no notion of one. Several input processes share checkpoint_dir, each with its own keys.
 import { createHash, randomBytes } from 'node:crypto';
-import { accessSync, closeSync, constants, fsync, openSync, promises as fs, renameSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
+import { accessSync, closeSync, constants, fsync, openSync, promises as fs, readSync, renameSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { promisify } from 'node:util';
 import { join } from 'node:path';
 import { CheckpointError, CorruptCheckpointError } from '../errors.js';
@@ -137,12 +137,14 @@ export class FileCheckpointStore implements CheckpointStore {
       throw err;
     }
     const removed: string[] = [];
+    const head = Buffer.alloc(HEAD_BYTES);
     for (const name of names.filter((n) => n.endsWith('.json') && !live(n))) {
       const file = join(this.dir, name);
       try {
-        if ((await fs.stat(file)).mtimeMs >= writtenBefore) continue;
-        const { key } = JSON.parse(await fs.readFile(file, 'utf8')) as Partial<Envelope>;
+        // save() writes the key first: a file's first bytes say whose it is, without reading the rest.
+        const key = keyAtHead(file, head) ?? (JSON.parse(await fs.readFile(file, 'utf8')) as Partial<Envelope>).key;
         if (typeof key !== 'string' || !orphaned(key) || file !== join(this.dir, checkpointFileName(key))) continue;
+        if ((await fs.stat(file)).mtimeMs >= writtenBefore) continue;
         await fs.rm(file, { force: true });
         removed.push(key);
       } catch {
@@ -178,6 +180,21 @@ export class FileCheckpointStore implements CheckpointStore {
     } finally {
       closeSync(fd);
     }
+  }
+}
+
+/** Enough for the `{"key":"..."` that opens an envelope, however long the stanza name within reason. */
+const HEAD_BYTES = 1024;
+
+/** The key an envelope opens with, or undefined when the file does not start like one (then it is read whole). */
+function keyAtHead(file: string, buffer: Buffer): string | undefined {
+  const fd = openSync(file, 'r');
+  try {
+    const read = readSync(fd, buffer, 0, buffer.length, 0);
+    const literal = /^\{"key":("(?:[^"\\]|\\.)*")/.exec(buffer.toString('utf8', 0, read))?.[1];
+    return literal === undefined ? undefined : (JSON.parse(literal) as string);
+  } finally {
+    closeSync(fd);
   }
 }
 

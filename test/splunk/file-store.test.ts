@@ -71,6 +71,20 @@ describe('FileCheckpointStore', () => {
     expect(await store.load(`sophos_central://acme|alerts|${t1}`)).toEqual({ hwm: 1 });
   });
 
+  it('tells long input names apart by the key a file opens with, where the file name is cut short', async () => {
+    const { store } = setup();
+    const t1 = '6c2c3e3c-3a34-4e4b-b0a6-111111111111';
+    const liveStanza = `sophos_central://${'customer_partner_'.repeat(3)}alerts`;
+    const goneStanza = `sophos_central://${'customer_partner_'.repeat(3)}alerts_old`;
+    await store.save(`${liveStanza}|alerts|${t1}`, { hwm: 1 });
+    await store.save(`${goneStanza}|alerts|${t1}`, { hwm: 2 });
+    // The names share their first 80 readable characters, so the name alone cannot say whose a file is.
+    expect(isCheckpointNameOf([liveStanza])(checkpointFileName(`${liveStanza}|alerts|${t1}`))).toBe(false);
+    const removed = await store.removeOrphans((key) => key.startsWith(`${goneStanza}|`), Date.now() + 60_000, isCheckpointNameOf([liveStanza]));
+    expect(removed).toEqual([`${goneStanza}|alerts|${t1}`]);
+    expect(await store.load(`${liveStanza}|alerts|${t1}`)).toEqual({ hwm: 1 });
+  });
+
   it('maps keys to safe, unambiguous, bounded file names', () => {
     const names = ['sophos_central://Prod', 'sophos_central://prod', 'a/b', 'a_b', 'a:b', '../../etc/passwd', 'x'.repeat(5000), '', 'é'];
     const files = names.map(checkpointFileName);
