@@ -85,6 +85,13 @@ type Outcome =
 /** What `send` resolves to for a 404 when the caller allowed one. */
 export const NOT_FOUND = Symbol('not found');
 
+/**
+ * Retries logged at INFO per client (one run of one input); later ones go to DEBUG. During an outage a
+ * partner's thousand tenants would otherwise add thousands of lines to splunkd.log every run, and the
+ * health records count every retry anyway.
+ */
+const RETRY_INFO_LINES = 20;
+
 const TOKEN_PATH = '/api/v2/oauth2/token';
 /** Refresh this long before the token expires (the official SIEM script uses the same margin). */
 const TOKEN_EARLY_REFRESH_MS = 120_000;
@@ -97,6 +104,7 @@ export class Transport {
   private token?: { value: string; refreshAt: number };
   private pendingToken?: Promise<string>;
   private credentialsRefused?: BadCredentialsError;
+  private retryLines = 0;
   /** Every token issued to this process, so that none can slip into an error message. */
   private readonly secrets = new Set<string>();
   /** Requests that belong to no tenant: token, whoami and tenant lists. */
@@ -185,9 +193,12 @@ export class Transport {
       if (lane && (retryAfterMs !== undefined || rateLimited)) {
         lane.notBefore = Math.max(lane.notBefore, this.opts.now() + (retryAfterMs ?? wait));
       }
-      this.opts.logger?.info(
-        `Sophos Central ${req.method} ${req.path}${lane ? ` (tenant ${lane.tenantId})` : ''}: ${describeOutcome(outcome)}; retry ${attempt}/${this.opts.policy.maxAttempts - 1} in ${wait} ms`,
-      );
+      const line = `Sophos Central ${req.method} ${req.path}${lane ? ` (tenant ${lane.tenantId})` : ''}: ${describeOutcome(outcome)}; retry ${attempt}/${this.opts.policy.maxAttempts - 1} in ${wait} ms`;
+      if (++this.retryLines <= RETRY_INFO_LINES) this.opts.logger?.info(line);
+      else this.opts.logger?.debug(line);
+      if (this.retryLines === RETRY_INFO_LINES) {
+        this.opts.logger?.info(`further retries of this run are logged at DEBUG only; the tenant_run health records count them all`);
+      }
       await this.wait(wait);
     }
   }

@@ -12,6 +12,9 @@ import { createCentralClient } from '../../src/central/client.js';
 import { networkAdvice } from '../../src/central/transport.js';
 import { describeError, NetworkError } from '../../src/errors.js';
 import { generateSplunkCerts, hasOpenssl } from '../splunkd/certs.js';
+import { startEmulator } from '../emulator/index.js';
+import { emulatorClient } from '../helpers/central.js';
+import type { Logger } from '../../src/log.js';
 
 const servers: Server[] = [];
 const dirs: string[] = [];
@@ -83,6 +86,30 @@ describe('network failures', () => {
     expect(networkAdvice(new Error('Proxy response (502) !== 200 when HTTP Tunneling'))).toEqual({});
     expect(networkAdvice(Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' }))).toEqual({});
     expect(networkAdvice(new Error('Proxy response (403) !== 200 when HTTP Tunneling'))).toMatchObject({ final: true, hint: expect.stringMatching(/refused the tunnel \(403\)/) });
+  });
+
+  it('logs the first 20 retries of a client at INFO, says so once, and the rest at DEBUG', async () => {
+    const emu = await startEmulator({ seed: 'retries', tenants: 5, alertsPerTenant: 3 });
+    const lines: string[] = [];
+    const logger: Logger = { debug: (m) => lines.push(`DEBUG ${m}`), info: (m) => lines.push(`INFO ${m}`), warn: (m) => lines.push(`WARN ${m}`), error: (m) => lines.push(`ERROR ${m}`) };
+    const client = emulatorClient(emu, { logger, retryBaseDelayMs: 1, retryMaxDelayMs: 2 });
+    try {
+      emu.faults.add({ route: 'alerts', kind: 503, rate: 1, retryAfterSeconds: 0 });
+      for (const t of emu.tenants) {
+        const err = await (async () => {
+          for await (const page of client.forTenant({ ...t, raw: {} }).alertPages()) void page;
+        })().catch((e: unknown) => e);
+        expect(err).toBeInstanceOf(Error);
+      }
+    } finally {
+      await client.close();
+      await emu.stop();
+    }
+    const retries = lines.filter((l) => / retry \d+\/5 in /.test(l));
+    expect(retries).toHaveLength(25);
+    expect(retries.filter((l) => l.startsWith('INFO'))).toHaveLength(20);
+    expect(retries.slice(20).every((l) => l.startsWith('DEBUG'))).toBe(true);
+    expect(lines.filter((l) => l.includes('further retries of this run are logged at DEBUG only'))).toHaveLength(1);
   });
 
   it('a cut-off JSON body stays a truncated body', async () => {
