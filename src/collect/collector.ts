@@ -117,6 +117,18 @@ export async function loadCheckpoint<T>(
   return { discarded: `checkpoint ${opts.key} has an unknown shape` };
 }
 
+/** One health record about a tenant's collection (its `type` and own fields after the common ones), written now. */
+async function writeTenantHealth(
+  opts: CollectOptions,
+  type: string,
+  data: TenantDataType,
+  tenant: TenantRef,
+  fields: Record<string, unknown>,
+): Promise<void> {
+  const body = { type, stanza: opts.stanza, data, tenant: { id: tenant.id, name: tenant.name }, ...fields };
+  await opts.sink.write([healthRecord(body, (opts.now ?? Date.now)(), tenant)]);
+}
+
 /**
  * A data gap is written to the sink before anything else moves, so it reaches Splunk (and a CLI user)
  * rather than only a log file: a gap nothing can recover must never pass silently.
@@ -128,26 +140,15 @@ export async function reportGap(
   gap: DataGap,
   reason: string,
 ): Promise<void> {
-  const at = (opts.now ?? Date.now)();
   opts.logger.warn(
     `data gap for ${data} of tenant ${tenant.id}: ${iso(gap.start)} to ${iso(gap.end)} can no longer be collected (${reason})`,
   );
-  await opts.sink.write([
-    healthRecord(
-      {
-        type: 'data_gap',
-        stanza: opts.stanza,
-        data,
-        tenant: { id: tenant.id, name: tenant.name },
-        gap_start: iso(gap.start),
-        gap_end: iso(gap.end),
-        gap_seconds: Math.round((gap.end - gap.start) / 1000),
-        reason,
-      },
-      at,
-      tenant,
-    ),
-  ]);
+  await writeTenantHealth(opts, 'data_gap', data, tenant, {
+    gap_start: iso(gap.start),
+    gap_end: iso(gap.end),
+    gap_seconds: Math.round((gap.end - gap.start) / 1000),
+    reason,
+  });
 }
 
 /**
@@ -162,21 +163,10 @@ export async function reportReset(
   reset: { mark?: number; restartFrom: number },
   reason: string,
 ): Promise<void> {
-  const at = (opts.now ?? Date.now)();
   opts.logger.warn(`${data} of tenant ${tenant.id} restart at ${iso(reset.restartFrom)} and may repeat items: ${reason}`);
-  await opts.sink.write([
-    healthRecord(
-      {
-        type: 'checkpoint_reset',
-        stanza: opts.stanza,
-        data,
-        tenant: { id: tenant.id, name: tenant.name },
-        ...(reset.mark === undefined ? {} : { checkpoint_mark: iso(reset.mark) }),
-        restart_from: iso(reset.restartFrom),
-        reason,
-      },
-      at,
-      tenant,
-    ),
-  ]);
+  await writeTenantHealth(opts, 'checkpoint_reset', data, tenant, {
+    ...(reset.mark === undefined ? {} : { checkpoint_mark: iso(reset.mark) }),
+    restart_from: iso(reset.restartFrom),
+    reason,
+  });
 }
