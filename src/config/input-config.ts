@@ -234,13 +234,18 @@ function startDaysOf(params: RawParams): number {
   return startDays;
 }
 
+/** A parameter set on an input of another data type than the one it is for; `data` undefined (itself invalid) passes. */
+function onlyFor(param: string, forData: DataType, data: DataType | undefined, what = ''): void {
+  if (data !== undefined && data !== forData) {
+    throw new ConfigError(`${param} applies only to data = ${forData}${what}; remove it from this ${data} input`, param);
+  }
+}
+
 /** `data` undefined (itself invalid): only the range is checked. */
 function overlapMinutesOf(params: RawParams, data: DataType | undefined): number | undefined {
   const overlap = integer(params, 'overlap_minutes');
   if (overlap === undefined) return undefined;
-  if (data !== undefined && data !== 'alerts') {
-    throw new ConfigError(`overlap_minutes applies only to data = alerts; remove it from this ${data} input`, 'overlap_minutes');
-  }
+  onlyFor('overlap_minutes', 'alerts', data);
   if (overlap < 1 || overlap > MAX_OVERLAP_MINUTES) {
     throw new ConfigError(`overlap_minutes must be between 1 and ${MAX_OVERLAP_MINUTES} (one day), got ${overlap}; leave it empty for 15`, 'overlap_minutes');
   }
@@ -264,9 +269,7 @@ function checkDisjoint(tenants: string[], excludeTenants: string[]): void {
 /** `data` undefined (itself invalid): only what holds for every data type is checked. */
 function excludeTypesOf(params: RawParams, data: DataType | undefined): string[] {
   const excludeTypes = list(params, 'exclude_types');
-  if (excludeTypes.length > 0 && data !== undefined && data !== 'events') {
-    throw new ConfigError(`exclude_types applies only to data = events (SIEM event types); remove it from this ${data} input`, 'exclude_types');
-  }
+  if (excludeTypes.length > 0) onlyFor('exclude_types', 'events', data, ' (SIEM event types)');
   const badType = excludeTypes.find((t) => !EVENT_TYPE.test(t));
   if (badType !== undefined) {
     throw new ConfigError(`exclude_types: "${badType.slice(0, 80)}" is not a SIEM event type such as Event::Endpoint::UpdateSuccess`, 'exclude_types');
