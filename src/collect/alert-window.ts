@@ -143,7 +143,7 @@ export function alertCheckpoint(state: AlertState, savedAt: number): AlertCheckp
     if (at >= keepFrom) seen[id] = at;
     else state.seen.delete(id);
   }
-  return state.newest === undefined ? { v: 1, hwm: state.hwm, seen, savedAt } : { v: 1, hwm: state.hwm, seen, newest: state.newest, savedAt };
+  return { v: 1, hwm: state.hwm, seen, ...(state.newest === undefined ? {} : { newest: state.newest }), savedAt };
 }
 
 /** A loaded value that is not a usable alerts checkpoint is treated as none (first run). */
