@@ -17,6 +17,15 @@ const capture = () => {
   return { lines, stderr: { write: (t: string) => lines.push(t) } };
 };
 
+/** A logger with a 1,000-byte file kept in three generations, on a clock the test moves on with `later`. */
+const rotatingLog = () => {
+  const splunkHome = home();
+  let clock = Date.parse('2024-05-01T10:00:00.000Z');
+  const { lines, stderr } = capture();
+  const log = createSplunkLogger({ splunkHome, stderr, maxBytes: 1000, maxFiles: 3, now: () => new Date(clock) });
+  return { dir: join(splunkHome, 'var/log/splunk'), lines, log, later: (ms: number) => (clock += ms) };
+};
+
 describe('createSplunkLogger', () => {
   it('writes one severity-prefixed line per message on stderr, newlines collapsed', () => {
     const { lines, stderr } = capture();
@@ -68,11 +77,7 @@ describe('createSplunkLogger', () => {
   });
 
   it('when the file system refuses a rotation (Windows, another process holds the file), keeps every line and retries a minute later', () => {
-    const splunkHome = home();
-    const dir = join(splunkHome, 'var/log/splunk');
-    let clock = Date.parse('2024-05-01T10:00:00.000Z');
-    const { lines, stderr } = capture();
-    const log = createSplunkLogger({ splunkHome, stderr, maxBytes: 1000, maxFiles: 3, now: () => new Date(clock) });
+    const { dir, lines, log, later } = rotatingLog();
     for (let i = 0; i < 15; i++) log.info(`message ${String(i).padStart(3, '0')} ${'x'.repeat(60)}`);
     writeFileSync(join(dir, 'ta_sophos_central.log.1'), 'older generation\n');
     // Something where the file moves aside: the rename is refused, as Windows refuses it for a file in use.
@@ -82,7 +87,7 @@ describe('createSplunkLogger', () => {
     expect(readdirSync(dir).filter((f) => /\.log\.\d$/.test(f))).toEqual(['ta_sophos_central.log.1']);
     expect(lines.filter((l) => l.startsWith('WARN'))).toEqual([]);
     rmSync(join(dir, `ta_sophos_central.log.rotating-${process.pid}`), { recursive: true });
-    clock += 61_000;
+    later(61_000);
     log.info('after the retry delay');
     expect(readFileSync(join(dir, 'ta_sophos_central.log.2'), 'utf8')).toBe('older generation\n');
     const all = ['.1', ''].map((g) => readFileSync(join(dir, `ta_sophos_central.log${g}`), 'utf8')).join('');
@@ -92,11 +97,7 @@ describe('createSplunkLogger', () => {
   });
 
   it('when .1 cannot be moved (held open by another process on Windows), no generation is lost, and rotation resumes later', () => {
-    const splunkHome = home();
-    const dir = join(splunkHome, 'var/log/splunk');
-    let clock = Date.parse('2024-05-01T10:00:00.000Z');
-    const { lines, stderr } = capture();
-    const log = createSplunkLogger({ splunkHome, stderr, maxBytes: 1000, maxFiles: 3, now: () => new Date(clock) });
+    const { dir, lines, log, later } = rotatingLog();
     log.info('first');
     for (const g of ['1', '2', '3']) writeFileSync(join(dir, `ta_sophos_central.log.${g}`), `GEN${g}\n`);
     // Where .1 would move: a directory in the way refuses the rename, as Windows refuses it for a held file.
@@ -108,7 +109,7 @@ describe('createSplunkLogger', () => {
     expect(readFileSync(join(dir, 'ta_sophos_central.log'), 'utf8').match(/message (\d+)/g)).toHaveLength(20);
     // Once .1 is free and the retry delay has passed: one rotation, the oldest generation dropped.
     rmSync(join(dir, `ta_sophos_central.log.1.rotating-${process.pid}`), { recursive: true });
-    clock += 61_000;
+    later(61_000);
     log.info('after the retry delay');
     expect(readFileSync(join(dir, 'ta_sophos_central.log.2'), 'utf8')).toBe('GEN1\n');
     expect(readFileSync(join(dir, 'ta_sophos_central.log.3'), 'utf8')).toBe('GEN2\n');
