@@ -92,7 +92,7 @@ export async function runCollection(opts: RunOptions): Promise<RunSummary> {
       summary.events = events;
     } else {
       const data = config.data;
-      await forEachConcurrent(opts.client.tenants(filter), opts.concurrency ?? config.tenantConcurrency ?? DEFAULT_TENANT_CONCURRENCY, async (tenant) => {
+      await forEachConcurrent(readAhead(opts.client.tenants(filter)), opts.concurrency ?? config.tenantConcurrency ?? DEFAULT_TENANT_CONCURRENCY, async (tenant) => {
         if (opts.signal?.aborted) return;
         const { health, fatal } = await runTenant(opts.client, tenant, data, {
           sink: opts.sink,
@@ -194,6 +194,57 @@ function runStatus(summary: RunSummary, listingFailed: boolean, aborted: boolean
   if (listingFailed) return 'error';
   if (summary.tenants_failed === 0) return 'ok';
   return summary.tenants_ok === 0 ? 'error' : 'partial';
+}
+
+/**
+ * Reads `source` to its end as fast as it yields, holding what the consumer has not taken yet.
+ *
+ * The tenant list is paged by number, a position that moves when the partner adds or removes a tenant.
+ * Read only as collection slots free up, it spans the whole run, and a removal at minute ten shifts a
+ * tenant onto a page already read: skipped for that run. Read ahead, that window is the seconds the list
+ * takes. A tenant held is about a kilobyte, so even thousands cost a few MB. A failure of the source
+ * is rethrown once every item read before it has been taken.
+ */
+export async function* readAhead<T>(source: AsyncIterable<T>): AsyncGenerator<T> {
+  const queue: (T | undefined)[] = [];
+  let taken = 0;
+  let ended = false;
+  let stopped = false;
+  let failure: { err: unknown } | undefined;
+  let wake: (() => void) | undefined;
+  const pump = (async () => {
+    try {
+      for await (const item of source) {
+        if (stopped) break;
+        queue.push(item);
+        wake?.();
+      }
+    } catch (err) {
+      failure = { err };
+    } finally {
+      ended = true;
+      wake?.();
+    }
+  })();
+  try {
+    for (;;) {
+      if (taken < queue.length) {
+        const item = queue[taken] as T;
+        queue[taken++] = undefined;
+        yield item;
+      } else if (ended) {
+        break;
+      } else {
+        await new Promise<void>((resolve) => (wake = resolve));
+        wake = undefined;
+      }
+    }
+    if (failure) throw failure.err;
+  } finally {
+    // A consumer that stops early (a fatal tenant failure, SIGTERM) ends the read at the next tenant.
+    stopped = true;
+    await pump;
+  }
 }
 
 /**

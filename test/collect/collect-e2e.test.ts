@@ -14,6 +14,7 @@ import { runCollection, type CollectConfig } from '../../src/collect/run.js';
 import { SIEM_FROM_DATE_WINDOW_MS } from '../../src/collect/siem-position.js';
 import type { Logger } from '../../src/log.js';
 import { startEmulator, type Emulator } from '../emulator/index.js';
+import type { EventSink } from '../../src/collect/sink.js';
 import { MemorySink } from './memory-sink.js';
 
 const MIN = 60_000;
@@ -228,6 +229,28 @@ describe('alerts end to end', () => {
     }
     // Each tenant has one page: with four at once (the default) no more than four alert requests wait together.
     expect(peak).toBeGreaterThan(4);
+  });
+
+  it('a tenant removed from the list during the run does not push another one off a page still to read', async () => {
+    // 150 tenants: two list pages of 100. One tenant at a time, so page 2 would be read only after 100 tenants.
+    const w = await world({ tenants: 150, alertsPerTenant: 1 });
+    const leaving = w.emu.tenants[1]!.id;
+    const sink = new MemorySink();
+    const collected = new Set<string>();
+    const watching: EventSink = {
+      write: async (records) => {
+        for (const r of records) {
+          const h = JSON.parse(r.data) as { type?: string; tenant?: { id: string } };
+          if (h.type === 'tenant_run') collected.add(h.tenant!.id);
+        }
+        // The partner removes a tenant already collected while the fifth is being collected.
+        if (collected.size === 4) w.emu.removeTenant(leaving);
+        await sink.write(records);
+      },
+    };
+    const summary = await runCollection({ client: w.client, config: config('alerts', { tenantConcurrency: 1 }), stanza: 'sophos_central://e2e', sink: watching, store: w.store, logger: w.logger, now: () => w.emu.clock.now() });
+    expect(summary).toMatchObject({ status: 'ok', tenants: 150, tenants_ok: 150 });
+    expect(new Set(sink.health('tenant_run').map((h) => (h.tenant as { id: string }).id))).toEqual(new Set(w.emu.tenants.map((t) => t.id)));
   });
 
   it('a failing tenant does not block the others and its checkpoint does not move; a refused host gets no request', async () => {

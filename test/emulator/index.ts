@@ -86,6 +86,11 @@ export interface Emulator {
   addEvents(tenantId: string, count: number, opts?: { when?: number }): Item[];
   setEndpointLastSeen(tenantId: string, endpointId: string, lastSeenAt: number): void;
   expireTokens(): void;
+  /**
+   * Takes a tenant off the partner's or organization's tenant list, as when a customer leaves; the pages
+   * after it shift up by one. Its data routes keep answering: the docs do not say when they stop.
+   */
+  removeTenant(tenantId: string): void;
   stop(): Promise<void>;
 }
 
@@ -474,6 +479,10 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
     },
     expireTokens() {
       for (const t of tokens.values()) t.revoked = true;
+    },
+    removeTenant(tenantId) {
+      const i = tenants.indexOf(tenantOf(tenantId));
+      if (i >= 0) tenants.splice(i, 1);
     },
     async stop() {
       for (const s of stalled) s.destroy();

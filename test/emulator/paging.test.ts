@@ -60,6 +60,16 @@ describe('tenant lists (page-number paging)', () => {
     expect(Object.keys(t)).toEqual(['id', 'name', 'dataGeography', 'dataRegion', 'billingType', 'partner', 'organization', 'apiHost', 'status']);
     expect(t.apiHost).toBe(emu.regionUrls[t.dataRegion]);
   });
+
+  // Last: it changes the list for good.
+  it('a removed tenant leaves the list, and the tenants after it move up a place', async () => {
+    const ids = emu.tenants.map((t) => t.id);
+    emu.removeTenant(ids[10]!);
+    emu.removeTenant(ids[10]!);
+    const first = await get('?page=1&pageSize=50&pageTotal=true');
+    expect(first.body.pages).toMatchObject({ total: 3, items: 119 });
+    expect(first.body.items.map((t: { id: string }) => t.id)).toEqual([...ids.slice(0, 10), ...ids.slice(11, 51)]);
+  });
 });
 
 describe('endpoints (key paging and filters)', () => {
