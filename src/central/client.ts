@@ -307,9 +307,19 @@ class TenantApiImpl implements TenantApi {
         return await this.getPage('/common/v1/alerts', { ...query, pageSize: String(size) }, ALERT_HEAD);
       } catch (err) {
         if (!(err instanceof BadRequestError) || explicit !== undefined || size !== ALERTS_MAX_PAGE) throw err;
-        this.client.alertsPageSize = ALERTS_LEGACY_MAX_PAGE;
-        this.client.logger?.info(`Sophos Central refused alerts pageSize=${ALERTS_MAX_PAGE}; using ${ALERTS_LEGACY_MAX_PAGE} from now on`);
-        return this.getPage('/common/v1/alerts', { ...query, pageSize: String(ALERTS_LEGACY_MAX_PAGE) }, ALERT_HEAD);
+        // The 400 may be about something else (`from`, a page key): the smaller size is kept only once it
+        // is answered, and otherwise the first refusal is what the caller sees.
+        let page: Fetched;
+        try {
+          page = await this.getPage('/common/v1/alerts', { ...query, pageSize: String(ALERTS_LEGACY_MAX_PAGE) }, ALERT_HEAD);
+        } catch (again) {
+          throw again instanceof BadRequestError ? err : again;
+        }
+        if (this.client.alertsPageSize !== ALERTS_LEGACY_MAX_PAGE) {
+          this.client.alertsPageSize = ALERTS_LEGACY_MAX_PAGE;
+          this.client.logger?.info(`Sophos Central refused alerts pageSize=${ALERTS_MAX_PAGE}; using ${ALERTS_LEGACY_MAX_PAGE} from now on`);
+        }
+        return page;
       }
     };
     return keyPages<Alert>(get, query);

@@ -8,6 +8,7 @@ import type { CentralClient, CursorPage, KeyPage, Tenant, TenantApi } from '../.
 import {
   AbortedError,
   BadCredentialsError,
+  BadRequestError,
   CentralError,
   describeError,
   ForbiddenError,
@@ -614,6 +615,29 @@ describe('alerts page size fallback (2020-era API)', () => {
     }
     const sizes = emu.requests.filter((r) => r.route === 'alerts').map((r) => `${r.query.pageSize}:${r.status}`);
     expect(sizes).toEqual(['1000:400', '100:200', '100:200', '100:200', '100:200', '100:200', '100:200']);
+    await client.close();
+  });
+});
+
+describe('alerts page size fallback, on an API that takes 1000', () => {
+  let emu: Emulator;
+  beforeAll(async () => {
+    emu = await startEmulator({ seed: 'modern', tenants: 1, alertsPerTenant: 30 });
+  });
+  afterAll(() => emu?.stop());
+
+  it('a 400 about something else is reported as sent, and the page size stays 1000', async () => {
+    const logs: string[] = [];
+    const { client } = clientFor(emu, { logger: { debug: () => {}, info: (m) => logs.push(m), warn: (m) => logs.push(m), error: (m) => logs.push(m) } });
+    const [tenant] = await collect(client.tenants());
+    const api = client.forTenant(tenant!);
+    const refused = await ids(api.alertPages({ from: 'yesterday' })).catch((err: unknown) => err);
+    expect(refused).toBeInstanceOf(BadRequestError);
+    expect((refused as Error).message).toMatch(/'from' must be an ISO-8601 date-time/);
+    expect(await ids(api.alertPages({ from: alertsFrom(emu) }))).toHaveLength(30);
+    const sizes = emu.requests.filter((r) => r.route === 'alerts').map((r) => `${r.query.pageSize}:${r.status}`);
+    expect(sizes).toEqual(['1000:400', '100:400', '1000:200']);
+    expect(logs.filter((l) => l.includes('pageSize'))).toEqual([]);
     await client.close();
   });
 });
