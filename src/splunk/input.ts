@@ -102,7 +102,9 @@ const parser = new XMLParser({
   parseAttributeValue: false,
   trimValues: true,
   processEntities: true,
-  htmlEntities: false,
+  // Besides the five named entities, an XML parser must decode character references (&#39;, &#x41;);
+  // fast-xml-parser does that only with its HTML entity set, which also takes a few HTML names in stride.
+  htmlEntities: true,
   isArray: (name) => ARRAY_TAGS.has(name),
 });
 

@@ -56,6 +56,17 @@ describe('parseInputDefinition', () => {
     ]);
   });
 
+  it('decodes numeric character references in text and attributes, and each reference only once', () => {
+    const def = parseInputDefinition(
+      minimal('<configuration><stanza name="sophos_central://O&#39;Brien &#x41;G" app="TA-sophos-central"><param name="tenants">O&#39;Brien &#x41;cme&#13;&#10;x, &#x1F600;</param><param name="client_secret">a&amp;#39;b&amp;amp;c&amp;nbsp;</param></stanza></configuration>'),
+    );
+    expect(def.stanzas[0]).toMatchObject({
+      name: "sophos_central://O'Brien AG",
+      inputName: "O'Brien AG",
+      params: { tenants: "O'Brien Acme\r\nx, \u{1F600}", client_secret: 'a&#39;b&amp;c&nbsp;' },
+    });
+  });
+
   it('accepts an empty configuration', () => {
     expect(parseInputDefinition(minimal('<configuration/>')).stanzas).toEqual([]);
     expect(parseInputDefinition(minimal('<configuration></configuration>')).stanzas).toEqual([]);
