@@ -16,6 +16,8 @@ export interface Fetched {
   body: unknown;
   text?: string;
   scanned?: ScannedPage;
+  /** The response's Date header: Sophos's clock when it answered (epoch ms). */
+  date?: number;
 }
 /** Sends one GET with this query. */
 type GetPage = (query: Query) => Promise<Fetched>;
@@ -82,7 +84,7 @@ export async function* keyPages<T>(get: GetPage, query: Query): AsyncGenerator<K
     if (nextKey !== undefined && nextKey === key) {
       throw new CentralError(`Sophos Central returned the same page key twice (${nextKey}); stopping instead of looping`);
     }
-    yield pageItems<T, { nextKey?: string }>(page, 'key-paged', { nextKey });
+    yield pageItems<T, Pick<KeyPage<T>, 'nextKey' | 'serverTime'>>(page, 'key-paged', { nextKey, serverTime: page.date });
     if (nextKey === undefined) return;
     key = nextKey;
   }

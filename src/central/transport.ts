@@ -76,7 +76,8 @@ interface SendRequest {
 }
 
 type Outcome =
-  | { kind: 'ok'; status: number; body: unknown; text: string; scanned?: object }
+  /** `date`: the response's Date header, the server's clock when it answered (epoch ms). */
+  | { kind: 'ok'; status: number; body: unknown; text: string; scanned?: object; date?: number }
   | { kind: 'status'; status: number; body: unknown; retryAfterMs?: number }
   /** `final`: retrying cannot help (an untrusted certificate, a proxy refusing the tunnel); `hint`: what to do. */
   | { kind: 'network'; cause: unknown; detail: string; final?: boolean; hint?: string }
@@ -146,7 +147,7 @@ export class Transport {
   }
 
   /** `send`, also keeping the body's text (list pages slice their items' JSON from it, see item-text.ts). */
-  async sendForText(req: SendRequest): Promise<{ body: unknown; text: string; scanned?: object } | typeof NOT_FOUND> {
+  async sendForText(req: SendRequest): Promise<{ body: unknown; text: string; scanned?: object; date?: number } | typeof NOT_FOUND> {
     if (req.auth && req.origin !== this.opts.base.apiUrl) {
       // Defence in depth: TenantApi only exists for checked hosts, but never let a token leave otherwise.
       checkRegionHost(req.origin, this.opts.base, req.lane?.tenantId);
@@ -249,7 +250,7 @@ export class Transport {
       const text = await res.body.text();
       if (req.scan && res.statusCode >= 200 && res.statusCode < 300) {
         const scanned = req.scan(text);
-        if (scanned !== undefined) return { kind: 'ok', status: res.statusCode, body: undefined, text, scanned };
+        if (scanned !== undefined) return { kind: 'ok', status: res.statusCode, body: undefined, text, scanned, date: headerDate(res.headers.date) };
       }
       let body: unknown;
       let parsed = true;
@@ -262,7 +263,7 @@ export class Transport {
       }
       if (res.statusCode >= 200 && res.statusCode < 300) {
         if (!parsed) return { kind: 'network', cause: undefined, ...unparsableBody(res.headers['content-type'], text) };
-        return { kind: 'ok', status: res.statusCode, body, text };
+        return { kind: 'ok', status: res.statusCode, body, text, date: headerDate(res.headers.date) };
       }
       return {
         kind: 'status',
@@ -417,6 +418,12 @@ export class Transport {
     if (status >= 500) return new ServerError(`Sophos Central had a server error${tries}${detail}`, facts);
     return new BadRequestError(`Sophos Central rejected the request${detail}`, facts);
   }
+}
+
+/** A Date header (IMF-fixdate, one-second resolution) as epoch ms; undefined when absent or unreadable. */
+function headerDate(value: string | string[] | undefined): number | undefined {
+  const at = typeof value === 'string' ? Date.parse(value) : NaN;
+  return Number.isNaN(at) ? undefined : at;
 }
 
 function describeOutcome(outcome: Exclude<Outcome, { kind: 'ok' }>): string {

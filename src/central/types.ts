@@ -70,6 +70,8 @@ export interface KeyPage<T> {
   heads?: Record<string, unknown>[];
   /** The key for the next page; undefined on the last page. */
   nextKey?: string;
+  /** Sophos's clock when it sent this page (its Date header, whole seconds), epoch ms; undefined without one. */
+  serverTime?: number;
 }
 
 /** One page of a SIEM list. `cursor` is `next_cursor`: save it once this page's items are written. */

@@ -130,9 +130,15 @@ export function acceptAlertPage(state: AlertState, page: PageAlert[], window: Al
   return emit;
 }
 
-/** The run went through every page: everything raised before `to` has been seen. */
-export function completeAlertWindow(state: AlertState, window: AlertWindow): void {
-  if (window.to > state.hwm) state.hwm = window.to;
+/**
+ * The run went through every page: everything raised before `to` has been seen, as far as Sophos's clock
+ * had got. `to` is this host's clock; where it runs ahead, the mark would pass alerts Sophos had not raised
+ * yet, and a lead of more than one overlap would skip them for good. So the mark stops a minute before
+ * `serverTime`, Sophos's clock on the last page (its Date header), when there is one.
+ */
+export function completeAlertWindow(state: AlertState, window: AlertWindow, serverTime?: number): void {
+  const seen = serverTime === undefined ? window.to : Math.min(window.to, serverTime - QUERY_LAG_MS);
+  if (seen > state.hwm) state.hwm = seen;
 }
 
 /** The checkpoint to save now: IDs older than the next run's window start are pruned (bounded size). */

@@ -61,7 +61,7 @@ export async function collectAlerts(api: TenantApi, opts: AlertCollectOptions): 
     }
     if (records.length > 0) await commits.write(opts.sink, records);
     // The last page completes the window in the same save: an idle tenant costs one save per run, not two.
-    if (page.nextKey === undefined) completeAlertWindow(state, window);
+    if (page.nextKey === undefined) completeAlertWindow(state, window, page.serverTime);
     commits.save(alertCheckpoint(state, now()));
     result.pages++;
     result.events += records.length;

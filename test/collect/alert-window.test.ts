@@ -164,6 +164,18 @@ describe('alertCheckpoint and completeAlertWindow', () => {
     expect(state.hwm).toBe(w.to);
     expect(planAlertWindow(alertCheckpoint(state, T), T + 5 * MIN, 1).from).toBe(w.to - ALERT_OVERLAP_MS);
   });
+  it("the mark stops a minute before Sophos's clock when this host's runs ahead, and never moves back", () => {
+    const w = { from: T - DAY, to: T - MIN, overlap: ALERT_OVERLAP_MS };
+    const ahead = { hwm: T - 2 * 60 * MIN, seen: new Map<string, number>(), overlap: ALERT_OVERLAP_MS };
+    completeAlertWindow(ahead, w, T - 20 * MIN);
+    expect(ahead.hwm).toBe(T - 21 * MIN);
+    const behind = { hwm: T - 2 * 60 * MIN, seen: new Map<string, number>(), overlap: ALERT_OVERLAP_MS };
+    completeAlertWindow(behind, w, T + 20 * MIN);
+    expect(behind.hwm).toBe(w.to);
+    const past = { hwm: T - 10 * MIN, seen: new Map<string, number>(), overlap: ALERT_OVERLAP_MS };
+    completeAlertWindow(past, w, T - 20 * MIN);
+    expect(past.hwm).toBe(T - 10 * MIN);
+  });
   it('the checkpoint stays bounded across many runs', () => {
     let saved: AlertCheckpoint | undefined;
     let n = 0;

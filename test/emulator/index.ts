@@ -354,7 +354,9 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
   function send(res: ServerResponse, rec: RequestRecord | undefined, reply: Reply, truncate = false): void {
     const body = Buffer.from(reply.body, 'utf8');
     if (rec) rec.status = reply.status;
-    res.writeHead(reply.status, { 'content-type': 'application/json', 'content-length': String(body.length), ...reply.headers });
+    // Date by the emulator's clock, not the wall clock Node would use: clients read Sophos's time from it.
+    const date = new Date(clock.now()).toUTCString();
+    res.writeHead(reply.status, { 'content-type': 'application/json', 'content-length': String(body.length), date, ...reply.headers });
     if (truncate) {
       // Full Content-Length, half the body, then the connection closes.
       res.write(body.subarray(0, Math.floor(body.length / 2)), () => res.socket?.destroy());
