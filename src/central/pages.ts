@@ -113,7 +113,7 @@ export async function* cursorPages<T>(get: GetPage, query: Query): AsyncGenerato
     const stalled = hasMore && next === sent && count === 0;
     // Without a next_cursor, the sent cursor still stands for an empty page; after items it would replay
     // them on every later run, so the page has no cursor and the caller resumes from its own position.
-    yield Object.assign(result, { cursor: next ?? (count === 0 ? (sent ?? '') : ''), hasMore });
+    yield Object.assign(result, { cursor: next ?? (count === 0 ? (sent ?? '') : ''), hasMore, serverTime: page.date });
     if (!hasMore || stalled) return;
     current = { ...current, cursor: next as string };
     delete current.from_date;

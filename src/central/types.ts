@@ -81,6 +81,8 @@ export interface CursorPage<T> {
   texts?: string[];
   /** As in KeyPage. */
   heads?: Record<string, unknown>[];
+  /** As in KeyPage. */
+  serverTime?: number;
   cursor: string;
   /**
    * The API's `has_more`. True on the last page too when the stream stalled (no items and the cursor it was

@@ -1,12 +1,23 @@
 // `events`: the SIEM events stream of one tenant, resumed from the saved cursor; each page written,
 // then its `next_cursor` saved. A position older than the API's 24 hours is reported as a data gap.
 
-import type { TenantApi } from '../central/types.js';
+import type { CursorPage, SiemItem, TenantApi } from '../central/types.js';
+import { BadRequestError, describeError } from '../errors.js';
 import { loadCheckpoint, newCollectResult, type CollectResult, reportGap, reportReset, type EventCollectOptions } from './collector.js';
 import { eachCommittedPage, PageCommits } from './paging.js';
 import { ItemSerializer, parseTime, SOURCETYPE } from './records.js';
 import type { OutRecord } from './sink.js';
-import { isSiemCheckpoint, planSiemStart, siemCheckpointAfterPage, type SiemCheckpoint } from './siem-position.js';
+import {
+  isSiemCheckpoint,
+  planSiemStart,
+  restartAfterRefusedCursor,
+  siemCheckpointAfterPage,
+  silentGap,
+  type SiemCheckpoint,
+  type SiemStart,
+} from './siem-position.js';
+
+const GAP_REASON = 'older than the 24 hours the SIEM API serves';
 
 export async function collectEvents(api: TenantApi, opts: EventCollectOptions): Promise<CollectResult> {
   const now = opts.now ?? Date.now;
@@ -14,31 +25,53 @@ export async function collectEvents(api: TenantApi, opts: EventCollectOptions): 
   const runStart = now();
   const loaded = await loadCheckpoint(opts, isSiemCheckpoint);
   const checkpoint = loaded.value;
-  const start = planSiemStart(checkpoint, runStart);
   const result = opts.progress ?? newCollectResult();
   result.checkpointAge = checkpoint && runStart - checkpoint.savedAt;
-  let position = checkpoint?.position ?? start.fromDate!;
-  if (start.gap) {
-    await reportGap(opts, 'events', tenant, start.gap, 'older than the 24 hours the SIEM API serves');
-    result.gaps.push(start.gap);
-    position = start.gap.end;
-  }
-  if (loaded.discarded) await reportReset(opts, 'events', tenant, { restartFrom: position }, loaded.discarded);
-  if (start.gap || loaded.discarded) {
-    const restart: SiemCheckpoint = { v: 1, position, savedAt: now() };
-    await opts.store.save(opts.key, restart);
-  }
+  let position = checkpoint?.position ?? runStart;
+
+  /** Reports a planned start's gap or reset and saves the position it restarts from. */
+  const restart = async (start: SiemStart, reset?: string): Promise<void> => {
+    if (start.gap) {
+      await reportGap(opts, 'events', tenant, start.gap, GAP_REASON);
+      result.gaps.push(start.gap);
+    }
+    position = start.fromDate ?? position;
+    if (reset) await reportReset(opts, 'events', tenant, { restartFrom: position }, reset);
+    if (start.gap || reset) {
+      const saved: SiemCheckpoint = { v: 1, position, savedAt: now() };
+      await opts.store.save(opts.key, saved);
+    }
+  };
 
   const serializer = new ItemSerializer(tenant);
-  const pages = api.siemEventPages({
-    cursor: start.cursor,
-    // Whole seconds, rounded down: SIEM_FROM_DATE_WINDOW_MS leaves room for that second and for retries.
-    fromDate: start.fromDate === undefined ? undefined : Math.floor(start.fromDate / 1000),
-    limit: opts.pageSize,
-    excludeTypes: opts.excludeTypes && opts.excludeTypes.length > 0 ? opts.excludeTypes : undefined,
-  });
   const commits = new PageCommits(opts.store, opts.key);
-  result.end = await eachCommittedPage(commits, pages, now, opts.signal, async (page, requestedAt) => {
+  /** Collects from `start`; `announce` runs once its first page is in hand, before that page is written. */
+  const collectFrom = async (start: SiemStart, announce?: () => Promise<void>): Promise<void> => {
+    // Where this start asks the API to begin, as the API reads it: from_date goes in whole seconds.
+    const startedFrom = start.cursor === undefined ? Math.floor(start.fromDate! / 1000) * 1000 : position;
+    let first = true;
+    const pages = api.siemEventPages({
+      cursor: start.cursor,
+      // Whole seconds, rounded down: SIEM_FROM_DATE_WINDOW_MS leaves room for that second and for retries.
+      fromDate: start.fromDate === undefined ? undefined : Math.floor(start.fromDate / 1000),
+      limit: opts.pageSize,
+      excludeTypes: opts.excludeTypes && opts.excludeTypes.length > 0 ? opts.excludeTypes : undefined,
+    });
+    result.end = await eachCommittedPage(commits, pages, now, opts.signal, async (page, requestedAt) => {
+      if (first) {
+        first = false;
+        await announce?.();
+        const gap = silentGap(startedFrom, page.serverTime);
+        if (gap) {
+          await reportGap(opts, 'events', tenant, gap, `${GAP_REASON}: it answered from its last 24 hours, after retries took the start past them`);
+          result.gaps.push(gap);
+        }
+      }
+      await writePage(page, requestedAt);
+    });
+  };
+
+  const writePage = async (page: CursorPage<SiemItem>, requestedAt: number): Promise<void> => {
     // Heads when the client scanned the page (only the members read here), else the parsed items.
     const heads = page.heads;
     const items: readonly Record<string, unknown>[] = heads ?? page.items;
@@ -68,6 +101,29 @@ export async function collectEvents(api: TenantApi, opts: EventCollectOptions): 
     position = saved.position;
     result.pages++;
     result.events += records.length;
-  });
+  };
+
+  const start = planSiemStart(checkpoint, runStart);
+  await restart(start, loaded.discarded);
+  if (start.cursor === undefined) {
+    await collectFrom(start);
+    return result;
+  }
+  const pagesBefore = result.pages;
+  try {
+    await collectFrom(start);
+  } catch (err) {
+    if (!(err instanceof BadRequestError) || result.pages !== pagesBefore) throw err;
+    // A saved cursor the API no longer takes (its format changed, the tenant moved) would fail this tenant on
+    // every run until the position aged out as a gap. Its position says where to resume by from_date instead.
+    // Only once the API answers that is the cursor given up and the restart reported; a 400 about something
+    // else fails the fallback too, and then the first refusal is what is reported.
+    const fallback = restartAfterRefusedCursor(position, runStart);
+    try {
+      await collectFrom(fallback, () => restart(fallback, `Sophos Central refused the saved cursor (${describeError(err)})`));
+    } catch (again) {
+      throw again instanceof BadRequestError ? err : again;
+    }
+  }
   return result;
 }

@@ -55,6 +55,27 @@ export function planSiemStart(checkpoint: SiemCheckpoint | undefined, runStart: 
 }
 
 /**
+ * The span a run's first page shows the API dropped without saying so. A cursor or `from_date` older than
+ * its 24 hours is answered from "the last 24 hours" (§6), by the API's clock, so a start trusted when the
+ * run began can still age out during a long round of retries. `serverTime` is the first page's Date header,
+ * in whole seconds and so up to a second early: one is added.
+ */
+export function silentGap(startedFrom: number, serverTime: number | undefined): { start: number; end: number } | undefined {
+  if (serverTime === undefined) return undefined;
+  const oldestServed = serverTime + 1000 - SIEM_WINDOW_MS;
+  return startedFrom < oldestServed ? { start: startedFrom, end: oldestServed } : undefined;
+}
+
+/**
+ * The start after the API refused a saved cursor (a 400): its position by `from_date`, or the oldest
+ * `from_date` allowed with the span before it as a gap.
+ */
+export function restartAfterRefusedCursor(position: number, runStart: number): SiemStart {
+  const oldest = runStart - SIEM_FROM_DATE_WINDOW_MS;
+  return position < oldest ? { fromDate: oldest, gap: { start: position, end: oldest } } : { fromDate: position };
+}
+
+/**
  * The checkpoint after one written page. `newestCreated` is the newest item time on that page (undefined
  * for an empty page or unparsable times), `requestedAt` when the page was asked for.
  */

@@ -502,6 +502,72 @@ describe('SIEM events end to end', () => {
     await run(w, config('events'), sink);
     expect(sink.health('data_gap')).toHaveLength(1);
   });
+
+  it('a saved cursor the API refuses: resumed from its position by from_date, once, with a checkpoint_reset record', async () => {
+    const w = await world({ tenants: 1 });
+    const tenant = w.emu.tenants[0]!.id;
+    const key = checkpointKey('sophos_central://e2e', 'events', tenant);
+    const sink = new MemorySink();
+    await run(w, config('events'), sink);
+    const saved = (await w.store.load<{ cursor: string; position: number }>(key))!;
+    await w.store.save(key, { ...saved, cursor: Buffer.from('V3_CURSOR|a format this API does not know').toString('base64') });
+    w.emu.clock.advance(5 * MIN);
+    const added = w.emu.addEvents(tenant, 30);
+    const before = sink.records.length;
+    expect((await run(w, config('events'), sink)).status).toBe('ok');
+    const fresh = sink.records.slice(before).filter((r) => r.sourcetype === 'sophos:central:events').map((r) => (JSON.parse(r.data) as { id: string }).id);
+    expect(new Set(fresh)).toEqual(new Set(added.map((e) => e.id)));
+    expectNoDuplicates(idsOf(sink, 'sophos:central:events'));
+    const [reset] = sink.health('checkpoint_reset');
+    expect(reset).toMatchObject({ data: 'events', reason: expect.stringMatching(/^Sophos Central refused the saved cursor \(.*not a valid cursor/) });
+    expect(Date.parse(reset!.restart_from as string)).toBe(saved.position);
+    // The next run goes on from the API's own cursor again.
+    expect((await w.store.load<{ cursor: string }>(key))!.cursor).toMatch(/^[A-Za-z0-9+/=]+$/);
+    w.emu.clock.advance(5 * MIN);
+    await run(w, config('events'), sink);
+    expect(sink.health('checkpoint_reset')).toHaveLength(1);
+  });
+
+  it('a 400 about something else is not taken for a refused cursor: the tenant fails and its cursor stays', async () => {
+    const w = await world({ tenants: 1 });
+    const key = checkpointKey('sophos_central://e2e', 'events', w.emu.tenants[0]!.id);
+    const sink = new MemorySink();
+    await run(w, config('events'), sink);
+    const saved = await w.store.load(key);
+    w.emu.clock.advance(5 * MIN);
+    // The emulator's SIEM limit is 1000: 5000 is refused with or without a cursor.
+    const summary = await run(w, config('events', { pageSize: 5000 }), sink);
+    expect(summary.status).toBe('error');
+    expect(sink.health('tenant_run').at(-1)).toMatchObject({ status: 'error', error_code: 'TA_ERR_BAD_REQUEST' });
+    expect(sink.health('checkpoint_reset')).toEqual([]);
+    expect(await w.store.load(key)).toEqual(saved);
+  });
+
+  it('retries that take a cursor past 24 hours: the span the API skipped is a data_gap record, not a silence', async () => {
+    const w = await world({ tenants: 1 });
+    const tenant = w.emu.tenants[0]!.id;
+    // Waits pass on the emulator's clock, so that five 429s cost Sophos's time as they would.
+    const client = emulatorClient(w.emu, { sleep: async (ms) => w.emu.clock.advance(ms), logger: w.logger });
+    try {
+      const runWith = (sink: MemorySink) =>
+        runCollection({ client, config: config('events'), stanza: 'sophos_central://e2e', sink, store: w.store, logger: w.logger, now: () => w.emu.clock.now() });
+      const sink = new MemorySink();
+      await runWith(sink);
+      w.emu.clock.advance(1000);
+      const lost = w.emu.addEvents(tenant, 10);
+      // Back 23h58m45s later: within the minute the cursor is trusted, then five 429s of 30 s each.
+      w.emu.clock.advance(24 * HOUR - 75_000);
+      w.emu.faults.add({ route: 'siem-events', kind: 429, nth: [1, 2, 3, 4, 5], retryAfterSeconds: 30 });
+      const summary = await runWith(sink);
+      expect(summary).toMatchObject({ status: 'ok', data_gaps: 1 });
+      const [gap] = sink.health('data_gap');
+      expect(gap!.reason).toMatch(/after retries took the start past them/);
+      for (const e of lost) expect(Date.parse(e.created_at as string)).toBeLessThan(Date.parse(gap!.gap_end as string));
+      expect(Date.parse(gap!.gap_end as string) - Date.parse(gap!.gap_start as string)).toBeGreaterThan(60_000);
+    } finally {
+      await client.close();
+    }
+  });
 });
 
 describe('endpoints and tenants end to end', () => {

@@ -3,10 +3,12 @@ import { DEFAULT_RETRY_POLICY } from '../../src/central/retry.js';
 import {
   isSiemCheckpoint,
   planSiemStart,
+  restartAfterRefusedCursor,
   SIEM_FROM_DATE_WINDOW_MS,
   SIEM_SAFE_WINDOW_MS,
   SIEM_WINDOW_MS,
   siemCheckpointAfterPage,
+  silentGap,
   type SiemCheckpoint,
 } from '../../src/collect/siem-position.js';
 
@@ -32,6 +34,26 @@ describe('planSiemStart', () => {
     expect(SIEM_WINDOW_MS - SIEM_SAFE_WINDOW_MS).toBe(MIN);
     expect(SIEM_WINDOW_MS - SIEM_FROM_DATE_WINDOW_MS).toBe(10 * MIN);
     expect(SIEM_WINDOW_MS - SIEM_FROM_DATE_WINDOW_MS).toBeGreaterThan(DEFAULT_RETRY_POLICY.maxRetryTimeMs);
+  });
+});
+
+describe('silentGap', () => {
+  it("is the span before the API's 24 hours, by its Date header (plus the second it rounds away)", () => {
+    expect(silentGap(T - SIEM_WINDOW_MS + 5000, T)).toBeUndefined();
+    expect(silentGap(T - SIEM_WINDOW_MS + 1000, T)).toBeUndefined();
+    expect(silentGap(T - SIEM_WINDOW_MS + 999, T)).toEqual({ start: T - SIEM_WINDOW_MS + 999, end: T - SIEM_WINDOW_MS + 1000 });
+    expect(silentGap(T - SIEM_WINDOW_MS - 90_000, T)).toEqual({ start: T - SIEM_WINDOW_MS - 90_000, end: T - SIEM_WINDOW_MS + 1000 });
+  });
+  it('without a Date header there is nothing to tell', () => {
+    expect(silentGap(T - 2 * SIEM_WINDOW_MS, undefined)).toBeUndefined();
+  });
+});
+
+describe('restartAfterRefusedCursor', () => {
+  it("resumes by from_date at the cursor's position, or at the oldest allowed with the span before it as a gap", () => {
+    expect(restartAfterRefusedCursor(T - HOUR, T)).toEqual({ fromDate: T - HOUR });
+    const oldest = T - SIEM_FROM_DATE_WINDOW_MS;
+    expect(restartAfterRefusedCursor(oldest - MIN, T)).toEqual({ fromDate: oldest, gap: { start: oldest - MIN, end: oldest } });
   });
 });
 
