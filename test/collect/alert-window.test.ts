@@ -29,7 +29,8 @@ describe('planAlertWindow', () => {
     { name: 'first run at 90 days stays inside retention', startDays: 90, from: T - ALERT_RETENTION_MS + 5 * MIN },
     { name: 'later run starts one overlap before the mark', checkpoint: cp(T - 10 * MIN), startDays: 7, from: T - 25 * MIN },
     { name: 'a mark one day old', checkpoint: cp(T - DAY), startDays: 1, from: T - DAY - ALERT_OVERLAP_MS },
-    { name: 'a mark past retention is a gap', checkpoint: cp(T - 100 * DAY), startDays: 1, from: T - ALERT_RETENTION_MS + 5 * MIN, gap: true },
+    { name: 'a mark past retention is a gap, from the mark on', checkpoint: cp(T - 100 * DAY), startDays: 1, from: T - ALERT_RETENTION_MS + 5 * MIN, gap: true },
+    { name: 'a mark inside retention whose overlap is not: no gap', checkpoint: cp(T - ALERT_RETENTION_MS + 10 * MIN), startDays: 1, from: T - ALERT_RETENTION_MS + 5 * MIN },
     { name: 'a mark up to one overlap beyond to (clock stepped back a little) is trusted', checkpoint: cp(T - QUERY_LAG_MS + ALERT_OVERLAP_MS), startDays: 1, from: T - QUERY_LAG_MS },
     { name: 'a mark further beyond to (clock set back) restarts one overlap before the newest alert emitted', checkpoint: cp(T + DAY, {}, T - 2 * DAY), startDays: 1, from: T - 2 * DAY - ALERT_OVERLAP_MS, reset: true },
     { name: 'a mark beyond to without a newest alert restarts as a first run', checkpoint: cp(T + DAY), startDays: 3, from: T - 3 * DAY, reset: true },
@@ -41,7 +42,7 @@ describe('planAlertWindow', () => {
       const w = planAlertWindow(c.checkpoint, T, c.startDays);
       expect(w.to).toBe(T - QUERY_LAG_MS);
       expect(w.from).toBe(c.from);
-      if (c.gap) expect(w.gap).toEqual({ start: c.checkpoint!.hwm - ALERT_OVERLAP_MS, end: c.from });
+      if (c.gap) expect(w.gap).toEqual({ start: c.checkpoint!.hwm, end: c.from });
       else expect(w.gap).toBeUndefined();
       if (c.reset) expect(w.reset).toEqual({ mark: c.checkpoint!.hwm });
       else expect(w.reset).toBeUndefined();
@@ -122,6 +123,13 @@ describe('alertStateFrom', () => {
     expect(next.from).toBe(w.from);
     expect(next.gap).toBeUndefined();
     expect(s.seen.size).toBe(0);
+  });
+  it('a mark inside retention whose overlap is not: the alerts already emitted stay deduplicated', () => {
+    const mark = T - ALERT_RETENTION_MS + 10 * MIN;
+    const saved = cp(mark, { kept: mark - 3 * MIN });
+    const w = planAlertWindow(saved, T, 1);
+    const s = alertStateFrom(saved, w);
+    expect(acceptAlertPage(s, [{ id: 'kept', raisedAt: mark - 3 * MIN }, { id: 'new', raisedAt: mark + MIN }], w)).toEqual([1]);
   });
   it('after a reset: the next run starts at the same from without a new reset, and the saved IDs still dedup', () => {
     const saved = cp(T + DAY, { a: T + DAY - MIN }, T - HOUR);
