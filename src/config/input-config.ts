@@ -305,25 +305,8 @@ export function intervalProblem(params: RawParams): string | undefined {
  * passes `checkInterval: false` and only warns (see intervalProblem).
  */
 export function validateInputParams(params: RawParams, opts: { checkInterval?: boolean } = {}): InputConfig {
-  const problems = new Problems();
-  const clientId = problems.check(() => clientIdOf(params));
-  const clientSecret = problems.check(() => clearSecretOf(params));
-  const data = problems.check(() => dataOf(params));
-  const startDays = problems.check(() => startDaysOf(params));
-  const tenants = problems.check(() => tenantList(params, 'tenants'));
-  const excludeTenants = problems.check(() => tenantList(params, 'exclude_tenants'));
-  if (tenants && excludeTenants) problems.check(() => checkDisjoint(tenants, excludeTenants));
-  const excludeTypes = problems.check(() => excludeTypesOf(params, data));
-  const overlapMinutes = problems.check(() => overlapMinutesOf(params, data));
-  const tenantConcurrency = problems.check(() => tenantConcurrencyOf(params));
-  const pageSize = problems.check(() => pageSizeOf(params, data));
-  const shardRaw = single(params, 'shard');
-  const shardValue = shardRaw === '' ? undefined : problems.check(() => shard(shardRaw));
-  const proxyRaw = single(params, 'proxy_url');
-  const proxy = proxyRaw === '' ? undefined : problems.check(() => proxyUrl(proxyRaw));
-  if (opts.checkInterval !== false) problems.check(() => checkInterval(single(params, 'interval')));
-  problems.throwIfAny();
-
+  const { clientId, clientSecret, data, startDays, tenants, excludeTenants, excludeTypes, overlapMinutes, tenantConcurrency, pageSize, shardValue, proxy } =
+    checkParams(params, opts);
   const index = single(params, 'index');
   const host = single(params, 'host');
   return {
@@ -343,4 +326,39 @@ export function validateInputParams(params: RawParams, opts: { checkInterval?: b
     ...(index === '' || index === 'default' ? {} : { index }),
     ...(host === '' || host.startsWith('$') ? {} : { host }),
   };
+}
+
+/**
+ * Validates the fields of a create or an edit as `--validate-arguments` gets them, and returns the client
+ * ID when they name one. splunkd refuses a create without `client_id` or `data` (required_on_create), but
+ * whether an edit's `<items>` holds the whole stored stanza or only the fields sent is not documented
+ * (splunk-addon.md §1.6): either of the two left out is taken as unchanged and not checked, so an edit of
+ * `interval` alone is not refused. Checks that depend on `data` are then skipped as well.
+ */
+export function validateInputFields(params: RawParams): { clientId?: string } {
+  return { clientId: checkParams(params, { leftOut: ['client_id', 'data'].filter((name) => !(name in params)) }).clientId };
+}
+
+/** Every check of validateInputParams; the parameters in `leftOut` are not checked (undefined). */
+function checkParams(params: RawParams, opts: { checkInterval?: boolean; leftOut?: readonly string[] }) {
+  const problems = new Problems();
+  const given = (name: string): boolean => !opts.leftOut?.includes(name);
+  const clientId = given('client_id') ? problems.check(() => clientIdOf(params)) : undefined;
+  const clientSecret = problems.check(() => clearSecretOf(params));
+  const data = given('data') ? problems.check(() => dataOf(params)) : undefined;
+  const startDays = problems.check(() => startDaysOf(params));
+  const tenants = problems.check(() => tenantList(params, 'tenants'));
+  const excludeTenants = problems.check(() => tenantList(params, 'exclude_tenants'));
+  if (tenants && excludeTenants) problems.check(() => checkDisjoint(tenants, excludeTenants));
+  const excludeTypes = problems.check(() => excludeTypesOf(params, data));
+  const overlapMinutes = problems.check(() => overlapMinutesOf(params, data));
+  const tenantConcurrency = problems.check(() => tenantConcurrencyOf(params));
+  const pageSize = problems.check(() => pageSizeOf(params, data));
+  const shardRaw = single(params, 'shard');
+  const shardValue = shardRaw === '' ? undefined : problems.check(() => shard(shardRaw));
+  const proxyRaw = single(params, 'proxy_url');
+  const proxy = proxyRaw === '' ? undefined : problems.check(() => proxyUrl(proxyRaw));
+  if (opts.checkInterval !== false) problems.check(() => checkInterval(single(params, 'interval')));
+  problems.throwIfAny();
+  return { clientId, clientSecret, data, startDays, tenants, excludeTenants, excludeTypes, overlapMinutes, tenantConcurrency, pageSize, shardValue, proxy };
 }

@@ -7,7 +7,7 @@ import type { CheckpointStore } from '../checkpoint/types.js';
 import { FileCheckpointStore } from '../checkpoint/file-store.js';
 import { checkpointStanza, isCheckpointNameOf } from '../collect/collector.js';
 import type { EventSink } from '../collect/sink.js';
-import { type InputConfig, intervalProblem, proxyUrl, validateInputParams } from '../config/input-config.js';
+import { type InputConfig, intervalProblem, proxyUrl, validateInputFields, validateInputParams } from '../config/input-config.js';
 import { failedRunRecord } from '../collect/run.js';
 import { AbortedError, ConfigError, EXIT_FAILURE, EXIT_OK, describeError } from '../errors.js';
 import { parseLogLevel, type Logger, type LogLevel } from '../log.js';
@@ -122,11 +122,12 @@ async function validateArguments(io: ModinputIo, logger: Logger): Promise<number
   let message: string;
   try {
     const def = parseValidationDefinition(await readStdin(io.stdin, { timeoutMs: io.stdinTimeoutMs }));
-    const config = validateInputParams(def.params);
+    const { clientId } = validateInputFields(def.params);
     const rawSecret = def.params.client_secret;
     const emptySecret = rawSecret === undefined || [rawSecret].flat().join('').trim() === '';
     // A masked secret was stored by an earlier run; an empty one is fine only if the setup page stored it.
-    if (emptySecret) await requireStoredSecret(def.serverUri, def.sessionKey, io.env.SPLUNK_HOME, config.clientId);
+    // An edit that leaves client_id out leaves the credential as it was.
+    if (emptySecret && clientId !== undefined) await requireStoredSecret(def.serverUri, def.sessionKey, io.env.SPLUNK_HOME, clientId);
     return EXIT_OK;
   } catch (err) {
     message = describeError(err);

@@ -47,6 +47,16 @@ describe('--validate-arguments through bin/sophos_central.sh', () => {
     expect(r.stdout).not.toContain('clear-secret');
   });
 
+  it('an edit without client_id and data (an edit of interval alone may come so) is checked on what it holds', async () => {
+    expect(await splunkd.validate({ interval: '600' })).toEqual({ exitCode: 0, stdout: '', stderr: [] });
+    expect(await splunkd.validate({ tenants: 'Acme', overlap_minutes: '30' })).toEqual({ exitCode: 0, stdout: '', stderr: [] });
+    const r = await splunkd.validate({ interval: '10', start_days: '0' });
+    expect(r.exitCode).toBe(1);
+    expect(r.message).toMatch(/^2 problems in this input: \(1\) start_days must be between 1 and 90.*; \(2\) interval must be at least 60 seconds/);
+    // Sent, even empty, they are checked.
+    expect((await splunkd.validate({ client_id: '', interval: '600' })).message).toContain('client_id is empty');
+  });
+
   it('names every problem of the stanza in one message', async () => {
     const r = await splunkd.validate({ ...base, client_secret: 'two words', data: 'alert', start_days: '0', interval: '10' });
     expect(r.exitCode).toBe(1);

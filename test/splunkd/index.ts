@@ -397,8 +397,9 @@ export async function startSplunkd(options: StandInOptions = {}): Promise<Splunk
       if (req.method === 'GET') return send(200, [{ name, content: stanza.params }]);
       if (req.method === 'POST') {
         const fields = Object.fromEntries(Object.entries(form).filter(([k]) => k !== 'output_mode'));
-        // External validation sees the fields of the request only: splunkd builds <items> from what the
-        // user sent (splunk-addon.md §1.6), and nothing documents it merging in the stored stanza.
+        // Whether splunkd's <items> for an edit holds the stored stanza or only the fields sent is not
+        // documented (splunk-addon.md §1.6 is silent); the stand-in sends the fields of the request only,
+        // the stricter case, and the input accepts both.
         if (options.validateOnEdit !== false) {
           const v = await validate(fields, { name });
           if (v.exitCode !== 0) return send(400, undefined, [v.message ?? 'external validation failed']);
