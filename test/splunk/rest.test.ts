@@ -80,6 +80,27 @@ describe('SplunkdClient against the stand-in (HTTP)', () => {
     expect((await fetch(entity)).status).toBe(401);
   });
 
+  it('finds a secret past the first 30 entries of the realm, which a listing gives by default', async () => {
+    const rest = client();
+    try {
+      for (let i = 0; i < 31; i++) await rest.storePassword('sophos_central_many', `many-${String(i).padStart(2, '0')}`, `secret-${i}`);
+      expect(await rest.getPassword('sophos_central_many', 'many-30')).toBe('secret-30');
+    } finally {
+      await rest.close();
+    }
+    const auth = { authorization: `Splunk ${splunkd.sessionKey}` };
+    const list = `${splunkd.uri}/servicesNS/nobody/${TA_APP}/storage/passwords?output_mode=json&search=realm%3Dsophos_central_many`;
+    const listed = (await (await fetch(list, { headers: auth })).json()) as { entry: unknown[] };
+    expect(listed.entry).toHaveLength(30);
+  });
+
+  it('stand-in: a password without a realm is named username:', async () => {
+    const auth = { authorization: `Splunk ${splunkd.sessionKey}`, 'content-type': 'application/x-www-form-urlencoded' };
+    const created = await fetch(`${splunkd.uri}/servicesNS/nobody/${TA_APP}/storage/passwords?output_mode=json`, { method: 'POST', headers: auth, body: 'name=bob&password=pw' });
+    expect(created.status).toBe(201);
+    expect(((await created.json()) as { entry: Array<{ name: string }> }).entry[0]!.name).toBe('bob:');
+  });
+
   it('reports an unreachable splunkd clearly', async () => {
     const rest = new SplunkdClient({ serverUri: 'http://127.0.0.1:1', sessionKey: 'k' });
     await expect(rest.getPassword('r', 'u')).rejects.toThrow(/^cannot reach splunkd at http:\/\/127\.0\.0\.1:1 \(GET .*\): /);

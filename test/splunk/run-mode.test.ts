@@ -48,8 +48,9 @@ describe('run mode through the splunkd stand-in', () => {
       expect(JSON.parse(e.data)).toMatchObject({ clientId: CLIENT_ID, data: 'alerts', secretHash });
     }
     expect(first.events[0]!.time).toBe(1714557600);
-    expect(first.events[0]!.host).toBeDefined();
-    expect(first.events[0]!.index).toBeUndefined(); // "default" is left to splunkd
+    // "$decideOnStartup" and "default" are left to splunkd.
+    expect(first.events[0]!.host).toBeUndefined();
+    expect(first.events[0]!.index).toBeUndefined();
 
     expect(splunkd.passwords.get(`sophos_central:${CLIENT_ID}:`)).toEqual({ app: 'TA-sophos-central', realm: 'sophos_central', username: CLIENT_ID, password: SECRET });
     expect(splunkd.stanzas.get('prod')!.params.client_secret).toBe('********');

@@ -1,10 +1,11 @@
 // A splunkd stand-in for tests and the demo. It plays the parts of splunkd the add-on meets:
 // - REST on 127.0.0.1 (HTTP, or HTTPS with a Splunk-like default certificate): storage/passwords list, create
-//   (201, 409 on a duplicate), read, update and delete with entity names `realm:user:`, and the
-//   data/inputs/sophos_central list (`-` for every app, 30 entries unless `count` says otherwise) and
+//   (201, 409 on a duplicate), read, update and delete with entity names `realm:user:` (`user:` without a
+//   realm), and the data/inputs/sophos_central list (`-` for every app) and
 //   data/inputs/sophos_central/<name> edit (which, like splunkd, runs external validation first). Answers JSON
 //   with output_mode=json and Atom XML without it; 401 without `Authorization: Splunk <session key>`.
-//   configs/conf-ta_sophos_central_settings list and per-stanza edit (the setup page's app-wide settings);
+//   configs/conf-ta_sophos_central_settings list and per-stanza edit (the setup page's app-wide settings).
+//   Every listing gives 30 entries unless `count` says otherwise, as splunkd does;
 // - ExecProcessor: writes the <input> (or <items>) document to the script's stdin, reads its stdout as the XML
 //   stream with a strict parser (any invalid byte fails), and keeps events, stderr lines and the exit code.
 import { spawn } from 'node:child_process';
@@ -123,19 +124,28 @@ export interface StandInOptions {
 }
 
 /** Splunk's defaults for a stanza, as default/inputs.conf and splunkd add them. */
-const STANZA_DEFAULTS: Record<string, string> = { interval: '300', start_days: '1', index: 'default', disabled: '0' };
+/** Splunk's own keys as splunk-addon.md §1.5 shows them (`$decideOnStartup`: splunkd sets the host), with start_days from default/inputs.conf. */
+const STANZA_DEFAULTS: Record<string, string> = { interval: '300', start_days: '1', index: 'default', host: '$decideOnStartup', disabled: '0', 'python.version': 'python3' };
 
 const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 const FORBIDDEN = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]/;
 
+/** `realm:username:`, or `username:` without a realm (splunk-addon.md §3). */
 export function entityName(realm: string, username: string): string {
-  return `${realm}:${username}:`;
+  return realm === '' ? `${username}:` : `${realm}:${username}:`;
 }
 
 function paramsXml(params: Record<string, string>, indent: string): string {
   return Object.entries(params)
     .map(([k, v]) => `${indent}<param name="${esc(k)}">${esc(v)}</param>\n`)
     .join('');
+}
+
+/** One page of a REST listing: like splunkd, 30 entries from `offset` unless `count` says otherwise (0: all). */
+function paged<T>(listed: T[], query: Record<string, string>): T[] {
+  const offset = Number(query.offset ?? 0);
+  const count = Number(query.count ?? 30);
+  return listed.slice(offset, count === 0 ? undefined : offset + count);
 }
 
 /** What splunkd tells every script run, in <input> and <items> alike. */
@@ -340,7 +350,7 @@ export async function startSplunkd(options: StandInOptions = {}): Promise<Splunk
           const content = passwordContent(p) as Record<string, string>;
           return m ? (content[m[1]!] ?? '').includes(m[2]!) : name.includes(search);
         });
-        return send(200, matches.map(([name, p]) => ({ name, content: passwordContent(p) })));
+        return send(200, paged(matches, query).map(([name, p]) => ({ name, content: passwordContent(p) })));
       }
       if (rest.length === 2 && req.method === 'POST') {
         if (!form.name || !form.password) return send(400, undefined, ['name and password are required']);
@@ -370,7 +380,7 @@ export async function startSplunkd(options: StandInOptions = {}): Promise<Splunk
 
     if (rest[0] === 'configs' && rest[1] === `conf-${SETTINGS_CONF}`) {
       if (app !== TA_APP) return send(404, undefined, [`no ${SETTINGS_CONF}.conf in app ${app}`]);
-      if (rest.length === 2 && req.method === 'GET') return send(200, [...settings].map(([name, content]) => ({ name, content })));
+      if (rest.length === 2 && req.method === 'GET') return send(200, paged([...settings], query).map(([name, content]) => ({ name, content })));
       if (rest.length === 3 && req.method === 'POST') {
         const name = rest[2]!;
         const fields = Object.fromEntries(Object.entries(form).filter(([k]) => k !== 'output_mode'));
@@ -382,12 +392,9 @@ export async function startSplunkd(options: StandInOptions = {}): Promise<Splunk
 
     if (rest[0] === 'data' && rest[1] === 'inputs' && rest[2] === SCHEME && rest.length === 3) {
       if (req.method !== 'GET') return send(405, undefined, ['method not allowed']);
-      // Every app with `-`; like splunkd, 30 entries unless `count` says otherwise (0: all).
+      // Every app with `-`.
       const listed = [...stanzas].filter(([, s]) => app === '-' || s.app === app);
-      const offset = Number(query.offset ?? 0);
-      const count = Number(query.count ?? 30);
-      const page = listed.slice(offset, count === 0 ? undefined : offset + count);
-      return send(200, page.map(([name, s]) => ({ name, content: s.params })));
+      return send(200, paged(listed, query).map(([name, s]) => ({ name, content: s.params })));
     }
     if (rest[0] === 'data' && rest[1] === 'inputs' && rest[2] === SCHEME && rest.length === 4) {
       const name = rest[3]!;
@@ -493,7 +500,7 @@ export async function startSplunkd(options: StandInOptions = {}): Promise<Splunk
         serverUri: uri,
         sessionKey,
         checkpointDir,
-        stanzas: [{ name, app: stanza.app, params: { ...STANZA_DEFAULTS, host: hostname(), ...stanza.params } }],
+        stanzas: [{ name, app: stanza.app, params: { ...STANZA_DEFAULTS, ...stanza.params } }],
       });
       const r = await runChild(opts.command ?? defaultCommand, doc, childEnv(opts.env), opts);
       const parsed = parseXmlStream(r.stdout, r.killed);
