@@ -32,15 +32,15 @@ const settingsReads = () => w.splunkd.requests.filter((r) => r.path === '/servic
 describe('app-wide settings read through splunkd REST at run start', () => {
   it('the stand-in serves and edits ta_sophos_central_settings like splunkd', async () => {
     const headers = { authorization: `Splunk ${w.splunkd.sessionKey}`, 'content-type': 'application/x-www-form-urlencoded' };
-    const base = `${w.splunkd.uri}/servicesNS/nobody/TA-sophos-central/configs/conf-ta_sophos_central_settings`;
-    const post = await fetch(`${base}/logging`, { method: 'POST', headers, body: 'loglevel=WARN&output_mode=json' });
+    const base = '/servicesNS/nobody/TA-sophos-central/configs/conf-ta_sophos_central_settings';
+    const post = await w.splunkd.fetch(`${base}/logging`, { method: 'POST', headers, body: 'loglevel=WARN&output_mode=json' });
     expect(post.status).toBe(200);
-    const list = (await (await fetch(`${base}?output_mode=json`, { headers })).json()) as { entry: Array<{ name: string; content: Record<string, string> }> };
+    const list = (await (await w.splunkd.fetch(`${base}?output_mode=json`, { headers })).json()) as { entry: Array<{ name: string; content: Record<string, string> }> };
     expect(list.entry).toEqual([
       expect.objectContaining({ name: 'proxy', content: { proxy_url: '' } }),
       expect.objectContaining({ name: 'logging', content: { loglevel: 'WARN' } }),
     ]);
-    expect((await fetch(`${base}?output_mode=json`)).status).toBe(401);
+    expect((await w.splunkd.fetch(`${base}?output_mode=json`)).status).toBe(401);
   });
 
   it('loglevel DEBUG from the setup page adds debug lines to the log file; the environment variable still wins', async () => {

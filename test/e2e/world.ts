@@ -3,6 +3,7 @@
 // Shared by the end-to-end tests and `npm run demo`.
 import { startEmulator, type Emulator } from '../emulator/index.js';
 import { startSplunkd, type RunOptions, type RunResult, type SplunkdStandIn, type StreamEvent } from '../splunkd/index.js';
+import { hasOpenssl } from '../splunkd/certs.js';
 
 export type DataType = 'alerts' | 'events' | 'endpoints' | 'tenants';
 
@@ -33,7 +34,8 @@ export async function startWorld(
   env: NodeJS.ProcessEnv = {},
 ): Promise<World> {
   const emu = await startEmulator({ regions: ['eu01', 'us01'], ...emuOpts });
-  const splunkd = await startSplunkd({ env: { SOPHOS_CENTRAL_AUTH_URL: emu.authUrl, SOPHOS_CENTRAL_API_URL: emu.apiUrl, ...env } });
+  // HTTPS with a Splunk-like default certificate, as splunkd serves its REST API by default (enableSplunkdSSL).
+  const splunkd = await startSplunkd({ https: hasOpenssl(), env: { SOPHOS_CENTRAL_AUTH_URL: emu.authUrl, SOPHOS_CENTRAL_API_URL: emu.apiUrl, ...env } });
   return {
     emu,
     splunkd,

@@ -16,6 +16,7 @@ import { createServer as createHttpsServer } from 'node:https';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
+import { Agent, fetch as undiciFetch } from 'undici';
 import { WRAPPER } from '../helpers/paths.js';
 import { generateSplunkCerts } from './certs.js';
 
@@ -106,6 +107,8 @@ export interface SplunkdStandIn {
   /** ta_sophos_central_settings.conf of the app, stanza -> fields (starts as default/ shipped it). */
   settings: Map<string, Record<string, string>>;
   requests: RequestRecord[];
+  /** A request to this stand-in's REST API (`path` with its query), trusting its CA when it serves HTTPS. */
+  fetch(path: string, init?: { method?: string; headers?: Record<string, string>; body?: string }): Promise<Response>;
   runInput(name: string, params?: Record<string, string>, opts?: RunOptions): Promise<RunResult>;
   validate(params: Record<string, string>, opts?: RunOptions & { name?: string }): Promise<ValidateResult>;
   stop(): Promise<void>;
@@ -427,10 +430,13 @@ export async function startSplunkd(options: StandInOptions = {}): Promise<Splunk
   };
   let server: Server;
   let caPath: string | undefined;
+  let dispatcher: Agent | undefined;
   if (options.https) {
     const certs = generateSplunkCerts(splunkHome, options.certCommonName);
     caPath = certs.caPath;
     server = createHttpsServer({ cert: certs.cert, key: certs.key }, onRequest);
+    // The default certificate names SplunkServerDefaultCert, not 127.0.0.1: only its chain is checked.
+    dispatcher = new Agent({ connect: { ca: certs.ca, checkServerIdentity: () => undefined } });
   } else {
     server = createHttpServer(onRequest);
   }
@@ -487,6 +493,7 @@ export async function startSplunkd(options: StandInOptions = {}): Promise<Splunk
     splunkHome,
     checkpointDir,
     ...(caPath ? { caPath } : {}),
+    fetch: (path, init = {}) => undiciFetch(`${uri}${path}`, { ...init, ...(dispatcher ? { dispatcher } : {}) }) as unknown as Promise<Response>,
     passwords,
     stanzas,
     settings,
@@ -510,6 +517,7 @@ export async function startSplunkd(options: StandInOptions = {}): Promise<Splunk
       for (const c of children) c.kill('SIGKILL');
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
+      await dispatcher?.close();
       rmSync(splunkHome, { recursive: true, force: true });
     },
   };
