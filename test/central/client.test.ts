@@ -580,6 +580,22 @@ describe('tenant filters, larger estates and concurrency', () => {
     await client.close();
   });
 
+  it.each(['legacy', 'empty'] as const)('reads a %s error body as well as the current one: the error class follows the status', async (body) => {
+    const { client } = clientFor(emu);
+    const [tenant] = await collect(client.tenants());
+    const api = client.forTenant(tenant!);
+    const cases: Array<[FaultRule['kind'], new (...args: never[]) => Error]> = [[403, ForbiddenError], [500, ServerError], [429, RateLimitedError]];
+    for (const [kind, type] of cases) {
+      emu.faults.add({ route: 'endpoints', kind, rate: 1, body });
+      const err = await ids(api.endpointPages()).catch((e: unknown) => e);
+      emu.faults.clear();
+      expect(err, String(kind)).toBeInstanceOf(type);
+      expect((err as { status?: number }).status, String(kind)).toBe(kind);
+      expect((err as Error).message, String(kind)).not.toMatch(/undefined|null|\[object/);
+    }
+    await client.close();
+  });
+
   it('reports a tenant the credential may not reach as ForbiddenError', async () => {
     const { client } = clientFor(emu);
     const [tenant] = await collect(client.tenants());

@@ -45,6 +45,22 @@ describe('faults', () => {
     expect((await api.get('/common/v1/alerts')).status).toBe(200);
   });
 
+  it('error bodies: the current shape, COMM-ERR\'s older one without a message, or none', async () => {
+    emu.faults.add({ route: 'endpoints', kind: 403, nth: [1] });
+    emu.faults.add({ route: 'endpoints', kind: 403, nth: [2], body: 'legacy' });
+    emu.faults.add({ route: 'endpoints', kind: 500, nth: [3], body: 'legacy' });
+    emu.faults.add({ route: 'endpoints', kind: 503, nth: [4], body: 'empty' });
+    expect((await api.get('/endpoint/v1/endpoints')).body).toMatchObject({ error: 'forbidden', message: 'Forbidden.' });
+    const legacy = await api.get('/endpoint/v1/endpoints');
+    expect(legacy.status).toBe(403);
+    expect(Object.keys(legacy.body).sort()).toEqual(['correlationId', 'createdAt', 'error', 'requestId']);
+    expect(legacy.body).toMatchObject({ error: 'Forbidden', createdAt: new Date(NOW).toISOString() });
+    expect((await api.get('/endpoint/v1/endpoints')).body).toEqual({ error: 'Internal Server Error', correlationId: expect.any(String), requestId: expect.any(String) });
+    const empty = await api.get('/endpoint/v1/endpoints');
+    expect(empty).toMatchObject({ status: 503, body: undefined });
+    expect(() => new FaultTable(1).add({ route: '*', kind: 500, nth: [1], body: 'xml' as never })).toThrow('unknown fault body');
+  });
+
   it('429 and 503 carry Retry-After only when set', async () => {
     emu.faults.add({ route: 'alerts', kind: 429, nth: [1, 2], retryAfterSeconds: 7, times: 1 });
     emu.faults.add({ route: 'alerts', kind: 429, nth: [2] });

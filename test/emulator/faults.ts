@@ -19,6 +19,12 @@ export interface FaultRule {
    */
   retryAfterSeconds?: number;
   tenantId?: string;
+  /**
+   * The body of an error status: the current shape (default); COMM-ERR's older one, which names the status in
+   * `error` and has no message (`{"error":"Forbidden","correlationId",...}`); or none, as Postman shows
+   * SIEM errors (sophos-central-api.md §7).
+   */
+  body?: 'current' | 'legacy' | 'empty';
 }
 
 const KINDS = new Set<unknown>([403, 429, 500, 502, 503, 504, 'drop', 'stall', 'truncate', 'expire-token']);
@@ -40,6 +46,7 @@ export class FaultTable {
     if (!KINDS.has(rule.kind)) throw new Error(`unknown fault kind ${JSON.stringify(rule.kind)}`);
     if (rule.nth === undefined && rule.rate === undefined) throw new Error('a fault rule needs nth or rate');
     if (rule.rate !== undefined && !(rule.rate >= 0 && rule.rate <= 1)) throw new Error('fault rate must be between 0 and 1');
+    if (rule.body !== undefined && !['current', 'legacy', 'empty'].includes(rule.body)) throw new Error(`unknown fault body ${JSON.stringify(rule.body)}`);
     this.rules.push({ rule, seen: 0, injected: 0, id: ++this.added });
   }
 

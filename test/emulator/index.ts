@@ -2,7 +2,7 @@
 // trap host, all on 127.0.0.1. Behaviour from shared/docs/sophos-central-api.md; README "Sophos Central
 // emulator" lists the choices made where the real API is undocumented.
 import { randomBytes, randomUUID } from 'node:crypto';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer, STATUS_CODES, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import type { Item } from '../../src/central/types.js';
 import { Generator, type TenantRecord } from './data.js';
@@ -340,6 +340,16 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
   }
 
   function faultReply(rule: FaultRule): Reply {
+    const reply = currentFaultReply(rule);
+    if (rule.body === 'empty') return { ...reply, body: '' };
+    if (rule.body !== 'legacy') return reply;
+    // COMM-ERR shows this shape for 401 and 403 (403 with createdAt), `error` the reason phrase.
+    const error = STATUS_CODES[rule.kind as number]!;
+    const legacy = { error, correlationId: randomUUID(), requestId: randomUUID(), ...(rule.kind === 403 ? { createdAt: new Date(clock.now()).toISOString() } : {}) };
+    return { ...reply, body: JSON.stringify(legacy) };
+  }
+
+  function currentFaultReply(rule: FaultRule): Reply {
     switch (rule.kind) {
       // The body a tenant outside the caller's reach gets (partner assistance off, trial ended: COMM-ERR).
       case 403: return forbidden();

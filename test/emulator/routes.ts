@@ -20,8 +20,7 @@ export function apiError(status: number, error: string, message: string): Reply 
 
 export const badRequest = (detail: string): Reply => apiError(400, 'badRequest', `Bad request. ${detail}`);
 export const notAuthorized = (): Reply => apiError(401, 'notAuthorized', 'Not authorized.');
-// The real 403 bodies seen in sophos-central-api-connector issues #3 and #9 say "Access is denied" / "Forbidden".
-export const forbidden = (): Reply => apiError(403, 'forbidden', 'Access is denied');
+export const forbidden = (): Reply => apiError(403, 'forbidden', 'Forbidden.');
 export const notFound = (): Reply => apiError(404, 'notFound', 'Resource not found.');
 
 const ok = (body: string): Reply => ({ status: 200, body });
@@ -281,10 +280,12 @@ export function siemCursor(p: Pos): string {
   return Buffer.from(`V2_CURSOR|${iso(p.t)}|${p.s}|${p.i}`).toString('base64');
 }
 
+/** A cursor of this emulator, or one in the documented form alone (`V2_CURSOR|<ISO time>`), which resumes at that time. */
 export function parseSiemCursor(cursor: string): Pos | undefined {
-  const m = /^V2_CURSOR\|([^|]+)\|([01])\|(\d{1,9})$/.exec(Buffer.from(cursor, 'base64').toString('latin1'));
+  const m = /^V2_CURSOR\|([^|]+)(?:\|([01])\|(\d{1,9}))?$/.exec(Buffer.from(cursor, 'base64').toString('latin1'));
   const t = m ? parseDateTime(m[1]!) : undefined;
-  return m && t !== undefined ? { t, s: Number(m[2]), i: Number(m[3]) } : undefined;
+  if (!m || t === undefined) return undefined;
+  return m[2] === undefined ? { t, s: 0, i: 0 } : { t, s: Number(m[2]), i: Number(m[3]) };
 }
 
 export function siemList(ctx: ApiContext, tenant: TenantRecord, q: Query, kind: 'events' | 'alerts'): Reply {

@@ -50,6 +50,15 @@ describe('SIEM events and alerts (cursor paging, 24 h retention)', () => {
     expect(again.body).toEqual({ items: [], has_more: false, next_cursor: cursor });
   });
 
+  it('takes a cursor in the documented form alone (base64 of V2_CURSOR|<ISO time>) and resumes at that time', async () => {
+    const at = NOW - 3 * HOUR;
+    const documented = Buffer.from(`V2_CURSOR|${new Date(at).toISOString()}`).toString('base64');
+    const byCursor = await drain('/siem/v1/events', { limit: '1000', cursor: documented });
+    const byDate = await drain('/siem/v1/events', { limit: '1000', from_date: String(at / 1000) });
+    expect(byCursor.items.length).toBeGreaterThan(0);
+    expect(byCursor.items.map((e: any) => e.id)).toEqual(byDate.items.map((e: any) => e.id));
+  });
+
   it('limit over 1000 or malformed is 400; a bad cursor or from_date is 400', async () => {
     for (const q of [{ limit: '1001' }, { limit: '0' }, { cursor: 'bm9wZQ==' }, { from_date: '2025-03-01' }] as Array<Record<string, string>>) {
       const res = await api.get('/siem/v1/events', q);
