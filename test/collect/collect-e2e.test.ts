@@ -38,7 +38,7 @@ afterEach(async () => {
 });
 
 async function world(opts: Parameters<typeof startEmulator>[0] = {}): Promise<World> {
-  const emu = await startEmulator({ seed: 7, tenants: 3, alertsPerTenant: 150, eventsPerTenant: 400, endpointsPerTenant: 30, alertsMaxPageSize: 100, ...opts });
+  const emu = await startEmulator({ seed: 7, tenants: 3, alertsPerTenant: 150, eventsPerTenant: 400, endpointsPerTenant: 30, alertsMaxPageSize: 100, siemStaleFromDate: 'reject', ...opts });
   const logs: string[] = [];
   const logger: Logger = {
     debug: (m) => logs.push(`DEBUG ${m}`),

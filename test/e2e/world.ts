@@ -33,7 +33,7 @@ export async function startWorld(
   emuOpts: Parameters<typeof startEmulator>[0] = {},
   env: NodeJS.ProcessEnv = {},
 ): Promise<World> {
-  const emu = await startEmulator({ regions: ['eu01', 'us01'], ...emuOpts });
+  const emu = await startEmulator({ regions: ['eu01', 'us01'], siemStaleFromDate: 'reject', ...emuOpts });
   // HTTPS with a Splunk-like default certificate, as splunkd serves its REST API by default (enableSplunkdSSL).
   const splunkd = await startSplunkd({ https: hasOpenssl(), env: { SOPHOS_CENTRAL_AUTH_URL: emu.authUrl, SOPHOS_CENTRAL_API_URL: emu.apiUrl, ...env } });
   return {

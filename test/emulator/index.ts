@@ -36,6 +36,12 @@ export interface EmulatorOptions {
    * unless `retryAfter` is false. Sophos documents the header only for other APIs (sophos-central-api.md §7).
    */
   rateLimitPerTenant?: { requests: number; perMs: number; retryAfter?: boolean };
+  /**
+   * A SIEM `from_date` older than 24 hours: answered from the last 24 hours (default, as the docs say of a
+   * cursor) or refused with 400. The docs say it "must be within last 24 hours" and leave open which
+   * (sophos-central-api.md §6, open question 4); tests of collectors use 'reject', the harder case.
+   */
+  siemStaleFromDate?: 'clamp' | 'reject';
   /** First port (auth); global, regions and trap follow. Default: random ports. */
   port?: number;
   /** 'frozen' (default): the clock moves only by advance/set, so tests are deterministic. 'wall': it also follows real time (the CLI). */
@@ -235,7 +241,7 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
     if (!s) states.set(t.index, (s = newTenantState(gen, t)));
     return s;
   };
-  const ctx: ApiContext = { gen, now: clock.now, alertsMaxPageSize, state };
+  const ctx: ApiContext = { gen, now: clock.now, alertsMaxPageSize, state, siemStaleFromDate: opts.siemStaleFromDate ?? 'clamp' };
 
   const callerId = idType === 'partner' ? gen.partnerId() : idType === 'organization' ? gen.organizationId() : tenants[0]!.id;
 

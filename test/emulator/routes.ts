@@ -48,6 +48,8 @@ export interface ApiContext {
   now(): number;
   alertsMaxPageSize: number;
   state(tenant: TenantRecord): TenantState;
+  /** What a SIEM `from_date` older than 24 hours gets (EmulatorOptions.siemStaleFromDate). */
+  siemStaleFromDate: 'clamp' | 'reject';
 }
 
 type Query = Record<string, string>;
@@ -304,6 +306,7 @@ export function siemList(ctx: ApiContext, tenant: TenantRecord, q: Query, kind: 
   } else if (q.from_date !== undefined) {
     if (!/^\d{1,12}$/.test(q.from_date)) return badRequest(`'from_date' must be a Unix timestamp in seconds.`);
     start = { t: Number(q.from_date) * 1000, s: 0, i: 0 };
+    if (start.t < oldest && ctx.siemStaleFromDate === 'reject') return badRequest(`'from_date' must be within last 24 hours.`);
   } else {
     start = { t: oldest, s: 0, i: 0 };
   }

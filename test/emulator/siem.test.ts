@@ -127,3 +127,20 @@ describe('SIEM events and alerts (cursor paging, 24 h retention)', () => {
     expect(all[all.length - 1].id).toBe(added!.id);
   });
 });
+
+describe("SIEM from_date older than 24 hours, with siemStaleFromDate: 'reject'", () => {
+  it('is refused with 400, the boundary itself and a stale cursor still answered', async () => {
+    const emu = await startEmulator({ now: NOW, siemStaleFromDate: 'reject', tokenTtlSeconds: 365 * 86_400 });
+    try {
+      const api = tenantApi(emu, await token(emu));
+      const stale = await api.get('/siem/v1/events', { from_date: String((NOW - 24 * HOUR) / 1000 - 1) });
+      expect(stale.status).toBe(400);
+      expect(stale.body).toMatchObject({ error: 'badRequest', message: "Bad request. 'from_date' must be within last 24 hours." });
+      expect((await api.get('/siem/v1/events', { from_date: String((NOW - 24 * HOUR) / 1000) })).status).toBe(200);
+      const oldCursor = Buffer.from(`V2_CURSOR|${new Date(NOW - 30 * HOUR).toISOString()}`).toString('base64');
+      expect((await api.get('/siem/v1/events', { cursor: oldCursor })).status).toBe(200);
+    } finally {
+      await emu.stop();
+    }
+  });
+});
