@@ -115,6 +115,8 @@ export async function* cursorPages<T>(get: GetPage, query: Query): AsyncGenerato
     // them on every later run, so the page has no cursor and the caller resumes from its own position.
     yield Object.assign(result, { cursor: next ?? (count === 0 ? (sent ?? '') : ''), hasMore, serverTime: page.date });
     if (!hasMore || stalled) return;
+    // Asked again, the same cursor would give the same items again, page after page, all written twice.
+    if (next === sent) throw new CentralError('Sophos Central sent back the cursor it was given after a page of items; stopping instead of reading that page again');
     current = { ...current, cursor: next as string };
     delete current.from_date;
   }

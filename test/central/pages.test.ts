@@ -88,6 +88,18 @@ describe('cursorPages', () => {
     expect(await all(cursorPages(get, { cursor: 'same' }))).toEqual([{ items: [], cursor: 'same', hasMore: true }]);
     expect(queries).toHaveLength(1);
   });
+  it('stops with an error, after the page, when has_more gives back the same cursor with items', async () => {
+    const { get, queries } = scripted([
+      { items: [{ id: '1' }], has_more: true, next_cursor: 'same' },
+      { items: [{ id: '1' }], has_more: true, next_cursor: 'same' },
+    ]);
+    const seen: unknown[] = [];
+    await expect((async () => {
+      for await (const page of cursorPages(get, { cursor: 'same' })) seen.push(page.items);
+    })()).rejects.toThrow(/sent back the cursor it was given after a page of items/);
+    expect(seen).toEqual([[{ id: '1' }]]);
+    expect(queries).toHaveLength(1);
+  });
   it('rejects has_more without next_cursor', async () => {
     const { get } = scripted([{ items: [], has_more: true }]);
     await expect(all(cursorPages(get, {}))).rejects.toThrow(/next_cursor/);
