@@ -94,7 +94,7 @@ export async function collectEvents(api: TenantApi, opts: EventCollectOptions): 
     if (records.length > 0) await commits.write(opts.sink, records);
     const saved = siemCheckpointAfterPage(
       position,
-      { cursor: page.cursor, hasMore: page.hasMore, newestCreated, requestedAt },
+      { cursor: page.cursor, hasMore: page.hasMore, newestCreated, requestedAt, serverTime: page.serverTime },
       now(),
     );
     commits.save(saved);

@@ -77,15 +77,18 @@ export function restartAfterRefusedCursor(position: number, runStart: number): S
 
 /**
  * The checkpoint after one written page. `newestCreated` is the newest item time on that page (undefined
- * for an empty page or unparsable times), `requestedAt` when the page was asked for.
+ * for an empty page or unparsable times), `requestedAt` when the page was asked for, by this host's clock,
+ * and `serverTime` Sophos's clock when it answered (Date header), when known.
  */
 export function siemCheckpointAfterPage(
   previousPosition: number,
-  page: { cursor: string; hasMore: boolean; newestCreated: number | undefined; requestedAt: number },
+  page: { cursor: string; hasMore: boolean; newestCreated: number | undefined; requestedAt: number; serverTime?: number },
   savedAt: number,
 ): SiemCheckpoint {
   let position = previousPosition;
-  if (!page.hasMore) position = Math.max(position, page.requestedAt);
+  // Caught up as of the request, by whichever clock is behind: a forwarder clock ahead of Sophos's would put
+  // the position, and any restart from it by from_date, past events Sophos had not yet received.
+  if (!page.hasMore) position = Math.max(position, Math.min(page.requestedAt, page.serverTime ?? Infinity));
   else if (page.newestCreated !== undefined) position = Math.max(position, page.newestCreated);
   // No usable cursor (the API sent none): the next run restarts from the position instead.
   return page.cursor ? { v: 1, cursor: page.cursor, position, savedAt } : { v: 1, position, savedAt };

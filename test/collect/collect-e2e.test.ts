@@ -528,6 +528,23 @@ describe('SIEM events end to end', () => {
     expect(sink.health('checkpoint_reset')).toHaveLength(1);
   });
 
+  it("a refused cursor with this host's clock two hours ahead: the position follows Sophos's clock, nothing is skipped", async () => {
+    const w = await world({ tenants: 1 });
+    const tenant = w.emu.tenants[0]!.id;
+    const key = checkpointKey('sophos_central://e2e', 'events', tenant);
+    const sink = new MemorySink();
+    await run(w, config('events'), sink, { skewMs: 2 * HOUR });
+    const saved = (await w.store.load<{ cursor: string; position: number }>(key))!;
+    expect(saved.position).toBeLessThanOrEqual(w.emu.clock.now());
+    await w.store.save(key, { ...saved, cursor: Buffer.from('V3_CURSOR|unknown').toString('base64') });
+    w.emu.clock.advance(5 * MIN);
+    const added = w.emu.addEvents(tenant, 30);
+    const before = sink.records.length;
+    expect((await run(w, config('events'), sink, { skewMs: 2 * HOUR })).status).toBe('ok');
+    const fresh = sink.records.slice(before).filter((r) => r.sourcetype === 'sophos:central:events').map((r) => (JSON.parse(r.data) as { id: string }).id);
+    expect(new Set(fresh)).toEqual(new Set(added.map((e) => e.id)));
+  });
+
   it('a 400 about something else is not taken for a refused cursor: the tenant fails and its cursor stays', async () => {
     const w = await world({ tenants: 1 });
     const key = checkpointKey('sophos_central://e2e', 'events', w.emu.tenants[0]!.id);
