@@ -110,6 +110,8 @@ export class Transport {
   private readonly secrets = new Set<string>();
   /** Requests that belong to no tenant: token, whoami and tenant lists. */
   readonly globalStats: RequestStats = { requests: 0, retries: 0, rateLimited: 0, errors: 0 };
+  /** This host's clock minus Sophos's, from the Date header of the latest answer (ms); undefined before one. */
+  clockSkewMs: number | undefined;
 
   constructor(private readonly opts: TransportOptions) {
     this.total = new Semaphore(opts.concurrency.total);
@@ -248,9 +250,12 @@ export class Transport {
         signal: controller.signal,
       });
       const text = await res.body.text();
+      const date = headerDate(res.headers.date);
+      // Date is whole seconds, rounded down: half a second is the likeliest error.
+      if (date !== undefined) this.clockSkewMs = this.opts.now() - (date + 500);
       if (req.scan && res.statusCode >= 200 && res.statusCode < 300) {
         const scanned = req.scan(text);
-        if (scanned !== undefined) return { kind: 'ok', status: res.statusCode, body: undefined, text, scanned, date: headerDate(res.headers.date) };
+        if (scanned !== undefined) return { kind: 'ok', status: res.statusCode, body: undefined, text, scanned, date };
       }
       let body: unknown;
       let parsed = true;
@@ -263,7 +268,7 @@ export class Transport {
       }
       if (res.statusCode >= 200 && res.statusCode < 300) {
         if (!parsed) return { kind: 'network', cause: undefined, ...unparsableBody(res.headers['content-type'], text) };
-        return { kind: 'ok', status: res.statusCode, body, text, date: headerDate(res.headers.date) };
+        return { kind: 'ok', status: res.statusCode, body, text, date };
       }
       return {
         kind: 'status',

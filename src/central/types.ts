@@ -149,6 +149,11 @@ export interface CentralClient {
   forTenant(tenant: Tenant): TenantApi;
   /** Counters of the requests that belong to no tenant: token, whoami and tenant lists. */
   readonly stats: RequestStats;
+  /**
+   * How far this host's clock is ahead of Sophos Central's (negative: behind), in ms, from the Date header
+   * of the latest answer; undefined before the first.
+   */
+  readonly clockSkewMs?: number;
   /** Release sockets; the client is unusable afterwards. */
   close(): Promise<void>;
 }

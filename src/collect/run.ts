@@ -27,6 +27,13 @@ export const DEFAULT_TENANT_CONCURRENCY = 4;
 /** Tenant failures per run that get an ERROR line of their own. */
 const TENANT_ERROR_LINES = 5;
 
+/**
+ * A forwarder clock this far from Sophos's gets a WARN line and `clock_skew_s` in the run's summary: the
+ * lag and checkpoint ages of the health records are off by as much, and the Date header that measures it
+ * has whole seconds and a network round trip of noise.
+ */
+const CLOCK_SKEW_WARN_MS = 2 * 60_000;
+
 export interface RunOptions {
   client: CentralClient;
   config: CollectConfig;
@@ -55,6 +62,8 @@ export interface RunSummary extends HealthCounts {
   duration_ms: number;
   error_code?: string;
   error?: string;
+  /** This host's clock minus Sophos's, in seconds, when CLOCK_SKEW_WARN_MS or more apart. */
+  clock_skew_s?: number;
   /** Per-tenant records of this run (not part of the health event). */
   results: TenantRunHealth[];
   /** Why the tenants could not be listed, when status is `error` for that reason (not part of the health event). */
@@ -121,6 +130,14 @@ export async function runCollection(opts: RunOptions): Promise<RunSummary> {
   summary.status = runStatus(summary, failure !== undefined, opts.signal?.aborted === true);
   if (summary.tenants === 0 && failure === undefined && !opts.signal?.aborted) {
     opts.logger.warn(`stanza ${opts.stanza}: no tenant matched the tenants, exclude_tenants and shard settings`);
+  }
+  const skew = opts.client.clockSkewMs;
+  if (skew !== undefined && Math.abs(skew) >= CLOCK_SKEW_WARN_MS) {
+    summary.clock_skew_s = Math.round(skew / 1000);
+    opts.logger.warn(
+      `stanza ${opts.stanza}: this host's clock is ${Math.round(Math.abs(skew) / 60_000)} minutes ${skew > 0 ? 'ahead of' : 'behind'} Sophos Central's ` +
+        `(the Date of its answers); collection allows for it, but the lag and checkpoint ages in the health records are off by as much: synchronise the clock (NTP)`,
+    );
   }
   const ended = now();
   summary.duration_ms = ended - started;

@@ -611,6 +611,31 @@ describe('endpoints and tenants end to end', () => {
     for (const t of events) expect(t.tenant).toEqual({ id: t.id, name: t.name });
   });
 
+  it("a host clock minutes off Sophos's: one WARN line and clock_skew_s in the run summary; a few seconds: neither", async () => {
+    const w = await world({ tenants: 2, alertsPerTenant: 3 });
+    for (const [skew, warned] of [[-20 * MIN, true], [5000, false]] as const) {
+      const client = emulatorClient(w.emu, { now: () => w.emu.clock.now() + skew });
+      try {
+        const sink = new MemorySink();
+        const logs: string[] = [];
+        const logger: Logger = { debug: () => {}, info: () => {}, warn: (m) => logs.push(m), error: (m) => logs.push(m) };
+        const summary = await runCollection({ client, config: config('alerts'), stanza: 'sophos_central://skew', sink, store: new MemoryCheckpointStore(), logger, now: () => w.emu.clock.now() + skew });
+        const [record] = sink.health('run_summary');
+        if (warned) {
+          expect(summary.clock_skew_s).toBeGreaterThanOrEqual(-1201);
+          expect(summary.clock_skew_s).toBeLessThanOrEqual(-1199);
+          expect(record!.clock_skew_s).toBe(summary.clock_skew_s);
+          expect(logs).toEqual([expect.stringMatching(/^stanza sophos_central:\/\/skew: this host's clock is 20 minutes behind Sophos Central's \(the Date of its answers\); .*synchronise the clock \(NTP\)$/)]);
+        } else {
+          expect(record).not.toHaveProperty('clock_skew_s');
+          expect(logs).toEqual([]);
+        }
+      } finally {
+        await client.close();
+      }
+    }
+  });
+
   it('health: a tenant_run per tenant with request counters and lag, and one run_summary', async () => {
     const w = await world();
     const sink = new MemorySink();
