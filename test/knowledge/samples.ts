@@ -144,6 +144,15 @@ export function emulatorSamples(): Sample[] {
       },
     },
     {
+      origin: 'collector health run_summary of a forwarder whose clock is ahead',
+      sourcetype: 'sophos:central:health',
+      event: {
+        type: 'run_summary', stanza: 'sophos_central://acme_alerts', data: 'alerts', status: 'ok', tenants: 3, tenants_ok: 3,
+        tenants_failed: 0, tenants_aborted: 0, events: 12, pages: 3, requests: 6, retries: 0, rate_limited: 0, errors: 0, data_gaps: 0,
+        duration_ms: 912, clock_skew_s: 1203,
+      },
+    },
+    {
       origin: 'collector health data_gap',
       sourcetype: 'sophos:central:health',
       event: {
