@@ -6,6 +6,7 @@ import type { CheckpointStore } from '../checkpoint/types.js';
 import type { DataType } from '../config/input-config.js';
 import { CorruptCheckpointError } from '../errors.js';
 import type { Logger } from '../log.js';
+import type { PageLoopEnd } from './paging.js';
 import { healthRecord, iso, type TenantRef } from './records.js';
 import type { EventSink } from './sink.js';
 
@@ -25,6 +26,11 @@ export interface CollectOptions {
   now?: () => number;
   /** Stops the collector at the next page boundary (SIGTERM). */
   signal?: AbortSignal;
+  /**
+   * The time (epoch ms, by `now`) after which no further page is asked for: the tenant's share of the run.
+   * The page in hand is written and saved, and the next run goes on from there. Alerts and events only.
+   */
+  stopAt?: number;
   pageSize?: number;
   /**
    * Where the collector counts its progress; pass one to read the counts of a run that failed half-way
@@ -52,8 +58,11 @@ export interface DataGap {
 }
 
 export interface CollectResult {
-  /** 'complete': every page up to now was written; 'aborted': stopped at a page boundary. */
-  end: 'complete' | 'aborted';
+  /**
+   * 'complete': every page up to now was written; 'aborted': stopped at a page boundary (SIGTERM);
+   * 'paused': stopped at `stopAt`, possibly with more to collect.
+   */
+  end: PageLoopEnd;
   events: number;
   pages: number;
   /** Newest item time written in this run (epoch ms), for the lag in health records. */

@@ -68,7 +68,7 @@ export async function collectEvents(api: TenantApi, opts: EventCollectOptions): 
         }
       }
       await writePage(page, requestedAt);
-    });
+    }, opts.stopAt);
   };
 
   const writePage = async (page: CursorPage<SiemItem>, requestedAt: number): Promise<void> => {

@@ -15,8 +15,17 @@ import { HEALTH_COUNTS, runTenant, statsSince, zeroCounts, type HealthCounts, ty
 /** The part of InputConfig a run reads; an InputConfig fits as is. */
 export type CollectConfig = Pick<
   InputConfig,
-  'data' | 'tenants' | 'excludeTenants' | 'startDays' | 'overlapMinutes' | 'tenantConcurrency' | 'excludeTypes' | 'pageSize' | 'shard'
+  'data' | 'tenants' | 'excludeTenants' | 'startDays' | 'overlapMinutes' | 'tenantConcurrency' | 'excludeTypes' | 'pageSize' | 'shard' | 'intervalSeconds'
 >;
+
+/**
+ * How long one tenant's alerts or events are collected per run: the input's interval, at least a minute.
+ * A backlog (a first run over 90 days, a day of SIEM events) then goes on over several runs instead of
+ * holding back the end of the run, and with it the next collection of every other tenant.
+ */
+function tenantTimeBudgetMs(intervalSeconds: number | undefined): number | undefined {
+  return intervalSeconds === undefined ? undefined : Math.max(intervalSeconds, 60) * 1000;
+}
 
 /**
  * Tenants collected at once. The client bounds requests itself (total and per tenant); this bound keeps
@@ -59,6 +68,8 @@ export interface RunSummary extends HealthCounts {
   tenants_ok: number;
   tenants_failed: number;
   tenants_aborted: number;
+  /** Tenants that reached their time budget with possibly more to collect (tenantTimeBudgetMs). */
+  tenants_paused: number;
   duration_ms: number;
   error_code?: string;
   error?: string;
@@ -101,6 +112,7 @@ export async function runCollection(opts: RunOptions): Promise<RunSummary> {
       summary.events = events;
     } else {
       const data = config.data;
+      const timeBudgetMs = tenantTimeBudgetMs(config.intervalSeconds);
       await forEachConcurrent(readAhead(opts.client.tenants(filter)), opts.concurrency ?? config.tenantConcurrency ?? DEFAULT_TENANT_CONCURRENCY, async (tenant) => {
         if (opts.signal?.aborted) return;
         const { health, fatal } = await runTenant(opts.client, tenant, data, {
@@ -114,6 +126,7 @@ export async function runCollection(opts: RunOptions): Promise<RunSummary> {
           pageSize: config.pageSize,
           startDays: config.startDays,
           ...(config.overlapMinutes === undefined ? {} : { overlapMs: config.overlapMinutes * 60_000 }),
+          ...(timeBudgetMs === undefined ? {} : { timeBudgetMs }),
           excludeTypes: config.excludeTypes,
         });
         addTenant(summary, health);
@@ -142,6 +155,9 @@ export async function runCollection(opts: RunOptions): Promise<RunSummary> {
   const ended = now();
   summary.duration_ms = ended - started;
   let line = `stanza ${opts.stanza} ${config.data}: ${summary.status}, ${summary.tenants_ok}/${summary.tenants} tenants ok, ${summary.events} events`;
+  if (summary.tenants_paused > 0) {
+    line += `; ${summary.tenants_paused} tenants paused at their time budget (the interval, ${Math.round(tenantTimeBudgetMs(config.intervalSeconds)! / 1000)} s) and go on next run`;
+  }
   if (tenantErrors > TENANT_ERROR_LINES) {
     line += `; ${tenantErrors - TENANT_ERROR_LINES} more tenant failures not logged one by one (all failures: ${failureCodes(summary.results)}; see the tenant_run health records)`;
   }
@@ -162,6 +178,7 @@ function newRunSummary(stanza: string, data: DataType): RunSummary {
     tenants_ok: 0,
     tenants_failed: 0,
     tenants_aborted: 0,
+    tenants_paused: 0,
     ...zeroCounts(),
     duration_ms: 0,
     results: [],
@@ -203,6 +220,7 @@ function addTenant(summary: RunSummary, health: TenantRunHealth): void {
   if (health.status === 'ok') summary.tenants_ok++;
   else if (health.status === 'error') summary.tenants_failed++;
   else summary.tenants_aborted++;
+  if (health.paused) summary.tenants_paused++;
   for (const k of HEALTH_COUNTS) summary[k] += health[k];
 }
 

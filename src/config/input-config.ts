@@ -25,6 +25,8 @@ export interface InputConfig {
   proxyUrl?: string;
   index?: string;
   host?: string;
+  /** Splunk's `interval` when it is a number of seconds above 0 (not -1, 0 or a cron schedule). */
+  intervalSeconds?: number;
 }
 
 /** What the input writes over client_secret once the secret is in storage/passwords. */
@@ -309,6 +311,8 @@ export function validateInputParams(params: RawParams, opts: { checkInterval?: b
     checkParams(params, opts);
   const index = single(params, 'index');
   const host = single(params, 'host');
+  const interval = single(params, 'interval');
+  const intervalSeconds = /^\d+(\.\d+)?$/.test(interval) && Number(interval) > 0 ? Number(interval) : undefined;
   return {
     clientId: clientId!,
     ...(clientSecret === undefined ? {} : { clientSecret }),
@@ -325,6 +329,7 @@ export function validateInputParams(params: RawParams, opts: { checkInterval?: b
     // "default" and splunkd's "$decideOnStartup" placeholder mean: let splunkd decide.
     ...(index === '' || index === 'default' ? {} : { index }),
     ...(host === '' || host.startsWith('$') ? {} : { host }),
+    ...(intervalSeconds === undefined ? {} : { intervalSeconds }),
   };
 }
 

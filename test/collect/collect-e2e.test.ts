@@ -10,7 +10,7 @@ import type { CheckpointStore } from '../../src/checkpoint/types.js';
 import { checkpointFileName, FileCheckpointStore } from '../../src/checkpoint/file-store.js';
 import { MemoryCheckpointStore } from '../../src/checkpoint/memory-store.js';
 import { checkpointKey } from '../../src/collect/collector.js';
-import { runCollection, type CollectConfig } from '../../src/collect/run.js';
+import { runCollection, type CollectConfig, type RunSummary } from '../../src/collect/run.js';
 import { SIEM_FROM_DATE_WINDOW_MS } from '../../src/collect/siem-position.js';
 import type { Logger } from '../../src/log.js';
 import { startEmulator, type Emulator } from '../emulator/index.js';
@@ -210,6 +210,61 @@ describe('alerts end to end', () => {
     for (const e of errors) expect(e).toMatch(/^ERROR alerts of tenant \S+ \(.*\) failed: Sophos Central denied access/);
     expect(w.logs).toContainEqual(expect.stringMatching(/^INFO stanza sophos_central:\/\/e2e alerts: partial, 1\/9 tenants ok, 5 events; 3 more tenant failures not logged one by one \(all failures: TA_ERR_FORBIDDEN: 8; see the tenant_run health records\)$/));
     expect(sink.health('tenant_run').filter((h) => h.error_code === 'TA_ERR_FORBIDDEN')).toHaveLength(8);
+  });
+
+  it.each(['alerts', 'events'] as const)('%s: a tenant with a backlog pauses at its time budget (the interval) and goes on next run, every item once', async (data) => {
+    const w = await world({ tenants: 2, alertsPerTenant: 1000, eventsPerTenant: 1000 });
+    const t0 = w.emu.clock.now();
+    const want = new Map<string, string[]>();
+    for (const t of w.emu.tenants) {
+      // A tenant's first SIEM window starts 23h50 before that tenant starts, up to a few minutes after t0.
+      want.set(t.id, data === 'alerts' ? await alertIds(w, t.id, t0 - 90 * DAY + 5 * MIN, t0 - MIN) : await eventIds(w, t.id, t0 - SIEM_FROM_DATE_WINDOW_MS + 10 * MIN));
+    }
+    const sink = new MemorySink();
+    // Each page written takes 25 s of Sophos's clock. With a 60-second interval a tenant asks for no page
+    // after its fourth has arrived (at 75 s): ten pages take three runs.
+    const slow: EventSink = {
+      write: async (records) => {
+        if (records.some((r) => r.sourcetype !== 'sophos:central:health')) w.emu.clock.advance(25_000);
+        await sink.write(records);
+      },
+    };
+    const cfg = config(data, { intervalSeconds: 60, pageSize: 100, tenantConcurrency: 1 });
+    const runs: RunSummary[] = [];
+    for (let n = 0; n < 10; n++) {
+      const logs = w.logs.length;
+      const summary = await runCollection({ client: w.client, config: cfg, stanza: 'sophos_central://e2e', sink: slow, store: w.store, logger: w.logger, now: () => w.emu.clock.now() });
+      runs.push(summary);
+      if (summary.tenants_paused > 0) {
+        expect(w.logs.slice(logs)).toContainEqual(expect.stringMatching(/tenants paused at their time budget \(the interval, 60 s\) and go on next run$/));
+      }
+      if (summary.tenants_paused === 0) break;
+      w.emu.clock.advance(MIN);
+    }
+    expect(runs.map((r) => [r.status, r.tenants_paused])).toEqual([['ok', 2], ['ok', 2], ['ok', 0]]);
+    const paused = sink.health('tenant_run').filter((h) => h.paused === true);
+    expect(paused).toHaveLength(4);
+    for (const h of paused) expect(h).toMatchObject({ status: 'ok', pages: 4 });
+    const sourcetype = `sophos:central:${data}`;
+    expectNoDuplicates(idsOf(sink, sourcetype));
+    for (const t of w.emu.tenants) {
+      const got = new Set(sink.events(sourcetype).filter((e) => (e.tenant as { id: string }).id === t.id).map((e) => e.id as string));
+      expect(want.get(t.id)!.length).toBeGreaterThan(900);
+      for (const id of want.get(t.id)!) expect(got.has(id)).toBe(true);
+    }
+  });
+
+  it('endpoints: a snapshot is never cut short by the time budget', async () => {
+    const w = await world({ tenants: 1, endpointsPerTenant: 1200 });
+    const sink = new MemorySink();
+    const slow: EventSink = {
+      write: async (records) => {
+        w.emu.clock.advance(45_000);
+        await sink.write(records);
+      },
+    };
+    const summary = await runCollection({ client: w.client, config: config('endpoints', { intervalSeconds: 60 }), stanza: 'sophos_central://e2e', sink: slow, store: w.store, logger: w.logger, now: () => w.emu.clock.now() });
+    expect(summary).toMatchObject({ status: 'ok', tenants_paused: 0, events: 1200 });
   });
 
   it('tenant_concurrency collects that many tenants at once', async () => {

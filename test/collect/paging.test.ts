@@ -70,6 +70,29 @@ describe('eachPage', () => {
     expect(returned).toBe(true);
   });
 
+  it('from stopAt on asks for no further page: the page in hand is the last, and the loop ends paused', async () => {
+    let clock = 0;
+    let asked = 0;
+    let returned = false;
+    const source = pages(10, { onReturn: () => (returned = true) });
+    const counted: AsyncIterable<number> = {
+      [Symbol.asyncIterator]() {
+        const it = source[Symbol.asyncIterator]();
+        return { next: () => (asked++, it.next()), return: () => it.return!() };
+      },
+    };
+    const seen: number[] = [];
+    const end = await eachPage(counted, () => clock, undefined, async (p) => {
+      seen.push(p);
+      clock += 25;
+    }, 60);
+    expect(end).toBe('paused');
+    // Page 3 arrived at 75, past 60: handled, and page 4 never asked for.
+    expect(seen).toEqual([0, 1, 2, 3]);
+    expect(asked).toBe(4);
+    expect(returned).toBe(true);
+  });
+
   it('passes the time each page was asked for', async () => {
     let clock = 100;
     const times: number[] = [];

@@ -139,7 +139,7 @@ export function emulatorSamples(): Sample[] {
       sourcetype: 'sophos:central:health',
       event: {
         type: 'run_summary', stanza: 'sophos_central://acme_events', data: 'events', status: 'partial', tenants: 3, tenants_ok: 2,
-        tenants_failed: 1, tenants_aborted: 0, events: 1500, pages: 3, requests: 9, retries: 2, rate_limited: 0, errors: 1, data_gaps: 1,
+        tenants_failed: 1, tenants_aborted: 0, tenants_paused: 0, events: 1500, pages: 3, requests: 9, retries: 2, rate_limited: 0, errors: 1, data_gaps: 1,
         duration_ms: 31877,
       },
     },
@@ -148,7 +148,7 @@ export function emulatorSamples(): Sample[] {
       sourcetype: 'sophos:central:health',
       event: {
         type: 'run_summary', stanza: 'sophos_central://acme_alerts', data: 'alerts', status: 'ok', tenants: 3, tenants_ok: 3,
-        tenants_failed: 0, tenants_aborted: 0, events: 12, pages: 3, requests: 6, retries: 0, rate_limited: 0, errors: 0, data_gaps: 0,
+        tenants_failed: 0, tenants_aborted: 0, tenants_paused: 0, events: 12, pages: 3, requests: 6, retries: 0, rate_limited: 0, errors: 0, data_gaps: 0,
         duration_ms: 912, clock_skew_s: 1203,
       },
     },

@@ -133,6 +133,7 @@ describe('validateInputParams: good configurations', () => {
       proxyUrl: 'https://user:pw@proxy.corp:3128',
       index: 'sophos',
       host: 'central',
+      intervalSeconds: 300,
     });
   });
 
@@ -140,7 +141,10 @@ describe('validateInputParams: good configurations', () => {
     const config = validateInputParams({ ...good, index: 'default', host: '$decideOnStartup', interval: '*/5 * * * *' });
     expect(config.index).toBeUndefined();
     expect(config.host).toBeUndefined();
-    expect(() => validateInputParams({ ...good, interval: '-1' })).not.toThrow();
+    expect(config.intervalSeconds).toBeUndefined();
+    expect(validateInputParams({ ...good, interval: '-1' }).intervalSeconds).toBeUndefined();
+    expect(validateInputParams({ ...good, interval: '0' }, { checkInterval: false }).intervalSeconds).toBeUndefined();
+    expect(validateInputParams({ ...good, interval: '90.5' }).intervalSeconds).toBe(90.5);
     expect(() => validateInputParams({ ...good, proxy_url: 'http://[::1]:8080' })).not.toThrow();
   });
 
