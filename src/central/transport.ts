@@ -110,7 +110,7 @@ export class Transport {
   private readonly secrets = new Set<string>();
   /** Requests that belong to no tenant: token, whoami and tenant lists. */
   readonly globalStats: RequestStats = { requests: 0, retries: 0, rateLimited: 0, errors: 0 };
-  /** This host's clock minus Sophos's, from the Date header of the latest answer (ms); undefined before one. */
+  /** This host's clock minus Sophos's, from the Date header of the latest answer (ms, at most a little high); undefined before one. */
   clockSkewMs: number | undefined;
 
   constructor(private readonly opts: TransportOptions) {
@@ -251,8 +251,8 @@ export class Transport {
       });
       const text = await res.body.text();
       const date = headerDate(res.headers.date);
-      // Date is whole seconds, rounded down: half a second is the likeliest error.
-      if (date !== undefined) this.clockSkewMs = this.opts.now() - (date + 500);
+      // An upper bound: Date is rounded down to the second, and the answer took time to arrive.
+      if (date !== undefined) this.clockSkewMs = this.opts.now() - date;
       if (req.scan && res.statusCode >= 200 && res.statusCode < 300) {
         const scanned = req.scan(text);
         if (scanned !== undefined) return { kind: 'ok', status: res.statusCode, body: undefined, text, scanned, date };

@@ -31,6 +31,11 @@ export interface CollectOptions {
    * The page in hand is written and saved, and the next run goes on from there. Alerts and events only.
    */
   stopAt?: number;
+  /**
+   * How far this host's clock is ahead of Sophos's (ms; CentralClient.clockSkewMs). Checkpoint positions
+   * are on this host's clock; an absolute time sent to the API is moved to Sophos's by it.
+   */
+  clockSkewMs?: () => number | undefined;
   pageSize?: number;
   /**
    * Where the collector counts its progress; pass one to read the counts of a run that failed half-way

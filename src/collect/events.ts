@@ -47,13 +47,17 @@ export async function collectEvents(api: TenantApi, opts: EventCollectOptions): 
   const commits = new PageCommits(opts.store, opts.key);
   /** Collects from `start`; `announce` runs once its first page is in hand, before that page is written. */
   const collectFrom = async (start: SiemStart, announce?: () => Promise<void>): Promise<void> => {
-    // Where this start asks the API to begin, as the API reads it: from_date goes in whole seconds.
-    const startedFrom = start.cursor === undefined ? Math.floor(start.fromDate! / 1000) * 1000 : position;
+    // Positions are on this host's clock, a from_date on Sophos's: it is moved by the skew measured from the
+    // Date of the API's answers (an upper bound, so a restart errs towards repeating a second, not losing one).
+    // Whole seconds, rounded down: SIEM_FROM_DATE_WINDOW_MS leaves room for that second and for retries.
+    const skew = opts.clockSkewMs?.() ?? 0;
+    const fromDate = start.fromDate === undefined ? undefined : Math.floor((start.fromDate - skew) / 1000);
+    // Where this start asks the API to begin, on this host's clock.
+    const startedFrom = fromDate === undefined ? position : fromDate * 1000 + skew;
     let first = true;
     const pages = api.siemEventPages({
       cursor: start.cursor,
-      // Whole seconds, rounded down: SIEM_FROM_DATE_WINDOW_MS leaves room for that second and for retries.
-      fromDate: start.fromDate === undefined ? undefined : Math.floor(start.fromDate / 1000),
+      fromDate,
       limit: opts.pageSize,
       excludeTypes: opts.excludeTypes && opts.excludeTypes.length > 0 ? opts.excludeTypes : undefined,
     });
@@ -61,9 +65,9 @@ export async function collectEvents(api: TenantApi, opts: EventCollectOptions): 
       if (first) {
         first = false;
         await announce?.();
-        const gap = silentGap(startedFrom, page.serverTime);
+        const gap = silentGap(startedFrom, now());
         if (gap) {
-          await reportGap(opts, 'events', tenant, gap, `${GAP_REASON}: it answered from its last 24 hours, after retries took the start past them`);
+          await reportGap(opts, 'events', tenant, gap, `${GAP_REASON}: it answered from its last 24 hours, the start having aged past them before it answered`);
           result.gaps.push(gap);
         }
       }
@@ -94,7 +98,7 @@ export async function collectEvents(api: TenantApi, opts: EventCollectOptions): 
     if (records.length > 0) await commits.write(opts.sink, records);
     const saved = siemCheckpointAfterPage(
       position,
-      { cursor: page.cursor, hasMore: page.hasMore, newestCreated, requestedAt, serverTime: page.serverTime },
+      { cursor: page.cursor, hasMore: page.hasMore, newestCreated, requestedAt },
       now(),
     );
     commits.save(saved);

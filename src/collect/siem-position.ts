@@ -17,7 +17,7 @@ export const SIEM_SAFE_WINDOW_MS = SIEM_WINDOW_MS - MINUTE;
 /**
  * How far back a `from_date` goes: ten minutes inside the 24 hours. Unlike a cursor, a `from_date` is sent
  * again unchanged by every retry, which may come up to five minutes later (DEFAULT_RETRY_POLICY), and the
- * forwarder's clock may be behind Sophos's; what the API does with one past 24 hours (400 or a silent
+ * skew it is moved by is measured to the second; what the API does with one past 24 hours (400 or a silent
  * clamp, §6 open question) must never be reached.
  */
 export const SIEM_FROM_DATE_WINDOW_MS = SIEM_WINDOW_MS - 10 * MINUTE;
@@ -30,7 +30,8 @@ export interface SiemCheckpoint {
    * Every event created before this time (epoch ms) has been written. The cursor itself is opaque
    * (sophos-central-api.md §6), so the position is what we know from our side: the newest `created_at`
    * (else `when`) written while the stream had more pages, or the time the page was requested once it
-   * was caught up (`has_more` false).
+   * was caught up (`has_more` false), by this host's clock. A `from_date` made from it is moved to
+   * Sophos's clock when sent (collectEvents).
    */
   position: number;
   /** When this checkpoint was saved (epoch ms). */
@@ -55,14 +56,13 @@ export function planSiemStart(checkpoint: SiemCheckpoint | undefined, runStart: 
 }
 
 /**
- * The span a run's first page shows the API dropped without saying so. A cursor or `from_date` older than
- * its 24 hours is answered from "the last 24 hours" (§6), by the API's clock, so a start trusted when the
- * run began can still age out during a long round of retries. `serverTime` is the first page's Date header,
- * in whole seconds and so up to a second early: one is added.
+ * The span the API dropped without saying so, known once the run's first page has arrived at `arrivedAt`.
+ * A cursor older than its 24 hours is answered from "the last 24 hours" (§6), so a start trusted when the
+ * run began can still age out during a long round of retries. Ages are taken on this host's clock at both
+ * ends, as positions are: a forwarder clock off Sophos's does not change them.
  */
-export function silentGap(startedFrom: number, serverTime: number | undefined): { start: number; end: number } | undefined {
-  if (serverTime === undefined) return undefined;
-  const oldestServed = serverTime + 1000 - SIEM_WINDOW_MS;
+export function silentGap(startedFrom: number, arrivedAt: number): { start: number; end: number } | undefined {
+  const oldestServed = arrivedAt - SIEM_WINDOW_MS;
   return startedFrom < oldestServed ? { start: startedFrom, end: oldestServed } : undefined;
 }
 
@@ -77,18 +77,15 @@ export function restartAfterRefusedCursor(position: number, runStart: number): S
 
 /**
  * The checkpoint after one written page. `newestCreated` is the newest item time on that page (undefined
- * for an empty page or unparsable times), `requestedAt` when the page was asked for, by this host's clock,
- * and `serverTime` Sophos's clock when it answered (Date header), when known.
+ * for an empty page or unparsable times), `requestedAt` when the page was asked for.
  */
 export function siemCheckpointAfterPage(
   previousPosition: number,
-  page: { cursor: string; hasMore: boolean; newestCreated: number | undefined; requestedAt: number; serverTime?: number },
+  page: { cursor: string; hasMore: boolean; newestCreated: number | undefined; requestedAt: number },
   savedAt: number,
 ): SiemCheckpoint {
   let position = previousPosition;
-  // Caught up as of the request, by whichever clock is behind: a forwarder clock ahead of Sophos's would put
-  // the position, and any restart from it by from_date, past events Sophos had not yet received.
-  if (!page.hasMore) position = Math.max(position, Math.min(page.requestedAt, page.serverTime ?? Infinity));
+  if (!page.hasMore) position = Math.max(position, page.requestedAt);
   else if (page.newestCreated !== undefined) position = Math.max(position, page.newestCreated);
   // No usable cursor (the API sent none): the next run restarts from the position instead.
   return page.cursor ? { v: 1, cursor: page.cursor, position, savedAt } : { v: 1, position, savedAt };

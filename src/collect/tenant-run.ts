@@ -109,7 +109,7 @@ export async function runTenant(
     api = client.forTenant(target);
     before = { ...api.stats };
     const stopAt = opts.timeBudgetMs === undefined || data === 'endpoints' ? undefined : started + opts.timeBudgetMs;
-    await collectTenantData(api, data, { ...opts, progress: result, ...(stopAt === undefined ? {} : { stopAt }) });
+    await collectTenantData(api, data, { ...opts, progress: result, clockSkewMs: () => client.clockSkewMs, ...(stopAt === undefined ? {} : { stopAt }) });
     if (result.end === 'aborted') health.status = 'aborted';
     if (result.end === 'paused') health.paused = true;
   } catch (err) {

@@ -23,6 +23,8 @@ const DAY = 24 * HOUR;
 
 interface World {
   emu: Emulator;
+  /** How far this host's clock is ahead of Sophos's (the emulator's): the client's clock and run()'s. */
+  skewMs: number;
   client: CentralClient;
   store: MemoryCheckpointStore;
   logs: string[];
@@ -46,8 +48,9 @@ async function world(opts: Parameters<typeof startEmulator>[0] = {}): Promise<Wo
     warn: (m) => logs.push(`WARN ${m}`),
     error: (m) => logs.push(`ERROR ${m}`),
   };
-  const client = emulatorClient(emu, { retryBaseDelayMs: 1, retryMaxDelayMs: 5, logger });
-  const w = { emu, client, store: new MemoryCheckpointStore(), logs, logger };
+  const w: World = { emu, skewMs: 0, client: undefined as unknown as CentralClient, store: new MemoryCheckpointStore(), logs, logger };
+  // The client reads this host's clock as a run does: the emulator's, plus the skew of the moment.
+  w.client = emulatorClient(emu, { retryBaseDelayMs: 1, retryMaxDelayMs: 5, logger, now: () => emu.clock.now() + w.skewMs });
   open.push(w);
   return w;
 }
@@ -59,6 +62,7 @@ function config(data: CollectConfig['data'], extra: Partial<CollectConfig> = {})
 /** `skewMs`: how far this host's clock is ahead of Sophos's during the run. */
 function run(w: World, cfg: CollectConfig, sink: MemorySink, more: { signal?: AbortSignal; store?: CheckpointStore; skewMs?: number } = {}) {
   const skew = more.skewMs ?? 0;
+  w.skewMs = skew;
   return runCollection({ client: w.client, config: cfg, stanza: 'sophos_central://e2e', sink, store: more.store ?? w.store, logger: w.logger, now: () => w.emu.clock.now() + skew, signal: more.signal });
 }
 
@@ -583,14 +587,13 @@ describe('SIEM events end to end', () => {
     expect(sink.health('checkpoint_reset')).toHaveLength(1);
   });
 
-  it("a refused cursor with this host's clock two hours ahead: the position follows Sophos's clock, nothing is skipped", async () => {
+  it("a refused cursor with this host's clock two hours ahead: the from_date restart is moved to Sophos's clock, nothing is skipped", async () => {
     const w = await world({ tenants: 1 });
     const tenant = w.emu.tenants[0]!.id;
     const key = checkpointKey('sophos_central://e2e', 'events', tenant);
     const sink = new MemorySink();
     await run(w, config('events'), sink, { skewMs: 2 * HOUR });
     const saved = (await w.store.load<{ cursor: string; position: number }>(key))!;
-    expect(saved.position).toBeLessThanOrEqual(w.emu.clock.now());
     await w.store.save(key, { ...saved, cursor: Buffer.from('V3_CURSOR|unknown').toString('base64') });
     w.emu.clock.advance(5 * MIN);
     const added = w.emu.addEvents(tenant, 30);
@@ -598,6 +601,34 @@ describe('SIEM events end to end', () => {
     expect((await run(w, config('events'), sink, { skewMs: 2 * HOUR })).status).toBe('ok');
     const fresh = sink.records.slice(before).filter((r) => r.sourcetype === 'sophos:central:events').map((r) => (JSON.parse(r.data) as { id: string }).id);
     expect(new Set(fresh)).toEqual(new Set(added.map((e) => e.id)));
+  });
+
+  it.each([
+    ['20 minutes ahead', 20 * MIN, 23 * HOUR + 45 * MIN],
+    ['8 minutes behind', -8 * MIN, 23 * HOUR + 56 * MIN],
+  ])("a forwarder clock %s: a cursor just inside the 24 hours is resumed, with no gap reported", async (_n, skewMs, away) => {
+    const w = await world({ tenants: 1 });
+    const tenant = w.emu.tenants[0]!.id;
+    const sink = new MemorySink();
+    await run(w, config('events'), sink, { skewMs });
+    w.emu.clock.advance(1000);
+    const fresh = w.emu.addEvents(tenant, 5);
+    w.emu.clock.advance(away);
+    const before = sink.records.length;
+    expect(await run(w, config('events'), sink, { skewMs })).toMatchObject({ status: 'ok', data_gaps: 0 });
+    const got = sink.records.slice(before).filter((r) => r.sourcetype === 'sophos:central:events').map((r) => (JSON.parse(r.data) as { id: string }).id);
+    for (const e of fresh) expect(got).toContain(e.id);
+  });
+
+  it("a forwarder clock 30 minutes behind: the first run's from_date is still inside Sophos's 24 hours", async () => {
+    const w = await world({ tenants: 1 });
+    const t0 = w.emu.clock.now();
+    const want = await eventIds(w, w.emu.tenants[0]!.id, t0 - SIEM_FROM_DATE_WINDOW_MS + 1000);
+    const sink = new MemorySink();
+    // The emulator refuses a from_date older than its 24 hours (siemStaleFromDate: 'reject').
+    expect(await run(w, config('events'), sink, { skewMs: -30 * MIN })).toMatchObject({ status: 'ok', data_gaps: 0 });
+    const got = new Set(idsOf(sink, 'sophos:central:events'));
+    for (const id of want) expect(got.has(id)).toBe(true);
   });
 
   it('a 400 about something else is not taken for a refused cursor: the tenant fails and its cursor stays', async () => {
@@ -619,7 +650,7 @@ describe('SIEM events end to end', () => {
     const w = await world({ tenants: 1 });
     const tenant = w.emu.tenants[0]!.id;
     // Waits pass on the emulator's clock, so that five 429s cost Sophos's time as they would.
-    const client = emulatorClient(w.emu, { sleep: async (ms) => w.emu.clock.advance(ms), logger: w.logger });
+    const client = emulatorClient(w.emu, { sleep: async (ms) => w.emu.clock.advance(ms), now: () => w.emu.clock.now(), logger: w.logger });
     try {
       const runWith = (sink: MemorySink) =>
         runCollection({ client, config: config('events'), stanza: 'sophos_central://e2e', sink, store: w.store, logger: w.logger, now: () => w.emu.clock.now() });
@@ -633,7 +664,7 @@ describe('SIEM events end to end', () => {
       const summary = await runWith(sink);
       expect(summary).toMatchObject({ status: 'ok', data_gaps: 1 });
       const [gap] = sink.health('data_gap');
-      expect(gap!.reason).toMatch(/after retries took the start past them/);
+      expect(gap!.reason).toMatch(/the start having aged past them before it answered/);
       for (const e of lost) expect(Date.parse(e.created_at as string)).toBeLessThan(Date.parse(gap!.gap_end as string));
       expect(Date.parse(gap!.gap_end as string) - Date.parse(gap!.gap_start as string)).toBeGreaterThan(60_000);
     } finally {

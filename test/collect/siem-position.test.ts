@@ -38,14 +38,11 @@ describe('planSiemStart', () => {
 });
 
 describe('silentGap', () => {
-  it("is the span before the API's 24 hours, by its Date header (plus the second it rounds away)", () => {
+  it("is the span that had left the API's 24 hours when the first page arrived", () => {
     expect(silentGap(T - SIEM_WINDOW_MS + 5000, T)).toBeUndefined();
-    expect(silentGap(T - SIEM_WINDOW_MS + 1000, T)).toBeUndefined();
-    expect(silentGap(T - SIEM_WINDOW_MS + 999, T)).toEqual({ start: T - SIEM_WINDOW_MS + 999, end: T - SIEM_WINDOW_MS + 1000 });
-    expect(silentGap(T - SIEM_WINDOW_MS - 90_000, T)).toEqual({ start: T - SIEM_WINDOW_MS - 90_000, end: T - SIEM_WINDOW_MS + 1000 });
-  });
-  it('without a Date header there is nothing to tell', () => {
-    expect(silentGap(T - 2 * SIEM_WINDOW_MS, undefined)).toBeUndefined();
+    expect(silentGap(T - SIEM_WINDOW_MS, T)).toBeUndefined();
+    expect(silentGap(T - SIEM_WINDOW_MS - 1, T)).toEqual({ start: T - SIEM_WINDOW_MS - 1, end: T - SIEM_WINDOW_MS });
+    expect(silentGap(T - SIEM_WINDOW_MS - 90_000, T)).toEqual({ start: T - SIEM_WINDOW_MS - 90_000, end: T - SIEM_WINDOW_MS });
   });
 });
 
@@ -61,8 +58,6 @@ describe('siemCheckpointAfterPage', () => {
   const cases: Array<{ name: string; prev: number; page: Parameters<typeof siemCheckpointAfterPage>[1]; position: number }> = [
     { name: 'more to come: the newest created_at written', prev: T - 5 * HOUR, page: { cursor: 'n', hasMore: true, newestCreated: T - 4 * HOUR, requestedAt: T }, position: T - 4 * HOUR },
     { name: 'caught up: the time the page was asked for', prev: T - 5 * HOUR, page: { cursor: 'n', hasMore: false, newestCreated: T - 4 * HOUR, requestedAt: T - MIN }, position: T - MIN },
-    { name: "caught up, this host's clock ahead: Sophos's time of the answer", prev: T - 5 * HOUR, page: { cursor: 'n', hasMore: false, newestCreated: undefined, requestedAt: T, serverTime: T - 20 * MIN }, position: T - 20 * MIN },
-    { name: "caught up, this host's clock behind: the time asked, by it", prev: T - 5 * HOUR, page: { cursor: 'n', hasMore: false, newestCreated: undefined, requestedAt: T - 20 * MIN, serverTime: T }, position: T - 20 * MIN },
     { name: 'an empty page with more to come keeps the position', prev: T - 5 * HOUR, page: { cursor: 'n', hasMore: true, newestCreated: undefined, requestedAt: T }, position: T - 5 * HOUR },
     { name: 'the position never moves back', prev: T - HOUR, page: { cursor: 'n', hasMore: true, newestCreated: T - 2 * HOUR, requestedAt: T }, position: T - HOUR },
   ];
