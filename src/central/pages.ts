@@ -111,12 +111,15 @@ export async function* cursorPages<T>(get: GetPage, query: Query): AsyncGenerato
     // An unchanged cursor with nothing new is no progress: end here and resume from it next run. The page
     // still says has_more, as the API did: the stream is not caught up, only stalled.
     const stalled = hasMore && next === sent && count === 0;
+    // Given back after items, the sent cursor would give those items again, page after page and run after
+    // run: the page has no cursor, the caller resumes from its own position, and paging stops below.
+    const echoed = hasMore && next === sent && count > 0;
     // Without a next_cursor, the sent cursor still stands for an empty page; after items it would replay
     // them on every later run, so the page has no cursor and the caller resumes from its own position.
-    yield Object.assign(result, { cursor: next ?? (count === 0 ? (sent ?? '') : ''), hasMore, serverTime: page.date });
+    const cursor = echoed ? '' : (next ?? (count === 0 ? (sent ?? '') : ''));
+    yield Object.assign(result, { cursor, hasMore, serverTime: page.date });
     if (!hasMore || stalled) return;
-    // Asked again, the same cursor would give the same items again, page after page, all written twice.
-    if (next === sent) throw new CentralError('Sophos Central sent back the cursor it was given after a page of items; stopping instead of reading that page again');
+    if (echoed) throw new CentralError('Sophos Central sent back the cursor it was given after a page of items; stopping instead of reading that page again');
     current = { ...current, cursor: next as string };
     delete current.from_date;
   }

@@ -81,8 +81,9 @@ export function planAlertWindow(
     return { from, to, overlap, reset: { mark: checkpoint.hwm } };
   }
   if (wanted >= floor) return { from: wanted, to, overlap };
-  // Only what was never read is lost: alerts raised before the mark were emitted, and the overlap before it
-  // is a second look for late ones. So a mark still inside retention is no gap, and its IDs stay deduplicated.
+  // Only what was never read is lost: alerts the API showed before the mark were emitted, and the overlap
+  // before it is a second look for late ones (which, raised that long ago, the API no longer keeps). So a
+  // mark still inside retention is no gap, and its IDs stay deduplicated.
   if (checkpoint.hwm >= floor) return { from: floor, to, overlap };
   return { from: floor, to, overlap, gap: { start: checkpoint.hwm, end: floor } };
 }

@@ -276,9 +276,9 @@ export async function* readAhead<T>(source: AsyncIterable<T>): AsyncGenerator<T>
     }
     if (failure) throw failure.err;
   } finally {
-    // A consumer that stops early (a fatal tenant failure, SIGTERM) ends the read at the next tenant.
+    // A consumer that stops early (a fatal tenant failure) ends the read at the next tenant, without waiting
+    // for a list page still on its way: the pump's failures are its own, caught above.
     stopped = true;
-    await pump;
   }
 }
 

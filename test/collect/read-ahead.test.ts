@@ -1,5 +1,5 @@
 // readAhead: the tenant list is read to its end at once, not as collection slots free up.
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { readAhead } from '../../src/collect/run.js';
 
 /** A source that records how far it has been read and whether it was closed. */
@@ -49,8 +49,23 @@ describe('readAhead', () => {
   it('a consumer that stops early stops the read and closes the source', async () => {
     const { state, source } = tracked(1_000_000);
     for await (const item of readAhead(source)) if (item === 2) break;
-    expect(state.closed).toBe(true);
+    // Closed at the next item the read would have taken.
+    await vi.waitFor(() => expect(state.closed).toBe(true));
     expect(state.read).toBeLessThan(1_000_000);
+  });
+
+  it('a consumer that stops early does not wait for an item still on its way', async () => {
+    async function* hanging(): AsyncGenerator<number> {
+      yield 0;
+      // A tenant-list page that never answers.
+      await new Promise<never>(() => {});
+    }
+    const done = (async () => {
+      for await (const item of readAhead(hanging())) if (item === 0) break;
+      return 'stopped';
+    })();
+    const late = new Promise((resolve) => setTimeout(() => resolve('still waiting'), 1000));
+    expect(await Promise.race([done, late])).toBe('stopped');
   });
 
   it('an empty source ends at once', async () => {
