@@ -113,10 +113,19 @@ export class Transport {
   /** This host's clock minus Sophos's, from the Date header of the latest answer (ms, at most a little high); undefined before one. */
   clockSkewMs: number | undefined;
 
+  /**
+   * Aborted by the caller's signal (SIGTERM) or by close(): waits end and requests in flight are cut short,
+   * so nothing still reading (the tenant list read ahead of a run that stopped) retries on a closed client.
+   */
+  private readonly stop = new AbortController();
+  private closed = false;
+
   constructor(private readonly opts: TransportOptions) {
     this.total = new Semaphore(opts.concurrency.total);
     this.secrets.add(opts.clientSecret);
     this.agent = new Agent(this.agentOptions());
+    if (opts.signal?.aborted) this.stop.abort();
+    else opts.signal?.addEventListener('abort', () => this.stop.abort(), { once: true });
   }
 
   private agentOptions(): Agent.Options {
@@ -139,6 +148,8 @@ export class Transport {
   }
 
   async close(): Promise<void> {
+    this.closed = true;
+    this.stop.abort();
     await Promise.all([this.agent.close(), ...[...this.proxies.values()].map((p) => p.close())]);
   }
 
@@ -208,16 +219,16 @@ export class Transport {
 
   private async attemptWithSlots(req: SendRequest, token: string | undefined): Promise<Outcome> {
     // Tenant slot first, so a tenant waiting for its own turn holds no global slot.
-    await req.lane?.slots.acquire(this.opts.signal);
+    await req.lane?.slots.acquire(this.stop.signal);
     try {
-      await this.total.acquire(this.opts.signal);
+      await this.total.acquire(this.stop.signal);
       try {
         return await this.attempt(req, token);
       } finally {
         this.total.release();
       }
     } catch (err) {
-      throw this.opts.signal?.aborted ? this.aborted() : err;
+      throw this.stop.signal.aborted ? this.aborted() : err;
     } finally {
       req.lane?.slots.release();
     }
@@ -231,7 +242,7 @@ export class Transport {
       controller.abort();
     }, this.opts.timeoutMs);
     const onAbort = (): void => controller.abort();
-    this.opts.signal?.addEventListener('abort', onAbort, { once: true });
+    this.stop.signal.addEventListener('abort', onAbort, { once: true });
     const headers: Record<string, string> = {
       accept: 'application/json',
       'user-agent': `TA-sophos-central/${VERSION}`,
@@ -277,13 +288,13 @@ export class Transport {
         retryAfterMs: parseRetryAfter(res.headers['retry-after'], Date.now()),
       };
     } catch (err) {
-      if (this.opts.signal?.aborted) throw this.aborted();
+      if (this.stop.signal.aborted) throw this.aborted();
       const code = (err as { code?: unknown } | null)?.code;
       if (timedOut || (typeof code === 'string' && code.endsWith('_TIMEOUT'))) return { kind: 'timeout' };
       return { kind: 'network', cause: err, detail: networkDetail(err), ...networkAdvice(err) };
     } finally {
       clearTimeout(timer);
-      this.opts.signal?.removeEventListener('abort', onAbort);
+      this.stop.signal.removeEventListener('abort', onAbort);
     }
   }
 
@@ -359,18 +370,18 @@ export class Transport {
 
   private async wait(ms: number): Promise<void> {
     try {
-      await this.opts.sleep(ms, this.opts.signal);
+      await this.opts.sleep(ms, this.stop.signal);
     } catch (err) {
-      throw this.opts.signal?.aborted ? this.aborted() : err;
+      throw this.stop.signal.aborted ? this.aborted() : err;
     }
   }
 
   private throwIfAborted(): void {
-    if (this.opts.signal?.aborted) throw this.aborted();
+    if (this.stop.signal.aborted) throw this.aborted();
   }
 
   private aborted(): AbortedError {
-    return new AbortedError('Stopped: the Sophos Central request was cancelled');
+    return new AbortedError(this.closed ? 'Stopped: the Sophos Central client was closed' : 'Stopped: the Sophos Central request was cancelled');
   }
 
   /** Removes every secret this transport knows from text that came from a server. */

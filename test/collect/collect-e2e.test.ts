@@ -271,6 +271,24 @@ describe('alerts end to end', () => {
     expect(summary).toMatchObject({ status: 'ok', tenants_paused: 0, events: 1200 });
   });
 
+  it('a run stopped by a failing sink leaves no tenant-list read retrying on the closed client', async () => {
+    const w = await world({ tenants: 250, alertsPerTenant: 1 });
+    // Page 2 of the tenant list keeps failing; its retries wait 100-200 ms each.
+    w.emu.faults.add({ route: 'partner-tenants', kind: 503, nth: [2, 3, 4, 5, 6, 7] });
+    const lines: string[] = [];
+    const logger: Logger = { debug: (m) => lines.push(m), info: (m) => lines.push(m), warn: (m) => lines.push(m), error: (m) => lines.push(m) };
+    const client = emulatorClient(w.emu, { retryBaseDelayMs: 200, retryMaxDelayMs: 200, logger });
+    const sink = new MemorySink();
+    sink.failFromWrite = 1;
+    const summary = await runCollection({ client, config: config('alerts', { tenantConcurrency: 1 }), stanza: 'sophos_central://e2e', sink, store: w.store, logger, now: () => w.emu.clock.now() }).catch((err: unknown) => err);
+    expect(summary).toBeInstanceOf(Error);
+    await client.close();
+    const after = lines.length;
+    await new Promise((resolve) => setTimeout(resolve, 700));
+    expect(lines.slice(after)).toEqual([]);
+    expect(w.emu.requests.filter((r) => r.route === 'partner-tenants').length).toBeLessThan(7);
+  });
+
   it('tenant_concurrency collects that many tenants at once', async () => {
     const w = await world({ tenants: 12, alertsPerTenant: 3, latencyMs: 150 });
     const client = emulatorClient(w.emu, { concurrency: { total: 12 } });
