@@ -113,7 +113,7 @@ export async function* cursorPages<T>(get: GetPage, query: Query): AsyncGenerato
     const stalled = hasMore && next === sent && count === 0;
     // Given back after items, the sent cursor would give those items again, page after page and run after
     // run: the page has no cursor, the caller resumes from its own position, and paging stops below.
-    const echoed = hasMore && next === sent && count > 0;
+    const echoed = next !== undefined && next === sent && count > 0;
     // Without a next_cursor, the sent cursor still stands for an empty page; after items it would replay
     // them on every later run, so the page has no cursor and the caller resumes from its own position.
     const cursor = echoed ? '' : (next ?? (count === 0 ? (sent ?? '') : ''));

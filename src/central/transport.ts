@@ -262,8 +262,9 @@ export class Transport {
       });
       const text = await res.body.text();
       const date = headerDate(res.headers.date);
-      // An upper bound: Date is rounded down to the second, and the answer took time to arrive.
-      if (date !== undefined) this.clockSkewMs = this.opts.now() - date;
+      // An upper bound: Date is rounded down to the second, and the answer took time to arrive. Only from
+      // answers Sophos gave: an error may come from a proxy, with the proxy's clock.
+      if (date !== undefined && res.statusCode >= 200 && res.statusCode < 300) this.clockSkewMs = this.opts.now() - date;
       if (req.scan && res.statusCode >= 200 && res.statusCode < 300) {
         const scanned = req.scan(text);
         if (scanned !== undefined) return { kind: 'ok', status: res.statusCode, body: undefined, text, scanned, date };

@@ -65,6 +65,6 @@ export async function collectAlerts(api: TenantApi, opts: AlertCollectOptions): 
     commits.save(alertCheckpoint(state, now()));
     result.pages++;
     result.events += records.length;
-  }, opts.stopAt);
+  }, opts.stopAt, (page) => page.nextKey === undefined);
   return result;
 }

@@ -22,12 +22,17 @@ const GAP_REASON = 'older than the 24 hours the SIEM API serves';
 export async function collectEvents(api: TenantApi, opts: EventCollectOptions): Promise<CollectResult> {
   const now = opts.now ?? Date.now;
   const tenant = { id: api.tenant.id, name: api.tenant.name };
+  // Positions are times on Sophos's clock, like the created_at they mostly come from and the from_date they
+  // turn into; this host's times are moved there by the skew measured from the Date of the API's answers (an
+  // upper bound, so a position errs early: a restart may repeat a second, never skip one).
+  const sophos = (hostTime: number): number => hostTime - (opts.clockSkewMs?.() ?? 0);
   const runStart = now();
+  const sophosStart = sophos(runStart);
   const loaded = await loadCheckpoint(opts, isSiemCheckpoint);
   const checkpoint = loaded.value;
   const result = opts.progress ?? newCollectResult();
   result.checkpointAge = checkpoint && runStart - checkpoint.savedAt;
-  let position = checkpoint?.position ?? runStart;
+  let position = checkpoint?.position ?? sophosStart;
 
   /** Reports a planned start's gap or reset and saves the position it restarts from. */
   const restart = async (start: SiemStart, reset?: string): Promise<void> => {
@@ -47,13 +52,10 @@ export async function collectEvents(api: TenantApi, opts: EventCollectOptions): 
   const commits = new PageCommits(opts.store, opts.key);
   /** Collects from `start`; `announce` runs once its first page is in hand, before that page is written. */
   const collectFrom = async (start: SiemStart, announce?: () => Promise<void>): Promise<void> => {
-    // Positions are on this host's clock, a from_date on Sophos's: it is moved by the skew measured from the
-    // Date of the API's answers (an upper bound, so a restart errs towards repeating a second, not losing one).
     // Whole seconds, rounded down: SIEM_FROM_DATE_WINDOW_MS leaves room for that second and for retries.
-    const skew = opts.clockSkewMs?.() ?? 0;
-    const fromDate = start.fromDate === undefined ? undefined : Math.floor((start.fromDate - skew) / 1000);
-    // Where this start asks the API to begin, on this host's clock.
-    const startedFrom = fromDate === undefined ? position : fromDate * 1000 + skew;
+    const fromDate = start.fromDate === undefined ? undefined : Math.floor(start.fromDate / 1000);
+    // Where this start asks the API to begin.
+    const startedFrom = fromDate === undefined ? position : fromDate * 1000;
     let first = true;
     const pages = api.siemEventPages({
       cursor: start.cursor,
@@ -65,14 +67,14 @@ export async function collectEvents(api: TenantApi, opts: EventCollectOptions): 
       if (first) {
         first = false;
         await announce?.();
-        const gap = silentGap(startedFrom, now());
+        const gap = silentGap(startedFrom, sophos(now()));
         if (gap) {
           await reportGap(opts, 'events', tenant, gap, `${GAP_REASON}: it answered from its last 24 hours, the start having aged past them before it answered`);
           result.gaps.push(gap);
         }
       }
       await writePage(page, requestedAt);
-    }, opts.stopAt);
+    }, opts.stopAt, (page) => !page.hasMore);
   };
 
   const writePage = async (page: CursorPage<SiemItem>, requestedAt: number): Promise<void> => {
@@ -98,7 +100,7 @@ export async function collectEvents(api: TenantApi, opts: EventCollectOptions): 
     if (records.length > 0) await commits.write(opts.sink, records);
     const saved = siemCheckpointAfterPage(
       position,
-      { cursor: page.cursor, hasMore: page.hasMore, newestCreated, requestedAt },
+      { cursor: page.cursor, hasMore: page.hasMore, newestCreated, requestedAt: sophos(requestedAt) },
       now(),
     );
     commits.save(saved);
@@ -107,7 +109,7 @@ export async function collectEvents(api: TenantApi, opts: EventCollectOptions): 
     result.events += records.length;
   };
 
-  const start = planSiemStart(checkpoint, runStart);
+  const start = planSiemStart(checkpoint, sophosStart);
   await restart(start, loaded.discarded);
   if (start.cursor === undefined) {
     await collectFrom(start);
@@ -122,7 +124,7 @@ export async function collectEvents(api: TenantApi, opts: EventCollectOptions): 
     // every run until the position aged out as a gap. Its position says where to resume by from_date instead.
     // Only once the API answers that is the cursor given up and the restart reported; a 400 about something
     // else fails the fallback too, and then the first refusal is what is reported.
-    const fallback = restartAfterRefusedCursor(position, runStart);
+    const fallback = restartAfterRefusedCursor(position, sophosStart);
     try {
       await collectFrom(fallback, () => restart(fallback, `Sophos Central refused the saved cursor (${describeError(err)})`));
     } catch (again) {

@@ -27,11 +27,10 @@ export interface SiemCheckpoint {
   /** `next_cursor` of the last page written; absent until the first page after a (re)start is written. */
   cursor?: string;
   /**
-   * Every event created before this time (epoch ms) has been written. The cursor itself is opaque
-   * (sophos-central-api.md §6), so the position is what we know from our side: the newest `created_at`
-   * (else `when`) written while the stream had more pages, or the time the page was requested once it
-   * was caught up (`has_more` false), by this host's clock. A `from_date` made from it is moved to
-   * Sophos's clock when sent (collectEvents).
+   * Every event created before this time (epoch ms, on Sophos's clock) has been written. The cursor itself
+   * is opaque (sophos-central-api.md §6), so the position is what we know from our side: the newest
+   * `created_at` (else `when`) written while the stream had more pages, or the time the page was requested
+   * once it was caught up (`has_more` false), moved to Sophos's clock (collectEvents).
    */
   position: number;
   /** When this checkpoint was saved (epoch ms). */
@@ -47,6 +46,7 @@ export interface SiemStart {
   gap?: { start: number; end: number };
 }
 
+/** Where a run starting at `runStart` (Sophos's clock, as positions) resumes. */
 export function planSiemStart(checkpoint: SiemCheckpoint | undefined, runStart: number): SiemStart {
   const oldest = runStart - SIEM_FROM_DATE_WINDOW_MS;
   if (!checkpoint) return { fromDate: oldest };
@@ -56,10 +56,9 @@ export function planSiemStart(checkpoint: SiemCheckpoint | undefined, runStart: 
 }
 
 /**
- * The span the API dropped without saying so, known once the run's first page has arrived at `arrivedAt`.
- * A cursor older than its 24 hours is answered from "the last 24 hours" (§6), so a start trusted when the
- * run began can still age out during a long round of retries. Ages are taken on this host's clock at both
- * ends, as positions are: a forwarder clock off Sophos's does not change them.
+ * The span the API dropped without saying so, known once the run's first page has arrived at `arrivedAt`
+ * (Sophos's clock, as positions). A cursor older than its 24 hours is answered from "the last 24 hours"
+ * (§6), so a start trusted when the run began can still age out during a long round of retries.
  */
 export function silentGap(startedFrom: number, arrivedAt: number): { start: number; end: number } | undefined {
   const oldestServed = arrivedAt - SIEM_WINDOW_MS;

@@ -101,6 +101,10 @@ describe('cursorPages', () => {
     expect(seen).toEqual([[[{ id: '1' }], '']]);
     expect(queries).toHaveLength(1);
   });
+  it('an echoed cursor after items on the last page is not kept either', async () => {
+    const { get } = scripted([{ items: [{ id: '1' }], has_more: false, next_cursor: 'same' }]);
+    expect(await all(cursorPages(get, { cursor: 'same' }))).toEqual([{ items: [{ id: '1' }], cursor: '', hasMore: false }]);
+  });
   it('rejects has_more without next_cursor', async () => {
     const { get } = scripted([{ items: [], has_more: true }]);
     await expect(all(cursorPages(get, {}))).rejects.toThrow(/next_cursor/);

@@ -93,6 +93,12 @@ describe('eachPage', () => {
     expect(returned).toBe(true);
   });
 
+  it('a page past stopAt that is the last anyway ends the loop complete, not paused', async () => {
+    let clock = 0;
+    const end = await eachPage(pages(2), () => clock, undefined, async () => void (clock += 100), 50, (p) => p === 1);
+    expect(end).toBe('complete');
+  });
+
   it('passes the time each page was asked for', async () => {
     let clock = 100;
     const times: number[] = [];
