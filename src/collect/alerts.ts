@@ -22,7 +22,10 @@ export async function collectAlerts(api: TenantApi, opts: AlertCollectOptions): 
   const runStart = now();
   const loaded = await loadCheckpoint(opts, isAlertCheckpoint);
   const checkpoint = loaded.value;
-  const window = planAlertWindow(checkpoint, runStart, opts.startDays, opts.overlapMs);
+  // The window is on Sophos's clock, as raisedAt and the mark are: this host's time is moved there by the skew
+  // measured from the Date of the API's answers, so a forwarder clock behind does not hold back the newest
+  // alerts, nor one ahead ask for alerts not raised yet.
+  const window = planAlertWindow(checkpoint, runStart - (opts.clockSkewMs?.() ?? 0), opts.startDays, opts.overlapMs);
   const state = alertStateFrom(checkpoint, window);
   const result = opts.progress ?? newCollectResult();
   result.checkpointAge = checkpoint && runStart - checkpoint.savedAt;

@@ -466,7 +466,10 @@ describe('alerts end to end', () => {
     const [reset, ...more] = sink.health('checkpoint_reset');
     expect(more).toEqual([]);
     expect(reset).toMatchObject({ data: 'alerts', reason: `checkpoint ${key} has an unknown shape` });
-    expect(Date.parse(reset!.restart_from as string)).toBe(w.emu.clock.now() - 3 * DAY);
+    // Sophos's clock, as measured from the Date header (whole seconds): up to a second early.
+    const restartFrom = Date.parse(reset!.restart_from as string);
+    expect(restartFrom).toBeLessThanOrEqual(w.emu.clock.now() - 3 * DAY);
+    expect(restartFrom).toBeGreaterThan(w.emu.clock.now() - 3 * DAY - 1000);
     w.emu.clock.advance(5 * MIN);
     await run(w, config('alerts', { startDays: 3 }), sink);
     expect(sink.health('checkpoint_reset')).toHaveLength(1);
@@ -759,6 +762,18 @@ describe('endpoints and tenants end to end', () => {
     const events = tenants.events('sophos:central:tenants');
     expect(events.map((t) => t.id).sort()).toEqual(w.emu.tenants.slice(1).map((t) => t.id).sort());
     for (const t of events) expect(t.tenant).toEqual({ id: t.id, name: t.name });
+  });
+
+  it("a forwarder clock 30 minutes behind: an alert raised five minutes ago comes with this run, not half an hour later", async () => {
+    const w = await world({ tenants: 1, alertsPerTenant: 3 });
+    const sink = new MemorySink();
+    await run(w, config('alerts'), sink, { skewMs: -30 * MIN });
+    w.emu.clock.advance(5 * MIN);
+    const fresh = w.emu.addAlerts(w.emu.tenants[0]!.id, 2, { raisedAt: w.emu.clock.now() - 5 * MIN });
+    const before = sink.records.length;
+    await run(w, config('alerts'), sink, { skewMs: -30 * MIN });
+    const got = sink.records.slice(before).filter((r) => r.sourcetype === 'sophos:central:alerts').map((r) => (JSON.parse(r.data) as { id: string }).id);
+    expect(got.sort()).toEqual(fresh.map((a) => a.id).sort());
   });
 
   it("a host clock minutes off Sophos's: one WARN line and clock_skew_s in the run summary; a few seconds: neither", async () => {
