@@ -153,7 +153,7 @@ export interface CentralClient {
    * How far this host's clock is ahead of Sophos Central's (negative: behind), in ms, from the Date header
    * of the latest answer; undefined before the first.
    */
-  readonly clockSkewMs?: number;
+  readonly clockSkewMs: number | undefined;
   /** Release sockets; the client is unusable afterwards. */
   close(): Promise<void>;
 }

@@ -27,6 +27,9 @@ export class Progress {
       get stats() {
         return client.stats;
       },
+      get clockSkewMs() {
+        return client.clockSkewMs;
+      },
       async *tenants(filter?: TenantFilter) {
         for await (const t of client.tenants(filter)) {
           self.listed++;

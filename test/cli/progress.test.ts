@@ -1,5 +1,6 @@
 import { PassThrough } from 'node:stream';
 import { describe, expect, it } from 'vitest';
+import type { CentralClient } from '../../src/central/types.js';
 import { tenantRunOf, type CliSink } from '../../src/cli/outputs.js';
 import { Progress } from '../../src/cli/progress.js';
 import type { OutRecord } from '../../src/collect/sink.js';
@@ -31,5 +32,14 @@ describe('Progress', () => {
     expect(text).toBe('\r\x1b[2Ktenants 1/0, 2 alerts');
     progress.clear();
     expect(text.endsWith('\r\x1b[2K')).toBe(true);
+  });
+
+  it('the wrapped client still tells the clock skew and the request counts, as they change', () => {
+    const inner = { clockSkewMs: undefined as number | undefined, stats: { requests: 1, retries: 0, rateLimited: 0, errors: 0 } } as unknown as CentralClient & { clockSkewMs: number | undefined };
+    const wrapped = new Progress(new PassThrough(), 'events').wrapClient(inner);
+    expect(wrapped.clockSkewMs).toBeUndefined();
+    (inner as { clockSkewMs: number | undefined }).clockSkewMs = -1_800_000;
+    expect(wrapped.clockSkewMs).toBe(-1_800_000);
+    expect(wrapped.stats.requests).toBe(1);
   });
 });
