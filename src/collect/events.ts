@@ -29,7 +29,9 @@ export async function collectEvents(api: TenantApi, opts: EventCollectOptions): 
   const runStart = now();
   const sophosStart = sophos(runStart);
   const loaded = await loadCheckpoint(opts, isSiemCheckpoint);
-  const checkpoint = loaded.value;
+  // An earlier release kept a caught-up position on this host's clock: moved back by the skew when this host
+  // runs ahead, it can only repeat events, never skip them.
+  const checkpoint = loaded.value?.v === 1 ? { ...loaded.value, position: loaded.value.position - Math.max(0, opts.clockSkewMs?.() ?? 0) } : loaded.value;
   const result = opts.progress ?? newCollectResult();
   result.checkpointAge = checkpoint && runStart - checkpoint.savedAt;
   let position = checkpoint?.position ?? sophosStart;
@@ -43,7 +45,7 @@ export async function collectEvents(api: TenantApi, opts: EventCollectOptions): 
     position = start.fromDate ?? position;
     if (reset) await reportReset(opts, 'events', tenant, { restartFrom: position }, reset);
     if (start.gap || reset) {
-      const saved: SiemCheckpoint = { v: 1, position, savedAt: now() };
+      const saved: SiemCheckpoint = { v: 2, position, savedAt: now() };
       await opts.store.save(opts.key, saved);
     }
   };
@@ -100,7 +102,9 @@ export async function collectEvents(api: TenantApi, opts: EventCollectOptions): 
     if (records.length > 0) await commits.write(opts.sink, records);
     const saved = siemCheckpointAfterPage(
       position,
-      { cursor: page.cursor, hasMore: page.hasMore, newestCreated, requestedAt: sophos(requestedAt) },
+      // Never later than Sophos's own Date on the page: a clock stepped back during the request (NTP) would
+      // otherwise put the position ahead by the step.
+      { cursor: page.cursor, hasMore: page.hasMore, newestCreated, requestedAt: Math.min(sophos(requestedAt), page.serverTime ?? Infinity) },
       now(),
     );
     commits.save(saved);

@@ -23,7 +23,8 @@ export const SIEM_SAFE_WINDOW_MS = SIEM_WINDOW_MS - MINUTE;
 export const SIEM_FROM_DATE_WINDOW_MS = SIEM_WINDOW_MS - 10 * MINUTE;
 
 export interface SiemCheckpoint {
-  v: 1;
+  /** 2: `position` on Sophos's clock; 1 (earlier releases): on this host's clock (see collectEvents). */
+  v: 1 | 2;
   /** `next_cursor` of the last page written; absent until the first page after a (re)start is written. */
   cursor?: string;
   /**
@@ -87,7 +88,7 @@ export function siemCheckpointAfterPage(
   if (!page.hasMore) position = Math.max(position, page.requestedAt);
   else if (page.newestCreated !== undefined) position = Math.max(position, page.newestCreated);
   // No usable cursor (the API sent none): the next run restarts from the position instead.
-  return page.cursor ? { v: 1, cursor: page.cursor, position, savedAt } : { v: 1, position, savedAt };
+  return page.cursor ? { v: 2, cursor: page.cursor, position, savedAt } : { v: 2, position, savedAt };
 }
 
 /** A loaded value that is not a usable events checkpoint is treated as none (first run). */
@@ -95,7 +96,7 @@ export function isSiemCheckpoint(value: unknown): value is SiemCheckpoint {
   if (!value || typeof value !== 'object') return false;
   const c = value as Partial<SiemCheckpoint>;
   return (
-    c.v === 1 &&
+    (c.v === 1 || c.v === 2) &&
     typeof c.position === 'number' &&
     Number.isFinite(c.position) &&
     typeof c.savedAt === 'number' &&

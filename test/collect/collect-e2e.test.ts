@@ -687,6 +687,48 @@ describe('SIEM events end to end', () => {
     expectNoDuplicates(idsOf(sink, 'sophos:central:events'));
   });
 
+  it("a checkpoint of an earlier release, its position on this host's clock two hours ahead: nothing skipped after an upgrade", async () => {
+    const w = await world({ tenants: 1 });
+    const tenant = w.emu.tenants[0]!.id;
+    const key = checkpointKey('sophos_central://e2e', 'events', tenant);
+    const sink = new MemorySink();
+    await run(w, config('events'), sink, { skewMs: 2 * HOUR });
+    // What an earlier release saved when caught up: v 1, the position the time asked, by this host's clock.
+    await w.store.save(key, { v: 1, cursor: Buffer.from('V3_CURSOR|unknown').toString('base64'), position: w.emu.clock.now() + 2 * HOUR, savedAt: w.emu.clock.now() + 2 * HOUR });
+    w.emu.clock.advance(5 * MIN);
+    const added = w.emu.addEvents(tenant, 10);
+    const before = sink.records.length;
+    expect((await run(w, config('events'), sink, { skewMs: 2 * HOUR })).status).toBe('ok');
+    const fresh = sink.records.slice(before).filter((r) => r.sourcetype === 'sophos:central:events').map((r) => (JSON.parse(r.data) as { id: string }).id);
+    for (const e of added) expect(fresh).toContain(e.id);
+  });
+
+  it('a forwarder clock set back two hours during a retry: the saved position stays at Sophos\'s time, nothing skipped later', async () => {
+    // Few events: the one page is the caught-up page whose request is retried.
+    const w = await world({ tenants: 1, eventsPerTenant: 50 });
+    const tenant = w.emu.tenants[0]!.id;
+    const key = checkpointKey('sophos_central://e2e', 'events', tenant);
+    let skew = 2 * HOUR;
+    // NTP corrects the clock while the client waits to retry a 503.
+    const client = emulatorClient(w.emu, { now: () => w.emu.clock.now() + skew, sleep: async () => void (skew = 0), logger: w.logger });
+    try {
+      const sink = new MemorySink();
+      w.emu.faults.add({ route: 'siem-events', kind: 503, nth: [1] });
+      await runCollection({ client, config: config('events'), stanza: 'sophos_central://e2e', sink, store: w.store, logger: w.logger, now: () => w.emu.clock.now() + skew });
+      const saved = (await w.store.load<{ cursor: string; position: number }>(key))!;
+      expect(saved.position).toBeLessThanOrEqual(w.emu.clock.now());
+      await w.store.save(key, { ...saved, cursor: Buffer.from('V3_CURSOR|unknown').toString('base64') });
+      w.emu.clock.advance(5 * MIN);
+      const added = w.emu.addEvents(tenant, 10);
+      const before = sink.records.length;
+      await runCollection({ client, config: config('events'), stanza: 'sophos_central://e2e', sink, store: w.store, logger: w.logger, now: () => w.emu.clock.now() + skew });
+      const fresh = sink.records.slice(before).filter((r) => r.sourcetype === 'sophos:central:events').map((r) => (JSON.parse(r.data) as { id: string }).id);
+      for (const e of added) expect(fresh).toContain(e.id);
+    } finally {
+      await client.close();
+    }
+  });
+
   it("a forwarder clock 30 minutes behind: the first run's from_date is still inside Sophos's 24 hours", async () => {
     const w = await world({ tenants: 1 });
     const t0 = w.emu.clock.now();

@@ -64,14 +64,14 @@ describe('siemCheckpointAfterPage', () => {
   for (const c of cases) {
     it(c.name, () => {
       const saved = siemCheckpointAfterPage(c.prev, c.page, T + 1);
-      expect(saved).toEqual({ v: 1, cursor: 'n', position: c.position, savedAt: T + 1 });
+      expect(saved).toEqual({ v: 2, cursor: 'n', position: c.position, savedAt: T + 1 });
       expect(isSiemCheckpoint(JSON.parse(JSON.stringify(saved)))).toBe(true);
     });
   }
 });
 
 describe('isSiemCheckpoint', () => {
-  const bad: unknown[] = [undefined, null, [], { v: 1, cursor: 5, position: 1, savedAt: 1 }, { v: 1, position: Number.NaN, savedAt: 1 }, { v: 1, position: 1 }, { cursor: 'x' }];
+  const bad: unknown[] = [undefined, null, [], { v: 1, cursor: 5, position: 1, savedAt: 1 }, { v: 1, position: Number.NaN, savedAt: 1 }, { v: 1, position: 1 }, { cursor: 'x' }, { v: 3, position: 1, savedAt: 1 }];
   for (const value of bad) it(`rejects ${JSON.stringify(value)}`, () => expect(isSiemCheckpoint(value)).toBe(false));
 });
 
