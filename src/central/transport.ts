@@ -219,7 +219,11 @@ export class Transport {
 
   private async attemptWithSlots(req: SendRequest, token: string | undefined): Promise<Outcome> {
     // Tenant slot first, so a tenant waiting for its own turn holds no global slot.
-    await req.lane?.slots.acquire(this.stop.signal);
+    try {
+      await req.lane?.slots.acquire(this.stop.signal);
+    } catch (err) {
+      throw this.stop.signal.aborted ? this.aborted() : err;
+    }
     try {
       await this.total.acquire(this.stop.signal);
       try {

@@ -596,6 +596,27 @@ describe('tenant filters, larger estates and concurrency', () => {
     await client.close();
   });
 
+  it('close() ends requests in flight and those waiting for a slot with AbortedError, and nothing is sent after', async () => {
+    const slow = await startEmulator({ seed: 'slow', tenants: 1, latencyMs: 300 });
+    try {
+      const { client } = clientFor(slow, { concurrency: { perTenant: 1 } });
+      const [tenant] = await collect(client.tenants());
+      const api = client.forTenant(tenant!);
+      // The first holds the tenant's one slot; the second waits for it.
+      const pending = [ids(api.alertPages({ from: alertsFrom(slow) })), ids(api.endpointPages())].map((p) => p.catch((e: unknown) => e));
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      const sent = slow.requests.length;
+      await client.close();
+      for (const err of await Promise.all(pending)) {
+        expect(err).toBeInstanceOf(AbortedError);
+        expect((err as Error).message).toBe('Stopped: the Sophos Central client was closed');
+      }
+      expect(slow.requests.length).toBe(sent);
+    } finally {
+      await slow.stop();
+    }
+  });
+
   it('reports a tenant the credential may not reach as ForbiddenError', async () => {
     const { client } = clientFor(emu);
     const [tenant] = await collect(client.tenants());
