@@ -12,6 +12,7 @@ import {
   planSiemStart,
   restartAfterRefusedCursor,
   siemCheckpointAfterPage,
+  siemReadings,
   silentGap,
   type SiemCheckpoint,
   type SiemStart,
@@ -29,12 +30,10 @@ export async function collectEvents(api: TenantApi, opts: EventCollectOptions): 
   const runStart = now();
   const sophosStart = sophos(runStart);
   const loaded = await loadCheckpoint(opts, isSiemCheckpoint);
-  // An earlier release kept a caught-up position on this host's clock: moved back by the skew when this host
-  // runs ahead, it can only repeat events, never skip them.
-  const checkpoint = loaded.value?.v === 1 ? { ...loaded.value, position: loaded.value.position - Math.max(0, opts.clockSkewMs?.() ?? 0) } : loaded.value;
+  const { trust, resume } = siemReadings(loaded.value, opts.clockSkewMs?.() ?? 0);
   const result = opts.progress ?? newCollectResult();
-  result.checkpointAge = checkpoint && runStart - checkpoint.savedAt;
-  let position = checkpoint?.position ?? sophosStart;
+  result.checkpointAge = resume && runStart - resume.savedAt;
+  let position = resume?.position ?? sophosStart;
 
   /** Reports a planned start's gap or reset and saves the position it restarts from. */
   const restart = async (start: SiemStart, reset?: string): Promise<void> => {
@@ -56,8 +55,8 @@ export async function collectEvents(api: TenantApi, opts: EventCollectOptions): 
   const collectFrom = async (start: SiemStart, announce?: () => Promise<void>): Promise<void> => {
     // Whole seconds, rounded down: SIEM_FROM_DATE_WINDOW_MS leaves room for that second and for retries.
     const fromDate = start.fromDate === undefined ? undefined : Math.floor(start.fromDate / 1000);
-    // Where this start asks the API to begin.
-    const startedFrom = fromDate === undefined ? position : fromDate * 1000;
+    // Where this start asks the API to begin (a cursor: as far as the gap checks are concerned).
+    const startedFrom = fromDate === undefined ? (trust?.position ?? position) : fromDate * 1000;
     let first = true;
     const pages = api.siemEventPages({
       cursor: start.cursor,
@@ -113,7 +112,9 @@ export async function collectEvents(api: TenantApi, opts: EventCollectOptions): 
     result.events += records.length;
   };
 
-  const start = planSiemStart(checkpoint, sophosStart);
+  const planned = planSiemStart(trust, sophosStart);
+  // Resumed by from_date from a saved position: the earlier reading of it.
+  const start: SiemStart = planned.cursor === undefined && planned.gap === undefined && resume ? { fromDate: resume.position } : planned;
   await restart(start, loaded.discarded);
   if (start.cursor === undefined) {
     await collectFrom(start);

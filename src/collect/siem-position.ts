@@ -47,6 +47,22 @@ export interface SiemStart {
   gap?: { start: number; end: number };
 }
 
+/**
+ * A loaded checkpoint read for a run. An earlier release's (v 1) position is on Sophos's clock when it came
+ * from a `created_at`, on this host's when caught up, and which one is not recorded: it is read both ways.
+ * Whether its cursor is still trusted and whether a gap opened are judged on the later reading (`trust`: no
+ * false gap), where a from_date restarts on the earlier one (`resume`: no event skipped). A v 2 position is
+ * Sophos's time, and both readings are the checkpoint itself.
+ */
+export function siemReadings(checkpoint: SiemCheckpoint | undefined, skewMs: number): { trust?: SiemCheckpoint; resume?: SiemCheckpoint } {
+  if (checkpoint?.v !== 1) return { trust: checkpoint, resume: checkpoint };
+  const moved = checkpoint.position - skewMs;
+  return {
+    trust: { ...checkpoint, position: Math.max(checkpoint.position, moved) },
+    resume: { ...checkpoint, position: Math.min(checkpoint.position, moved) },
+  };
+}
+
 /** Where a run starting at `runStart` (Sophos's clock, as positions) resumes. */
 export function planSiemStart(checkpoint: SiemCheckpoint | undefined, runStart: number): SiemStart {
   const oldest = runStart - SIEM_FROM_DATE_WINDOW_MS;

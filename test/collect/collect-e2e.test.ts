@@ -703,6 +703,27 @@ describe('SIEM events end to end', () => {
     for (const e of added) expect(fresh).toContain(e.id);
   });
 
+  it.each([
+    ['10 minutes ahead, a position from a created_at (Sophos\'s clock)', 10 * MIN, false],
+    ['30 minutes behind, a caught-up position (this host\'s clock)', -30 * MIN, true],
+  ])(
+    "an earlier release's checkpoint near the 24-hour limit, a forwarder clock %s: its cursor is still trusted, no gap, nothing missing",
+    async (_n, skewMs, hostClock) => {
+      const w = await world({ tenants: 1, eventsPerTenant: 2000 });
+      const tenant = w.emu.tenants[0]!.id;
+      const key = checkpointKey('sophos_central://e2e', 'events', tenant);
+      // The cursor 23h55 old by Sophos's clock; the position saved with it on the clock the test names.
+      const at = w.emu.clock.now() - 23 * HOUR - 55 * MIN;
+      const position = hostClock ? at + skewMs : at;
+      await w.store.save(key, { v: 1, cursor: Buffer.from(`V2_CURSOR|${new Date(at).toISOString()}`).toString('base64'), position, savedAt: at + skewMs });
+      const want = await eventIds(w, tenant, at + 1000);
+      const sink = new MemorySink();
+      expect(await run(w, config('events'), sink, { skewMs })).toMatchObject({ status: 'ok', data_gaps: 0 });
+      const got = new Set(idsOf(sink, 'sophos:central:events'));
+      expect(want.filter((id) => !got.has(id))).toEqual([]);
+    },
+  );
+
   it('a forwarder clock set back two hours during a retry: the saved position stays at Sophos\'s time, nothing skipped later', async () => {
     // Few events: the one page is the caught-up page whose request is retried.
     const w = await world({ tenants: 1, eventsPerTenant: 50 });

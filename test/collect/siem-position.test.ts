@@ -8,6 +8,7 @@ import {
   SIEM_SAFE_WINDOW_MS,
   SIEM_WINDOW_MS,
   siemCheckpointAfterPage,
+  siemReadings,
   silentGap,
   type SiemCheckpoint,
 } from '../../src/collect/siem-position.js';
@@ -43,6 +44,17 @@ describe('silentGap', () => {
     expect(silentGap(T - SIEM_WINDOW_MS, T)).toBeUndefined();
     expect(silentGap(T - SIEM_WINDOW_MS - 1, T)).toEqual({ start: T - SIEM_WINDOW_MS - 1, end: T - SIEM_WINDOW_MS });
     expect(silentGap(T - SIEM_WINDOW_MS - 90_000, T)).toEqual({ start: T - SIEM_WINDOW_MS - 90_000, end: T - SIEM_WINDOW_MS });
+  });
+});
+
+describe('siemReadings', () => {
+  it('reads a v1 position both ways: the later to trust, the earlier to resume; a v2 one as it is', () => {
+    const v1: SiemCheckpoint = { v: 1, cursor: 'c', position: T - HOUR, savedAt: T };
+    expect(siemReadings(v1, 10 * MIN)).toEqual({ trust: v1, resume: { ...v1, position: T - HOUR - 10 * MIN } });
+    expect(siemReadings(v1, -10 * MIN)).toEqual({ trust: { ...v1, position: T - HOUR + 10 * MIN }, resume: v1 });
+    const v2: SiemCheckpoint = { ...v1, v: 2 };
+    expect(siemReadings(v2, 10 * MIN)).toEqual({ trust: v2, resume: v2 });
+    expect(siemReadings(undefined, 10 * MIN)).toEqual({ trust: undefined, resume: undefined });
   });
 });
 
