@@ -35,7 +35,7 @@ export async function collectAlerts(api: TenantApi, opts: AlertCollectOptions): 
   }
   if (loaded.discarded) await reportReset(opts, 'alerts', tenant, { restartFrom: window.from }, loaded.discarded);
   if (window.reset) {
-    const reason = "the saved mark lies after this run's window: this host's clock was set back since it was saved";
+    const reason = "the saved mark lies after this run's window: saved while this host's clock ran ahead (by an earlier release)";
     await reportReset(opts, 'alerts', tenant, { mark: window.reset.mark, restartFrom: window.from }, reason);
   }
   if (window.gap || window.reset || loaded.discarded) await opts.store.save(opts.key, alertCheckpoint(state, now()));

@@ -165,7 +165,7 @@ export function emulatorSamples(): Sample[] {
       sourcetype: 'sophos:central:health',
       event: {
         type: 'checkpoint_reset', stanza: 'sophos_central://acme_alerts', data: 'alerts', tenant: ACME, checkpoint_mark: '2026-01-12T08:14:00.000Z',
-        restart_from: '2026-01-10T07:59:00.000Z', reason: "the mark lies after this run's window: this host's clock was set back since it was saved",
+        restart_from: '2026-01-10T07:59:00.000Z', reason: "the saved mark lies after this run's window: saved while this host's clock ran ahead (by an earlier release)",
       },
     },
     // Audit lines as branch cleanup's src/cleanup/audit.ts writes them.
