@@ -222,7 +222,7 @@ export class Transport {
     try {
       await req.lane?.slots.acquire(this.stop.signal);
     } catch (err) {
-      throw this.stop.signal.aborted ? this.aborted() : err;
+      throw this.stopped(err);
     }
     try {
       await this.total.acquire(this.stop.signal);
@@ -232,7 +232,7 @@ export class Transport {
         this.total.release();
       }
     } catch (err) {
-      throw this.stop.signal.aborted ? this.aborted() : err;
+      throw this.stopped(err);
     } finally {
       req.lane?.slots.release();
     }
@@ -265,11 +265,12 @@ export class Transport {
         signal: controller.signal,
       });
       const text = await res.body.text();
+      const ok = res.statusCode >= 200 && res.statusCode < 300;
       const date = headerDate(res.headers.date);
       // An upper bound: Date is rounded down to the second, and the answer took time to arrive. Only from
       // answers Sophos gave: an error may come from a proxy, with the proxy's clock.
-      if (date !== undefined && res.statusCode >= 200 && res.statusCode < 300) this.clockSkewMs = this.opts.now() - date;
-      if (req.scan && res.statusCode >= 200 && res.statusCode < 300) {
+      if (date !== undefined && ok) this.clockSkewMs = this.opts.now() - date;
+      if (req.scan && ok) {
         const scanned = req.scan(text);
         if (scanned !== undefined) return { kind: 'ok', status: res.statusCode, body: undefined, text, scanned, date };
       }
@@ -282,7 +283,7 @@ export class Transport {
           parsed = false;
         }
       }
-      if (res.statusCode >= 200 && res.statusCode < 300) {
+      if (ok) {
         if (!parsed) return { kind: 'network', cause: undefined, ...unparsableBody(res.headers['content-type'], text) };
         return { kind: 'ok', status: res.statusCode, body, text, date };
       }
@@ -377,8 +378,13 @@ export class Transport {
     try {
       await this.opts.sleep(ms, this.stop.signal);
     } catch (err) {
-      throw this.stop.signal.aborted ? this.aborted() : err;
+      throw this.stopped(err);
     }
+  }
+
+  /** `err`, or AbortedError when it came of the stop signal (SIGTERM, close()): what a caller should see. */
+  private stopped(err: unknown): unknown {
+    return this.stop.signal.aborted ? this.aborted() : err;
   }
 
   private throwIfAborted(): void {

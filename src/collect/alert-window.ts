@@ -136,9 +136,9 @@ export function acceptAlertPage(state: AlertState, page: PageAlert[], window: Al
 
 /**
  * The run went through every page: everything raised before `to` has been seen, as far as Sophos's clock
- * had got. `to` is this host's clock; where it runs ahead, the mark would pass alerts Sophos had not raised
- * yet, and a lead of more than one overlap would skip them for good. So the mark stops a minute before
- * `serverTime`, Sophos's clock on the last page (its Date header), when there is one.
+ * had got. `to` is this host's clock moved by the skew measured before the run; should that be off (no
+ * Date yet, a clock stepped since), a mark past Sophos's clock would skip alerts not raised yet, for good
+ * beyond one overlap. So the mark stops a minute before `serverTime`, the last page's Date, when there is one.
  */
 export function completeAlertWindow(state: AlertState, window: AlertWindow, serverTime?: number): void {
   const seen = serverTime === undefined ? window.to : Math.min(window.to, serverTime - QUERY_LAG_MS);

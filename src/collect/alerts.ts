@@ -11,7 +11,7 @@ import {
   planAlertWindow,
   type PageAlert,
 } from './alert-window.js';
-import { loadCheckpoint, newCollectResult, type CollectResult, reportGap, reportReset, type AlertCollectOptions } from './collector.js';
+import { clockSkew, loadCheckpoint, newCollectResult, type CollectResult, reportGap, reportReset, type AlertCollectOptions } from './collector.js';
 import { eachCommittedPage, PageCommits } from './paging.js';
 import { iso, ItemSerializer, parseTime, SOURCETYPE } from './records.js';
 import type { OutRecord } from './sink.js';
@@ -25,7 +25,7 @@ export async function collectAlerts(api: TenantApi, opts: AlertCollectOptions): 
   // The window is on Sophos's clock, as raisedAt and the mark are: this host's time is moved there by the skew
   // measured from the Date of the API's answers, so a forwarder clock behind does not hold back the newest
   // alerts, nor one ahead ask for alerts not raised yet.
-  const window = planAlertWindow(checkpoint, runStart - (opts.clockSkewMs?.() ?? 0), opts.startDays, opts.overlapMs);
+  const window = planAlertWindow(checkpoint, runStart - clockSkew(opts), opts.startDays, opts.overlapMs);
   const state = alertStateFrom(checkpoint, window);
   const result = opts.progress ?? newCollectResult();
   result.checkpointAge = checkpoint && runStart - checkpoint.savedAt;

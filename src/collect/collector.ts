@@ -32,8 +32,9 @@ export interface CollectOptions {
    */
   stopAt?: number;
   /**
-   * How far this host's clock is ahead of Sophos's (ms; CentralClient.clockSkewMs). Checkpoint positions
-   * are on this host's clock; an absolute time sent to the API is moved to Sophos's by it.
+   * How far this host's clock is ahead of Sophos's (ms; CentralClient.clockSkewMs): times the collectors
+   * plan with and save (the alerts window, SIEM positions) are Sophos's, and this host's are moved there
+   * by it. Read through clockSkew.
    */
   clockSkewMs?: () => number | undefined;
   pageSize?: number;
@@ -42,6 +43,11 @@ export interface CollectOptions {
    * (what was written before the failure stays written). Default: a fresh one, returned.
    */
   progress?: CollectResult;
+}
+
+/** This host's clock minus Sophos's for a collector: 0 until a Date header has measured it. */
+export function clockSkew(opts: CollectOptions): number {
+  return opts.clockSkewMs?.() ?? 0;
 }
 
 export interface AlertCollectOptions extends CollectOptions {

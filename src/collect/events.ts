@@ -3,7 +3,7 @@
 
 import type { CursorPage, SiemItem, TenantApi } from '../central/types.js';
 import { BadRequestError, describeError } from '../errors.js';
-import { loadCheckpoint, newCollectResult, type CollectResult, reportGap, reportReset, type EventCollectOptions } from './collector.js';
+import { clockSkew, loadCheckpoint, newCollectResult, type CollectResult, reportGap, reportReset, type EventCollectOptions } from './collector.js';
 import { eachCommittedPage, PageCommits } from './paging.js';
 import { ItemSerializer, parseTime, SOURCETYPE } from './records.js';
 import type { OutRecord } from './sink.js';
@@ -26,11 +26,11 @@ export async function collectEvents(api: TenantApi, opts: EventCollectOptions): 
   // Positions are times on Sophos's clock, like the created_at they mostly come from and the from_date they
   // turn into; this host's times are moved there by the skew measured from the Date of the API's answers (an
   // upper bound, so a position errs early: a restart may repeat a second, never skip one).
-  const sophos = (hostTime: number): number => hostTime - (opts.clockSkewMs?.() ?? 0);
+  const sophos = (hostTime: number): number => hostTime - clockSkew(opts);
   const runStart = now();
   const sophosStart = sophos(runStart);
   const loaded = await loadCheckpoint(opts, isSiemCheckpoint);
-  const { trust, resume } = siemReadings(loaded.value, opts.clockSkewMs?.() ?? 0);
+  const { trust, resume } = siemReadings(loaded.value, clockSkew(opts));
   const result = opts.progress ?? newCollectResult();
   result.checkpointAge = resume && runStart - resume.savedAt;
   let position = resume?.position ?? sophosStart;

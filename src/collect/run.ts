@@ -92,6 +92,7 @@ export async function runCollection(opts: RunOptions): Promise<RunSummary> {
   const { config } = opts;
   const filter: TenantFilter = { include: config.tenants, exclude: config.excludeTenants, shard: config.shard };
   const summary = newRunSummary(opts.stanza, config.data);
+  const timeBudgetMs = tenantTimeBudgetMs(config.intervalSeconds);
   // Token, whoami and tenant-list requests belong to no tenant: the summary counts them too.
   const globalBefore = { ...opts.client.stats };
   // A partner with hundreds of denied tenants would write hundreds of ERROR lines every run: the first few
@@ -112,7 +113,6 @@ export async function runCollection(opts: RunOptions): Promise<RunSummary> {
       summary.events = events;
     } else {
       const data = config.data;
-      const timeBudgetMs = tenantTimeBudgetMs(config.intervalSeconds);
       await forEachConcurrent(readAhead(opts.client.tenants(filter)), opts.concurrency ?? config.tenantConcurrency ?? DEFAULT_TENANT_CONCURRENCY, async (tenant) => {
         if (opts.signal?.aborted) return;
         const { health, fatal } = await runTenant(opts.client, tenant, data, {
@@ -156,7 +156,7 @@ export async function runCollection(opts: RunOptions): Promise<RunSummary> {
   summary.duration_ms = ended - started;
   let line = `stanza ${opts.stanza} ${config.data}: ${summary.status}, ${summary.tenants_ok}/${summary.tenants} tenants ok, ${summary.events} events`;
   if (summary.tenants_paused > 0) {
-    line += `; ${summary.tenants_paused} tenants paused at their time budget (the interval, ${Math.round(tenantTimeBudgetMs(config.intervalSeconds)! / 1000)} s) and go on next run`;
+    line += `; ${summary.tenants_paused} tenants paused at their time budget (the interval, ${Math.round(timeBudgetMs! / 1000)} s) and go on next run`;
   }
   if (tenantErrors > TENANT_ERROR_LINES) {
     line += `; ${tenantErrors - TENANT_ERROR_LINES} more tenant failures not logged one by one (all failures: ${failureCodes(summary.results)}; see the tenant_run health records)`;
