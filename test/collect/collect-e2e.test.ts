@@ -83,8 +83,16 @@ async function eventIds(w: World, tenantId: string, from: number, excludeTypes?:
   return ids;
 }
 
-function idsOf(sink: MemorySink, sourcetype: string): string[] {
-  return sink.events(sourcetype).map((e) => e.id as string);
+/** IDs of the events of one sourcetype written from the `from`-th record on (default: all). */
+function idsOf(sink: MemorySink, sourcetype: string, from = 0): string[] {
+  return sink.records.slice(from).filter((r) => r.sourcetype === sourcetype).map((r) => (JSON.parse(r.data) as { id: string }).id);
+}
+
+/** Replaces the saved SIEM cursor of `key` with one the API refuses (a format it does not know); returns what was saved. */
+async function refuseCursor<T extends object>(w: World, key: string): Promise<T> {
+  const saved = (await w.store.load<T>(key))!;
+  await w.store.save(key, { ...saved, cursor: Buffer.from('V3_CURSOR|a format this API does not know').toString('base64') });
+  return saved;
 }
 
 function expectNoDuplicates(ids: string[]): void {
@@ -115,14 +123,14 @@ describe('alerts end to end', () => {
     const before = sink.records.length;
     const second = await run(w, config('alerts'), sink);
     expect(second.status).toBe('ok');
-    const newIds = sink.records.slice(before).filter((r) => r.sourcetype === 'sophos:central:alerts').map((r) => (JSON.parse(r.data) as { id: string }).id);
+    const newIds = idsOf(sink, 'sophos:central:alerts', before);
     expect(new Set(newIds)).toEqual(new Set([...fresh, ...late].map((a) => a.id)));
 
     // The alerts raised within the last minute come with the next run, once.
     w.emu.clock.advance(5 * MIN);
     const third = sink.records.length;
     await run(w, config('alerts'), sink);
-    expect(sink.records.slice(third).filter((r) => r.sourcetype === 'sophos:central:alerts').map((r) => (JSON.parse(r.data) as { id: string }).id).sort()).toEqual(tooNew.map((a) => a.id).sort());
+    expect(idsOf(sink, 'sophos:central:alerts', third).sort()).toEqual(tooNew.map((a) => a.id).sort());
     expectNoDuplicates(idsOf(sink, 'sophos:central:alerts'));
 
     // Events are the API JSON with tenant {id,name}; time is raisedAt.
@@ -451,7 +459,7 @@ describe('alerts end to end', () => {
     const late = w.emu.addAlerts(w.emu.tenants[0]!.id, 3, { raisedAt: t1 - 40 * MIN });
     const before = sink.records.length;
     await run(w, cfg, sink);
-    expect(sink.records.slice(before).filter((r) => r.sourcetype === 'sophos:central:alerts').map((r) => (JSON.parse(r.data) as { id: string }).id).sort()).toEqual(late.map((a) => a.id).sort());
+    expect(idsOf(sink, 'sophos:central:alerts', before).sort()).toEqual(late.map((a) => a.id).sort());
     w.emu.clock.advance(5 * MIN);
     await run(w, cfg, sink);
     expectNoDuplicates(idsOf(sink, 'sophos:central:alerts'));
@@ -516,7 +524,7 @@ describe('alerts end to end', () => {
     const third = sink.records.length;
     await run(w, config('alerts'), sink);
     expect(sink.health('checkpoint_reset')).toHaveLength(2);
-    expect(sink.records.slice(third).filter((r) => r.sourcetype === 'sophos:central:alerts').map((r) => (JSON.parse(r.data) as { id: string }).id).sort()).toEqual(again.map((a) => a.id).sort());
+    expect(idsOf(sink, 'sophos:central:alerts', third).sort()).toEqual(again.map((a) => a.id).sort());
   });
 });
 
@@ -545,7 +553,7 @@ describe('SIEM events end to end', () => {
     const added = w2.emu.addEvents(w2.emu.tenants[1]!.id, 25);
     const before = sink.records.length;
     await run(w2, config('events', { excludeTypes: [excluded] }), sink);
-    const fresh = sink.records.slice(before).filter((r) => r.sourcetype === 'sophos:central:events').map((r) => (JSON.parse(r.data) as { id: string }).id);
+    const fresh = idsOf(sink, 'sophos:central:events', before);
     expect(new Set(fresh)).toEqual(new Set(added.filter((e) => e.type !== excluded).map((e) => e.id)));
     expectNoDuplicates(idsOf(sink, 'sophos:central:events'));
     for (const r of sink.of('sophos:central:events')) {
@@ -576,7 +584,7 @@ describe('SIEM events end to end', () => {
     // On Sophos's clock as this host measures it from the Date header, which is rounded down to the second.
     expect(Date.parse(gap!.gap_end as string)).toBeLessThanOrEqual(w.emu.clock.now() - SIEM_FROM_DATE_WINDOW_MS);
     expect(Date.parse(gap!.gap_end as string)).toBeGreaterThan(w.emu.clock.now() - SIEM_FROM_DATE_WINDOW_MS - 1000);
-    const fresh = new Set(sink.records.slice(before).filter((r) => r.sourcetype === 'sophos:central:events').map((r) => (JSON.parse(r.data) as { id: string }).id));
+    const fresh = new Set(idsOf(sink, 'sophos:central:events', before));
     for (const e of kept) expect(fresh.has(e.id)).toBe(true);
     for (const e of lost) expect(fresh.has(e.id)).toBe(false);
     // The gap is reported once, not on every run after it.
@@ -591,13 +599,12 @@ describe('SIEM events end to end', () => {
     const key = checkpointKey('sophos_central://e2e', 'events', tenant);
     const sink = new MemorySink();
     await run(w, config('events'), sink);
-    const saved = (await w.store.load<{ cursor: string; position: number }>(key))!;
-    await w.store.save(key, { ...saved, cursor: Buffer.from('V3_CURSOR|a format this API does not know').toString('base64') });
+    const saved = await refuseCursor<{ cursor: string; position: number }>(w, key);
     w.emu.clock.advance(5 * MIN);
     const added = w.emu.addEvents(tenant, 30);
     const before = sink.records.length;
     expect((await run(w, config('events'), sink)).status).toBe('ok');
-    const fresh = sink.records.slice(before).filter((r) => r.sourcetype === 'sophos:central:events').map((r) => (JSON.parse(r.data) as { id: string }).id);
+    const fresh = idsOf(sink, 'sophos:central:events', before);
     expect(new Set(fresh)).toEqual(new Set(added.map((e) => e.id)));
     expectNoDuplicates(idsOf(sink, 'sophos:central:events'));
     const [reset] = sink.health('checkpoint_reset');
@@ -616,13 +623,12 @@ describe('SIEM events end to end', () => {
     const key = checkpointKey('sophos_central://e2e', 'events', tenant);
     const sink = new MemorySink();
     await run(w, config('events'), sink, { skewMs: 2 * HOUR });
-    const saved = (await w.store.load<{ cursor: string; position: number }>(key))!;
-    await w.store.save(key, { ...saved, cursor: Buffer.from('V3_CURSOR|unknown').toString('base64') });
+    await refuseCursor(w, key);
     w.emu.clock.advance(5 * MIN);
     const added = w.emu.addEvents(tenant, 30);
     const before = sink.records.length;
     expect((await run(w, config('events'), sink, { skewMs: 2 * HOUR })).status).toBe('ok');
-    const fresh = sink.records.slice(before).filter((r) => r.sourcetype === 'sophos:central:events').map((r) => (JSON.parse(r.data) as { id: string }).id);
+    const fresh = idsOf(sink, 'sophos:central:events', before);
     expect(new Set(fresh)).toEqual(new Set(added.map((e) => e.id)));
   });
 
@@ -639,7 +645,7 @@ describe('SIEM events end to end', () => {
     w.emu.clock.advance(away);
     const before = sink.records.length;
     expect(await run(w, config('events'), sink, { skewMs })).toMatchObject({ status: 'ok', data_gaps: 0 });
-    const got = sink.records.slice(before).filter((r) => r.sourcetype === 'sophos:central:events').map((r) => (JSON.parse(r.data) as { id: string }).id);
+    const got = idsOf(sink, 'sophos:central:events', before);
     for (const e of fresh) expect(got).toContain(e.id);
   });
 
@@ -665,8 +671,7 @@ describe('SIEM events end to end', () => {
       const key = checkpointKey('sophos_central://e2e', 'events', tenant);
       const sink = new MemorySink();
       expect(await pausingRun(w, sink, skewMs)).toMatchObject({ tenants_paused: 1 });
-      const saved = (await w.store.load<{ cursor: string }>(key))!;
-      await w.store.save(key, { ...saved, cursor: Buffer.from('V3_CURSOR|unknown').toString('base64') });
+      await refuseCursor(w, key);
       for (let n = 0; n < 10 && (await pausingRun(w, sink, skewMs)).tenants_paused > 0; n++);
       const got = new Set(idsOf(sink, 'sophos:central:events'));
       expect(want.filter((id) => !got.has(id))).toEqual([]);
@@ -699,7 +704,7 @@ describe('SIEM events end to end', () => {
     const added = w.emu.addEvents(tenant, 10);
     const before = sink.records.length;
     expect((await run(w, config('events'), sink, { skewMs: 2 * HOUR })).status).toBe('ok');
-    const fresh = sink.records.slice(before).filter((r) => r.sourcetype === 'sophos:central:events').map((r) => (JSON.parse(r.data) as { id: string }).id);
+    const fresh = idsOf(sink, 'sophos:central:events', before);
     for (const e of added) expect(fresh).toContain(e.id);
   });
 
@@ -736,14 +741,13 @@ describe('SIEM events end to end', () => {
       const sink = new MemorySink();
       w.emu.faults.add({ route: 'siem-events', kind: 503, nth: [1] });
       await runCollection({ client, config: config('events'), stanza: 'sophos_central://e2e', sink, store: w.store, logger: w.logger, now: () => w.emu.clock.now() + skew });
-      const saved = (await w.store.load<{ cursor: string; position: number }>(key))!;
+      const saved = await refuseCursor<{ position: number }>(w, key);
       expect(saved.position).toBeLessThanOrEqual(w.emu.clock.now());
-      await w.store.save(key, { ...saved, cursor: Buffer.from('V3_CURSOR|unknown').toString('base64') });
       w.emu.clock.advance(5 * MIN);
       const added = w.emu.addEvents(tenant, 10);
       const before = sink.records.length;
       await runCollection({ client, config: config('events'), stanza: 'sophos_central://e2e', sink, store: w.store, logger: w.logger, now: () => w.emu.clock.now() + skew });
-      const fresh = sink.records.slice(before).filter((r) => r.sourcetype === 'sophos:central:events').map((r) => (JSON.parse(r.data) as { id: string }).id);
+      const fresh = idsOf(sink, 'sophos:central:events', before);
       for (const e of added) expect(fresh).toContain(e.id);
     } finally {
       await client.close();
@@ -835,7 +839,7 @@ describe('endpoints and tenants end to end', () => {
     const fresh = w.emu.addAlerts(w.emu.tenants[0]!.id, 2, { raisedAt: w.emu.clock.now() - 5 * MIN });
     const before = sink.records.length;
     await run(w, config('alerts'), sink, { skewMs: -30 * MIN });
-    const got = sink.records.slice(before).filter((r) => r.sourcetype === 'sophos:central:alerts').map((r) => (JSON.parse(r.data) as { id: string }).id);
+    const got = idsOf(sink, 'sophos:central:alerts', before);
     expect(got.sort()).toEqual(fresh.map((a) => a.id).sort());
   });
 
