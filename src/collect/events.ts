@@ -10,7 +10,6 @@ import type { OutRecord } from './sink.js';
 import {
   isSiemCheckpoint,
   planSiemStart,
-  restartAfterRefusedCursor,
   siemCheckpointAfterPage,
   siemReadings,
   silentGap,
@@ -129,7 +128,8 @@ export async function collectEvents(api: TenantApi, opts: EventCollectOptions): 
     // every run until the position aged out as a gap. Its position says where to resume by from_date instead.
     // Only once the API answers that is the cursor given up and the restart reported; a 400 about something
     // else fails the fallback too, and then the first refusal is what is reported.
-    const fallback = restartAfterRefusedCursor(position, sophosStart);
+    // A checkpoint without the cursor plans it: its position by from_date, or the oldest one with a gap.
+    const fallback = planSiemStart({ v: 2, position, savedAt: runStart }, sophosStart);
     try {
       await collectFrom(fallback, () => restart(fallback, `Sophos Central refused the saved cursor (${describeError(err)})`));
     } catch (again) {

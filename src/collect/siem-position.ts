@@ -83,15 +83,6 @@ export function silentGap(startedFrom: number, arrivedAt: number): { start: numb
 }
 
 /**
- * The start after the API refused a saved cursor (a 400): its position by `from_date`, or the oldest
- * `from_date` allowed with the span before it as a gap.
- */
-export function restartAfterRefusedCursor(position: number, runStart: number): SiemStart {
-  const oldest = runStart - SIEM_FROM_DATE_WINDOW_MS;
-  return position < oldest ? { fromDate: oldest, gap: { start: position, end: oldest } } : { fromDate: position };
-}
-
-/**
  * The checkpoint after one written page. `newestCreated` is the newest item time on that page (undefined
  * for an empty page or unparsable times), `requestedAt` when the page was asked for.
  */

@@ -3,7 +3,6 @@ import { DEFAULT_RETRY_POLICY } from '../../src/central/retry.js';
 import {
   isSiemCheckpoint,
   planSiemStart,
-  restartAfterRefusedCursor,
   SIEM_FROM_DATE_WINDOW_MS,
   SIEM_SAFE_WINDOW_MS,
   SIEM_WINDOW_MS,
@@ -58,11 +57,11 @@ describe('siemReadings', () => {
   });
 });
 
-describe('restartAfterRefusedCursor', () => {
+describe('after a refused cursor', () => {
   it("resumes by from_date at the cursor's position, or at the oldest allowed with the span before it as a gap", () => {
-    expect(restartAfterRefusedCursor(T - HOUR, T)).toEqual({ fromDate: T - HOUR });
+    expect(planSiemStart({ v: 2, position: T - HOUR, savedAt: T }, T)).toEqual({ fromDate: T - HOUR });
     const oldest = T - SIEM_FROM_DATE_WINDOW_MS;
-    expect(restartAfterRefusedCursor(oldest - MIN, T)).toEqual({ fromDate: oldest, gap: { start: oldest - MIN, end: oldest } });
+    expect(planSiemStart({ v: 2, position: oldest - MIN, savedAt: T }, T)).toEqual({ fromDate: oldest, gap: { start: oldest - MIN, end: oldest } });
   });
 });
 
