@@ -7,15 +7,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { alertTruth, eventTruth } from './truth.js';
 import { EMU, EVENT_PAGE, PAGE, duplicates, health, ids, SOURCETYPE, startWorld, tenantOf, type World } from './world.js';
 import { expectExactlyOnce } from './exactly-once.js';
+import { filesUnder } from '../helpers/files.js';
 
 const MIN = 60_000;
 const HOUR = 60 * MIN;
-
-function filesUnder(dir: string): string[] {
-  return readdirSync(dir, { recursive: true, withFileTypes: true })
-    .filter((d) => d.isFile())
-    .map((d) => join(d.parentPath, d.name));
-}
 
 function checkpointFiles(w: World, stanza: string): string[] {
   return readdirSync(w.splunkd.checkpointDir).filter((f) => f.startsWith(`sophos_central_${stanza}_`));

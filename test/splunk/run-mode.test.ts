@@ -10,6 +10,7 @@ import { FileCheckpointStore } from '../../src/checkpoint/file-store.js';
 import { checkpointKey } from '../../src/collect/collector.js';
 import { buildSampleInput } from './fixtures/build-sample.js';
 import { inputDocument, parseXmlStream, startSplunkd, type SplunkdStandIn } from '../splunkd/index.js';
+import { filesUnder } from '../helpers/files.js';
 
 const SECRET = 'Sup3r-S3cret-Value-0123456789abcdef';
 const CLIENT_ID = 'c1a2b3c4-0000-4000-8000-0000000000aa';
@@ -32,11 +33,6 @@ const checkpoint = (stanza: string) => {
   expect(files).toHaveLength(1);
   return JSON.parse(readFileSync(join(splunkd.checkpointDir, files[0]!), 'utf8')) as { key: string; value: { next: number } };
 };
-function filesUnder(dir: string): string[] {
-  return readdirSync(dir, { recursive: true, withFileTypes: true })
-    .filter((d) => d.isFile())
-    .map((d) => join(d.parentPath ?? (d as unknown as { path: string }).path, d.name));
-}
 
 describe('run mode through the splunkd stand-in', () => {
   it('moves a clear secret to storage/passwords, masks the stanza, and it never leaks', async () => {
