@@ -157,13 +157,7 @@ export class SplunkdClient {
 
   /** The clear secret stored for realm/username, or undefined when there is none. */
   async getPassword(realm: string, username: string, app = APP): Promise<string | undefined> {
-    const body = (await this.call('GET', `/servicesNS/nobody/${encodeURIComponent(app)}/storage/passwords`, {
-      search: `realm=${realm}`,
-      count: '0',
-    })) as { entry?: PasswordEntry[] };
-    // `search` matches substrings; keep only the exact realm and username.
-    const entry = (body.entry ?? []).find((e) => e.content?.realm === realm && e.content?.username === username);
-    return entry?.content?.clear_password;
+    return (await this.passwordEntry(realm, username, app))?.content?.clear_password;
   }
 
   /** Creates the entry (201), or on 409 updates the existing one. */
@@ -175,8 +169,21 @@ export class SplunkdClient {
     } catch (err) {
       if (!(err instanceof SplunkdError) || err.status !== 409) throw err;
     }
-    await this.call('POST', `${base}/${encodeURIComponent(realm)}:${encodeURIComponent(username)}:`, { password });
+    // Updated under the name splunkd lists it by, as solnlib does (splunk-addon.md §3): how a colon in a
+    // username (a proxy account's port) is escaped in an entity name is not documented, so it is not built here.
+    const name = (await this.passwordEntry(realm, username, app))?.name;
+    if (name === undefined) throw new SplunkdError(`splunkd said the password for ${username} in realm ${realm} exists but does not list it`);
+    await this.call('POST', `${base}/${encodeURIComponent(name)}`, { password });
     return 'updated';
+  }
+
+  private async passwordEntry(realm: string, username: string, app: string): Promise<PasswordEntry | undefined> {
+    const body = (await this.call('GET', `/servicesNS/nobody/${encodeURIComponent(app)}/storage/passwords`, {
+      search: `realm=${realm}`,
+      count: '0',
+    })) as { entry?: PasswordEntry[] };
+    // `search` matches substrings; keep only the exact realm and username.
+    return (body.entry ?? []).find((e) => e.content?.realm === realm && e.content?.username === username);
   }
 
   /**

@@ -31,10 +31,23 @@ describe('SplunkdClient against the stand-in (HTTP)', () => {
       await rest.close();
     }
     const calls = splunkd.requests.filter((r) => r.path.includes('storage/passwords'));
-    expect(calls.map((r) => `${r.method} ${r.status}`).slice(0, 4)).toEqual(['GET 200', 'POST 201', 'POST 409', 'POST 200']);
+    // The update goes to the name splunkd lists the entry by, encoded as in the listing's own `id` (splunk-addon.md §3).
+    expect(calls.map((r) => `${r.method} ${r.status}`).slice(0, 5)).toEqual(['GET 200', 'POST 201', 'POST 409', 'GET 200', 'POST 200']);
     for (const r of calls) expect(r.method === 'GET' ? r.query.output_mode : r.form.output_mode).toBe('json');
     expect(calls[0]!.query.search).toBe('realm=sophos_central');
-    expect(calls[3]!.path).toBe(`/servicesNS/nobody/${TA_APP}/storage/passwords/sophos_central:client-1:`);
+    expect(calls[4]!.path).toBe(`/servicesNS/nobody/${TA_APP}/storage/passwords/sophos_central%3Aclient-1%3A`);
+  });
+
+  it('updates a password whose username holds a colon under the escaped name splunkd lists', async () => {
+    const rest = client();
+    try {
+      expect(await rest.storePassword('sophos_central_proxy', 'squid@proxy.example.com:3128', 'first')).toBe('created');
+      expect(await rest.storePassword('sophos_central_proxy', 'squid@proxy.example.com:3128', 'second')).toBe('updated');
+      expect(await rest.getPassword('sophos_central_proxy', 'squid@proxy.example.com:3128')).toBe('second');
+    } finally {
+      await rest.close();
+    }
+    expect(splunkd.passwords.get('sophos_central_proxy:squid@proxy.example.com\\:3128:')!.password).toBe('second');
   });
 
   it('edits only the posted fields of an input stanza, URL-encoding the name', async () => {

@@ -133,9 +133,14 @@ const STANZA_DEFAULTS: Record<string, string> = { interval: '300', start_days: '
 const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 const FORBIDDEN = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]/;
 
-/** `realm:username:`, or `username:` without a realm (splunk-addon.md §3). */
+/**
+ * A password's entity name, `realm:username:` or `username:` (splunk-addon.md §3). A colon inside the realm or
+ * the username is escaped with a backslash (believed; the docs are silent), so a client cannot build the
+ * name of such an entry itself and must take it from the listing.
+ */
 export function entityName(realm: string, username: string): string {
-  return realm === '' ? `${username}:` : `${realm}:${username}:`;
+  const escape = (part: string) => part.replace(/:/g, '\\:');
+  return realm === '' ? `${escape(username)}:` : `${escape(realm)}:${escape(username)}:`;
 }
 
 function paramsXml(params: Record<string, string>, indent: string): string {
