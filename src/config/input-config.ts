@@ -138,7 +138,45 @@ export function proxyUrl(raw: string): string {
   const m = PROXY_URL.exec(raw);
   if (!m) fail('the port is required');
   if (Number(m![1]) < 1 || Number(m![1]) > 65535) fail('the port must be 1 to 65535');
-  return raw.replace(/\/$/, '');
+  const checked = raw.replace(/\/$/, '');
+  try {
+    proxyCredential(checked);
+  } catch {
+    fail('the user name or password has a malformed %-escape: write % as %25');
+  }
+  return checked;
+}
+
+/** A checked proxy URL split around its user info (`user` and `password` as written, still %-encoded). */
+function proxyParts(url: string): { scheme: string; user: string; password?: string; hostPort: string } | undefined {
+  const schemeEnd = url.indexOf('://') + 3;
+  const at = url.indexOf('@', schemeEnd);
+  if (at < 0) return undefined;
+  const userinfo = url.slice(schemeEnd, at);
+  const colon = userinfo.indexOf(':');
+  return {
+    scheme: url.slice(0, schemeEnd),
+    user: colon < 0 ? userinfo : userinfo.slice(0, colon),
+    ...(colon < 0 ? {} : { password: userinfo.slice(colon + 1) }),
+    hostPort: url.slice(at + 1),
+  };
+}
+
+/**
+ * The password in a checked proxy URL, decoded, and the account it is stored under in storage/passwords:
+ * `<user>@<host>:<port>`, the proxy's own identity, so that inputs sharing a proxy account share its password.
+ * Undefined when the URL has no password.
+ */
+export function proxyCredential(url: string): { account: string; password: string } | undefined {
+  const parts = proxyParts(url);
+  if (parts?.password === undefined || parts.password === '') return undefined;
+  return { account: `${decodeURIComponent(parts.user)}@${parts.hostPort.toLowerCase()}`, password: decodeURIComponent(parts.password) };
+}
+
+/** The checked proxy URL with its password replaced by `password` (the mask, or the stored clear one), exactly as written otherwise. */
+export function withProxyPassword(url: string, password: string): string {
+  const parts = proxyParts(url);
+  return parts === undefined ? url : `${parts.scheme}${parts.user}:${encodeURIComponent(password)}@${parts.hostPort}`;
 }
 
 function shard(raw: string): { index: number; count: number } {
@@ -340,8 +378,9 @@ export function validateInputParams(params: RawParams, opts: { checkInterval?: b
  * (splunk-addon.md §1.6): either of the two left out is taken as unchanged and not checked, so an edit of
  * `interval` alone is not refused. Checks that depend on `data` are then skipped as well.
  */
-export function validateInputFields(params: RawParams): { clientId?: string } {
-  return { clientId: checkParams(params, { leftOut: ['client_id', 'data'].filter((name) => !(name in params)) }).clientId };
+export function validateInputFields(params: RawParams): { clientId?: string; proxyUrl?: string } {
+  const { clientId, proxy } = checkParams(params, { leftOut: ['client_id', 'data'].filter((name) => !(name in params)) });
+  return { clientId, ...(proxy === undefined ? {} : { proxyUrl: proxy }) };
 }
 
 /** Every check of validateInputParams; the parameters in `leftOut` are not checked (undefined). */

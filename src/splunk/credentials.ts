@@ -1,12 +1,13 @@
-// Where the client secret lives: storage/passwords in app TA-sophos-central, realm sophos_central, username =
-// client ID (interfaces.md). A secret typed into the stanza is moved there on the first run and the stanza is
-// masked, so after one run inputs.conf holds only ********.
+// Where the secrets of a stanza live: the client secret in storage/passwords in app TA-sophos-central, realm
+// sophos_central, username = client ID (interfaces.md); a proxy password given in proxy_url in realm
+// sophos_central_proxy, username = `<user>@<host>:<port>`. A secret typed into the stanza is moved there on the
+// first run and the stanza is masked, so after one run inputs.conf holds only ********.
 import type { InputConfig } from '../config/input-config.js';
-import { SECRET_MASK } from '../config/input-config.js';
+import { SECRET_MASK, proxyCredential, withProxyPassword } from '../config/input-config.js';
 import { ConfigError, describeError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { StanzaDefinition } from './input.js';
-import { APP, REALM } from './names.js';
+import { APP, PROXY_REALM, REALM } from './names.js';
 import type { SplunkdClient } from './rest.js';
 import { SCHEME_PARAMS } from './scheme.js';
 
@@ -17,51 +18,107 @@ export function missingSecretMessage(clientId: string): string {
   return `no secret stored for client_id ${clientId}; set client_secret in the input or on the setup page`;
 }
 
+/** Where one of a stanza's secrets is stored, and the error when it is not there. */
+export interface SecretEntry {
+  realm: string;
+  account: string;
+  missing(): ConfigError;
+}
+
+export function clientSecretEntry(clientId: string): SecretEntry {
+  return { realm: REALM, account: clientId, missing: () => new ConfigError(missingSecretMessage(clientId), 'client_secret') };
+}
+
+export function proxyPasswordEntry(account: string): SecretEntry {
+  const message = `no proxy password stored for ${account}; type proxy_url again with its password (http://user:password@host:port)`;
+  return { realm: PROXY_REALM, account, missing: () => new ConfigError(message, 'proxy_url') };
+}
+
+/** The stored secret, or the entry's ConfigError when there is none. */
+export async function storedSecret(rest: Pick<SecretStore, 'getPassword'>, entry: SecretEntry): Promise<string> {
+  const stored = await rest.getPassword(entry.realm, entry.account);
+  if (stored === undefined || stored === '') throw entry.missing();
+  return stored;
+}
+
 /**
- * The fields of the edit that masks the secret: every scheme argument the stanza has, with client_secret
- * replaced by the mask. The edit runs this input's external validation, and splunkd builds that
- * validation's <items> from the fields of the request (splunk-addon.md §1.6, §3: add-ons re-post all
- * fields); posting client_secret alone would fail validation for lack of client_id and data, and the
- * secret would stay in clear in inputs.conf.
+ * The fields of the edit that masks the secrets: every scheme argument the stanza has, with `masked`'s fields
+ * replaced. The edit runs this input's external validation, and splunkd builds that validation's <items> from
+ * the fields of the request (splunk-addon.md §1.6, §3: add-ons re-post all fields); posting client_secret
+ * alone would fail validation for lack of client_id and data, and the secret would stay in clear in inputs.conf.
  */
-export function maskingFields(params: StanzaDefinition['params']): Record<string, string> {
+export function maskingFields(params: StanzaDefinition['params'], masked: Record<string, string>): Record<string, string> {
   const fields: Record<string, string> = {};
   for (const { name } of SCHEME_PARAMS) {
     const value = params[name];
     if (typeof value === 'string') fields[name] = value;
   }
-  fields.client_secret = SECRET_MASK;
-  return fields;
+  return { ...fields, ...masked };
+}
+
+/** A stanza's secrets in clear. Never log or store them. */
+export interface StanzaSecrets {
+  clientSecret: string;
+  /** The stanza's proxy_url with its password in clear, when it has one. */
+  proxyUrl?: string;
+}
+
+/** One clear secret of the stanza: where it goes, and its field's value once masked. */
+interface Moved {
+  what: string;
+  /** Whose secret it is, for messages. */
+  whose: string;
+  entry: SecretEntry;
+  secret: string;
+  field: string;
+  masked: string;
 }
 
 /**
- * Returns the clear client secret for this stanza. A clear secret in the stanza is stored (created or
- * updated), then the stanza is masked, then it is used. A masked or empty one is read from storage/passwords.
+ * Returns the clear secrets of this stanza: the client secret, and the proxy_url with its password. Clear
+ * secrets in the stanza are stored (created or updated), then the stanza is masked in one edit, then they are
+ * used. Masked or empty ones are read from storage/passwords.
  */
-export async function resolveClientSecret(
+export async function resolveSecrets(
   stanza: Pick<StanzaDefinition, 'name' | 'inputName' | 'app' | 'params'>,
-  config: Pick<InputConfig, 'clientId' | 'clientSecret'>,
+  config: Pick<InputConfig, 'clientId' | 'clientSecret' | 'proxyUrl'>,
   rest: SecretStore,
   logger: Logger,
-): Promise<string> {
+): Promise<StanzaSecrets> {
+  const clear: Moved[] = [];
+  const clientEntry = clientSecretEntry(config.clientId);
   if (config.clientSecret !== undefined) {
+    const whose = `client_id ${config.clientId}`;
+    clear.push({ what: 'client_secret', whose, entry: clientEntry, secret: config.clientSecret, field: 'client_secret', masked: SECRET_MASK });
+  }
+  const proxy = config.proxyUrl === undefined ? undefined : proxyCredential(config.proxyUrl);
+  const proxyEntry = proxy && proxyPasswordEntry(proxy.account);
+  if (proxy && proxyEntry && proxy.password !== SECRET_MASK) {
+    const masked = withProxyPassword(config.proxyUrl!, SECRET_MASK);
+    clear.push({ what: 'the proxy_url password', whose: proxy.account, entry: proxyEntry, secret: proxy.password, field: 'proxy_url', masked });
+  }
+  const stored: Moved[] = [];
+  for (const moved of clear) {
     try {
-      const how = await rest.storePassword(REALM, config.clientId, config.clientSecret);
-      logger.info(`client_secret for client_id ${config.clientId} ${how} in storage/passwords (realm ${REALM})`);
+      const how = await rest.storePassword(moved.entry.realm, moved.entry.account, moved.secret);
+      logger.info(`${moved.what} for ${moved.whose} ${how} in storage/passwords (realm ${moved.entry.realm})`);
+      stored.push(moved);
     } catch (err) {
       // Collection still works with the secret at hand; the stanza stays unmasked until a run can store it.
-      logger.warn(`could not store client_secret in storage/passwords, so it stays in inputs.conf for now: ${describeError(err)}`);
-      return config.clientSecret;
+      logger.warn(`could not store ${moved.what} in storage/passwords, so it stays in inputs.conf for now: ${describeError(err)}`);
     }
-    try {
-      await rest.updateInput(stanza.app ?? APP, stanza.inputName, maskingFields(stanza.params));
-      logger.info(`client_secret in ${stanza.name} replaced by ${SECRET_MASK}`);
-    } catch (err) {
-      logger.warn(`stored client_secret but could not mask it in ${stanza.name}; the next run tries again: ${describeError(err)}`);
-    }
-    return config.clientSecret;
   }
-  const stored = await rest.getPassword(REALM, config.clientId);
-  if (stored === undefined || stored === '') throw new ConfigError(missingSecretMessage(config.clientId), 'client_secret');
-  return stored;
+  if (stored.length > 0) {
+    const what = stored.map((m) => m.what).join(' and ');
+    try {
+      await rest.updateInput(stanza.app ?? APP, stanza.inputName, maskingFields(stanza.params, Object.fromEntries(stored.map((m) => [m.field, m.masked]))));
+      logger.info(`${what} in ${stanza.name} replaced by ${SECRET_MASK}`);
+    } catch (err) {
+      logger.warn(`stored ${what} but could not mask ${stored.length > 1 ? 'them' : 'it'} in ${stanza.name}; the next run tries again: ${describeError(err)}`);
+    }
+  }
+  const clientSecret = config.clientSecret ?? (await storedSecret(rest, clientEntry));
+  if (config.proxyUrl === undefined) return { clientSecret };
+  if (proxy?.password !== SECRET_MASK || !proxyEntry) return { clientSecret, proxyUrl: config.proxyUrl };
+  return { clientSecret, proxyUrl: withProxyPassword(config.proxyUrl, await storedSecret(rest, proxyEntry)) };
 }

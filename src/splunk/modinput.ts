@@ -7,16 +7,16 @@ import type { CheckpointStore } from '../checkpoint/types.js';
 import { FileCheckpointStore } from '../checkpoint/file-store.js';
 import { checkpointStanza, isCheckpointNameOf } from '../collect/collector.js';
 import type { EventSink } from '../collect/sink.js';
-import { type InputConfig, intervalProblem, proxyUrl, validateInputFields, validateInputParams } from '../config/input-config.js';
+import { type InputConfig, intervalProblem, proxyCredential, proxyUrl, SECRET_MASK, validateInputFields, validateInputParams } from '../config/input-config.js';
 import { failedRunRecord } from '../collect/run.js';
 import { AbortedError, ConfigError, EXIT_FAILURE, EXIT_OK, describeError } from '../errors.js';
 import { parseLogLevel, type Logger, type LogLevel } from '../log.js';
 import { VERSION } from '../version.js';
-import { missingSecretMessage, resolveClientSecret } from './credentials.js';
+import { clientSecretEntry, proxyPasswordEntry, resolveSecrets, type SecretEntry, storedSecret } from './credentials.js';
 import { XmlEventWriter, XmlStream } from './event-writer.js';
 import { type InputDefinition, parseInputDefinition, parseValidationDefinition, readStdin, type StanzaDefinition } from './input.js';
 import { createSplunkLogger } from './log.js';
-import { REALM, SCHEME } from './names.js';
+import { SCHEME } from './names.js';
 import { SplunkdClient } from './rest.js';
 import { renderScheme } from './scheme.js';
 import { escapeXml } from './xml.js';
@@ -122,12 +122,18 @@ async function validateArguments(io: ModinputIo, logger: Logger): Promise<number
   let message: string;
   try {
     const def = parseValidationDefinition(await readStdin(io.stdin, { timeoutMs: io.stdinTimeoutMs }));
-    const { clientId } = validateInputFields(def.params);
+    const { clientId, proxyUrl: proxy } = validateInputFields(def.params);
     const rawSecret = def.params.client_secret;
     const emptySecret = rawSecret === undefined || [rawSecret].flat().join('').trim() === '';
     // A masked secret was stored by an earlier run; an empty one is fine only if the setup page stored it.
     // An edit that leaves client_id out leaves the credential as it was.
-    if (emptySecret && clientId !== undefined) await requireStoredSecret(def.serverUri, def.sessionKey, io.env.SPLUNK_HOME, clientId);
+    const needed: SecretEntry[] = [];
+    if (emptySecret && clientId !== undefined) needed.push(clientSecretEntry(clientId));
+    // A masked proxy password was stored under the proxy's user, host and port: an edit of the host or user
+    // finds none, which the admin hears now rather than from the next run.
+    const proxyAccount = proxy === undefined ? undefined : proxyCredential(proxy);
+    if (proxyAccount?.password === SECRET_MASK) needed.push(proxyPasswordEntry(proxyAccount.account));
+    if (needed.length > 0) await requireStored(def.serverUri, def.sessionKey, io.env.SPLUNK_HOME, needed);
     return EXIT_OK;
   } catch (err) {
     message = describeError(err);
@@ -137,10 +143,11 @@ async function validateArguments(io: ModinputIo, logger: Logger): Promise<number
   return EXIT_FAILURE;
 }
 
-async function requireStoredSecret(serverUri: string, sessionKey: string, splunkHome: string | undefined, clientId: string): Promise<void> {
+/** Fails with the error of the first entry that has no stored secret. */
+async function requireStored(serverUri: string, sessionKey: string, splunkHome: string | undefined, needed: readonly SecretEntry[]): Promise<void> {
   const rest = new SplunkdClient({ serverUri, sessionKey, splunkHome });
   try {
-    if ((await rest.getPassword(REALM, clientId)) === undefined) throw new ConfigError(missingSecretMessage(clientId), 'client_secret');
+    for (const entry of needed) await storedSecret(rest, entry);
   } finally {
     await rest.close();
   }
@@ -249,9 +256,12 @@ async function runStanza(
           logger.warn(`[logging] loglevel = ${settings.logLevel} in ta_sophos_central_settings.conf is not DEBUG, INFO, WARN(ING) or ERROR, so it is ignored`);
         }
       }
+      // The stanza's own secrets first: the app-wide proxy is not the stanza's to store or mask.
+      const secrets = await resolveSecrets(stanza, config, rest, logger);
+      clientSecret = secrets.clientSecret;
+      if (secrets.proxyUrl) config = { ...config, proxyUrl: secrets.proxyUrl };
       // The stanza's own proxy_url wins over the app-wide one.
-      if (!config.proxyUrl && settings.proxyUrl) config = { ...config, proxyUrl: appProxyUrl(settings.proxyUrl) };
-      clientSecret = await resolveClientSecret(stanza, config, rest, logger);
+      else if (settings.proxyUrl) config = { ...config, proxyUrl: appProxyUrl(settings.proxyUrl) };
     } finally {
       await rest.close();
     }

@@ -7,5 +7,7 @@ export const APP = 'TA-sophos-central';
 export const SCHEME = 'sophos_central';
 /** storage/passwords realm of the client secrets (username = client ID). */
 export const REALM = 'sophos_central';
+/** storage/passwords realm of proxy passwords moved out of an input's proxy_url (username = `<user>@<host>:<port>`). */
+export const PROXY_REALM = 'sophos_central_proxy';
 /** The setup page's app-wide settings file (README/ta_sophos_central_settings.conf.spec). */
 export const SETTINGS_CONF = 'ta_sophos_central_settings';

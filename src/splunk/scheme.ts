@@ -106,7 +106,8 @@ export const SCHEME_PARAMS: readonly SchemeParam[] = [
   {
     name: 'proxy_url',
     title: 'Proxy URL',
-    description: 'http(s)://host:port of an HTTP proxy for all Sophos Central traffic.',
+    description:
+      'http(s)://host:port of an HTTP proxy for all Sophos Central traffic, or http(s)://user:password@host:port for one that asks for a password; on the first run the password is moved to Splunk storage/passwords and replaced here by ********.',
     dataType: 'string',
     requiredOnCreate: false,
     requiredOnEdit: false,

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigError } from '../../src/errors.js';
 import type { Logger } from '../../src/log.js';
-import { resolveClientSecret } from '../../src/splunk/credentials.js';
+import { resolveSecrets } from '../../src/splunk/credentials.js';
 import { SplunkdClient } from '../../src/splunk/rest.js';
 import { startSplunkd, type SplunkdStandIn } from '../splunkd/index.js';
 
@@ -18,14 +18,14 @@ function recorder() {
 }
 const stanza = (inputName: string, params: Record<string, string> = {}) => ({ name: `sophos_central://${inputName}`, inputName, app: 'TA-sophos-central', params });
 
-describe('resolveClientSecret', () => {
+describe('resolveSecrets: the client secret', () => {
   it('updates an existing stored secret when a new clear secret is typed into the stanza', async () => {
     splunkd.passwords.set('sophos_central:rotated:', { app: 'TA-sophos-central', realm: 'sophos_central', username: 'rotated', password: 'old' });
     splunkd.stanzas.set('rot', { app: 'TA-sophos-central', params: { client_id: 'rotated', client_secret: 'new-secret' } });
     const rest = new SplunkdClient({ serverUri: splunkd.uri, sessionKey: splunkd.sessionKey });
     const { lines, logger } = recorder();
     const params = { client_id: 'rotated', client_secret: 'new-secret', data: 'alerts', start_days: '7', interval: '300', index: 'sophos' };
-    expect(await resolveClientSecret(stanza('rot', params), { clientId: 'rotated', clientSecret: 'new-secret' }, rest, logger)).toBe('new-secret');
+    expect(await resolveSecrets(stanza('rot', params), { clientId: 'rotated', clientSecret: 'new-secret' }, rest, logger)).toEqual({ clientSecret: 'new-secret' });
     await rest.close();
     // The edit re-posts the stanza's own arguments, the secret masked; Splunk's own settings are left alone.
     const edit = splunkd.requests.find((r) => r.path.endsWith('/data/inputs/sophos_central/rot'))!;
@@ -38,7 +38,7 @@ describe('resolveClientSecret', () => {
   it('keeps collecting with the clear secret, with a warning, when splunkd cannot store it', async () => {
     const rest = new SplunkdClient({ serverUri: splunkd.uri, sessionKey: 'wrong-key' });
     const { lines, logger } = recorder();
-    expect(await resolveClientSecret(stanza('x'), { clientId: 'c', clientSecret: 'clear' }, rest, logger)).toBe('clear');
+    expect(await resolveSecrets(stanza('x'), { clientId: 'c', clientSecret: 'clear' }, rest, logger)).toEqual({ clientSecret: 'clear' });
     await rest.close();
     expect(lines).toEqual([expect.stringMatching(/^WARN could not store client_secret in storage\/passwords, so it stays in inputs\.conf for now: splunkd refused the session key \(401\)/)]);
     expect(lines.join()).not.toContain('wrong-key');
@@ -47,7 +47,7 @@ describe('resolveClientSecret', () => {
   it('warns when the secret is stored but the stanza cannot be masked', async () => {
     const rest = new SplunkdClient({ serverUri: splunkd.uri, sessionKey: splunkd.sessionKey });
     const { lines, logger } = recorder();
-    expect(await resolveClientSecret(stanza('gone'), { clientId: 'gone-client', clientSecret: 's' }, rest, logger)).toBe('s');
+    expect(await resolveSecrets(stanza('gone'), { clientId: 'gone-client', clientSecret: 's' }, rest, logger)).toEqual({ clientSecret: 's' });
     await rest.close();
     expect(lines[1]).toMatch(/^WARN stored client_secret but could not mask it in sophos_central:\/\/gone; the next run tries again: splunkd refused \(404\)/);
   });
@@ -55,10 +55,81 @@ describe('resolveClientSecret', () => {
   it('reads a masked secret from storage/passwords, or fails with a ConfigError naming the client ID', async () => {
     const rest = new SplunkdClient({ serverUri: splunkd.uri, sessionKey: splunkd.sessionKey });
     const { logger } = recorder();
-    expect(await resolveClientSecret(stanza('rot'), { clientId: 'rotated' }, rest, logger)).toBe('new-secret');
-    const err = await resolveClientSecret(stanza('rot'), { clientId: 'nobody-stored-this' }, rest, logger).catch((e: unknown) => e);
+    expect(await resolveSecrets(stanza('rot'), { clientId: 'rotated' }, rest, logger)).toEqual({ clientSecret: 'new-secret' });
+    const err = await resolveSecrets(stanza('rot'), { clientId: 'nobody-stored-this' }, rest, logger).catch((e: unknown) => e);
     await rest.close();
     expect(err).toBeInstanceOf(ConfigError);
     expect((err as Error).message).toBe('no secret stored for client_id nobody-stored-this; set client_secret in the input or on the setup page');
+  });
+});
+
+describe('resolveSecrets: a proxy password in proxy_url', () => {
+  // Reserved characters in the password, %-encoded as a URL needs them.
+  const password = 'p@ss:w/rd%!';
+  const clearUrl = `http://squid:${encodeURIComponent(password)}@Proxy.Example.com:3128`;
+
+  it('stores the password under the proxy account and masks it in the same edit as a clear client secret', async () => {
+    splunkd.stanzas.set('via_proxy', { app: 'TA-sophos-central', params: {} });
+    const rest = new SplunkdClient({ serverUri: splunkd.uri, sessionKey: splunkd.sessionKey });
+    const { lines, logger } = recorder();
+    const params = { client_id: 'proxied', client_secret: 'clear-secret', data: 'events', proxy_url: clearUrl };
+    const before = splunkd.requests.length;
+    const secrets = await resolveSecrets(stanza('via_proxy', params), { clientId: 'proxied', clientSecret: 'clear-secret', proxyUrl: clearUrl }, rest, logger);
+    await rest.close();
+    expect(secrets).toEqual({ clientSecret: 'clear-secret', proxyUrl: clearUrl });
+    expect(splunkd.passwords.get('sophos_central_proxy:squid@proxy.example.com\\:3128:')).toEqual({
+      app: 'TA-sophos-central',
+      realm: 'sophos_central_proxy',
+      username: 'squid@proxy.example.com:3128',
+      password,
+    });
+    const edits = splunkd.requests.slice(before).filter((r) => r.path.endsWith('/data/inputs/sophos_central/via_proxy'));
+    expect(edits.map((e) => e.form)).toEqual([
+      { client_id: 'proxied', client_secret: '********', data: 'events', proxy_url: 'http://squid:********@Proxy.Example.com:3128', output_mode: 'json' },
+    ]);
+    expect(splunkd.stanzas.get('via_proxy')!.params.proxy_url).toBe('http://squid:********@Proxy.Example.com:3128');
+    expect(lines).toEqual([
+      'INFO client_secret for client_id proxied created in storage/passwords (realm sophos_central)',
+      'INFO the proxy_url password for squid@proxy.example.com:3128 created in storage/passwords (realm sophos_central_proxy)',
+      'INFO client_secret and the proxy_url password in sophos_central://via_proxy replaced by ********',
+    ]);
+  });
+
+  it('masks only the proxy password when the client secret is already stored, re-posting its mask as it stands', async () => {
+    splunkd.stanzas.set('proxy_only', { app: 'TA-sophos-central', params: {} });
+    const rest = new SplunkdClient({ serverUri: splunkd.uri, sessionKey: splunkd.sessionKey });
+    const { logger } = recorder();
+    const url = 'https://squid:other@proxy.example.com:3129';
+    const params = { client_id: 'proxied', client_secret: '********', data: 'alerts', proxy_url: url };
+    const secrets = await resolveSecrets(stanza('proxy_only', params), { clientId: 'proxied', proxyUrl: url }, rest, logger);
+    await rest.close();
+    expect(secrets).toEqual({ clientSecret: 'clear-secret', proxyUrl: url });
+    expect(splunkd.stanzas.get('proxy_only')!.params).toEqual({ client_id: 'proxied', client_secret: '********', data: 'alerts', proxy_url: 'https://squid:********@proxy.example.com:3129' });
+  });
+
+  it('puts the stored password back into a masked proxy_url, %-encoded, or fails naming the proxy account', async () => {
+    const rest = new SplunkdClient({ serverUri: splunkd.uri, sessionKey: splunkd.sessionKey });
+    const { lines, logger } = recorder();
+    const masked = 'http://squid:********@Proxy.Example.com:3128';
+    expect(await resolveSecrets(stanza('via_proxy'), { clientId: 'proxied', proxyUrl: masked }, rest, logger)).toEqual({ clientSecret: 'clear-secret', proxyUrl: clearUrl });
+    const err = await resolveSecrets(stanza('via_proxy'), { clientId: 'proxied', proxyUrl: 'http://squid:********@elsewhere.example.com:3128' }, rest, logger).catch((e: unknown) => e);
+    await rest.close();
+    expect(err).toBeInstanceOf(ConfigError);
+    expect((err as Error).message).toBe('no proxy password stored for squid@elsewhere.example.com:3128; type proxy_url again with its password (http://user:password@host:port)');
+    // Nothing was stored or masked on the way.
+    expect(lines).toEqual([]);
+  });
+
+  it('leaves a proxy_url without a password as it is', async () => {
+    const rest = new SplunkdClient({ serverUri: splunkd.uri, sessionKey: splunkd.sessionKey });
+    const { lines, logger } = recorder();
+    const before = splunkd.requests.length;
+    expect(await resolveSecrets(stanza('via_proxy'), { clientId: 'proxied', proxyUrl: 'http://squid@proxy.example.com:3128' }, rest, logger)).toEqual({
+      clientSecret: 'clear-secret',
+      proxyUrl: 'http://squid@proxy.example.com:3128',
+    });
+    await rest.close();
+    expect(lines).toEqual([]);
+    expect(splunkd.requests.slice(before).map((r) => r.method)).toEqual(['GET']);
   });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { intervalProblem, validateInputParams, type RawParams } from '../../src/config/input-config.js';
+import { intervalProblem, proxyCredential, validateInputParams, withProxyPassword, type RawParams } from '../../src/config/input-config.js';
 import { ConfigError } from '../../src/errors.js';
 
 const TENANT = '0b3c4d5e-1f2a-4b6c-8d9e-0a1b2c3d4e5f';
@@ -31,6 +31,7 @@ describe('validateInputParams: bad configurations', () => {
     ['proxy with a path', { proxy_url: 'http://proxy.corp:3128/path' }, 'proxy_url', /\(no path, query or fragment allowed\)/],
     ['proxy with a bad scheme', { proxy_url: 'socks5://proxy.corp:1080' }, 'proxy_url', /\(scheme socks5 is not supported\)/],
     ['proxy not a URL', { proxy_url: 'proxy.corp:3128' }, 'proxy_url', /proxy_url must be/],
+    ['proxy password with a stray %', { proxy_url: 'http://user:50%off@proxy.corp:3128' }, 'proxy_url', /^proxy_url must be .*\(the user name or password has a malformed %-escape: write % as %25\), got "http:\/\/\*\*\*@proxy\.corp:3128"$/],
     ['truncated tenant ID', { tenants: '0b3c4d5e-1f2a-4b6c-8d9e' }, 'tenants', /^tenants: "0b3c4d5e-1f2a-4b6c-8d9e" looks like a tenant ID but is not a complete UUID/],
     ['tenant name with markup', { tenants: 'Acme, <script>' }, 'tenants', /^tenants: "<script>" is neither a tenant ID \(UUID\) nor a tenant name/],
     ['exclude_tenants punctuation only', { exclude_tenants: '---' }, 'exclude_tenants', /^exclude_tenants: "---" is neither/],
@@ -163,5 +164,31 @@ describe('validateInputParams: good configurations', () => {
     expect(intervalProblem({ ...good, interval: '0' })).toMatch(/^interval must be at least 60 seconds .*got 0$/);
     expect(intervalProblem({ ...good, interval: '300' })).toBeUndefined();
     expect(() => validateInputParams({ ...good, interval: '0', data: 'x' }, { checkInterval: false })).toThrow(/^data must be one of/);
+  });
+});
+
+describe('proxy credentials in a checked proxy_url', () => {
+  it('decodes the password and names the account by user, host and port, the host in lower case', () => {
+    expect(proxyCredential('http://dom%5Cuser:p%40ss%3Aw%2Frd@Proxy.Corp:3128')).toEqual({ account: 'dom\\user@proxy.corp:3128', password: 'p@ss:w/rd' });
+    expect(proxyCredential('https://user:pw@[::1]:8080')).toEqual({ account: 'user@[::1]:8080', password: 'pw' });
+    expect(proxyCredential('http://user:********@proxy.corp:3128')).toEqual({ account: 'user@proxy.corp:3128', password: '********' });
+  });
+
+  it('has none without a password', () => {
+    expect(proxyCredential('http://proxy.corp:3128')).toBeUndefined();
+    expect(proxyCredential('http://user@proxy.corp:3128')).toBeUndefined();
+    expect(proxyCredential('http://user:@proxy.corp:3128')).toBeUndefined();
+  });
+
+  it('replaces the password, keeping the rest as written: the mask as is, a clear one %-encoded so that it decodes back', () => {
+    const url = 'HTTP://dom%5Cuser:old@Proxy.Corp:3128';
+    expect(withProxyPassword(url, '********')).toBe('HTTP://dom%5Cuser:********@Proxy.Corp:3128');
+    const back = withProxyPassword(url, 'p@ss:w/rd%25');
+    expect(back).toBe('HTTP://dom%5Cuser:p%40ss%3Aw%2Frd%2525@Proxy.Corp:3128');
+    expect(proxyCredential(back)!.password).toBe('p@ss:w/rd%25');
+    // What undici's ProxyAgent sends: the URL's user and password, decoded.
+    const parsed = new URL(back);
+    expect([decodeURIComponent(parsed.username), decodeURIComponent(parsed.password)]).toEqual(['dom\\user', 'p@ss:w/rd%25']);
+    expect(withProxyPassword('http://proxy.corp:3128', 'x')).toBe('http://proxy.corp:3128');
   });
 });

@@ -99,6 +99,22 @@ describe('bundle: --validate-arguments', () => {
     expect((await splunkd.validate({ ...base, client_id: 'stored-client' })).exitCode).toBe(0);
   });
 
+  it('refuses a masked proxy password that storage/passwords does not hold for that proxy user, host and port', async () => {
+    // An admin who edits the host of a masked proxy_url in Splunk Web hears it now, not from the next run.
+    const moved = await splunkd.validate({ ...base, client_secret: 'x', proxy_url: 'http://squid:********@new-proxy.corp:3128' });
+    expect(moved.exitCode).toBe(1);
+    expect(moved.message).toBe('no proxy password stored for squid@new-proxy.corp:3128; type proxy_url again with its password (http://user:password@host:port)');
+    splunkd.passwords.set('sophos_central_proxy:squid@new-proxy.corp\\:3128:', {
+      app: 'TA-sophos-central',
+      realm: 'sophos_central_proxy',
+      username: 'squid@new-proxy.corp:3128',
+      password: 'p',
+    });
+    expect((await splunkd.validate({ ...base, client_secret: 'x', proxy_url: 'http://squid:********@New-Proxy.corp:3128' })).exitCode).toBe(0);
+    // A clear password is this edit's to store: nothing to look up.
+    expect((await splunkd.validate({ ...base, client_secret: 'x', proxy_url: 'http://squid:clear@other.corp:3128' })).exitCode).toBe(0);
+  });
+
   it('answers malformed <items> with <error> and exit 1', () => {
     const r = run(['--validate-arguments'], '<items><item name="a">');
     expect(r.status).toBe(1);

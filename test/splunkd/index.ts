@@ -40,7 +40,7 @@ export interface RequestRecord {
   method: string;
   path: string;
   query: Record<string, string>;
-  /** Form fields with password and client_secret values redacted (the mask placeholder is kept). */
+  /** Form fields with password and client_secret values, and a proxy_url's password, redacted (the mask placeholder is kept). */
   form: Record<string, string>;
   authorized: boolean;
   status: number;
@@ -132,6 +132,11 @@ const STANZA_DEFAULTS: Record<string, string> = { interval: '300', start_days: '
 
 const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 const FORBIDDEN = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]/;
+
+/** A proxy URL with its password, unless masked, redacted. */
+function redactProxyPassword(url: string): string {
+  return url.replace(/^([a-z]+:\/\/[^:/@]*:)([^@]*)@/i, (all, head: string, password: string) => (/^\*+$/.test(password) ? all : `${head}<redacted>@`));
+}
 
 /**
  * A password's entity name, `realm:username:` or `username:` (splunk-addon.md §3). A colon inside the realm or
@@ -311,7 +316,7 @@ export async function startSplunkd(options: StandInOptions = {}): Promise<Splunk
       path: url.pathname,
       query,
       form: Object.fromEntries(
-        Object.entries(form).map(([k, v]) => [k, (k === 'password' || k === 'client_secret') && !/^\*+$/.test(v) ? '<redacted>' : v]),
+        Object.entries(form).map(([k, v]) => [k, (k === 'password' || k === 'client_secret') && !/^\*+$/.test(v) ? '<redacted>' : k === 'proxy_url' ? redactProxyPassword(v) : v]),
       ),
       authorized,
       status: 0,
