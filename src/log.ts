@@ -36,7 +36,8 @@ const REDACTIONS: Array<[RegExp, string]> = [
     /(?<!\/)\b(client_secret|password|clear_password|secret|session_key|sessionKey|access_token|refresh_token|token)(["']?\s*[:=]\s*)(?:"[^"]*"|'[^']*'|[^\s"'&,;}]+)/gi,
     '$1$2"<redacted>"',
   ],
-  [/(\b[a-z][a-z0-9+.-]*:\/\/)[^/\s@]+@/gi, '$1<redacted>@'],
+  // Up to the last @ before a blank: a password may hold an unencoded / or @.
+  [/(\b[a-z][a-z0-9+.-]*:\/\/)(?:[^\s@]*@)+/gi, '$1<redacted>@'],
 ];
 
 /** Removes anything that looks like a bearer token, a session key, a secret field or URL credentials. */

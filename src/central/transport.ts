@@ -297,11 +297,18 @@ export class Transport {
       if (this.stop.signal.aborted) throw this.aborted();
       const code = (err as { code?: unknown } | null)?.code;
       if (timedOut || (typeof code === 'string' && code.endsWith('_TIMEOUT'))) return { kind: 'timeout' };
-      return { kind: 'network', cause: err, detail: networkDetail(err), ...networkAdvice(err) };
+      return { kind: 'network', cause: err, detail: networkDetail(err), ...networkAdvice(err, this.proxySource(req.origin)) };
     } finally {
       clearTimeout(timer);
       this.stop.signal.removeEventListener('abort', onAbort);
     }
+  }
+
+  /** Where the proxy for `origin` was set, and whether it carries a user and password (for a failure's hint). */
+  private proxySource(origin: string): ProxySource | undefined {
+    const proxy = proxyFor(new URL(origin), this.opts.proxyUrl, this.opts.env);
+    if (proxy === undefined) return undefined;
+    return { name: this.opts.proxyUrl ? 'proxy_url' : 'the *_PROXY environment variable', credentials: URL.canParse(proxy) && new URL(proxy).username !== '' };
   }
 
   private dispatcherFor(origin: string): Dispatcher {
@@ -474,6 +481,12 @@ function unparsableBody(contentType: string | string[] | undefined, text: string
 }
 
 const CERT_ERROR = /CERT|SELF_SIGNED|UNABLE_TO_VERIFY|UNABLE_TO_GET_ISSUER/;
+
+/** Where a request's proxy was set (for messages), and whether its URL carries a user and password. */
+export interface ProxySource {
+  name: string;
+  credentials: boolean;
+}
 /** undici's ProxyAgent when the proxy answers CONNECT with anything but 200. */
 const PROXY_REFUSED = /^Proxy response \((\d{3})\) !== 200/;
 
@@ -481,7 +494,7 @@ const PROXY_REFUSED = /^Proxy response \((\d{3})\) !== 200/;
  * Failures no retry can mend, with what usually fixes them: a certificate Node does not trust (a
  * TLS-inspecting proxy, most often) and a proxy that refuses the tunnel. A proxy's 5xx stays retryable.
  */
-export function networkAdvice(err: unknown): { final?: boolean; hint?: string } {
+export function networkAdvice(err: unknown, proxy?: ProxySource): { final?: boolean; hint?: string } {
   const code = (err as { code?: unknown } | null)?.code;
   if (code === 'ERR_TLS_CERT_ALTNAME_INVALID') {
     return { final: true, hint: 'the certificate is for another host name: a TLS-inspecting proxy, or a URL naming the wrong host' };
@@ -497,7 +510,10 @@ export function networkAdvice(err: unknown): { final?: boolean; hint?: string } 
   }
   const proxyStatus = err instanceof Error ? PROXY_REFUSED.exec(err.message)?.[1] : undefined;
   if (proxyStatus === '407') {
-    return { final: true, hint: 'the proxy requires authentication: give its user and password in proxy_url (http://user:password@host:port)' };
+    const where = proxy?.name ?? 'proxy_url';
+    if (proxy?.credentials) return { final: true, hint: `the proxy refused the user and password in ${where}: type them again correctly` };
+    // Spelled out without a URL: the log's redaction would blank a user:password@ after ://.
+    return { final: true, hint: `the proxy requires authentication: put its user and password into ${where}, as user:password@ before host:port` };
   }
   if (proxyStatus !== undefined && Number(proxyStatus) < 500) {
     return { final: true, hint: `the proxy refused the tunnel (${proxyStatus}): allow the Sophos Central hosts in its policy` };

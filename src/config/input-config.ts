@@ -115,9 +115,12 @@ function tenantList(params: RawParams, param: string): string[] {
   return out;
 }
 
-/** Shows a URL without user info, so that a proxy password never reaches a message. */
+/**
+ * Shows a URL without user info, so that a proxy password never reaches a message. Everything up to the last
+ * `@` goes: a password may hold an unencoded `/` or `@`, and the scheme may be missing altogether.
+ */
 export function redactUrl(raw: string): string {
-  return raw.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^/@]*@/i, '$1***@');
+  return raw.replace(/^([a-z][a-z0-9+.-]*:\/\/)?.*@/is, (_all, scheme: string | undefined) => `${scheme ?? ''}***@`);
 }
 
 const PROXY_URL = /^https?:\/\/(?:[^/@\s]*@)?(?:\[[0-9a-f:.]+\]|[^/:@\s]+):(\d{1,5})\/?$/i;
@@ -139,10 +142,16 @@ export function proxyUrl(raw: string): string {
   if (!m) fail('the port is required');
   if (Number(m![1]) < 1 || Number(m![1]) > 65535) fail('the port must be 1 to 65535');
   const checked = raw.replace(/\/$/, '');
+  let credential: ReturnType<typeof proxyCredential>;
   try {
-    proxyCredential(checked);
+    credential = proxyCredential(checked);
   } catch {
-    fail('the user name or password has a malformed %-escape: write % as %25');
+    return fail('the user name or password has a malformed %-escape: write % as %25');
+  }
+  // A password without a user name is never sent (undici sends Proxy-Authorization for both or neither).
+  if (credential && url.username === '') fail('a password needs a user name before it');
+  if (credential && credential.password.length > MAX_SECRET_LENGTH) {
+    fail(`the password is longer than ${MAX_SECRET_LENGTH} characters, more than Splunk's storage/passwords holds`);
   }
   return checked;
 }
@@ -164,13 +173,16 @@ function proxyParts(url: string): { scheme: string; user: string; password?: str
 
 /**
  * The password in a checked proxy URL, decoded, and the account it is stored under in storage/passwords:
- * `<user>@<host>:<port>`, the proxy's own identity, so that inputs sharing a proxy account share its password.
+ * `<user>@<host>:<port>` as the URL parser normalises them (host in lower case, port without leading zeros),
+ * the proxy's own identity, so that inputs sharing a proxy account share its password. `masked` when the
+ * password is the mask as written: a real password of eight asterisks, %-encoded, is not the mask.
  * Undefined when the URL has no password.
  */
-export function proxyCredential(url: string): { account: string; password: string } | undefined {
+export function proxyCredential(url: string): { account: string; password: string; masked: boolean } | undefined {
   const parts = proxyParts(url);
   if (parts?.password === undefined || parts.password === '') return undefined;
-  return { account: `${decodeURIComponent(parts.user)}@${parts.hostPort.toLowerCase()}`, password: decodeURIComponent(parts.password) };
+  const { username, host } = new URL(url);
+  return { account: `${decodeURIComponent(username)}@${host}`, password: decodeURIComponent(parts.password), masked: parts.password === SECRET_MASK };
 }
 
 /** The checked proxy URL with its password replaced by `password` (the mask, or the stored clear one), exactly as written otherwise. */

@@ -30,7 +30,8 @@ export function clientSecretEntry(clientId: string): SecretEntry {
 }
 
 export function proxyPasswordEntry(account: string): SecretEntry {
-  const message = `no proxy password stored for ${account}; type proxy_url again with its password (http://user:password@host:port)`;
+  // The way to write it is spelled out without a URL: the log's redaction would blank a user:password@ after ://.
+  const message = `no proxy password stored for ${account}; type proxy_url again with the password in it, as user:password@ before host:port`;
   return { realm: PROXY_REALM, account, missing: () => new ConfigError(message, 'proxy_url') };
 }
 
@@ -93,7 +94,7 @@ export async function resolveSecrets(
   }
   const proxy = config.proxyUrl === undefined ? undefined : proxyCredential(config.proxyUrl);
   const proxyEntry = proxy && proxyPasswordEntry(proxy.account);
-  if (proxy && proxyEntry && proxy.password !== SECRET_MASK) {
+  if (proxy && proxyEntry && !proxy.masked) {
     const masked = withProxyPassword(config.proxyUrl!, SECRET_MASK);
     clear.push({ what: 'the proxy_url password', whose: proxy.account, entry: proxyEntry, secret: proxy.password, field: 'proxy_url', masked });
   }
@@ -119,6 +120,6 @@ export async function resolveSecrets(
   }
   const clientSecret = config.clientSecret ?? (await storedSecret(rest, clientEntry));
   if (config.proxyUrl === undefined) return { clientSecret };
-  if (proxy?.password !== SECRET_MASK || !proxyEntry) return { clientSecret, proxyUrl: config.proxyUrl };
+  if (!proxy?.masked || !proxyEntry) return { clientSecret, proxyUrl: config.proxyUrl };
   return { clientSecret, proxyUrl: withProxyPassword(config.proxyUrl, await storedSecret(rest, proxyEntry)) };
 }

@@ -7,7 +7,7 @@ import type { CheckpointStore } from '../checkpoint/types.js';
 import { FileCheckpointStore } from '../checkpoint/file-store.js';
 import { checkpointStanza, isCheckpointNameOf } from '../collect/collector.js';
 import type { EventSink } from '../collect/sink.js';
-import { type InputConfig, intervalProblem, proxyCredential, proxyUrl, SECRET_MASK, validateInputFields, validateInputParams } from '../config/input-config.js';
+import { type InputConfig, intervalProblem, proxyCredential, proxyUrl, validateInputFields, validateInputParams } from '../config/input-config.js';
 import { failedRunRecord } from '../collect/run.js';
 import { AbortedError, ConfigError, EXIT_FAILURE, EXIT_OK, describeError } from '../errors.js';
 import { parseLogLevel, type Logger, type LogLevel } from '../log.js';
@@ -132,7 +132,7 @@ async function validateArguments(io: ModinputIo, logger: Logger): Promise<number
     // A masked proxy password was stored under the proxy's user, host and port: an edit of the host or user
     // finds none, which the admin hears now rather than from the next run.
     const proxyAccount = proxy === undefined ? undefined : proxyCredential(proxy);
-    if (proxyAccount?.password === SECRET_MASK) needed.push(proxyPasswordEntry(proxyAccount.account));
+    if (proxyAccount?.masked) needed.push(proxyPasswordEntry(proxyAccount.account));
     if (needed.length > 0) await requireStored(def.serverUri, def.sessionKey, io.env.SPLUNK_HOME, needed);
     return EXIT_OK;
   } catch (err) {

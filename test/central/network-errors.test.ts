@@ -88,6 +88,18 @@ describe('network failures', () => {
     expect(networkAdvice(new Error('Proxy response (403) !== 200 when HTTP Tunneling'))).toMatchObject({ final: true, hint: expect.stringMatching(/refused the tunnel \(403\)/) });
   });
 
+  it('a proxy 407 is final, and its hint says where the proxy was set and whether it was given a user and password', () => {
+    const refused = new Error('Proxy response (407) !== 200 when HTTP Tunneling');
+    expect(networkAdvice(refused, { name: 'proxy_url', credentials: false })).toEqual({
+      final: true,
+      hint: 'the proxy requires authentication: put its user and password into proxy_url, as user:password@ before host:port',
+    });
+    expect(networkAdvice(refused, { name: 'the *_PROXY environment variable', credentials: true })).toEqual({
+      final: true,
+      hint: 'the proxy refused the user and password in the *_PROXY environment variable: type them again correctly',
+    });
+  });
+
   it('logs the first 20 retries of a client at INFO, says so once, and the rest at DEBUG', async () => {
     const emu = await startEmulator({ seed: 'retries', tenants: 5, alertsPerTenant: 3 });
     const lines: string[] = [];

@@ -64,7 +64,7 @@ describe('proxy', () => {
       expect(err).toBeInstanceOf(NetworkError);
       expect(authProxy.tunnels).toHaveLength(1);
       const line = describeError(err);
-      expect(line).toMatch(/^Sophos Central connection to http:\/\/127\.0\.0\.1:\d+ failed: UND_ERR_ABORTED Proxy response \(407\) !== 200 when HTTP Tunneling; the proxy requires authentication: give its user and password in proxy_url/);
+      expect(line).toMatch(/^Sophos Central connection to http:\/\/127\.0\.0\.1:\d+ failed: UND_ERR_ABORTED Proxy response \(407\) !== 200 when HTTP Tunneling; the proxy refused the user and password in proxy_url: type them again correctly \(POST \/api\/v2\/oauth2\/token\)$/);
       expect(line).not.toContain('wrong');
     } finally {
       await authProxy.stop();

@@ -65,7 +65,7 @@ describe('a proxy password in proxy_url', () => {
     entry.password = good;
     expect(r.exitCode).toBe(1);
     const errors = r.stderr.filter((l) => l.startsWith('ERROR'));
-    expect(errors).toEqual([expect.stringMatching(/the proxy requires authentication/)]);
+    expect(errors).toEqual([expect.stringMatching(/the proxy refused the user and password in proxy_url: type them again correctly \(POST \/api\/v2\/oauth2\/token\)$/)]);
     expect(r.stderr.join('\n')).not.toContain('Wr0ng-Pr0xy-Passw0rd');
   });
 
@@ -73,7 +73,7 @@ describe('a proxy password in proxy_url', () => {
     const r = await w.run('unknown_proxy_account', w.params('tenants', { proxy_url: 'http://someone:********@127.0.0.1:9' }));
     expect(r.exitCode).toBe(1);
     expect(r.stderr.filter((l) => l.startsWith('ERROR'))).toEqual([
-      expect.stringMatching(/no proxy password stored for someone@127\.0\.0\.1:9; type proxy_url again with its password/),
+      expect.stringMatching(/no proxy password stored for someone@127\.0\.0\.1:9; type proxy_url again with the password in it, as user:password@ before host:port$/),
     ]);
   });
 });

@@ -77,7 +77,7 @@ describe('resolveSecrets: a proxy password in proxy_url', () => {
     const secrets = await resolveSecrets(stanza('via_proxy', params), { clientId: 'proxied', clientSecret: 'clear-secret', proxyUrl: clearUrl }, rest, logger);
     await rest.close();
     expect(secrets).toEqual({ clientSecret: 'clear-secret', proxyUrl: clearUrl });
-    expect(splunkd.passwords.get('sophos_central_proxy:squid@proxy.example.com\\:3128:')).toEqual({
+    expect(splunkd.passwords.get('sophos_central_proxy:squid@proxy.example.com:3128:')).toEqual({
       app: 'TA-sophos-central',
       realm: 'sophos_central_proxy',
       username: 'squid@proxy.example.com:3128',
@@ -115,7 +115,7 @@ describe('resolveSecrets: a proxy password in proxy_url', () => {
     const err = await resolveSecrets(stanza('via_proxy'), { clientId: 'proxied', proxyUrl: 'http://squid:********@elsewhere.example.com:3128' }, rest, logger).catch((e: unknown) => e);
     await rest.close();
     expect(err).toBeInstanceOf(ConfigError);
-    expect((err as Error).message).toBe('no proxy password stored for squid@elsewhere.example.com:3128; type proxy_url again with its password (http://user:password@host:port)');
+    expect((err as Error).message).toBe('no proxy password stored for squid@elsewhere.example.com:3128; type proxy_url again with the password in it, as user:password@ before host:port');
     // Nothing was stored or masked on the way.
     expect(lines).toEqual([]);
   });

@@ -32,6 +32,8 @@ describe('validateInputParams: bad configurations', () => {
     ['proxy with a bad scheme', { proxy_url: 'socks5://proxy.corp:1080' }, 'proxy_url', /\(scheme socks5 is not supported\)/],
     ['proxy not a URL', { proxy_url: 'proxy.corp:3128' }, 'proxy_url', /proxy_url must be/],
     ['proxy password with a stray %', { proxy_url: 'http://user:50%off@proxy.corp:3128' }, 'proxy_url', /^proxy_url must be .*\(the user name or password has a malformed %-escape: write % as %25\), got "http:\/\/\*\*\*@proxy\.corp:3128"$/],
+    ['proxy password without a user', { proxy_url: 'http://:pw@proxy.corp:3128' }, 'proxy_url', /\(a password needs a user name before it\), got "http:\/\/\*\*\*@proxy\.corp:3128"$/],
+    ['proxy password too long', { proxy_url: `http://u:${'p'.repeat(256)}@proxy.corp:3128` }, 'proxy_url', /\(the password is longer than 255 characters, more than Splunk's storage\/passwords holds\)/],
     ['truncated tenant ID', { tenants: '0b3c4d5e-1f2a-4b6c-8d9e' }, 'tenants', /^tenants: "0b3c4d5e-1f2a-4b6c-8d9e" looks like a tenant ID but is not a complete UUID/],
     ['tenant name with markup', { tenants: 'Acme, <script>' }, 'tenants', /^tenants: "<script>" is neither a tenant ID \(UUID\) nor a tenant name/],
     ['exclude_tenants punctuation only', { exclude_tenants: '---' }, 'exclude_tenants', /^exclude_tenants: "---" is neither/],
@@ -81,6 +83,16 @@ describe('validateInputParams: bad configurations', () => {
     const err = failure({ proxy_url: 'http://user:pa55word@proxy.corp/x' });
     expect(err.message).toContain('http://***@proxy.corp/x');
     expect(err.message).not.toContain('pa55word');
+    // An unencoded / or @ in the password, or no scheme at all: still nothing of it.
+    for (const [proxy_url, shown] of [
+      ['http://squid:Secr3t/Pw@127.0.0.1:3128', 'http://***@127.0.0.1:3128'],
+      ['http://squid:Secr3t@Pw9@127.0.0.1:3128', 'http://***@127.0.0.1:3128'],
+      ['squid:Secr3t@127.0.0.1:3128', '***@127.0.0.1:3128'],
+    ] as const) {
+      const message = failure({ proxy_url }).message;
+      expect(message).toContain(`got "${shown}"`);
+      expect(message).not.toContain('Secr3t');
+    }
     const secret = 'very secret ' + 'y'.repeat(20);
     expect(failure({ client_secret: secret }).message).not.toContain('yyyy');
   });
@@ -169,9 +181,15 @@ describe('validateInputParams: good configurations', () => {
 
 describe('proxy credentials in a checked proxy_url', () => {
   it('decodes the password and names the account by user, host and port, the host in lower case', () => {
-    expect(proxyCredential('http://dom%5Cuser:p%40ss%3Aw%2Frd@Proxy.Corp:3128')).toEqual({ account: 'dom\\user@proxy.corp:3128', password: 'p@ss:w/rd' });
-    expect(proxyCredential('https://user:pw@[::1]:8080')).toEqual({ account: 'user@[::1]:8080', password: 'pw' });
-    expect(proxyCredential('http://user:********@proxy.corp:3128')).toEqual({ account: 'user@proxy.corp:3128', password: '********' });
+    expect(proxyCredential('http://dom%5Cuser:p%40ss%3Aw%2Frd@Proxy.Corp:3128')).toEqual({ account: 'dom\\user@proxy.corp:3128', password: 'p@ss:w/rd', masked: false });
+    expect(proxyCredential('https://user:pw@[::1]:8080')).toEqual({ account: 'user@[::1]:8080', password: 'pw', masked: false });
+    // One account however the port is spelled.
+    expect(proxyCredential('http://user:pw@proxy.corp:03128')!.account).toBe('user@proxy.corp:3128');
+  });
+
+  it('is masked only when the mask is written as is: eight asterisks %-encoded are a real password', () => {
+    expect(proxyCredential('http://user:********@proxy.corp:3128')).toEqual({ account: 'user@proxy.corp:3128', password: '********', masked: true });
+    expect(proxyCredential('http://user:%2A%2A%2A%2A%2A%2A%2A%2A@proxy.corp:3128')).toEqual({ account: 'user@proxy.corp:3128', password: '********', masked: false });
   });
 
   it('has none without a password', () => {

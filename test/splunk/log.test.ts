@@ -137,6 +137,9 @@ describe('redactSecrets', () => {
     ['form client_secret=abc123&grant_type=client_credentials', 'form client_secret="<redacted>"&grant_type=client_credentials'],
     ['{"clear_password":"p@ss w","realm":"r"}', '{"clear_password":"<redacted>","realm":"r"}'],
     ['proxy http://user:pw@proxy:3128 failed', 'proxy http://<redacted>@proxy:3128 failed'],
+    // A password with an unencoded / or @ is blanked to its end, not to the first of them.
+    ['got "http://squid:Secr3t/Pw@127.0.0.1:3128"', 'got "http://<redacted>@127.0.0.1:3128"'],
+    ['got "http://squid:Secr3t@Pw9@127.0.0.1:3128" and http://h:1/x', 'got "http://<redacted>@127.0.0.1:3128" and http://h:1/x'],
     ['tenant 4f1c ok, 12 events', 'tenant 4f1c ok, 12 events'],
     ['Sophos Central POST /api/v2/oauth2/token: ECONNREFUSED connect; retry 1/5', 'Sophos Central POST /api/v2/oauth2/token: ECONNREFUSED connect; retry 1/5'],
     ['token: abc.def and access_token=xyz', 'token: "<redacted>" and access_token="<redacted>"'],

@@ -103,8 +103,8 @@ describe('bundle: --validate-arguments', () => {
     // An admin who edits the host of a masked proxy_url in Splunk Web hears it now, not from the next run.
     const moved = await splunkd.validate({ ...base, client_secret: 'x', proxy_url: 'http://squid:********@new-proxy.corp:3128' });
     expect(moved.exitCode).toBe(1);
-    expect(moved.message).toBe('no proxy password stored for squid@new-proxy.corp:3128; type proxy_url again with its password (http://user:password@host:port)');
-    splunkd.passwords.set('sophos_central_proxy:squid@new-proxy.corp\\:3128:', {
+    expect(moved.message).toBe('no proxy password stored for squid@new-proxy.corp:3128; type proxy_url again with the password in it, as user:password@ before host:port');
+    splunkd.passwords.set('sophos_central_proxy:squid@new-proxy.corp:3128:', {
       app: 'TA-sophos-central',
       realm: 'sophos_central_proxy',
       username: 'squid@new-proxy.corp:3128',

@@ -138,14 +138,9 @@ function redactProxyPassword(url: string): string {
   return url.replace(/^([a-z]+:\/\/[^:/@]*:)([^@]*)@/i, (all, head: string, password: string) => (/^\*+$/.test(password) ? all : `${head}<redacted>@`));
 }
 
-/**
- * A password's entity name, `realm:username:` or `username:` (splunk-addon.md §3). A colon inside the realm or
- * the username is escaped with a backslash (believed; the docs are silent), so a client cannot build the
- * name of such an entry itself and must take it from the listing.
- */
+/** `realm:username:`, or `username:` without a realm (splunk-addon.md §3). */
 export function entityName(realm: string, username: string): string {
-  const escape = (part: string) => part.replace(/:/g, '\\:');
-  return realm === '' ? `${escape(username)}:` : `${escape(realm)}:${escape(username)}:`;
+  return realm === '' ? `${username}:` : `${realm}:${username}:`;
 }
 
 function paramsXml(params: Record<string, string>, indent: string): string {
