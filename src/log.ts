@@ -36,8 +36,10 @@ const REDACTIONS: Array<[RegExp, string]> = [
     /(?<!\/)\b(client_secret|password|clear_password|secret|session_key|sessionKey|access_token|refresh_token|token)(["']?\s*[:=]\s*)(?:"[^"]*"|'[^']*'|[^\s"'&,;}]+)/gi,
     '$1$2"<redacted>"',
   ],
-  // Up to the last @ before a blank: a password may hold an unencoded / or @.
-  [/(\b[a-z][a-z0-9+.-]*:\/\/)(?:[^\s@]*@)+/gi, '$1<redacted>@'],
+  // User info up to its last @ (a password may hold an unencoded / or @), not past a blank or a quote. Both
+  // parts are bounded so that a long line full of :// costs linear time: no scheme is that long, and a password
+  // over 255 characters is refused.
+  [/(\b[a-z][a-z0-9+.-]{0,31}:\/\/)(?:[^\s@"'<>]{1,300}@)+/gi, '$1<redacted>@'],
 ];
 
 /** Removes anything that looks like a bearer token, a session key, a secret field or URL credentials. */

@@ -37,6 +37,8 @@ export interface CentralClientOptions {
   apiUrl?: string;
   /** Else HTTPS_PROXY / HTTP_PROXY / NO_PROXY from the environment. */
   proxyUrl?: string;
+  /** Where proxyUrl was set, named in the hint of a proxy that refuses the credentials in it. Default `proxy_url`. */
+  proxyName?: string;
   /** Deadline of one attempt, connect to last body byte. Default 60 s. */
   timeoutMs?: number;
   /** Attempts per request, the first included. Default 6. */
@@ -115,6 +117,7 @@ class Client implements CentralClient {
       clientId: opts.clientId.trim(),
       clientSecret: opts.clientSecret,
       proxyUrl: opts.proxyUrl || undefined,
+      ...(opts.proxyName ? { proxyName: opts.proxyName } : {}),
       env,
       timeoutMs: positive(opts.timeoutMs, 'timeoutMs', 60_000),
       policy,

@@ -30,6 +30,8 @@ interface TransportOptions {
   clientId: string;
   clientSecret: string;
   proxyUrl?: string;
+  /** Where proxyUrl was set, named when a proxy refuses the credentials in it (default `proxy_url`). */
+  proxyName?: string;
   env: Record<string, string | undefined>;
   timeoutMs: number;
   policy: RetryPolicy;
@@ -304,11 +306,14 @@ export class Transport {
     }
   }
 
-  /** Where the proxy for `origin` was set, and whether it carries a user and password (for a failure's hint). */
+  /** Whether the proxy for `origin` was given a user and password, and where to correct them (for a failure's hint). */
   private proxySource(origin: string): ProxySource | undefined {
     const proxy = proxyFor(new URL(origin), this.opts.proxyUrl, this.opts.env);
     if (proxy === undefined) return undefined;
-    return { name: this.opts.proxyUrl ? 'proxy_url' : 'the *_PROXY environment variable', credentials: URL.canParse(proxy) && new URL(proxy).username !== '' };
+    const credentials = URL.canParse(proxy) && new URL(proxy).username !== '';
+    if (!this.opts.proxyUrl) return { name: 'the *_PROXY environment variable', credentials };
+    // Credentials go into proxy_url (the app-wide proxy takes none); refused ones are corrected where they were set.
+    return { name: credentials ? (this.opts.proxyName ?? 'proxy_url') : 'proxy_url', credentials };
   }
 
   private dispatcherFor(origin: string): Dispatcher {
@@ -482,7 +487,7 @@ function unparsableBody(contentType: string | string[] | undefined, text: string
 
 const CERT_ERROR = /CERT|SELF_SIGNED|UNABLE_TO_VERIFY|UNABLE_TO_GET_ISSUER/;
 
-/** Where a request's proxy was set (for messages), and whether its URL carries a user and password. */
+/** Whether a request's proxy URL carries a user and password, and the setting to correct them in (for messages). */
 export interface ProxySource {
   name: string;
   credentials: boolean;

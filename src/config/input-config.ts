@@ -23,6 +23,8 @@ export interface InputConfig {
   pageSize?: number;
   shard?: { index: number; count: number };
   proxyUrl?: string;
+  /** Where proxyUrl was set when not in the stanza (the app-wide proxy), for messages. */
+  proxyName?: string;
   index?: string;
   host?: string;
   /** Splunk's `interval` when it is a number of seconds above 0 (not -1, 0 or a cron schedule). */
@@ -181,8 +183,10 @@ function proxyParts(url: string): { scheme: string; user: string; password?: str
 export function proxyCredential(url: string): { account: string; password: string; masked: boolean } | undefined {
   const parts = proxyParts(url);
   if (parts?.password === undefined || parts.password === '') return undefined;
-  const { username, host } = new URL(url);
-  return { account: `${decodeURIComponent(username)}@${host}`, password: decodeURIComponent(parts.password), masked: parts.password === SECRET_MASK };
+  const { username, hostname, port, protocol } = new URL(url);
+  // The parser drops a scheme's default port; the account names it all the same.
+  const account = `${decodeURIComponent(username)}@${hostname}:${port || (protocol === 'https:' ? '443' : '80')}`;
+  return { account, password: decodeURIComponent(parts.password), masked: parts.password === SECRET_MASK };
 }
 
 /** The checked proxy URL with its password replaced by `password` (the mask, or the stored clear one), exactly as written otherwise. */

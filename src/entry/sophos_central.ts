@@ -16,6 +16,7 @@ const collect: CollectFn = async ({ stanza, config, clientSecret, sink, store, l
     clientId: config.clientId,
     clientSecret,
     proxyUrl: config.proxyUrl,
+    proxyName: config.proxyName,
     logger,
     signal,
     // Every tenant collected at once gets at least one request slot.

@@ -16,7 +16,7 @@ import { clientSecretEntry, proxyPasswordEntry, resolveSecrets, type SecretEntry
 import { XmlEventWriter, XmlStream } from './event-writer.js';
 import { type InputDefinition, parseInputDefinition, parseValidationDefinition, readStdin, type StanzaDefinition } from './input.js';
 import { createSplunkLogger } from './log.js';
-import { SCHEME } from './names.js';
+import { SCHEME, SETTINGS_CONF } from './names.js';
 import { SplunkdClient } from './rest.js';
 import { renderScheme } from './scheme.js';
 import { escapeXml } from './xml.js';
@@ -261,7 +261,7 @@ async function runStanza(
       clientSecret = secrets.clientSecret;
       if (secrets.proxyUrl) config = { ...config, proxyUrl: secrets.proxyUrl };
       // The stanza's own proxy_url wins over the app-wide one.
-      else if (settings.proxyUrl) config = { ...config, proxyUrl: appProxyUrl(settings.proxyUrl) };
+      else if (settings.proxyUrl) config = { ...config, proxyUrl: appProxyUrl(settings.proxyUrl), proxyName: `${SETTINGS_CONF}.conf [proxy] proxy_url` };
     } finally {
       await rest.close();
     }

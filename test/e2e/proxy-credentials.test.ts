@@ -69,6 +69,27 @@ describe('a proxy password in proxy_url', () => {
     expect(r.stderr.join('\n')).not.toContain('Wr0ng-Pr0xy-Passw0rd');
   });
 
+  it("the app-wide proxy's 407 asks for the input's proxy_url, and a refused password typed into that file is named there", async () => {
+    const hostPort = new URL(proxy.url).host;
+    try {
+      w.splunkd.settings.set('proxy', { proxy_url: `http://${hostPort}` });
+      const bare = await w.run('app_proxy_bare', w.params('tenants'));
+      expect(bare.exitCode).toBe(1);
+      expect(bare.stderr.filter((l) => l.startsWith('ERROR'))).toEqual([
+        expect.stringMatching(/the proxy requires authentication: put its user and password into proxy_url, as user:password@ before host:port \(POST /),
+      ]);
+      w.splunkd.settings.set('proxy', { proxy_url: `http://squid:Wr0ng@${hostPort}` });
+      const wrong = await w.run('app_proxy_wrong', w.params('tenants'));
+      expect(wrong.exitCode).toBe(1);
+      expect(wrong.stderr.filter((l) => l.startsWith('ERROR'))).toEqual([
+        expect.stringMatching(/the proxy refused the user and password in ta_sophos_central_settings\.conf \[proxy\] proxy_url: type them again correctly \(POST /),
+      ]);
+      expect(wrong.stderr.join('\n')).not.toContain('Wr0ng');
+    } finally {
+      w.splunkd.settings.set('proxy', { proxy_url: '' });
+    }
+  });
+
   it('a masked password with nothing stored for that proxy account stops the run with one ERROR line naming the account', async () => {
     const r = await w.run('unknown_proxy_account', w.params('tenants', { proxy_url: 'http://someone:********@127.0.0.1:9' }));
     expect(r.exitCode).toBe(1);

@@ -183,8 +183,10 @@ describe('proxy credentials in a checked proxy_url', () => {
   it('decodes the password and names the account by user, host and port, the host in lower case', () => {
     expect(proxyCredential('http://dom%5Cuser:p%40ss%3Aw%2Frd@Proxy.Corp:3128')).toEqual({ account: 'dom\\user@proxy.corp:3128', password: 'p@ss:w/rd', masked: false });
     expect(proxyCredential('https://user:pw@[::1]:8080')).toEqual({ account: 'user@[::1]:8080', password: 'pw', masked: false });
-    // One account however the port is spelled.
+    // One account however the port is spelled, the scheme's default one included.
     expect(proxyCredential('http://user:pw@proxy.corp:03128')!.account).toBe('user@proxy.corp:3128');
+    expect(proxyCredential('http://user:pw@proxy.corp:80')!.account).toBe('user@proxy.corp:80');
+    expect(proxyCredential('https://user:pw@proxy.corp:443')!.account).toBe('user@proxy.corp:443');
   });
 
   it('is masked only when the mask is written as is: eight asterisks %-encoded are a real password', () => {

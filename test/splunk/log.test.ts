@@ -140,6 +140,9 @@ describe('redactSecrets', () => {
     // A password with an unencoded / or @ is blanked to its end, not to the first of them.
     ['got "http://squid:Secr3t/Pw@127.0.0.1:3128"', 'got "http://<redacted>@127.0.0.1:3128"'],
     ['got "http://squid:Secr3t@Pw9@127.0.0.1:3128" and http://h:1/x', 'got "http://<redacted>@127.0.0.1:3128" and http://h:1/x'],
+    // Not past a quote or a blank: a URL next to an e-mail address keeps both.
+    ['{"url":"https://api.central.sophos.com/siem/v1/alerts","user":"bob@corp.com"}', '{"url":"https://api.central.sophos.com/siem/v1/alerts","user":"bob@corp.com"}'],
+    ['GET https://api-eu01.central.sophos.com/common/v1/alerts failed for bob@corp.com', 'GET https://api-eu01.central.sophos.com/common/v1/alerts failed for bob@corp.com'],
     ['tenant 4f1c ok, 12 events', 'tenant 4f1c ok, 12 events'],
     ['Sophos Central POST /api/v2/oauth2/token: ECONNREFUSED connect; retry 1/5', 'Sophos Central POST /api/v2/oauth2/token: ECONNREFUSED connect; retry 1/5'],
     ['token: abc.def and access_token=xyz', 'token: "<redacted>" and access_token="<redacted>"'],

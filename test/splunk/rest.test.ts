@@ -38,7 +38,7 @@ describe('SplunkdClient against the stand-in (HTTP)', () => {
     expect(calls[4]!.path).toBe(`/servicesNS/nobody/${TA_APP}/storage/passwords/sophos_central%3Aclient-1%3A`);
   });
 
-  it('updates a password whose username holds a colon (a proxy account) under the name splunkd lists', async () => {
+  it('stores, updates and reads back a password whose username holds a colon (a proxy account)', async () => {
     const rest = client();
     try {
       expect(await rest.storePassword('sophos_central_proxy', 'squid@proxy.example.com:3128', 'first')).toBe('created');
