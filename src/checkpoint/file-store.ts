@@ -15,6 +15,8 @@ interface Envelope {
 }
 
 const STALE_TEMP_MS = 60 * 60 * 1000;
+/** What probe() writes: more than most checkpoints (an alerts checkpoint with its overlap's IDs can reach tens of KB). */
+const PROBE_BODY = Buffer.alloc(64 * 1024, 0x20);
 
 const fsyncAsync = promisify(fsync);
 
@@ -113,6 +115,32 @@ export class FileCheckpointStore implements CheckpointStore {
       await this.syncDir();
     } catch (err) {
       throw storeFailure('save the checkpoint in', this.dir, err, this.dir);
+    }
+  }
+
+  /**
+   * Writes, fsyncs and removes a scratch file about the size of a large checkpoint. A collector that wrote a
+   * page and then failed to save its checkpoint sends that page again on the next run: with the directory
+   * refusing every save (a read-only or full disk), every run would send the same first pages again until an
+   * admin stepped in. Asked first, the directory stops the run before anything is written instead.
+   */
+  async probe(): Promise<void> {
+    let temp: string | undefined;
+    try {
+      await this.prepare();
+      // Named like save()'s temp files, so that prepare() removes it should this process die meanwhile.
+      temp = join(this.dir, `probe.json.tmp-${process.pid}-${randomBytes(4).toString('hex')}`);
+      const fd = openSync(temp, 'w', 0o600);
+      try {
+        writeFileSync(fd, PROBE_BODY);
+        await fsyncAsync(fd);
+      } finally {
+        closeSync(fd);
+      }
+    } catch (err) {
+      throw storeFailure('save the checkpoint in', this.dir, err, this.dir);
+    } finally {
+      if (temp !== undefined) removeTemp(temp);
     }
   }
 
@@ -228,7 +256,11 @@ export function storeFailure(what: string, path: string, err: unknown, dir: stri
           ? 'the disk is full'
           : code === 'EROFS'
             ? 'the file system is read-only'
-            : undefined;
+            : code === 'ENOTDIR'
+              ? `a file stands where a directory of ${dir} should be`
+              : code === 'EISDIR'
+                ? 'a directory stands where the checkpoint file should be: remove it'
+                : undefined;
   const reason = code ?? (err instanceof Error ? err.message : String(err));
   return new CheckpointError(`cannot ${what} ${path}: ${reason}${hint ? `; ${hint}` : ''}`, scope, { cause: err });
 }

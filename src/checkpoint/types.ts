@@ -10,4 +10,9 @@ export interface CheckpointStore {
   /** Atomic: write, fsync, rename. A crash leaves either the old or the new value. */
   save<T>(key: string, value: T): Promise<void>;
   remove(key: string): Promise<void>;
+  /**
+   * Fails as save() would when no save can succeed now (no rights, a read-only or full disk), changing no
+   * checkpoint. Stores whose saves cannot fail that way have none.
+   */
+  probe?(): Promise<void>;
 }

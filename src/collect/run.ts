@@ -113,6 +113,9 @@ export async function runCollection(opts: RunOptions): Promise<RunSummary> {
       summary.events = events;
     } else {
       const data = config.data;
+      // Alerts and events resume from their checkpoints: a run whose pages cannot be saved would send them
+      // again next run, so it stops here, before writing anything. A snapshot resumes from nothing.
+      if (data !== 'endpoints') await opts.store.probe?.();
       await forEachConcurrent(readAhead(opts.client.tenants(filter)), opts.concurrency ?? config.tenantConcurrency ?? DEFAULT_TENANT_CONCURRENCY, async (tenant) => {
         if (opts.signal?.aborted) return;
         const { health, fatal } = await runTenant(opts.client, tenant, data, {

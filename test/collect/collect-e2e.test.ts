@@ -7,7 +7,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { emulatorClient } from '../helpers/central.js';
 import type { CentralClient } from '../../src/central/types.js';
 import type { CheckpointStore } from '../../src/checkpoint/types.js';
-import { checkpointFileName, FileCheckpointStore } from '../../src/checkpoint/file-store.js';
+import { checkpointFileName, FileCheckpointStore, storeFailure } from '../../src/checkpoint/file-store.js';
 import { MemoryCheckpointStore } from '../../src/checkpoint/memory-store.js';
 import { checkpointKey } from '../../src/collect/collector.js';
 import { runCollection, type CollectConfig, type RunSummary } from '../../src/collect/run.js';
@@ -168,7 +168,7 @@ describe('alerts end to end', () => {
     expect(health.reduce((n, h) => n + (h.retries as number), 0)).toBe(summary.retries);
   });
 
-  it('a checkpoint directory that cannot be written stops the run at once, with one ERROR line and a TA_ERR_CHECKPOINT summary', async () => {
+  it('a checkpoint directory that cannot be written stops the run before any tenant, with one ERROR line and a TA_ERR_CHECKPOINT summary', async () => {
     const w = await world({ tenants: 8, alertsPerTenant: 20 });
     const base = mkdtempSync(join(tmpdir(), 'ta-ckpt-'));
     writeFileSync(join(base, 'file'), 'not a directory');
@@ -176,17 +176,45 @@ describe('alerts end to end', () => {
     try {
       const sink = new MemorySink();
       const summary = await run(w, config('alerts'), sink, { store });
-      expect(summary).toMatchObject({ status: 'error', error_code: 'TA_ERR_CHECKPOINT' });
-      // The first load already fails: the directory cannot be read either.
-      expect(summary.error).toMatch(/^cannot read \/.*\/file\/checkpoints\/sophos_central_e2e_alerts_.*\.json: ENOTDIR$/);
-      // The tenants already running end; no further tenant starts.
-      const runs = sink.health('tenant_run');
-      expect(runs.length).toBeGreaterThan(0);
-      expect(runs.length).toBeLessThan(8);
-      for (const r of runs) expect(r).toMatchObject({ status: 'error', error_code: 'TA_ERR_CHECKPOINT' });
-      // The summary counts the tenants that met it.
-      expect(summary).toMatchObject({ tenants: runs.length, tenants_failed: runs.length, tenants_ok: 0 });
-      expect(w.logs.filter((l) => l.startsWith('ERROR'))).toEqual([expect.stringMatching(/: error, 0\/\d tenants ok, 0 events: cannot read .*: ENOTDIR$/)]);
+      expect(summary).toMatchObject({ status: 'error', error_code: 'TA_ERR_CHECKPOINT', tenants: 0 });
+      expect(summary.error).toMatch(/^cannot save the checkpoint in \/.*\/file\/checkpoints: ENOTDIR; a file stands where a directory of .* should be$/);
+      expect(sink.health('tenant_run')).toEqual([]);
+      expect(w.logs.filter((l) => l.startsWith('ERROR'))).toEqual([expect.stringMatching(/: error, 0\/0 tenants ok, 0 events: cannot save the checkpoint in .*: ENOTDIR/)]);
+    } finally {
+      rmSync(base, { recursive: true, force: true });
+    }
+  });
+
+  it.each(['alerts', 'events'] as const)('%s: a disk that refuses every save (full, read-only) sends nothing, run after run; once it takes saves again, every item arrives once', async (data) => {
+    const w = await world({ tenants: 4, alertsPerTenant: 120, eventsPerTenant: 250 });
+    const sourcetype = `sophos:central:${data}`;
+    const t0 = w.emu.clock.now();
+    const base = mkdtempSync(join(tmpdir(), 'ta-ckpt-'));
+    const disk = new FileCheckpointStore(base);
+    try {
+      const want: string[] = [];
+      for (const t of w.emu.tenants) {
+        want.push(...(data === 'alerts' ? await alertIds(w, t.id, t0 - 90 * DAY + 5 * MIN, t0 - MIN) : await eventIds(w, t.id, t0 - SIEM_FROM_DATE_WINDOW_MS)));
+      }
+      // A good first run, so that later runs resume from checkpoints that still read fine.
+      const sink = new MemorySink();
+      expect(await run(w, config(data), sink, { store: disk })).toMatchObject({ status: 'ok' });
+      w.emu.clock.advance(10 * MIN);
+      const added = data === 'alerts' ? w.emu.addAlerts(w.emu.tenants[0]!.id, 30, { raisedAt: w.emu.clock.now() - 5 * MIN }) : w.emu.addEvents(w.emu.tenants[1]!.id, 300);
+      // The disk fills up: loads work, and every save fails as the file system answers then.
+      const noSpace = () => Promise.reject(storeFailure('save the checkpoint in', base, Object.assign(new Error('no space'), { code: 'ENOSPC' }), base));
+      const full: CheckpointStore = { load: (key) => disk.load(key), save: noSpace, remove: (key) => disk.remove(key), probe: noSpace };
+      const blockedFrom = sink.records.length;
+      for (let n = 0; n < 3; n++) {
+        const summary = await run(w, config(data), sink, { store: full });
+        expect(summary).toMatchObject({ status: 'error', error_code: 'TA_ERR_CHECKPOINT', error: expect.stringMatching(/ENOSPC; the disk is full$/) });
+      }
+      expect(idsOf(sink, sourcetype, blockedFrom)).toEqual([]);
+      // Space again: the next run sends what came meanwhile, and nothing twice.
+      expect(await run(w, config(data), sink, { store: disk })).toMatchObject({ status: 'ok' });
+      const got = idsOf(sink, sourcetype);
+      expectNoDuplicates(got);
+      expect(new Set(got)).toEqual(new Set([...want, ...added.map((item) => item.id)]));
     } finally {
       rmSync(base, { recursive: true, force: true });
     }

@@ -146,7 +146,25 @@ describe('FileCheckpointStore', () => {
     const err = await new FileCheckpointStore(join(dir, 'sub')).save('k', 1).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(CheckpointError);
     expect((err as CheckpointError).code).toBe('TA_ERR_CHECKPOINT');
-    expect((err as Error).message).toBe(`cannot save the checkpoint in ${join(dir, 'sub')}: ENOTDIR`);
+    expect((err as Error).message).toBe(`cannot save the checkpoint in ${join(dir, 'sub')}: ENOTDIR; a file stands where a directory of ${join(dir, 'sub')} should be`);
+  });
+
+  it('probe: saves can succeed, it creates the directory, and it leaves no file behind', async () => {
+    const { dir } = setup();
+    const store = new FileCheckpointStore(join(dir, 'new'));
+    await store.probe();
+    expect(readdirSync(join(dir, 'new'))).toEqual([]);
+  });
+
+  it('probe: fails as a save would, with the same CheckpointError, and changes no checkpoint', async () => {
+    const { dir } = setup();
+    mkdirSync(dirname(dir), { recursive: true });
+    writeFileSync(dir, 'a file where the directory should be');
+    const store = new FileCheckpointStore(join(dir, 'sub'));
+    const probed = await store.probe().catch((e: unknown) => e);
+    const saved = await store.save('k', 1).catch((e: unknown) => e);
+    expect(probed).toBeInstanceOf(CheckpointError);
+    expect(probed).toMatchObject({ message: (saved as Error).message, scope: 'directory' });
   });
 
   it('removes its temp file when the write fails half-way', async () => {
@@ -165,6 +183,8 @@ describe('FileCheckpointStore', () => {
     ['EPERM', 'the user this runs as must be able to read and write there'],
     ['ENOSPC', 'the disk is full'],
     ['EROFS', 'the file system is read-only'],
+    ['ENOTDIR', 'a file stands where a directory of /opt/splunk/var/lib/splunk/modinputs/sophos_central should be'],
+    ['EISDIR', 'a directory stands where the checkpoint file should be: remove it'],
     ['EBUSY', 'another program (antivirus, backup) may hold the file open, or the user this runs as cannot write there'],
   ])('says what usually fixes %s', (code, hint) => {
     const dir = '/opt/splunk/var/lib/splunk/modinputs/sophos_central';
