@@ -1,7 +1,7 @@
 // The modular input's Logger: one severity-prefixed line per message on stderr (splunkd.log takes the level
 // from the leading word, splunk-addon.md §1.8) and, when SPLUNK_HOME is set, a detailed file
 // $SPLUNK_HOME/var/log/splunk/ta_sophos_central.log (indexed into _internal by default) with size-based rotation.
-import { closeSync, fstatSync, mkdirSync, openSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
+import { closeSync, fstatSync, mkdirSync, openSync, renameSync, rmdirSync, rmSync, statSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { oneLine } from '../errors.js';
 import { LEVEL_RANK, logText, type Logger, type LogLevel } from '../log.js';
@@ -24,10 +24,13 @@ export interface SplunkLoggerOptions {
 
 /** How long a rotation the file system refused waits before it is tried again. */
 const ROTATE_RETRY_MS = 60_000;
+/** A rotation lock older than this was left by a process that died while rotating. */
+const STALE_LOCK_MS = 60_000;
 
 /**
- * Appends lines to a file and rotates it by size. Several input processes share the file, so rotation
- * checks that the path still names the file this process has open before renaming (best effort).
+ * Appends lines to a file and rotates it by size. Several input processes share the file (one per stanza),
+ * so one rotates at a time, under a lock directory, and only if the path still names the file it found full;
+ * a process whose file was rotated away by another writes its next line to the new file at the path.
  * Windows refuses to rename a file another process holds open: then the lines keep going to the file as it
  * is, and rotation is tried again a minute later.
  */
@@ -44,8 +47,12 @@ class RotatingFile {
 
   append(line: string): void {
     const bytes = Buffer.byteLength(line);
-    const fd = this.open();
-    const st = fstatSync(fd);
+    let st = fstatSync(this.open());
+    // Rotated away by another process: this line belongs in the file now at the path, not in `.1`.
+    if (!this.atPath(st.ino)) {
+      this.close();
+      st = fstatSync(this.open());
+    }
     if (st.size > 0 && st.size + bytes > this.maxBytes && this.now() >= this.rotateAfter) this.rotate(st.ino);
     writeSync(this.open(), line);
   }
@@ -65,16 +72,29 @@ class RotatingFile {
     return this.fd;
   }
 
-  private rotate(ino: number): void {
-    let current: number | undefined;
+  /** Whether the path names the file with this inode. */
+  private atPath(ino: number): boolean {
     try {
-      current = statSync(this.path).ino;
+      return statSync(this.path).ino === ino;
     } catch {
-      current = undefined;
+      return false;
     }
-    if (current === ino && !this.shiftGenerations()) {
-      this.rotateAfter = this.now() + ROTATE_RETRY_MS;
-      return;
+  }
+
+  private rotate(ino: number): void {
+    // Two processes rotating at once would each shift the generations, the second one moving the fresh file
+    // the first had just left, so that a full generation was dropped early.
+    const lock = `${this.path}.rotation-lock`;
+    // Held: another process is rotating this very file, and the next line finds the new one.
+    if (!acquireLock(lock)) return;
+    try {
+      // Asked under the lock: another process may have rotated the full file meanwhile.
+      if (this.atPath(ino) && !this.shiftGenerations()) {
+        this.rotateAfter = this.now() + ROTATE_RETRY_MS;
+        return;
+      }
+    } finally {
+      removeQuietly(lock);
     }
     // Rotated here or by another process already: either way, reopen the (new) file at the path.
     this.close();
@@ -107,11 +127,30 @@ class RotatingFile {
   }
 }
 
+/** Creates the lock directory (atomic across processes); one left by a process that died is taken over. */
+function acquireLock(lock: string): boolean {
+  try {
+    mkdirSync(lock);
+    return true;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') return false;
+  }
+  try {
+    if (Date.now() - statSync(lock).mtimeMs < STALE_LOCK_MS) return false;
+    rmdirSync(lock);
+    mkdirSync(lock);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Removes a file or the lock directory; what cannot be removed stays, and nothing is lost by it. */
 function removeQuietly(path: string): void {
   try {
-    rmSync(path, { force: true });
+    rmSync(path, { recursive: true, force: true });
   } catch {
-    // the oldest generation stays under this process's name; nothing is lost
+    // an oldest generation under this process's name, or a lock a later rotation takes over as stale
   }
 }
 

@@ -1,9 +1,11 @@
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { redactSecrets } from '../../src/log.js';
 import { createSplunkLogger } from '../../src/splunk/log.js';
+import { ROOT } from '../helpers/paths.js';
 
 const dirs: string[] = [];
 afterEach(() => dirs.splice(0).forEach((d) => rmSync(d, { recursive: true, force: true })));
@@ -116,6 +118,68 @@ describe('createSplunkLogger', () => {
     expect(readFileSync(join(dir, 'ta_sophos_central.log.1'), 'utf8').match(/message (\d+)/g)).toHaveLength(20);
     expect(readFileSync(join(dir, 'ta_sophos_central.log'), 'utf8')).toContain('after the retry delay');
   });
+
+  it('after another process rotated the shared file away, the next line goes to the new file, not to .1', () => {
+    const splunkHome = home();
+    const dir = join(splunkHome, 'var/log/splunk');
+    const a = createSplunkLogger({ splunkHome, stanza: 'sophos_central://a', stderr: capture().stderr, maxBytes: 1000, maxFiles: 3 });
+    const b = createSplunkLogger({ splunkHome, stanza: 'sophos_central://b', stderr: capture().stderr, maxBytes: 1000, maxFiles: 3 });
+    a.info('a opens the file');
+    for (let i = 0; i < 15; i++) b.info(`b ${'x'.repeat(60)}`);
+    expect(existsSync(join(dir, 'ta_sophos_central.log.1'))).toBe(true);
+    a.info('a writes after the rotation');
+    expect(readFileSync(join(dir, 'ta_sophos_central.log'), 'utf8')).toContain('a writes after the rotation');
+    expect(readFileSync(join(dir, 'ta_sophos_central.log.1'), 'utf8')).not.toContain('a writes after the rotation');
+  });
+
+  it('does not rotate while another process holds the rotation lock, and takes over a lock left by a process that died', () => {
+    const { dir, log } = rotatingLog();
+    const lock = join(dir, 'ta_sophos_central.log.rotation-lock');
+    mkdirSync(lock);
+    for (let i = 0; i < 30; i++) log.info(`message ${String(i).padStart(3, '0')} ${'x'.repeat(60)}`);
+    // Held: every line stays in the one file, none is lost, and the holder's rotation will move it.
+    expect(readdirSync(dir).sort()).toEqual(['ta_sophos_central.log', 'ta_sophos_central.log.rotation-lock']);
+    expect(readFileSync(join(dir, 'ta_sophos_central.log'), 'utf8').match(/message (\d+)/g)).toHaveLength(30);
+    // Two minutes old: its holder died mid-rotation; the next line rotates and the lock is gone.
+    const old = new Date(Date.now() - 120_000);
+    utimesSync(lock, old, old);
+    log.info('after the holder died');
+    expect(readdirSync(dir).sort()).toEqual(['ta_sophos_central.log', 'ta_sophos_central.log.1']);
+    expect(readFileSync(join(dir, 'ta_sophos_central.log.1'), 'utf8').match(/message (\d+)/g)).toHaveLength(30);
+    expect(readFileSync(join(dir, 'ta_sophos_central.log'), 'utf8')).toContain('after the holder died');
+  });
+
+  it('processes that log and rotate the same file at once lose no line and repeat none', async () => {
+    const splunkHome = home();
+    const dir = join(splunkHome, 'var/log/splunk');
+    const script = join(splunkHome, 'writer.mts');
+    // Each child: one stanza's input process, writing as fast as it can; small files, so that rotations collide.
+    writeFileSync(
+      script,
+      `import { createSplunkLogger } from ${JSON.stringify(join(ROOT, 'src/splunk/log.ts'))};\n` +
+        `const [name, count] = process.argv.slice(2);\n` +
+        `const log = createSplunkLogger({ splunkHome: ${JSON.stringify(splunkHome)}, stanza: 'sophos_central://' + name, stderr: { write() {} }, maxBytes: 20000, maxFiles: 80 });\n` +
+        `for (let i = 0; i < Number(count); i++) log.info(name + ' line ' + i + ' ' + 'x'.repeat(60));\n`,
+    );
+    const writers = ['w1', 'w2', 'w3', 'w4'];
+    const lines = 2000;
+    await Promise.all(
+      writers.map(
+        (name) =>
+          new Promise<void>((resolve, reject) => {
+            const child = spawn(process.execPath, ['--import', 'tsx', script, name, String(lines)], { stdio: 'inherit' });
+            child.on('error', reject);
+            child.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`writer ${name} exited ${code}`))));
+          }),
+      ),
+    );
+    const files = readdirSync(dir).filter((f) => /^ta_sophos_central\.log(\.\d+)?$/.test(f));
+    const seen = files.flatMap((f) => readFileSync(join(dir, f), 'utf8').match(/w\d line \d+/g) ?? []);
+    expect(seen.length).toBe(writers.length * lines);
+    expect(new Set(seen).size).toBe(seen.length);
+    // Rotated all along (a file may pass the size by what the others write while one process rotates).
+    expect(files.length).toBeGreaterThan(20);
+  }, 60_000);
 
   it('keeps working on stderr when the log directory cannot be created', () => {
     const splunkHome = home();
