@@ -31,5 +31,8 @@ const collect: CollectFn = async ({ stanza, config, clientSecret, sink, store, l
 };
 
 // splunkd introspects every scheme at start-up: answer --scheme without loading the HTTP stack.
-if (process.argv.length === 3 && process.argv[2] === '--scheme') process.stdout.write(renderScheme());
-else void import('../splunk/modinput.js').then(({ runProcess }) => runProcess(collect));
+if (process.argv.length === 3 && process.argv[2] === '--scheme') {
+  // A reader that went away (splunkd stopping) gets exit 1, not Node's stack trace for an unhandled EPIPE.
+  process.stdout.on('error', () => process.exit(1));
+  process.stdout.write(renderScheme());
+} else void import('../splunk/modinput.js').then(({ runProcess }) => runProcess(collect));

@@ -4,7 +4,7 @@
 // first run and the stanza is masked, so after one run inputs.conf holds only ********.
 import type { InputConfig } from '../config/input-config.js';
 import { SECRET_MASK, proxyCredential, withProxyPassword } from '../config/input-config.js';
-import { ConfigError, describeError } from '../errors.js';
+import { AbortedError, ConfigError, describeError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { StanzaDefinition } from './input.js';
 import { APP, PROXY_REALM, REALM } from './names.js';
@@ -105,6 +105,7 @@ export async function resolveSecrets(
       logger.info(`${moved.what} for ${moved.whose} ${how} in storage/passwords (realm ${moved.entry.realm})`);
       stored.push(moved);
     } catch (err) {
+      if (err instanceof AbortedError) throw err;
       // Collection still works with the secret at hand; the stanza stays unmasked until a run can store it.
       logger.warn(`could not store ${moved.what} in storage/passwords, so it stays in inputs.conf for now: ${describeError(err)}`);
     }
@@ -115,6 +116,7 @@ export async function resolveSecrets(
       await rest.updateInput(stanza.app ?? APP, stanza.inputName, maskingFields(stanza.params, Object.fromEntries(stored.map((m) => [m.field, m.masked]))));
       logger.info(`${what} in ${stanza.name} replaced by ${SECRET_MASK}`);
     } catch (err) {
+      if (err instanceof AbortedError) throw err;
       logger.warn(`stored ${what} but could not mask ${stored.length > 1 ? 'them' : 'it'} in ${stanza.name}; the next run tries again: ${describeError(err)}`);
     }
   }

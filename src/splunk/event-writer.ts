@@ -1,6 +1,7 @@
 // The XML event stream on stdout (splunk-addon.md §1.7). One `<stream>` per process, opened before the first
 // event and closed at the end; one write per batch, resolved only once the OS has the bytes, so a collector
-// that moves its checkpoint after `write` resolves never checkpoints data splunkd has not received.
+// that moves its checkpoint after `write` resolves never checkpoints data still in this process. Bytes in the
+// pipe that splunkd never reads (it died) are beyond any writer's reach: a pipe has no acknowledgement.
 import type { Writable } from 'node:stream';
 import type { EventSink, OutRecord } from '../collect/sink.js';
 import { escapeXml, escapeXmlText } from './xml.js';

@@ -1,7 +1,7 @@
 // What splunkd writes on stdin: `<input>` in run mode, `<items>` for --validate-arguments.
 // splunkd sends UTF-8 (Splunk docs, "Set up external validation" / "Set up streaming"); nothing else is accepted.
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
-import { ProtocolError } from '../errors.js';
+import { AbortedError, ProtocolError } from '../errors.js';
 
 export type ParamValue = string | string[];
 export type Params = Record<string, ParamValue>;
@@ -38,6 +38,8 @@ export interface ReadStdinOptions {
   timeoutMs?: number;
   /** Stop reading once one of these closing tags arrived, even without EOF. */
   endTags?: readonly string[];
+  /** Aborted (SIGTERM): give up at once with an AbortedError. */
+  signal?: AbortSignal;
 }
 
 const DEFAULT_END_TAGS = ['</input>', '</items>'] as const;
@@ -54,6 +56,7 @@ export function readStdin(stream: NodeJS.ReadableStream = process.stdin, options
   return new Promise<string>((resolve, reject) => {
     const finish = (err?: Error) => {
       clearTimeout(timer);
+      options.signal?.removeEventListener('abort', onAbort);
       stream.off('data', onData);
       stream.off('end', onEnd);
       stream.off('error', onError);
@@ -81,10 +84,13 @@ export function readStdin(stream: NodeJS.ReadableStream = process.stdin, options
       else finish();
     };
     const onError = (err: Error) => finish(new ProtocolError(`could not read stdin: ${err.message}`));
+    const onAbort = () => finish(new AbortedError('stopped before splunkd had sent the whole input definition'));
     const timer = setTimeout(
       () => finish(new ProtocolError(`no complete document on stdin after ${Math.round(timeoutMs / 1000)} s; expected the <input> or <items> document from splunkd`)),
       timeoutMs,
     );
+    if (options.signal?.aborted) return onAbort();
+    options.signal?.addEventListener('abort', onAbort, { once: true });
     stream.on('data', onData);
     stream.on('end', onEnd);
     stream.on('error', onError);

@@ -162,7 +162,16 @@ function appProxyUrl(raw: string): string {
 }
 
 async function runInputs(io: ModinputIo, collect: CollectFn, logger: Logger): Promise<number> {
-  const def = parseInputDefinition(await readStdin(io.stdin, { timeoutMs: io.stdinTimeoutMs }));
+  let text: string;
+  try {
+    text = await readStdin(io.stdin, { timeoutMs: io.stdinTimeoutMs, signal: io.signal });
+  } catch (err) {
+    // splunkd stopping while it was still writing the definition: nothing was collected, nothing is wrong.
+    if (!(err instanceof AbortedError)) throw err;
+    logger.info(`stopped on SIGTERM ${err.message}`);
+    return EXIT_OK;
+  }
+  const def = parseInputDefinition(text);
   const stream = new XmlStream(io.stdout);
   let code = EXIT_OK;
   try {
@@ -243,10 +252,11 @@ async function runStanza(
   let config: InputConfig | undefined;
   try {
     config = validateInputParams(stanza.params, { checkInterval: false });
-    const rest = new SplunkdClient({ serverUri, sessionKey, splunkHome: io.env.SPLUNK_HOME });
+    const rest = new SplunkdClient({ serverUri, sessionKey, splunkHome: io.env.SPLUNK_HOME, signal: io.signal });
     let clientSecret: string;
     try {
       const settings = await rest.getAppSettings().catch((err: unknown) => {
+        if (err instanceof AbortedError) throw err;
         logger.warn(`app-wide settings not read, using defaults: ${describeError(err)}`);
         return {} as { proxyUrl?: string; logLevel?: string };
       });

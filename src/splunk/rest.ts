@@ -7,7 +7,7 @@ import { hostname, networkInterfaces } from 'node:os';
 import { join, resolve } from 'node:path';
 import { checkServerIdentity, type PeerCertificate } from 'node:tls';
 import { Agent, request } from 'undici';
-import { SplunkdError } from '../errors.js';
+import { AbortedError, SplunkdError } from '../errors.js';
 import { confStanza } from './conf.js';
 import { APP, SCHEME, SETTINGS_CONF } from './names.js';
 
@@ -20,6 +20,8 @@ export interface SplunkdClientOptions {
   /** Where Splunk's CA lives: $SPLUNK_HOME/etc/auth/cacert.pem, or server.conf [sslConfig] sslRootCAPath. */
   splunkHome?: string;
   timeoutMs?: number;
+  /** Aborted (SIGTERM): a call in progress ends at once with an AbortedError. */
+  signal?: AbortSignal;
 }
 
 export interface CaBundle {
@@ -235,8 +237,10 @@ export class SplunkdClient {
           ...(method === 'POST' ? { 'content-type': 'application/x-www-form-urlencoded' } : {}),
         },
         ...(method === 'POST' ? { body: params.toString() } : {}),
+        ...(this.options.signal ? { signal: this.options.signal } : {}),
       });
     } catch (err) {
+      if (this.options.signal?.aborted) throw new AbortedError(`stopped during ${what}`, { cause: err });
       const reason = (err as Error).message;
       const tls = /certificate|self.signed|issuer|CERT_|SSL|TLS/i.test(`${reason} ${(err as { code?: string }).code ?? ''}`);
       const hint = tls

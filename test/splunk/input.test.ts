@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { ProtocolError } from '../../src/errors.js';
+import { AbortedError, ProtocolError } from '../../src/errors.js';
 import { parseInputDefinition, parseValidationDefinition, readStdin } from '../../src/splunk/input.js';
 import { FIXTURES } from '../helpers/paths.js';
 
@@ -130,5 +130,16 @@ describe('readStdin', () => {
     const err = await p.catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ProtocolError);
     expect((err as Error).message).toMatch(message);
+  });
+
+  it('gives up at once with an AbortedError when stopped (SIGTERM) before the document is complete', async () => {
+    const s = new PassThrough();
+    const stop = new AbortController();
+    const p = readStdin(s, { timeoutMs: 30_000, signal: stop.signal });
+    s.write('<input><server_host>');
+    stop.abort();
+    expect(await p.catch((e: unknown) => e)).toBeInstanceOf(AbortedError);
+    // Already stopped: it does not start reading.
+    expect(await readStdin(new PassThrough(), { signal: stop.signal }).catch((e: unknown) => e)).toBeInstanceOf(AbortedError);
   });
 });

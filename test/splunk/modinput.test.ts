@@ -1,5 +1,8 @@
 // The production bundle (bin/app/sophos_central.js, built by `npm test`) in the modes that need no collection.
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
+import { once } from 'node:events';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -8,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runModularInput } from '../../src/splunk/modinput.js';
 import { renderScheme } from '../../src/splunk/scheme.js';
 import { BUNDLE } from '../helpers/paths.js';
-import { startSplunkd, type SplunkdStandIn } from '../splunkd/index.js';
+import { inputDocument, startSplunkd, type SplunkdStandIn } from '../splunkd/index.js';
 
 const run = (args: string[], input?: string | Buffer) => spawnSync(process.execPath, [BUNDLE, ...args], { input, encoding: 'utf8', timeout: 30_000 });
 
@@ -119,5 +122,67 @@ describe('bundle: --validate-arguments', () => {
     const r = run(['--validate-arguments'], '<items><item name="a">');
     expect(r.status).toBe(1);
     expect(r.stdout).toBe('<error><message>incomplete &lt;items&gt; document on stdin: &lt;items&gt;, &lt;item&gt; never closed</message></error>');
+  });
+});
+
+describe('run mode stopped by SIGTERM before collection', () => {
+  const capture = () => {
+    const stream = new PassThrough();
+    const chunks: Buffer[] = [];
+    stream.on('data', (c: Buffer) => chunks.push(c));
+    return { stream, text: () => Buffer.concat(chunks).toString('utf8') };
+  };
+
+  it('while splunkd is still writing the definition: exit 0 at once, one INFO line', async () => {
+    const stdin = new PassThrough();
+    const [stdout, stderr] = [capture(), capture()];
+    const stop = new AbortController();
+    stdin.write('<input><server_host>');
+    setTimeout(() => stop.abort(), 50);
+    const code = await runModularInput([], { stdin, stdout: stdout.stream, stderr: stderr.stream, env: {}, signal: stop.signal, stdinTimeoutMs: 20_000 }, async () => {
+      throw new Error('never collects');
+    });
+    expect(code).toBe(0);
+    expect(stdout.text()).toBe('');
+    expect(stderr.text()).toBe('INFO TA-sophos-central: stopped on SIGTERM stopped before splunkd had sent the whole input definition\n');
+  });
+
+  it('while splunkd does not answer its REST API: exit 0 at once, no ERROR, no failed run_summary, nothing collected', async () => {
+    const server = createServer(() => undefined);
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const checkpointDir = mkdtempSync(join(tmpdir(), 'ta-term-'));
+    const [stdout, stderr] = [capture(), capture()];
+    const stop = new AbortController();
+    try {
+      const doc = inputDocument({
+        serverUri: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+        sessionKey: 'k',
+        checkpointDir,
+        stanzas: [{ name: 'prod', app: 'TA-sophos-central', params: { client_id: 'c1', client_secret: 'clear', data: 'alerts' } }],
+      });
+      setTimeout(() => stop.abort(), 100);
+      let collected = false;
+      const code = await runModularInput([], { stdin: new PassThrough().end(doc), stdout: stdout.stream, stderr: stderr.stream, env: {}, signal: stop.signal }, async () => {
+        collected = true;
+      });
+      expect(code).toBe(0);
+      expect(collected).toBe(false);
+      expect(stderr.text()).not.toMatch(/^(ERROR|WARN)/m);
+      expect(stderr.text()).toMatch(/^INFO TA-sophos-central sophos_central:\/\/prod: stopped on SIGTERM after \d+\.\d s$/m);
+      expect(stdout.text()).not.toContain('run_summary');
+    } finally {
+      server.closeAllConnections();
+      server.close();
+      rmSync(checkpointDir, { recursive: true, force: true });
+    }
+  });
+
+  it('--scheme into a pipe splunkd closed: no stack trace', async () => {
+    const child = spawn(process.execPath, [BUNDLE, '--scheme'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    child.stdout.destroy();
+    const errors: Buffer[] = [];
+    child.stderr.on('data', (c: Buffer) => errors.push(c));
+    await once(child, 'close');
+    expect(Buffer.concat(errors).toString('utf8')).not.toMatch(/\n\s+at |Unhandled 'error' event/);
   });
 });

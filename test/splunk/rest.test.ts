@@ -1,12 +1,35 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { hostname, networkInterfaces, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { PeerCertificate } from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SplunkdError } from '../../src/errors.js';
+import { AbortedError, SplunkdError } from '../../src/errors.js';
 import { SplunkdClient, checkSplunkdIdentity, splunkdCa } from '../../src/splunk/rest.js';
 import { hasOpenssl } from '../splunkd/certs.js';
 import { TA_APP, startSplunkd, type SplunkdStandIn } from '../splunkd/index.js';
+
+describe('SplunkdClient stopped (SIGTERM)', () => {
+  it('ends a call splunkd does not answer with an AbortedError at once, not after its timeout', async () => {
+    // A splunkd that accepts the request and never answers.
+    const server = createServer(() => undefined);
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const stop = new AbortController();
+    const rest = new SplunkdClient({ serverUri: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, sessionKey: 'k', timeoutMs: 20_000, signal: stop.signal });
+    try {
+      const call = rest.getPassword('sophos_central', 'c').catch((e: unknown) => e);
+      setTimeout(() => stop.abort(), 50);
+      const err = await call;
+      expect(err).toBeInstanceOf(AbortedError);
+      expect((err as Error).message).toBe('stopped during GET /servicesNS/nobody/TA-sophos-central/storage/passwords');
+    } finally {
+      await rest.close();
+      server.closeAllConnections();
+      server.close();
+    }
+  });
+});
 
 describe('SplunkdClient against the stand-in (HTTP)', () => {
   let splunkd: SplunkdStandIn;
