@@ -15,8 +15,11 @@ interface Envelope {
 }
 
 const STALE_TEMP_MS = 60 * 60 * 1000;
-/** What probe() writes: more than most checkpoints (an alerts checkpoint with its overlap's IDs can reach tens of KB). */
-const PROBE_BODY = Buffer.alloc(64 * 1024, 0x20);
+/**
+ * What probe() writes: one file-system block, about what a checkpoint takes. More would stop collection on a
+ * nearly full disk where the real saves still fit.
+ */
+const PROBE_BODY = Buffer.alloc(4096, 0x20);
 
 const fsyncAsync = promisify(fsync);
 
@@ -119,7 +122,7 @@ export class FileCheckpointStore implements CheckpointStore {
   }
 
   /**
-   * Writes, fsyncs and removes a scratch file about the size of a large checkpoint. A collector that wrote a
+   * Writes, fsyncs and removes a scratch file about the size of a checkpoint. A collector that wrote a
    * page and then failed to save its checkpoint sends that page again on the next run: with the directory
    * refusing every save (a read-only or full disk), every run would send the same first pages again until an
    * admin stepped in. Asked first, the directory stops the run before anything is written instead.

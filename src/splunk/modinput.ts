@@ -121,7 +121,7 @@ function writeAll(out: Writable, text: string): Promise<void> {
 async function validateArguments(io: ModinputIo, logger: Logger): Promise<number> {
   let message: string;
   try {
-    const def = parseValidationDefinition(await readStdin(io.stdin, { timeoutMs: io.stdinTimeoutMs }));
+    const def = parseValidationDefinition(await readStdin(io.stdin, { timeoutMs: io.stdinTimeoutMs, signal: io.signal }));
     const { clientId, proxyUrl: proxy } = validateInputFields(def.params);
     const rawSecret = def.params.client_secret;
     const emptySecret = rawSecret === undefined || [rawSecret].flat().join('').trim() === '';
@@ -133,7 +133,7 @@ async function validateArguments(io: ModinputIo, logger: Logger): Promise<number
     // finds none, which the admin hears now rather than from the next run.
     const proxyAccount = proxy === undefined ? undefined : proxyCredential(proxy);
     if (proxyAccount?.masked) needed.push(proxyPasswordEntry(proxyAccount.account));
-    if (needed.length > 0) await requireStored(def.serverUri, def.sessionKey, io.env.SPLUNK_HOME, needed);
+    if (needed.length > 0) await requireStored(new SplunkdClient({ serverUri: def.serverUri, sessionKey: def.sessionKey, splunkHome: io.env.SPLUNK_HOME, signal: io.signal }), needed);
     return EXIT_OK;
   } catch (err) {
     message = describeError(err);
@@ -144,8 +144,7 @@ async function validateArguments(io: ModinputIo, logger: Logger): Promise<number
 }
 
 /** Fails with the error of the first entry that has no stored secret. */
-async function requireStored(serverUri: string, sessionKey: string, splunkHome: string | undefined, needed: readonly SecretEntry[]): Promise<void> {
-  const rest = new SplunkdClient({ serverUri, sessionKey, splunkHome });
+async function requireStored(rest: SplunkdClient, needed: readonly SecretEntry[]): Promise<void> {
   try {
     for (const entry of needed) await storedSecret(rest, entry);
   } finally {
@@ -168,7 +167,7 @@ async function runInputs(io: ModinputIo, collect: CollectFn, logger: Logger): Pr
   } catch (err) {
     // splunkd stopping while it was still writing the definition: nothing was collected, nothing is wrong.
     if (!(err instanceof AbortedError)) throw err;
-    logger.info(`stopped on SIGTERM ${err.message}`);
+    logger.info(`${err.message}, on SIGTERM`);
     return EXIT_OK;
   }
   const def = parseInputDefinition(text);
@@ -199,11 +198,13 @@ async function runInputs(io: ModinputIo, collect: CollectFn, logger: Logger): Pr
  */
 async function removeCheckpointsOfDeletedInputs(def: InputDefinition, io: ModinputIo, logger: Logger): Promise<void> {
   const listedAt = Date.now();
-  const rest = new SplunkdClient({ serverUri: def.serverUri, sessionKey: def.sessionKey, splunkHome: io.env.SPLUNK_HOME });
+  const rest = new SplunkdClient({ serverUri: def.serverUri, sessionKey: def.sessionKey, splunkHome: io.env.SPLUNK_HOME, signal: io.signal });
   let inputs: Set<string>;
   try {
     inputs = await rest.listInputs();
   } catch (err) {
+    // House-keeping only: a stop (SIGTERM) leaves it to the next run, and says nothing.
+    if (err instanceof AbortedError) return;
     logger.warn(`checkpoints of deleted inputs not checked: ${describeError(err)}`);
     return;
   } finally {

@@ -248,7 +248,13 @@ export class SplunkdClient {
         : '';
       throw new SplunkdError(`cannot reach splunkd at ${this.origin} (${what}): ${reason}${hint}`, undefined, { cause: err });
     }
-    const text = await res.body.text();
+    let text: string;
+    try {
+      text = await res.body.text();
+    } catch (err) {
+      if (this.options.signal?.aborted) throw new AbortedError(`stopped during ${what}`, { cause: err });
+      throw new SplunkdError(`splunkd's answer to ${what} broke off: ${(err as Error).message}`, res.statusCode, { cause: err });
+    }
     let json: unknown;
     try {
       json = text === '' ? {} : JSON.parse(text);

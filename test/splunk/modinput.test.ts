@@ -144,7 +144,7 @@ describe('run mode stopped by SIGTERM before collection', () => {
     });
     expect(code).toBe(0);
     expect(stdout.text()).toBe('');
-    expect(stderr.text()).toBe('INFO TA-sophos-central: stopped on SIGTERM stopped before splunkd had sent the whole input definition\n');
+    expect(stderr.text()).toBe('INFO TA-sophos-central: stopped before splunkd had sent the whole input definition, on SIGTERM\n');
   });
 
   it('while splunkd does not answer its REST API: exit 0 at once, no ERROR, no failed run_summary, nothing collected', async () => {
@@ -175,6 +175,17 @@ describe('run mode stopped by SIGTERM before collection', () => {
       server.close();
       rmSync(checkpointDir, { recursive: true, force: true });
     }
+  });
+
+  it('--validate-arguments while splunkd is still writing <items>: stops at once with its <error>, not after the stdin timeout', async () => {
+    const child = spawn(process.execPath, [BUNDLE, '--validate-arguments'], { stdio: ['pipe', 'pipe', 'pipe'] });
+    const out: Buffer[] = [];
+    child.stdout.on('data', (c: Buffer) => out.push(c));
+    child.stdin.write('<items><server_host>');
+    setTimeout(() => child.kill('SIGTERM'), 300);
+    const [code] = (await once(child, 'exit')) as [number | null];
+    expect(code).toBe(1);
+    expect(Buffer.concat(out).toString('utf8')).toBe('<error><message>stopped before splunkd had sent the whole input definition</message></error>');
   });
 
   it('--scheme into a pipe splunkd closed: no stack trace', async () => {

@@ -11,15 +11,20 @@ import { hasOpenssl } from '../splunkd/certs.js';
 import { TA_APP, startSplunkd, type SplunkdStandIn } from '../splunkd/index.js';
 
 describe('SplunkdClient stopped (SIGTERM)', () => {
-  it('ends a call splunkd does not answer with an AbortedError at once, not after its timeout', async () => {
-    // A splunkd that accepts the request and never answers.
-    const server = createServer(() => undefined);
+  it.each([
+    ['does not answer', () => undefined],
+    ['stops in the middle of its answer', (_req: unknown, res: import('node:http').ServerResponse) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.write('{"entry":[');
+    }],
+  ])('ends a call when splunkd %s with an AbortedError at once, not after its timeout', async (_n, answer) => {
+    const server = createServer(answer);
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const stop = new AbortController();
     const rest = new SplunkdClient({ serverUri: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, sessionKey: 'k', timeoutMs: 20_000, signal: stop.signal });
     try {
       const call = rest.getPassword('sophos_central', 'c').catch((e: unknown) => e);
-      setTimeout(() => stop.abort(), 50);
+      setTimeout(() => stop.abort(), 100);
       const err = await call;
       expect(err).toBeInstanceOf(AbortedError);
       expect((err as Error).message).toBe('stopped during GET /servicesNS/nobody/TA-sophos-central/storage/passwords');
