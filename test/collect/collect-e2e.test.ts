@@ -621,18 +621,27 @@ describe('SIEM events end to end', () => {
     expect(sink.health('data_gap')).toHaveLength(1);
   });
 
-  it('a saved cursor the API refuses: resumed from its position by from_date, once, with a checkpoint_reset record', async () => {
+  /**
+   * One tenant collected once, its saved cursor then swapped for one the API refuses and 30 events added five
+   * minutes later, and the run that meets the refusal; this host's clock `skewMs` ahead throughout.
+   */
+  async function afterRefusedCursor(skewMs = 0) {
     const w = await world({ tenants: 1 });
     const tenant = w.emu.tenants[0]!.id;
     const key = checkpointKey('sophos_central://e2e', 'events', tenant);
     const sink = new MemorySink();
-    await run(w, config('events'), sink);
+    await run(w, config('events'), sink, { skewMs });
     const saved = await refuseCursor<{ cursor: string; position: number }>(w, key);
     w.emu.clock.advance(5 * MIN);
     const added = w.emu.addEvents(tenant, 30);
     const before = sink.records.length;
-    expect((await run(w, config('events'), sink)).status).toBe('ok');
-    const fresh = idsOf(sink, 'sophos:central:events', before);
+    const summary = await run(w, config('events'), sink, { skewMs });
+    return { w, key, sink, saved, added, summary, fresh: idsOf(sink, 'sophos:central:events', before) };
+  }
+
+  it('a saved cursor the API refuses: resumed from its position by from_date, once, with a checkpoint_reset record', async () => {
+    const { w, key, sink, saved, added, summary, fresh } = await afterRefusedCursor();
+    expect(summary.status).toBe('ok');
     expect(new Set(fresh)).toEqual(new Set(added.map((e) => e.id)));
     expectNoDuplicates(idsOf(sink, 'sophos:central:events'));
     const [reset] = sink.health('checkpoint_reset');
@@ -646,17 +655,8 @@ describe('SIEM events end to end', () => {
   });
 
   it("a refused cursor with this host's clock two hours ahead: the from_date restart is moved to Sophos's clock, nothing is skipped", async () => {
-    const w = await world({ tenants: 1 });
-    const tenant = w.emu.tenants[0]!.id;
-    const key = checkpointKey('sophos_central://e2e', 'events', tenant);
-    const sink = new MemorySink();
-    await run(w, config('events'), sink, { skewMs: 2 * HOUR });
-    await refuseCursor(w, key);
-    w.emu.clock.advance(5 * MIN);
-    const added = w.emu.addEvents(tenant, 30);
-    const before = sink.records.length;
-    expect((await run(w, config('events'), sink, { skewMs: 2 * HOUR })).status).toBe('ok');
-    const fresh = idsOf(sink, 'sophos:central:events', before);
+    const { summary, added, fresh } = await afterRefusedCursor(2 * HOUR);
+    expect(summary.status).toBe('ok');
     expect(new Set(fresh)).toEqual(new Set(added.map((e) => e.id)));
   });
 
