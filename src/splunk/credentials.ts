@@ -93,10 +93,9 @@ export async function resolveSecrets(
     clear.push({ what: 'client_secret', whose, entry: clientEntry, secret: config.clientSecret, field: 'client_secret', masked: SECRET_MASK });
   }
   const proxy = config.proxyUrl === undefined ? undefined : proxyCredential(config.proxyUrl);
-  const proxyEntry = proxy && proxyPasswordEntry(proxy.account);
-  if (proxy && proxyEntry && !proxy.masked) {
+  if (proxy && !proxy.masked) {
     const masked = withProxyPassword(config.proxyUrl!, SECRET_MASK);
-    clear.push({ what: 'the proxy_url password', whose: proxy.account, entry: proxyEntry, secret: proxy.password, field: 'proxy_url', masked });
+    clear.push({ what: 'the proxy_url password', whose: proxy.account, entry: proxyPasswordEntry(proxy.account), secret: proxy.password, field: 'proxy_url', masked });
   }
   const stored: Moved[] = [];
   for (const moved of clear) {
@@ -121,7 +120,6 @@ export async function resolveSecrets(
     }
   }
   const clientSecret = config.clientSecret ?? (await storedSecret(rest, clientEntry));
-  if (config.proxyUrl === undefined) return { clientSecret };
-  if (!proxy?.masked || !proxyEntry) return { clientSecret, proxyUrl: config.proxyUrl };
-  return { clientSecret, proxyUrl: withProxyPassword(config.proxyUrl, await storedSecret(rest, proxyEntry)) };
+  if (!proxy?.masked) return config.proxyUrl === undefined ? { clientSecret } : { clientSecret, proxyUrl: config.proxyUrl };
+  return { clientSecret, proxyUrl: withProxyPassword(config.proxyUrl!, await storedSecret(rest, proxyPasswordEntry(proxy.account))) };
 }

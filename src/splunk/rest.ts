@@ -227,7 +227,8 @@ export class SplunkdClient {
   private async call(method: 'GET' | 'POST', path: string, fields: Record<string, string>): Promise<unknown> {
     const params = new URLSearchParams({ ...fields, output_mode: 'json' });
     const what = `${method} ${path}`;
-    let res;
+    let res: Awaited<ReturnType<typeof request>> | undefined;
+    let text: string;
     try {
       res = await request(`${this.origin}${path}${method === 'GET' ? `?${params}` : ''}`, {
         method,
@@ -239,21 +240,17 @@ export class SplunkdClient {
         ...(method === 'POST' ? { body: params.toString() } : {}),
         ...(this.options.signal ? { signal: this.options.signal } : {}),
       });
+      text = await res.body.text();
     } catch (err) {
+      // A stop cuts the request or its answer short alike.
       if (this.options.signal?.aborted) throw new AbortedError(`stopped during ${what}`, { cause: err });
+      if (res !== undefined) throw new SplunkdError(`splunkd's answer to ${what} broke off: ${(err as Error).message}`, res.statusCode, { cause: err });
       const reason = (err as Error).message;
       const tls = /certificate|self.signed|issuer|CERT_|SSL|TLS/i.test(`${reason} ${(err as { code?: string }).code ?? ''}`);
       const hint = tls
         ? `; the add-on verifies splunkd's certificate against ${this.caPath ?? "Node's public CAs (no $SPLUNK_HOME/etc/auth/cacert.pem found)"}`
         : '';
       throw new SplunkdError(`cannot reach splunkd at ${this.origin} (${what}): ${reason}${hint}`, undefined, { cause: err });
-    }
-    let text: string;
-    try {
-      text = await res.body.text();
-    } catch (err) {
-      if (this.options.signal?.aborted) throw new AbortedError(`stopped during ${what}`, { cause: err });
-      throw new SplunkdError(`splunkd's answer to ${what} broke off: ${(err as Error).message}`, res.statusCode, { cause: err });
     }
     let json: unknown;
     try {
