@@ -16,6 +16,7 @@ import {
   RateLimitedError,
   ServerError,
   TimeoutError,
+  describeError,
 } from '../errors.js';
 import type { Logger } from '../log.js';
 import { VERSION } from '../version.js';
@@ -98,15 +99,27 @@ const RETRY_INFO_LINES = 20;
 const TOKEN_PATH = '/api/v2/oauth2/token';
 /** Refresh this long before the token expires (the official SIEM script uses the same margin). */
 const TOKEN_EARLY_REFRESH_MS = 120_000;
+/**
+ * How long a token request that failed for want of the token service (5xx, 429, time-out, network) is
+ * remembered, and how long 401s that a new token did not cure stop asking for more. Each failed token request
+ * has already spent its retries; without the hold, every later tenant of a run started a retry cycle of its own
+ * against the token service (a partner's 500 tenants: hundreds of token requests and minutes of back-off), and
+ * every tenant refused with 401 (a 401 also means a wrong X-Tenant-ID) threw the shared token away.
+ */
+const TOKEN_HOLD_MS = 60_000;
 
 export class Transport {
   private readonly agent: Agent;
   private readonly dispatchers = new Map<string, Dispatcher>();
   private readonly proxies = new Map<string, ProxyAgent>();
   private readonly total: Semaphore;
-  private token?: { value: string; refreshAt: number };
+  private token?: { value: string; refreshAt: number; expiresAt: number };
   private pendingToken?: Promise<string>;
   private credentialsRefused?: BadCredentialsError;
+  /** The last token request's failure (not the credentials'), failed again at once until `until` (TOKEN_HOLD_MS). */
+  private tokenFailure?: { error: unknown; until: number };
+  /** Until then a 401 on the current token is taken as the tenant's refusal, not as an expired token (TOKEN_HOLD_MS). */
+  private uncured401Until = 0;
   private retryLines = 0;
   /** Every token issued to this process, so that none can slip into an error message. */
   private readonly secrets = new Set<string>();
@@ -182,14 +195,17 @@ export class Transport {
       if (outcome.kind === 'status' && outcome.status === 404 && req.allowNotFound) return NOT_FOUND;
       stats.errors++;
 
-      if (outcome.kind === 'status' && outcome.status === 401 && token !== undefined && !reauthenticated) {
-        // An expired or revoked token: one fresh token and one more try, for any method, since a
-        // 401 means the API refused the request before acting on it.
-        reauthenticated = true;
-        this.invalidateToken(token);
-        stats.retries++;
-        attempt--;
-        continue;
+      if (outcome.kind === 'status' && outcome.status === 401 && token !== undefined) {
+        if (!reauthenticated && this.renewAfter401(token)) {
+          // An expired or revoked token: one fresh token and one more try, for any method, since a
+          // 401 means the API refused the request before acting on it.
+          reauthenticated = true;
+          stats.retries++;
+          attempt--;
+          continue;
+        }
+        // Refused with a fresh token too: this 401 is about the request (a tenant the credential cannot reach).
+        if (reauthenticated && this.token?.value === token) this.uncured401Until = this.opts.now() + TOKEN_HOLD_MS;
       }
       let retryAfterMs: number | undefined;
       const rateLimited = outcome.kind === 'status' && outcome.status === 429;
@@ -338,16 +354,43 @@ export class Transport {
   /** The current token, fetching one when there is none or it is about to expire; concurrent callers share one request. */
   private bearer(): Promise<string> {
     if (this.credentialsRefused) return Promise.reject(this.credentialsRefused);
-    if (this.token && this.opts.now() < this.token.refreshAt) return Promise.resolve(this.token.value);
+    const now = this.opts.now();
+    const current = this.token;
+    if (current && now < current.refreshAt) return Promise.resolve(current.value);
+    const failure = this.tokenFailure !== undefined && now < this.tokenFailure.until ? this.tokenFailure : undefined;
+    if (current && now < current.expiresAt) {
+      // Refreshed early in the background: the still-valid token goes on serving requests meanwhile, and
+      // until it expires if the token service is down; that must not fail requests it can make.
+      if (!failure && !this.pendingToken) {
+        this.sharedToken().catch((err: unknown) => {
+          if (!this.stop.signal.aborted && !(err instanceof BadCredentialsError)) {
+            this.opts.logger?.warn(`Could not renew the Sophos Central token ahead of its expiry (${describeError(err)}); the current one serves until it expires`);
+          }
+        });
+      }
+      return Promise.resolve(current.value);
+    }
+    if (failure) return Promise.reject(failure.error);
+    return this.sharedToken();
+  }
+
+  private sharedToken(): Promise<string> {
     this.pendingToken ??= this.fetchToken().finally(() => {
       this.pendingToken = undefined;
     });
     return this.pendingToken;
   }
 
-  /** Drops `used` if it is still the current token (a concurrent caller may have refreshed it already). */
-  private invalidateToken(used: string): void {
-    if (this.token?.value === used) this.token = undefined;
+  /**
+   * After a 401 on `used`: whether to try again, with a new token. A token already replaced by a concurrent
+   * caller is simply retried with its successor; the current one is dropped unless 401s lately outlived a new
+   * token, which shows they are about tenants, not the token (TOKEN_HOLD_MS).
+   */
+  private renewAfter401(used: string): boolean {
+    if (this.token?.value !== used) return true;
+    if (this.opts.now() < this.uncured401Until) return false;
+    this.token = undefined;
+    return true;
   }
 
   private async fetchToken(): Promise<string> {
@@ -370,6 +413,7 @@ export class Transport {
       });
     } catch (err) {
       if (err instanceof BadCredentialsError) this.credentialsRefused = err;
+      else if (!this.stop.signal.aborted) this.tokenFailure = { error: err, until: this.opts.now() + TOKEN_HOLD_MS };
       throw err;
     }
     const { access_token: value, expires_in: expiresIn } = (body ?? {}) as { access_token?: unknown; expires_in?: unknown };
@@ -382,7 +426,9 @@ export class Transport {
     const lifetimeMs = (typeof expiresIn === 'number' && expiresIn > 0 ? expiresIn : 3600) * 1000;
     // Early refresh, but never more than half the lifetime early (short-lived tokens in tests).
     const refreshIn = Math.max(lifetimeMs - TOKEN_EARLY_REFRESH_MS, lifetimeMs / 2);
-    this.token = { value, refreshAt: this.opts.now() + refreshIn };
+    const now = this.opts.now();
+    this.token = { value, refreshAt: now + refreshIn, expiresAt: now + lifetimeMs };
+    this.tokenFailure = undefined;
     return value;
   }
 

@@ -1,7 +1,7 @@
 // The Central client against the Sophos Central emulator, for each identity type: discovery, paging,
 // faults, token expiry, the region host rule, bad credentials, filters, concurrency and deletes.
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { CentralClientOptions } from '../../src/central/client.js';
 import { emulatorClient } from '../helpers/central.js';
 import type { CentralClient, CursorPage, KeyPage, Tenant, TenantApi } from '../../src/central/types.js';
@@ -402,6 +402,61 @@ describe.each(IDENTITIES)('tokens, %s credential', (idType) => {
     await ids(api.endpointPages());
     expect(count(emu, 'token') - tokens).toBe(1);
     expect(emu.requests.slice(start).some((r) => r.status === 401)).toBe(false);
+    await client.close();
+  });
+
+  it('renews the token early in the background: a token service outage leaves the valid token serving until it expires, then fails fast', async () => {
+    const warnings: string[] = [];
+    const logger = { debug: () => undefined, info: () => undefined, warn: (m: string) => warnings.push(m), error: () => undefined };
+    const { client } = clientFor(emu, { now: () => emu.clock.now(), logger });
+    const [tenant] = await collect(client.tenants());
+    const api = client.forTenant(tenant!);
+    const expected = await ids(api.endpointPages());
+    emu.clock.advance(500_000); // 100 s left: past the early-refresh mark, before expiry
+    emu.faults.add({ route: 'token', kind: 503, rate: 1 });
+    try {
+      const tokens = count(emu, 'token');
+      expect(await ids(api.endpointPages())).toEqual(expected);
+      await vi.waitFor(() => expect(warnings).toHaveLength(1));
+      expect(warnings[0]).toMatch(/^Could not renew the Sophos Central token ahead of its expiry \(.*after 6 attempts.*\); the current one serves until it expires$/);
+      expect(count(emu, 'token') - tokens).toBe(6);
+      // The failure is remembered: no new retry cycle while the valid token serves.
+      expect(await ids(api.endpointPages())).toEqual(expected);
+      expect(count(emu, 'token') - tokens).toBe(6);
+
+      emu.clock.advance(101_000); // expired, and the failure is older than its hold
+      const first = await ids(api.endpointPages()).catch((e: unknown) => e);
+      expect(first).toBeInstanceOf(ServerError);
+      expect(count(emu, 'token') - tokens).toBe(12);
+      // Within the hold every other tenant fails at once instead of starting a retry cycle of its own.
+      const others = await Promise.all(emu.tenants.map((t) => ids(client.forTenant({ ...t, raw: {} }).endpointPages()).catch((e: unknown) => e)));
+      for (const err of others) expect(err).toBe(first);
+      expect(count(emu, 'token') - tokens).toBe(12);
+    } finally {
+      emu.faults.clear();
+      await client.close();
+    }
+  });
+
+  it('a 401 that a new token does not cure is the tenant refusing: later ones do not throw the shared token away', async () => {
+    const { client } = clientFor(emu);
+    await client.whoami();
+    const tokens = count(emu, 'token');
+    const host = emu.tenants[0]!;
+    // Unknown tenant IDs on a real region host: the API answers 401 (a missing or wrong X-Tenant-ID).
+    const unknown: Tenant[] = Array.from({ length: 12 }, (_, i) => ({
+      id: `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`,
+      name: `gone ${i}`,
+      apiHost: host.apiHost,
+      dataRegion: host.dataRegion,
+      raw: {},
+    }));
+    for (const tenant of unknown) await expect(ids(client.forTenant(tenant).endpointPages())).rejects.toBeInstanceOf(ForbiddenError);
+    expect(count(emu, 'token') - tokens).toBe(1);
+    // The tenants the credential reaches are served with that token all along.
+    const [real] = await collect(client.tenants());
+    expect((await ids(client.forTenant(real!).endpointPages())).length).toBeGreaterThan(0);
+    expect(count(emu, 'token') - tokens).toBe(1);
     await client.close();
   });
 
