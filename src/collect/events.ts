@@ -64,14 +64,17 @@ export async function collectEvents(api: TenantApi, opts: EventCollectOptions): 
       excludeTypes: opts.excludeTypes && opts.excludeTypes.length > 0 ? opts.excludeTypes : undefined,
     });
     result.end = await eachCommittedPage(commits, pages, now, opts.signal, async (page, requestedAt) => {
+      // Where the request for this page stood: the start, else the position the previous page's cursor
+      // stands for. Any page may wait long enough for it to age out (retries, Retry-After, time-outs).
+      const askedFrom = first ? startedFrom : position;
       if (first) {
         first = false;
         await announce?.();
-        const gap = silentGap(startedFrom, sophos(now()));
-        if (gap) {
-          await reportGap(opts, 'events', tenant, gap, `${GAP_REASON}: it answered from its last 24 hours, the start having aged past them before it answered`);
-          result.gaps.push(gap);
-        }
+      }
+      const gap = silentGap(askedFrom, sophos(now()));
+      if (gap) {
+        await reportGap(opts, 'events', tenant, gap, `${GAP_REASON}: it answered from its last 24 hours, the position asked for having aged past them before it answered`);
+        result.gaps.push(gap);
       }
       await writePage(page, requestedAt);
     }, opts.stopAt, (page) => !page.hasMore);

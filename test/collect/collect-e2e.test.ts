@@ -826,9 +826,52 @@ describe('SIEM events end to end', () => {
       const summary = await runWith(sink);
       expect(summary).toMatchObject({ status: 'ok', data_gaps: 1 });
       const [gap] = sink.health('data_gap');
-      expect(gap!.reason).toMatch(/the start having aged past them before it answered/);
+      expect(gap!.reason).toMatch(/the position asked for having aged past them before it answered/);
       for (const e of lost) expect(Date.parse(e.created_at as string)).toBeLessThan(Date.parse(gap!.gap_end as string));
       expect(Date.parse(gap!.gap_end as string) - Date.parse(gap!.gap_start as string)).toBeGreaterThan(60_000);
+    } finally {
+      await client.close();
+    }
+  });
+  it('a later page whose retries take the position past 24 hours: that span is a data_gap record too', async () => {
+    const w = await world({ tenants: 1 });
+    const tenant = w.emu.tenants[0]!.id;
+    // Waits pass on the emulator's clock, and take a little real time, as waits do: the page before is
+    // handled before the retries of the next one end.
+    const client = emulatorClient(w.emu, {
+      sleep: async (ms) => {
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        w.emu.clock.advance(ms);
+      },
+      now: () => w.emu.clock.now(),
+      logger: w.logger,
+    });
+    try {
+      const runWith = (sink: MemorySink) =>
+        runCollection({ client, config: config('events'), stanza: 'sophos_central://e2e', sink, store: w.store, logger: w.logger, now: () => w.emu.clock.now() });
+      const sink = new MemorySink();
+      await runWith(sink);
+      w.emu.clock.advance(1000);
+      const added = w.emu.addEvents(tenant, 250);
+      // Back 23h58m45s later: the cursor is trusted and page 1 comes at once; page 2 meets five 429s of 30 s.
+      w.emu.clock.advance(24 * HOUR - 75_000);
+      w.emu.faults.add({ route: 'siem-events', kind: 429, nth: [2, 3, 4, 5, 6], retryAfterSeconds: 30 });
+      const before = idsOf(sink, 'sophos:central:events').length;
+      const summary = await runWith(sink);
+      const got = new Set(idsOf(sink, 'sophos:central:events').slice(before));
+      expect(got.size).toBe(100);
+      expect(summary).toMatchObject({ status: 'ok', data_gaps: 1 });
+      const [gap] = sink.health('data_gap');
+      expect(gap!.reason).toMatch(/the position asked for having aged past them before it answered/);
+      const start = Date.parse(gap!.gap_start as string);
+      const end = Date.parse(gap!.gap_end as string);
+      const lost = added.filter((e) => !got.has(e.id));
+      expect(lost).toHaveLength(150);
+      for (const e of lost) {
+        const created = Date.parse(e.created_at as string);
+        expect(created).toBeGreaterThanOrEqual(start);
+        expect(created).toBeLessThan(end);
+      }
     } finally {
       await client.close();
     }
