@@ -4,7 +4,7 @@
 import { checkpointFileName, checkpointFilePrefix } from '../checkpoint/file-store.js';
 import type { CheckpointStore } from '../checkpoint/types.js';
 import type { DataType } from '../config/input-config.js';
-import { CorruptCheckpointError } from '../errors.js';
+import { type CheckpointError, CorruptCheckpointError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { PageLoopEnd } from './paging.js';
 import { healthRecord, iso, type TenantRef } from './records.js';
@@ -81,6 +81,11 @@ export interface CollectResult {
   /** Age of the checkpoint this run started from (ms); undefined on a first run. */
   checkpointAge?: number;
   gaps: DataGap[];
+  /**
+   * checkpoint_dir failing a collector that reads and saves a checkpoint only to date its work (endpoints):
+   * that work is sent whole, so it is reported (once per run), not a failure of the tenant or the run.
+   */
+  undated?: CheckpointError;
 }
 
 export function newCollectResult(): CollectResult {

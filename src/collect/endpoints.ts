@@ -2,6 +2,7 @@
 // snapshot carries the same collection time, so a search can pick out the latest snapshot whole.
 
 import type { TenantApi } from '../central/types.js';
+import { CheckpointError } from '../errors.js';
 import { loadCheckpoint, newCollectResult, type CollectResult, type CollectOptions } from './collector.js';
 import { eachPage } from './paging.js';
 import { ItemSerializer, parseTime, SOURCETYPE } from './records.js';
@@ -21,11 +22,12 @@ export async function collectEndpoints(api: TenantApi, opts: CollectOptions): Pr
   const now = opts.now ?? Date.now;
   const tenant = { id: api.tenant.id, name: api.tenant.name };
   const snapshotAt = now();
-  const loaded = await loadCheckpoint(opts, isEndpointCheckpoint);
-  const checkpoint = loaded.value;
-  // A snapshot repeats nothing and resumes from nothing: only the checkpoint's age is lost.
-  if (loaded.discarded) opts.logger.warn(loaded.discarded);
   const result = opts.progress ?? newCollectResult();
+  // A snapshot repeats nothing and resumes from nothing: a checkpoint that cannot be read, or saved below,
+  // only loses its date (checkpoint_age_seconds), so neither stops this tenant or the others.
+  const loaded = await undatedOn(result, () => loadCheckpoint(opts, isEndpointCheckpoint));
+  const checkpoint = loaded?.value;
+  if (loaded?.discarded) opts.logger.warn(loaded.discarded);
   result.checkpointAge = checkpoint && snapshotAt - checkpoint.savedAt;
   const serializer = new ItemSerializer(tenant);
   const pages = api.endpointPages({ view: 'full', pageSize: opts.pageSize });
@@ -50,7 +52,18 @@ export async function collectEndpoints(api: TenantApi, opts: CollectOptions): Pr
   });
   if (result.end === 'complete') {
     const done: EndpointCheckpoint = { v: 1, savedAt: now() };
-    await opts.store.save(opts.key, done);
+    await undatedOn(result, () => opts.store.save(opts.key, done));
   }
   return result;
+}
+
+/** `step`'s value, or undefined with its CheckpointError kept in `result.undated`; any other failure is thrown. */
+async function undatedOn<T>(result: CollectResult, step: () => Promise<T>): Promise<T | undefined> {
+  try {
+    return await step();
+  } catch (err) {
+    if (!(err instanceof CheckpointError)) throw err;
+    result.undated ??= err;
+    return undefined;
+  }
 }

@@ -105,6 +105,7 @@ export async function runCollection(opts: RunOptions): Promise<RunSummary> {
     },
   };
   let failure: unknown;
+  let undated: { first: unknown; tenants: number } | undefined;
   try {
     if (config.data === 'tenants') {
       const { events } = await collectTenants(opts.client, { sink: opts.sink, filter, now, signal: opts.signal });
@@ -118,7 +119,7 @@ export async function runCollection(opts: RunOptions): Promise<RunSummary> {
       if (data !== 'endpoints') await opts.store.probe?.();
       await forEachConcurrent(readAhead(opts.client.tenants(filter)), opts.concurrency ?? config.tenantConcurrency ?? DEFAULT_TENANT_CONCURRENCY, async (tenant) => {
         if (opts.signal?.aborted) return;
-        const { health, fatal } = await runTenant(opts.client, tenant, data, {
+        const { health, fatal, undated: unsaved } = await runTenant(opts.client, tenant, data, {
           sink: opts.sink,
           store: opts.store,
           key: checkpointKey(opts.stanza, data, tenant.id),
@@ -133,6 +134,10 @@ export async function runCollection(opts: RunOptions): Promise<RunSummary> {
           excludeTypes: config.excludeTypes,
         });
         addTenant(summary, health);
+        if (unsaved) {
+          undated ??= { first: unsaved, tenants: 0 };
+          undated.tenants++;
+        }
         if (fatal) throw fatal;
       });
     }
@@ -146,6 +151,12 @@ export async function runCollection(opts: RunOptions): Promise<RunSummary> {
   summary.status = runStatus(summary, failure !== undefined, opts.signal?.aborted === true);
   if (summary.tenants === 0 && failure === undefined && !opts.signal?.aborted) {
     opts.logger.warn(`stanza ${opts.stanza}: no tenant matched the tenants, exclude_tenants and shard settings`);
+  }
+  if (undated) {
+    opts.logger.warn(
+      `stanza ${opts.stanza}: the snapshots of ${undated.tenants} tenants were sent whole, but checkpoint_dir could not date them ` +
+        `(${describeError(undated.first)}); their checkpoint_age_seconds stays null until that is fixed`,
+    );
   }
   const skew = opts.client.clockSkewMs;
   if (skew !== undefined && Math.abs(skew) >= CLOCK_SKEW_WARN_MS) {

@@ -74,6 +74,8 @@ export interface TenantOutcome {
   health: TenantRunHealth;
   /** checkpoint_dir itself is unusable (full, read-only, not writable): every other tenant would fail too. */
   fatal?: CheckpointError;
+  /** The checkpoint failure of a collector that only dates its work with it (CollectResult.undated). */
+  undated?: CheckpointError;
 }
 
 /**
@@ -140,7 +142,7 @@ export async function runTenant(
     );
   }
   await opts.sink.write([healthRecord({ ...health }, ended, tenant)]);
-  return fatal ? { health, fatal } : { health };
+  return { health, ...(fatal ? { fatal } : {}), ...(result.undated ? { undated: result.undated } : {}) };
 }
 
 /** The request counters `after` gained since `before`, named as in the health records. */

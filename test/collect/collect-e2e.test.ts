@@ -220,6 +220,31 @@ describe('alerts end to end', () => {
     }
   });
 
+  it('endpoints: a checkpoint directory that refuses every save or read still gets every tenant a whole snapshot, with one WARN line', async () => {
+    const w = await world({ tenants: 10, endpointsPerTenant: 20 });
+    const base = mkdtempSync(join(tmpdir(), 'ta-ckpt-'));
+    try {
+      const noSpace = () => Promise.reject(storeFailure('save the checkpoint in', base, Object.assign(new Error('no space'), { code: 'ENOSPC' }), base));
+      const unreadable = () => Promise.reject(storeFailure('read the checkpoint in', base, Object.assign(new Error('denied'), { code: 'EACCES' }), base));
+      const disk = new FileCheckpointStore(base);
+      for (const broken of [
+        { load: (key: string) => disk.load(key), save: noSpace, remove: (key: string) => disk.remove(key), probe: noSpace },
+        { load: unreadable, save: (key: string, value: unknown) => disk.save(key, value), remove: (key: string) => disk.remove(key) },
+      ] as CheckpointStore[]) {
+        w.logs.length = 0;
+        const sink = new MemorySink();
+        const summary = await run(w, config('endpoints'), sink, { store: broken });
+        expect(summary).toMatchObject({ status: 'ok', tenants: 10, tenants_ok: 10, events: 200 });
+        expect(sink.health('tenant_run').map((h) => [h.status, h.events, h.checkpoint_age_seconds])).toEqual(Array(10).fill(['ok', 20, null]));
+        expect(w.logs.filter((l) => l.startsWith('WARN') || l.startsWith('ERROR'))).toEqual([
+          expect.stringMatching(/^WARN stanza sophos_central:\/\/e2e: the snapshots of 10 tenants were sent whole, but checkpoint_dir could not date them \(cannot (save|read) the checkpoint in .*(ENOSPC|EACCES).*\); their checkpoint_age_seconds stays null until that is fixed$/),
+        ]);
+      }
+    } finally {
+      rmSync(base, { recursive: true, force: true });
+    }
+  });
+
   it("one tenant's unusable checkpoint file fails that tenant only; the others are collected", async () => {
     const w = await world({ tenants: 4, alertsPerTenant: 10 });
     const base = mkdtempSync(join(tmpdir(), 'ta-ckpt-'));
