@@ -62,7 +62,10 @@ export interface RunSummary extends HealthCounts {
   type: 'run_summary';
   stanza: string;
   data: DataType;
-  /** ok: every tenant ok; partial: some failed; error: all failed or none could be listed; aborted: SIGTERM. */
+  /**
+   * ok: every tenant ok; partial: some failed, or the run failed part-way (the tenant list broke off) after
+   * collecting others; error: none collected (all failed, none could be listed); aborted: SIGTERM.
+   */
   status: 'ok' | 'partial' | 'error' | 'aborted';
   tenants: number;
   tenants_ok: number;
@@ -108,10 +111,14 @@ export async function runCollection(opts: RunOptions): Promise<RunSummary> {
   let undated: { first: unknown; tenants: number } | undefined;
   try {
     if (config.data === 'tenants') {
-      const { events } = await collectTenants(opts.client, { sink: opts.sink, filter, now, signal: opts.signal });
-      summary.tenants = events;
-      summary.tenants_ok = events;
-      summary.events = events;
+      const listed = { events: 0 };
+      try {
+        await collectTenants(opts.client, { sink: opts.sink, filter, now, signal: opts.signal, progress: listed });
+      } finally {
+        summary.tenants = listed.events;
+        summary.tenants_ok = listed.events;
+        summary.events = listed.events;
+      }
     } else {
       const data = config.data;
       // Alerts and events resume from their checkpoints: a run whose pages cannot be saved would send them
@@ -175,8 +182,8 @@ export async function runCollection(opts: RunOptions): Promise<RunSummary> {
   if (tenantErrors > TENANT_ERROR_LINES) {
     line += `; ${tenantErrors - TENANT_ERROR_LINES} more tenant failures not logged one by one (all failures: ${failureCodes(summary.results)}; see the tenant_run health records)`;
   }
-  if (failure !== undefined && summary.status === 'error') opts.logger.error(`${line}: ${summary.error}`);
-  else opts.logger.info(failure === undefined ? line : `${line}: ${summary.error}`);
+  if (failure !== undefined) opts.logger.error(`${line}: ${summary.error}`);
+  else opts.logger.info(line);
   await opts.sink.write([runSummaryRecord(summary, ended)]);
   if (failure !== undefined) summary.failure = failure;
   return summary;
@@ -238,10 +245,13 @@ function addTenant(summary: RunSummary, health: TenantRunHealth): void {
   for (const k of HEALTH_COUNTS) summary[k] += health[k];
 }
 
-function runStatus(summary: RunSummary, listingFailed: boolean, aborted: boolean): RunSummary['status'] {
+/**
+ * A run that failed part-way (the tenant list broke off, checkpoint_dir failed) is `partial` when tenants
+ * were collected before, like one with failed tenants: what it did collect is not an error.
+ */
+function runStatus(summary: RunSummary, failed: boolean, aborted: boolean): RunSummary['status'] {
   if (aborted) return 'aborted';
-  if (listingFailed) return 'error';
-  if (summary.tenants_failed === 0) return 'ok';
+  if (!failed && summary.tenants_failed === 0) return 'ok';
   return summary.tenants_ok === 0 ? 'error' : 'partial';
 }
 

@@ -12,32 +12,40 @@ export interface TenantsResult {
   events: number;
 }
 
+/**
+ * Writes the tenant list. `progress` (default: a fresh one, returned) counts what was written, also when the
+ * list fails part-way: the tenants listed before the failure are written too, each being a tenant as the API
+ * sent it.
+ */
 export async function collectTenants(
   client: CentralClient,
-  opts: { sink: EventSink; filter?: TenantFilter; now?: () => number; signal?: AbortSignal },
+  opts: { sink: EventSink; filter?: TenantFilter; now?: () => number; signal?: AbortSignal; progress?: TenantsResult },
 ): Promise<TenantsResult> {
   const at = (opts.now ?? Date.now)() / 1000;
+  const result = opts.progress ?? { events: 0 };
   let batch: OutRecord[] = [];
-  let events = 0;
   const flush = async (): Promise<void> => {
     if (batch.length === 0) return;
     const out = batch;
     batch = [];
     await opts.sink.write(out);
-    events += out.length;
+    result.events += out.length;
   };
-  for await (const tenant of client.tenants(opts.filter)) {
-    const ref = { id: tenant.id, name: tenant.name };
-    batch.push({
-      time: at,
-      sourcetype: SOURCETYPE.tenants,
-      data: new ItemSerializer(ref).serialize(tenant.raw),
-      tenantId: ref.id,
-      tenantName: ref.name,
-    });
-    if (batch.length >= BATCH) await flush();
-    if (opts.signal?.aborted) break;
+  try {
+    for await (const tenant of client.tenants(opts.filter)) {
+      const ref = { id: tenant.id, name: tenant.name };
+      batch.push({
+        time: at,
+        sourcetype: SOURCETYPE.tenants,
+        data: new ItemSerializer(ref).serialize(tenant.raw),
+        tenantId: ref.id,
+        tenantName: ref.name,
+      });
+      if (batch.length >= BATCH) await flush();
+      if (opts.signal?.aborted) break;
+    }
+  } finally {
+    await flush();
   }
-  await flush();
-  return { events };
+  return result;
 }

@@ -904,6 +904,20 @@ describe('SIEM events end to end', () => {
 });
 
 describe('endpoints and tenants end to end', () => {
+  it.each(['endpoints', 'tenants'] as const)('%s: a tenant list that breaks off at page 3 collects the 200 tenants listed before: partial, counted, one ERROR line', async (data) => {
+    const w = await world({ tenants: 230, endpointsPerTenant: 1, alertsPerTenant: 0, eventsPerTenant: 0 });
+    // Page 3 of the partner's tenant list and every retry of it fail.
+    w.emu.faults.add({ route: 'partner-tenants', kind: 500, nth: [3, 4, 5, 6, 7, 8] });
+    const sink = new MemorySink();
+    const summary = await run(w, config(data), sink);
+    expect(summary).toMatchObject({ status: 'partial', tenants: 200, tenants_ok: 200, events: 200, error_code: 'TA_ERR_SERVER' });
+    expect(sink.events(`sophos:central:${data}`)).toHaveLength(200);
+    expect(sink.health('run_summary')).toEqual([expect.objectContaining({ status: 'partial', events: 200 })]);
+    expect(w.logs.filter((l) => l.startsWith('ERROR'))).toEqual([
+      expect.stringMatching(new RegExp(`^ERROR stanza sophos_central://e2e ${data}: partial, 200/200 tenants ok, 200 events: Sophos Central had a server error after 6 attempts`)),
+    ]);
+  });
+
   it('a full snapshot per run with tenant {id,name}, and one event per tenant', async () => {
     const w = await world();
     const sink = new MemorySink();
