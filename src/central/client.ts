@@ -8,7 +8,7 @@ import { type BaseUrls, checkRegionHost, regionOfHost, resolveBaseUrls } from '.
 import { scanPage } from './page-scan.js';
 import { cursorPages, type Fetched, keyPages, numberPages, type Query } from './pages.js';
 import { DEFAULT_RETRY_POLICY, type RetryPolicy } from './retry.js';
-import { keepTenant } from './tenant-filter.js';
+import { keepTenant, UnmatchedEntries } from './tenant-filter.js';
 import { defaultSleep, NOT_FOUND, Transport, type TenantLane } from './transport.js';
 import type {
   Alert,
@@ -174,10 +174,13 @@ class Client implements CentralClient {
       }
     }
     const me = await this.whoami();
+    const unmatched = new UnmatchedEntries(filter.include);
     if (me.idType === 'tenant') {
       const apiHost = trimSlash(me.apiHosts?.dataRegion ?? '');
       const tenant: Tenant = { id: me.id, name: me.id, apiHost, dataRegion: regionOfHost(apiHost), raw: { ...me } };
+      unmatched.see(tenant);
       if (keepTenant(tenant, filter)) yield tenant;
+      if (unmatched.entries.length > 0) filter.onUnmatched?.(unmatched.entries, me.id);
       return;
     }
     const header = me.idType === 'partner' ? 'X-Partner-ID' : 'X-Organization-ID';
@@ -199,9 +202,11 @@ class Client implements CentralClient {
           this.logger?.warn('Sophos Central listed a tenant without an id; skipped');
           continue;
         }
+        unmatched.see(tenant);
         if (keepTenant(tenant, filter)) yield tenant;
       }
     }
+    if (unmatched.entries.length > 0) filter.onUnmatched?.(unmatched.entries);
   }
 
   /** Throws RefusedHostError (and sends nothing) when the tenant's apiHost breaks the region host rule. */

@@ -12,13 +12,30 @@ export function shardOf(tenantId: string, count: number): number {
   return (digest.readUInt32BE(0) % count) + 1;
 }
 
+function names(entry: string, tenant: { id: string; name: string }): boolean {
+  const wanted = entry.trim().toLowerCase();
+  return wanted !== '' && (wanted === tenant.id.toLowerCase() || wanted === tenant.name.trim().toLowerCase());
+}
+
 function matches(list: string[], tenant: { id: string; name: string }): boolean {
-  const id = tenant.id.toLowerCase();
-  const name = tenant.name.trim().toLowerCase();
-  return list.some((entry) => {
-    const wanted = entry.trim().toLowerCase();
-    return wanted !== '' && (wanted === id || wanted === name);
-  });
+  return list.some((entry) => names(entry, tenant));
+}
+
+/** The include entries no tenant seen so far matched, whatever exclude and shard then did with it. */
+export class UnmatchedEntries {
+  private left: string[];
+
+  constructor(include: string[] = []) {
+    this.left = include.filter((e) => e.trim() !== '');
+  }
+
+  see(tenant: { id: string; name: string }): void {
+    if (this.left.length > 0) this.left = this.left.filter((entry) => !names(entry, tenant));
+  }
+
+  get entries(): string[] {
+    return this.left;
+  }
 }
 
 /** Include (empty keeps all), then exclude (wins), then shard. */

@@ -33,6 +33,12 @@ export interface TenantFilter {
   exclude?: string[];
   /** 1-based shard index and count: keep tenants whose ID hashes to shard `index` of `count`. */
   shard?: { index: number; count: number };
+  /**
+   * Told, once a listing has gone through to its end, the `include` entries that named no tenant of the
+   * credential (a misspelt name would otherwise leave that tenant uncollected without a word); with the
+   * credential's own tenant ID when it is a tenant credential, whose one tenant has no name in the API.
+   */
+  onUnmatched?: (entries: string[], ownTenantId?: string) => void;
 }
 
 export type Item = Record<string, unknown> & { id: string };

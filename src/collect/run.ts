@@ -78,6 +78,8 @@ export interface RunSummary extends HealthCounts {
   error?: string;
   /** This host's clock minus Sophos's, in seconds, when CLOCK_SKEW_WARN_MS or more apart. */
   clock_skew_s?: number;
+  /** Entries of the `tenants` setting that named no tenant of the credential (TenantFilter.onUnmatched). */
+  tenants_unmatched?: string[];
   /** Per-tenant records of this run (not part of the health event). */
   results: TenantRunHealth[];
   /** Why the tenants could not be listed, when status is `error` for that reason (not part of the health event). */
@@ -93,8 +95,17 @@ export async function runCollection(opts: RunOptions): Promise<RunSummary> {
   const now = opts.now ?? Date.now;
   const started = now();
   const { config } = opts;
-  const filter: TenantFilter = { include: config.tenants, exclude: config.excludeTenants, shard: config.shard };
   const summary = newRunSummary(opts.stanza, config.data);
+  let ownTenantId: string | undefined;
+  const filter: TenantFilter = {
+    include: config.tenants,
+    exclude: config.excludeTenants,
+    shard: config.shard,
+    onUnmatched: (entries, own) => {
+      summary.tenants_unmatched = entries;
+      ownTenantId = own;
+    },
+  };
   const timeBudgetMs = tenantTimeBudgetMs(config.intervalSeconds);
   // Token, whoami and tenant-list requests belong to no tenant: the summary counts them too.
   const globalBefore = { ...opts.client.stats };
@@ -156,7 +167,13 @@ export async function runCollection(opts: RunOptions): Promise<RunSummary> {
   const global = statsSince(globalBefore, opts.client.stats);
   for (const k of Object.keys(global) as (keyof typeof global)[]) summary[k] += global[k];
   summary.status = runStatus(summary, failure !== undefined, opts.signal?.aborted === true);
-  if (summary.tenants === 0 && failure === undefined && !opts.signal?.aborted) {
+  if (summary.tenants_unmatched) {
+    const hint = ownTenantId
+      ? `: this tenant credential's one tenant has no name in the API, so name it by its ID, ${ownTenantId}`
+      : ': check their spelling against the tenant names and IDs of the sophos:central:tenants events';
+    const entries = summary.tenants_unmatched.map((e) => `"${e}"`).join(', ');
+    opts.logger.warn(`stanza ${opts.stanza}: tenants lists ${entries}, but no tenant of this credential has that name or ID${hint}`);
+  } else if (summary.tenants === 0 && failure === undefined && !opts.signal?.aborted) {
     opts.logger.warn(`stanza ${opts.stanza}: no tenant matched the tenants, exclude_tenants and shard settings`);
   }
   if (undated) {

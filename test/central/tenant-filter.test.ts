@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { keepTenant, shardOf } from '../../src/central/tenant-filter.js';
+import { keepTenant, shardOf, UnmatchedEntries } from '../../src/central/tenant-filter.js';
 
 const acme = { id: '0b6e9a4c-0000-4000-8000-000000000001', name: 'Acme Corp' };
 const globex = { id: '0b6e9a4c-0000-4000-8000-000000000002', name: 'Globex' };
@@ -19,6 +19,25 @@ describe('keepTenant', () => {
     expect(keepTenant(acme, { include: ['Acme Corp'], exclude: [acme.id] })).toBe(false);
     expect(keepTenant(globex, { exclude: ['GLOBEX'] })).toBe(false);
     expect(keepTenant(acme, { exclude: ['GLOBEX'] })).toBe(true);
+  });
+});
+
+describe('UnmatchedEntries', () => {
+  it('keeps the include entries no tenant seen has as its ID or name, as keepTenant matches them', () => {
+    const left = new UnmatchedEntries(['ACME CORP ', 'Acme Typo', globex.id.toUpperCase(), ' ', '0b6e9a4c-0000-4000-8000-000000000009']);
+    left.see(acme);
+    left.see(globex);
+    expect(left.entries).toEqual(['Acme Typo', '0b6e9a4c-0000-4000-8000-000000000009']);
+  });
+  it('counts a tenant that exclude or shard then leaves out as matched', () => {
+    const left = new UnmatchedEntries(['Globex']);
+    expect(keepTenant(globex, { include: ['Globex'], shard: { index: shardOf(globex.id, 2) === 1 ? 2 : 1, count: 2 } })).toBe(false);
+    left.see(globex);
+    expect(left.entries).toEqual([]);
+  });
+  it('is empty without include entries', () => {
+    expect(new UnmatchedEntries().entries).toEqual([]);
+    expect(new UnmatchedEntries(['', '  ']).entries).toEqual([]);
   });
 });
 

@@ -903,6 +903,35 @@ describe('SIEM events end to end', () => {
   });
 });
 
+  it('tenants entries that name no tenant get a WARN line and tenants_unmatched, while the others are collected', async () => {
+    const w = await world({ tenants: 3 });
+    const [first] = w.emu.tenants;
+    const unknownId = '0b5a3f2e-1111-4222-8333-444455556666';
+    const sink = new MemorySink();
+    const summary = await run(w, config('endpoints', { tenants: [first!.name.toUpperCase(), `${first!.name}x`, unknownId] }), sink);
+    expect(summary).toMatchObject({ status: 'ok', tenants: 1, tenants_unmatched: [`${first!.name}x`, unknownId] });
+    expect(sink.health('run_summary')[0]).toMatchObject({ tenants_unmatched: [`${first!.name}x`, unknownId] });
+    expect(w.logs.filter((l) => l.startsWith('WARN'))).toEqual([
+      `WARN stanza sophos_central://e2e: tenants lists "${first!.name}x", "${unknownId}", but no tenant of this credential has that name or ID: check their spelling against the tenant names and IDs of the sophos:central:tenants events`,
+    ]);
+    // Every entry matched: no field, no line.
+    w.logs.length = 0;
+    const again = await run(w, config('endpoints', { tenants: [first!.id] }), new MemorySink());
+    expect(again.tenants_unmatched).toBeUndefined();
+    expect(w.logs.filter((l) => l.startsWith('WARN'))).toEqual([]);
+  });
+
+  it("a tenant credential named by a name: the WARN line says to use its ID, since the API gives it none", async () => {
+    const w = await world({ tenants: 1, idType: 'tenant' });
+    const own = w.emu.tenants[0]!;
+    const summary = await run(w, config('endpoints', { tenants: [own.name] }), new MemorySink());
+    expect(summary).toMatchObject({ tenants: 0, tenants_unmatched: [own.name] });
+    expect(w.logs.filter((l) => l.startsWith('WARN'))).toEqual([
+      `WARN stanza sophos_central://e2e: tenants lists "${own.name}", but no tenant of this credential has that name or ID: this tenant credential's one tenant has no name in the API, so name it by its ID, ${own.id}`,
+    ]);
+    expect(await run(w, config('endpoints', { tenants: [own.id] }), new MemorySink())).toMatchObject({ status: 'ok', tenants: 1 });
+  });
+
 describe('endpoints and tenants end to end', () => {
   it.each(['endpoints', 'tenants'] as const)('%s: a tenant list that breaks off at page 3 collects the 200 tenants listed before: partial, counted, one ERROR line', async (data) => {
     const w = await world({ tenants: 230, endpointsPerTenant: 1, alertsPerTenant: 0, eventsPerTenant: 0 });
