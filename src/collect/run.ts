@@ -61,7 +61,8 @@ export interface RunOptions {
 export interface RunSummary extends HealthCounts {
   type: 'run_summary';
   stanza: string;
-  data: DataType;
+  /** The stanza's `data`: as given when the run failed at its validation (failedRunRecord). */
+  data: DataType | (string & {});
   /**
    * ok: every tenant ok; partial: some failed, or the run failed part-way (the tenant list broke off) after
    * collecting others; error: none collected (all failed, none could be listed); aborted: SIGTERM.
@@ -206,7 +207,7 @@ export async function runCollection(opts: RunOptions): Promise<RunSummary> {
   return summary;
 }
 
-function newRunSummary(stanza: string, data: DataType): RunSummary {
+function newRunSummary(stanza: string, data: RunSummary['data']): RunSummary {
   return {
     type: 'run_summary',
     stanza,
@@ -232,11 +233,11 @@ function runSummaryRecord(summary: RunSummary, at: number): OutRecord {
 }
 
 /**
- * The `run_summary` of a run that failed before it could collect anything (the secret could not be read,
- * splunkd's REST API refused or failed): dashboards and alerts on the health records see the failure,
- * not a silence.
+ * The `run_summary` of a run that failed before it could collect anything (a stanza that fails validation,
+ * the secret could not be read, splunkd's REST API refused or failed): dashboards and alerts on the health
+ * records see the failure, not a silence.
  */
-export function failedRunRecord(stanza: string, data: DataType, err: unknown, durationMs: number, at: number): OutRecord {
+export function failedRunRecord(stanza: string, data: RunSummary['data'], err: unknown, durationMs: number, at: number): OutRecord {
   const summary = newRunSummary(stanza, data);
   summary.status = 'error';
   summary.error_code = errorCode(err);

@@ -72,7 +72,8 @@ const MAX_OVERLAP_MINUTES = 1440;
 /** Each tenant collected at once may hold two pages (about 10 MB when busy) and adds requests to Sophos. */
 const MAX_TENANT_CONCURRENCY = 32;
 
-function single(params: RawParams, name: string): string {
+/** A parameter's text, trimmed; a repeated one joined by commas; '' when absent. */
+export function single(params: RawParams, name: string): string {
   const v = params[name];
   if (Array.isArray(v)) return v.join(',').trim();
   return (v ?? '').trim();
@@ -363,8 +364,6 @@ export function intervalProblem(params: RawParams): string | undefined {
 export function validateInputParams(params: RawParams, opts: { checkInterval?: boolean } = {}): InputConfig {
   const { clientId, clientSecret, data, startDays, tenants, excludeTenants, excludeTypes, overlapMinutes, tenantConcurrency, pageSize, shardValue, proxy } =
     checkParams(params, opts);
-  const index = single(params, 'index');
-  const host = single(params, 'host');
   const interval = single(params, 'interval');
   const intervalSeconds = /^\d+(\.\d+)?$/.test(interval) && Number(interval) > 0 ? Number(interval) : undefined;
   return {
@@ -380,10 +379,19 @@ export function validateInputParams(params: RawParams, opts: { checkInterval?: b
     ...(pageSize === undefined ? {} : { pageSize }),
     ...(shardValue === undefined ? {} : { shard: shardValue }),
     ...(proxy === undefined ? {} : { proxyUrl: proxy }),
+    ...stanzaOutput(params),
+    ...(intervalSeconds === undefined ? {} : { intervalSeconds }),
+  };
+}
+
+/** Where the stanza's events go: its index and host, when it names them; valid or not, the rest of it. */
+export function stanzaOutput(params: RawParams): Pick<InputConfig, 'index' | 'host'> {
+  const index = single(params, 'index');
+  const host = single(params, 'host');
+  return {
     // "default" and splunkd's "$decideOnStartup" placeholder mean: let splunkd decide.
     ...(index === '' || index === 'default' ? {} : { index }),
     ...(host === '' || host.startsWith('$') ? {} : { host }),
-    ...(intervalSeconds === undefined ? {} : { intervalSeconds }),
   };
 }
 

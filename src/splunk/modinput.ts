@@ -7,7 +7,16 @@ import type { CheckpointStore } from '../checkpoint/types.js';
 import { FileCheckpointStore } from '../checkpoint/file-store.js';
 import { checkpointStanza, isCheckpointNameOf } from '../collect/collector.js';
 import type { EventSink } from '../collect/sink.js';
-import { type InputConfig, intervalProblem, proxyCredential, proxyUrl, validateInputFields, validateInputParams } from '../config/input-config.js';
+import {
+  type InputConfig,
+  intervalProblem,
+  proxyCredential,
+  proxyUrl,
+  single,
+  stanzaOutput,
+  validateInputFields,
+  validateInputParams,
+} from '../config/input-config.js';
 import { failedRunRecord } from '../collect/run.js';
 import { AbortedError, ConfigError, EXIT_FAILURE, EXIT_OK, describeError } from '../errors.js';
 import { parseLogLevel, type Logger, type LogLevel } from '../log.js';
@@ -301,7 +310,9 @@ async function runStanza(
     }
     logger.error(describeError(err));
     if (err instanceof Error && err.stack) logger.debug(err.stack);
-    if (config) await reportFailedRun(stream, stanza.name, config, err, started, logger);
+    // A stanza that failed validation still names its data type and where its events go.
+    const target = config ?? { data: single(stanza.params, 'data'), ...stanzaOutput(stanza.params) };
+    await reportFailedRun(stream, stanza.name, target, err, started, logger);
     return false;
   }
 }
@@ -310,7 +321,14 @@ async function runStanza(
  * A run that failed before collecting still leaves its `run_summary`, so the health dashboard and alerts
  * see it. Best effort: when the stream itself is what failed (splunkd went away), the ERROR line is all.
  */
-async function reportFailedRun(stream: XmlStream, stanza: string, config: InputConfig, err: unknown, started: number, logger: Logger): Promise<void> {
+async function reportFailedRun(
+  stream: XmlStream,
+  stanza: string,
+  config: Pick<InputConfig, 'index' | 'host'> & { data: string },
+  err: unknown,
+  started: number,
+  logger: Logger,
+): Promise<void> {
   const now = Date.now();
   try {
     const sink = new XmlEventWriter(stream, { stanza, index: config.index, host: config.host });

@@ -115,11 +115,21 @@ describe('run mode through the splunkd stand-in', () => {
     });
   });
 
-  it('stops with one ERROR line and exit 1 on a bad stanza, before touching splunkd', async () => {
+  it('stops with one ERROR line, a run_summary of status error and exit 1 on a bad stanza, before touching splunkd', async () => {
     const before = splunkd.requests.length;
-    const r = await splunkd.runInput('bad', { client_id: CLIENT_ID, client_secret: 'x', data: 'alerts', page_size: '5000' });
-    expect(r.exitCode).toBe(1);
-    expect(r.stderr).toEqual([expect.stringMatching(/^ERROR TA-sophos-central sophos_central:\/\/bad: page_size for alerts must be between 1 and 1000/)]);
+    // As set in inputs.conf by hand or a deployment server: splunkd's validation never saw it.
+    for (const [params, problem, data] of [
+      [{ data: 'alerts', page_size: '5000' }, /page_size for alerts must be between 1 and 1000/, 'alerts'],
+      [{ data: 'alertz', start_days: '365' }, /2 problems in this input: \(1\) data must be one of .*; \(2\) start_days must be between 1 and 90/, 'alertz'],
+    ] as const) {
+      const r = await splunkd.runInput('bad', { client_id: CLIENT_ID, client_secret: SECRET, index: 'sophos', ...params });
+      expect(r.exitCode).toBe(1);
+      expect(r.stderr).toEqual([expect.stringMatching(new RegExp(`^ERROR TA-sophos-central sophos_central://bad: ${problem.source}`))]);
+      expect(r.events).toHaveLength(1);
+      expect(r.events[0]).toMatchObject({ sourcetype: 'sophos:central:health', index: 'sophos', stanza: 'sophos_central://bad' });
+      expect(JSON.parse(r.events[0]!.data)).toMatchObject({ type: 'run_summary', stanza: 'sophos_central://bad', data, status: 'error', error_code: 'TA_ERR_CONFIG', error: expect.stringMatching(problem) });
+      expect(r.stdout + r.stderr.join('\n')).not.toContain(SECRET);
+    }
     expect(splunkd.requests.length).toBe(before);
   });
 
