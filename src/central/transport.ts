@@ -182,12 +182,16 @@ export class Transport {
     }
     const started = this.opts.now();
     let reauthenticated = false;
+    // Counted once the retry is sent: the wait or the token it needs may fail first.
+    let retrying = false;
     for (let attempt = 1; ; attempt++) {
       this.throwIfAborted();
       const lane = req.lane;
       const stats = lane?.stats ?? this.globalStats;
       if (lane && lane.notBefore > this.opts.now()) await this.wait(lane.notBefore - this.opts.now());
       const token = req.auth ? await this.bearer() : undefined;
+      if (retrying) stats.retries++;
+      retrying = false;
       const outcome = await this.attemptWithSlots(req, token);
       stats.requests++;
 
@@ -200,7 +204,7 @@ export class Transport {
           // An expired or revoked token: one fresh token and one more try, for any method, since a
           // 401 means the API refused the request before acting on it.
           reauthenticated = true;
-          stats.retries++;
+          retrying = true;
           attempt--;
           continue;
         }
@@ -219,7 +223,7 @@ export class Transport {
         : undefined;
       if (wait === undefined) throw this.toError(req, outcome, attempt);
 
-      stats.retries++;
+      retrying = true;
       // A Retry-After, or a 429 without one, is about the tenant, not this request: its other requests (the
       // next page asked for ahead, the second slot) hold back as well instead of drawing more 429s.
       if (lane && (retryAfterMs !== undefined || rateLimited)) {

@@ -438,6 +438,23 @@ describe.each(IDENTITIES)('tokens, %s credential', (idType) => {
     }
   });
 
+  it('counts a retry only once it is sent: a 401 whose new token cannot be had is one request, no retry', async () => {
+    const { client } = clientFor(emu);
+    const [tenant] = await collect(client.tenants());
+    const api = client.forTenant(tenant!);
+    emu.expireTokens();
+    emu.faults.add({ route: 'token', kind: 500, rate: 1 });
+    try {
+      await expect(ids(api.endpointPages())).rejects.toBeInstanceOf(ServerError);
+      expect(api.stats).toMatchObject({ requests: 1, retries: 0, errors: 1 });
+      // The token request's own five retries were sent, and are counted where it belongs: to no tenant.
+      expect(client.stats.retries).toBe(5);
+    } finally {
+      emu.faults.clear();
+      await client.close();
+    }
+  });
+
   it('a 401 that a new token does not cure is the tenant refusing: later ones do not throw the shared token away', async () => {
     const { client } = clientFor(emu);
     await client.whoami();
