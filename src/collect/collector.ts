@@ -80,6 +80,8 @@ export interface CollectResult {
   newestItem?: number;
   /** Age of the checkpoint this run started from (ms); undefined on a first run. */
   checkpointAge?: number;
+  /** Endpoints: the collection time every event of the snapshot carries (epoch ms). */
+  snapshotAt?: number;
   gaps: DataGap[];
   /**
    * checkpoint_dir failing a collector that reads and saves a checkpoint only to date its work (endpoints):

@@ -1,5 +1,6 @@
 // `endpoints`: a full inventory snapshot of one tenant every run (view=full). Every event of one
-// snapshot carries the same collection time, so a search can pick out the latest snapshot whole.
+// snapshot carries the same collection time, which the tenant's `tenant_run` record names (snapshot_time)
+// with whether the snapshot is complete, so a search can pick out the latest complete snapshot whole.
 
 import type { TenantApi } from '../central/types.js';
 import { CheckpointError } from '../errors.js';
@@ -23,6 +24,7 @@ export async function collectEndpoints(api: TenantApi, opts: CollectOptions): Pr
   const tenant = { id: api.tenant.id, name: api.tenant.name };
   const snapshotAt = now();
   const result = opts.progress ?? newCollectResult();
+  result.snapshotAt = snapshotAt;
   // A snapshot repeats nothing and resumes from nothing: a checkpoint that cannot be read, or saved below,
   // only loses its date (checkpoint_age_seconds), so neither stops this tenant or the others.
   const loaded = await undatedOn(result, () => loadCheckpoint(opts, isEndpointCheckpoint));

@@ -52,6 +52,12 @@ export interface TenantRunHealth extends HealthCounts {
   duration_ms: number;
   lag_seconds: number | null;
   checkpoint_age_seconds: number | null;
+  /**
+   * Endpoints: the `<time>` (epoch seconds) every event of this run's snapshot carries. With `status=ok` the
+   * snapshot is complete; a search takes the events of a tenant's latest complete snapshot by it, where a
+   * snapshot cut short (an error, SIGTERM) carries one time just the same.
+   */
+  snapshot_time?: number;
 }
 
 export async function collectTenantData(
@@ -134,6 +140,7 @@ export async function runTenant(
   health.data_gaps = result.gaps.length;
   if (result.newestItem !== undefined) health.lag_seconds = Math.max(0, Math.round((ended - result.newestItem) / 1000));
   if (result.checkpointAge !== undefined) health.checkpoint_age_seconds = Math.round(result.checkpointAge / 1000);
+  if (result.snapshotAt !== undefined) health.snapshot_time = result.snapshotAt / 1000;
   // Per-tenant success goes to the log file only (DEBUG): a partner with a thousand tenants would otherwise
   // add a thousand lines to splunkd.log every interval, and the tenant_run health record carries the same.
   if (health.status !== 'error') {

@@ -970,6 +970,31 @@ describe('endpoints and tenants end to end', () => {
     for (const t of events) expect(t.tenant).toEqual({ id: t.id, name: t.name });
   });
 
+  it('endpoints: tenant_run names each snapshot by its time, so the latest complete one is found whole, not one cut short', async () => {
+    const w = await world({ tenants: 2, endpointsPerTenant: 250 });
+    const [cut, whole] = w.emu.tenants;
+    const sink = new MemorySink();
+    await run(w, config('endpoints', { pageSize: 100 }), sink);
+    w.emu.clock.advance(60 * MIN);
+    // The second run of one tenant breaks off at its third page.
+    w.emu.faults.add({ route: 'endpoints', kind: 403, nth: [3], tenantId: cut!.id });
+    await run(w, config('endpoints', { pageSize: 100 }), sink);
+
+    const runs = sink.health('tenant_run');
+    const snapshotOf = (tenantId: string, time: number) =>
+      sink.of('sophos:central:endpoints').filter((r) => r.time === time && r.tenantId === tenantId).map((r) => (JSON.parse(r.data) as { id: string }).id);
+    for (const t of [cut!, whole!]) {
+      const mine = runs.filter((h) => (h.tenant as { id: string }).id === t.id);
+      expect(mine.map((h) => h.status)).toEqual(t === cut ? ['ok', 'error'] : ['ok', 'ok']);
+      // Every event of a run's snapshot carries its tenant_run's snapshot_time, complete or not.
+      expect(mine.map((h) => snapshotOf(t.id, h.snapshot_time as number).length)).toEqual(t === cut ? [250, 200] : [250, 250]);
+      // The latest complete snapshot: the newest snapshot_time of a tenant_run with status ok; all 250 devices.
+      const latest = Math.max(...mine.filter((h) => h.status === 'ok').map((h) => h.snapshot_time as number));
+      expect(latest).toBe(mine[t === cut ? 0 : 1]!.snapshot_time);
+      expect(new Set(snapshotOf(t.id, latest)).size).toBe(250);
+    }
+  });
+
   it("a forwarder clock 30 minutes behind: an alert raised five minutes ago comes with this run, not half an hour later", async () => {
     const w = await world({ tenants: 1, alertsPerTenant: 3 });
     const sink = new MemorySink();
