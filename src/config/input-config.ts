@@ -402,9 +402,9 @@ export function stanzaOutput(params: RawParams): Pick<InputConfig, 'index' | 'ho
  * (splunk-addon.md §1.6): either of the two left out is taken as unchanged and not checked, so an edit of
  * `interval` alone is not refused. Checks that depend on `data` are then skipped as well.
  */
-export function validateInputFields(params: RawParams): { clientId?: string; proxyUrl?: string } {
-  const { clientId, proxy } = checkParams(params, { leftOut: ['client_id', 'data'].filter((name) => !(name in params)) });
-  return { clientId, ...(proxy === undefined ? {} : { proxyUrl: proxy }) };
+export function validateInputFields(params: RawParams): { clientId?: string; clientSecret?: string; proxyUrl?: string } {
+  const { clientId, clientSecret, proxy } = checkParams(params, { leftOut: ['client_id', 'data'].filter((name) => !(name in params)) });
+  return { clientId, ...(clientSecret === undefined ? {} : { clientSecret }), ...(proxy === undefined ? {} : { proxyUrl: proxy }) };
 }
 
 /** Every check of validateInputParams; the parameters in `leftOut` are not checked (undefined). */

@@ -23,7 +23,7 @@ import { parseLogLevel, type Logger, type LogLevel } from '../log.js';
 import { VERSION } from '../version.js';
 import { clientSecretEntry, proxyPasswordEntry, resolveSecrets, type SecretEntry, storedSecret } from './credentials.js';
 import { XmlEventWriter, XmlStream } from './event-writer.js';
-import { type InputDefinition, parseInputDefinition, parseValidationDefinition, readStdin, type StanzaDefinition } from './input.js';
+import { type InputDefinition, type Params, parseInputDefinition, parseValidationDefinition, readStdin, type StanzaDefinition } from './input.js';
 import { createSplunkLogger } from './log.js';
 import { SCHEME, SETTINGS_CONF } from './names.js';
 import { SplunkdClient } from './rest.js';
@@ -131,18 +131,22 @@ async function validateArguments(io: ModinputIo, logger: Logger): Promise<number
   let message: string;
   try {
     const def = parseValidationDefinition(await readStdin(io.stdin, { timeoutMs: io.stdinTimeoutMs, signal: io.signal }));
-    const { clientId, proxyUrl: proxy } = validateInputFields(def.params);
-    const rawSecret = def.params.client_secret;
-    const emptySecret = rawSecret === undefined || [rawSecret].flat().join('').trim() === '';
-    // A masked secret was stored by an earlier run; an empty one is fine only if the setup page stored it.
-    // An edit that leaves client_id out leaves the credential as it was.
-    const needed: SecretEntry[] = [];
-    if (emptySecret && clientId !== undefined) needed.push(clientSecretEntry(clientId));
-    // A masked proxy password was stored under the proxy's user, host and port: an edit of the host or user
-    // finds none, which the admin hears now rather than from the next run.
-    const proxyAccount = proxy === undefined ? undefined : proxyCredential(proxy);
-    if (proxyAccount?.masked) needed.push(proxyPasswordEntry(proxyAccount.account));
-    if (needed.length > 0) await requireStored(new SplunkdClient({ serverUri: def.serverUri, sessionKey: def.sessionKey, splunkHome: io.env.SPLUNK_HOME, signal: io.signal }), needed);
+    const rest = new SplunkdClient({ serverUri: def.serverUri, sessionKey: def.sessionKey, splunkHome: io.env.SPLUNK_HOME, signal: io.signal });
+    try {
+      const { clientId, clientSecret, proxyUrl: proxy } = validateInputFields(await withStoredData(def.name, def.params, rest, logger));
+      // A masked or empty secret must be stored already: by an earlier run, or by the setup page. An edit that
+      // leaves client_id out leaves the credential as it was; one that changes it (Splunk Web posts the masked
+      // secret back) needs the secret of the new client ID.
+      const needed: SecretEntry[] = [];
+      if (clientSecret === undefined && clientId !== undefined) needed.push(clientSecretEntry(clientId));
+      // A masked proxy password was stored under the proxy's user, host and port: an edit of the host or user
+      // finds none, which the admin hears now rather than from the next run.
+      const proxyAccount = proxy === undefined ? undefined : proxyCredential(proxy);
+      if (proxyAccount?.masked) needed.push(proxyPasswordEntry(proxyAccount.account));
+      for (const entry of needed) await storedSecret(rest, entry);
+    } finally {
+      await rest.close();
+    }
     return EXIT_OK;
   } catch (err) {
     message = describeError(err);
@@ -152,12 +156,21 @@ async function validateArguments(io: ModinputIo, logger: Logger): Promise<number
   return EXIT_FAILURE;
 }
 
-/** Fails with the error of the first entry that has no stored secret. */
-async function requireStored(rest: SplunkdClient, needed: readonly SecretEntry[]): Promise<void> {
+/**
+ * An edit's fields, with the stored stanza's `data` when the edit leaves it out (an edit of `page_size` alone):
+ * the checks that depend on the data type then run too, instead of the next run failing on what was saved.
+ * Only `data`: a stored client ID would make the secret check ask for a secret the stanza may still hold in
+ * clear. Best effort: splunkd not answering leaves those checks out, as before, rather than refusing the edit.
+ */
+async function withStoredData(name: string, params: Params, rest: SplunkdClient, logger: Logger): Promise<Params> {
+  if ('data' in params) return params;
   try {
-    for (const entry of needed) await storedSecret(rest, entry);
-  } finally {
-    await rest.close();
+    const data = (await rest.inputFields(name))?.data;
+    return typeof data === 'string' && data.trim() !== '' ? { ...params, data } : params;
+  } catch (err) {
+    if (err instanceof AbortedError) throw err;
+    logger.debug(`stored data of ${name} not read, checks that depend on it left out: ${describeError(err)}`);
+    return params;
   }
 }
 

@@ -207,12 +207,22 @@ export class SplunkdClient {
 
   /** The names of every `[<scheme>://<name>]` stanza in any app, disabled ones included. */
   async listInputs(scheme = SCHEME): Promise<Set<string>> {
+    const entries = await this.inputEntries(scheme);
+    return new Set(entries.map((e) => e.name).filter((name): name is string => typeof name === 'string'));
+  }
+
+  /** The stored fields of the `[<scheme>://<name>]` stanza (in any app), or undefined when there is none. */
+  async inputFields(name: string, scheme = SCHEME): Promise<Record<string, unknown> | undefined> {
+    const entry = (await this.inputEntries(scheme)).find((e) => e.name === name);
+    const content = entry?.content;
+    return content !== null && typeof content === 'object' ? (content as Record<string, unknown>) : undefined;
+  }
+
+  private async inputEntries(scheme: string): Promise<Array<{ name?: unknown; content?: unknown }>> {
     // count=0: splunkd lists 30 entries unless told otherwise.
-    const body = (await this.call('GET', `/servicesNS/nobody/-/data/inputs/${scheme}`, { count: '0' })) as {
-      entry?: Array<{ name?: unknown }>;
-    };
+    const body = (await this.call('GET', `/servicesNS/nobody/-/data/inputs/${scheme}`, { count: '0' })) as { entry?: unknown };
     if (!Array.isArray(body.entry)) throw new SplunkdError(`splunkd listed the ${scheme} inputs without entries`);
-    return new Set(body.entry.map((e) => e.name).filter((name): name is string => typeof name === 'string'));
+    return body.entry as Array<{ name?: unknown; content?: unknown }>;
   }
 
   /** Edits fields of a `[<scheme>://<name>]` stanza through data/inputs (the same as an edit in Splunk Web). */

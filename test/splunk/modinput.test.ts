@@ -74,7 +74,8 @@ describe('bundle: --validate-arguments', () => {
   afterAll(() => splunkd.stop());
   const base = { client_id: 'c1a2b3c4-0000-4000-8000-000000000001', data: 'alerts' };
 
-  it('exits 0 silently for a good stanza, with a clear or masked secret', async () => {
+  it('exits 0 silently for a good stanza, with a clear secret or a masked one that is stored', async () => {
+    splunkd.passwords.set(`sophos_central:${base.client_id}:`, { app: 'TA-sophos-central', realm: 'sophos_central', username: base.client_id, password: 'p' });
     for (const client_secret of ['clear-secret', '********']) {
       const r = await splunkd.validate({ ...base, client_secret, interval: '300', index: 'main', disabled: '0' });
       expect(r).toEqual({ exitCode: 0, stdout: '', stderr: [] });
@@ -100,6 +101,29 @@ describe('bundle: --validate-arguments', () => {
     expect(missing.message).toBe('no secret stored for client_id no-such-client; set client_secret in the input or on the setup page');
     splunkd.passwords.set('sophos_central:stored-client:', { app: 'TA-sophos-central', realm: 'sophos_central', username: 'stored-client', password: 'p' });
     expect((await splunkd.validate({ ...base, client_id: 'stored-client' })).exitCode).toBe(0);
+  });
+
+  it('refuses a masked secret that storage/passwords does not hold for the client ID: Splunk Web posts the mask back with a changed client ID', async () => {
+    const changed = await splunkd.validate({ ...base, client_id: 'a-new-client', client_secret: '********' });
+    expect(changed.exitCode).toBe(1);
+    expect(changed.message).toBe('no secret stored for client_id a-new-client; set client_secret in the input or on the setup page');
+    splunkd.passwords.set('sophos_central:a-new-client:', { app: 'TA-sophos-central', realm: 'sophos_central', username: 'a-new-client', password: 'p' });
+    expect((await splunkd.validate({ ...base, client_id: 'a-new-client', client_secret: '********' })).exitCode).toBe(0);
+  });
+
+  it("checks an edit that leaves data out against the stored stanza's data type", async () => {
+    splunkd.stanzas.set('stored-alerts', { app: 'TA-sophos-central', params: { ...base, client_secret: '********' } });
+    for (const [fields, message] of [
+      [{ page_size: '5000' }, 'page_size for alerts must be between 1 and 1000'],
+      [{ exclude_types: 'Event::Endpoint::UpdateSuccess' }, 'exclude_types applies only to data = events'],
+    ] as const) {
+      const r = await splunkd.validate(fields, { name: 'stored-alerts' });
+      expect(r.exitCode).toBe(1);
+      expect(r.message).toContain(message);
+    }
+    expect((await splunkd.validate({ page_size: '500' }, { name: 'stored-alerts' })).exitCode).toBe(0);
+    // An input splunkd does not list (or cannot be asked about) is checked on the fields sent, as before.
+    expect((await splunkd.validate({ page_size: '5000' }, { name: 'not-stored' })).exitCode).toBe(0);
   });
 
   it('refuses a masked proxy password that storage/passwords does not hold for that proxy user, host and port', async () => {
