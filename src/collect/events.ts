@@ -64,14 +64,19 @@ export async function collectEvents(api: TenantApi, opts: EventCollectOptions): 
       excludeTypes: opts.excludeTypes && opts.excludeTypes.length > 0 ? opts.excludeTypes : undefined,
     });
     result.end = await eachCommittedPage(commits, pages, now, opts.signal, async (page, requestedAt) => {
-      // Where the request for this page stood: the start, else the position the previous page's cursor
-      // stands for. Any page may wait long enough for it to age out (retries, Retry-After, time-outs).
-      const askedFrom = first ? startedFrom : position;
+      // Where the request for this page stood: the start, else the position the previous page's cursor stands
+      // for (never before the start: an empty page leaves an earlier reading of a v1 checkpoint's position).
+      // Any page may wait long enough for it to age out (retries, Retry-After, time-outs).
+      const askedFrom = first ? startedFrom : Math.max(position, startedFrom);
       if (first) {
         first = false;
         await announce?.();
       }
-      const gap = silentGap(askedFrom, sophos(now()));
+      // When the API answered, by its Date, not when the page is handled: a page fetched ahead may wait while
+      // the one before it is written. The Date is rounded down to the second: its last millisecond errs
+      // towards reporting a gap.
+      const answeredAt = page.serverTime === undefined ? sophos(now()) : page.serverTime + 999;
+      const gap = silentGap(askedFrom, answeredAt);
       if (gap) {
         await reportGap(opts, 'events', tenant, gap, `${GAP_REASON}: it answered from its last 24 hours, the position asked for having aged past them before it answered`);
         result.gaps.push(gap);

@@ -179,8 +179,8 @@ export async function runCollection(opts: RunOptions): Promise<RunSummary> {
   }
   if (undated) {
     opts.logger.warn(
-      `stanza ${opts.stanza}: the snapshots of ${undated.tenants} tenants were sent whole, but checkpoint_dir could not date them ` +
-        `(${describeError(undated.first)}); their checkpoint_age_seconds stays null until that is fixed`,
+      `stanza ${opts.stanza}: checkpoint_dir could not date the endpoint snapshots of ${undated.tenants} tenants (${describeError(undated.first)}); ` +
+        'the snapshots are sent regardless, but their checkpoint_age_seconds stays null until that is fixed',
     );
   }
   const skew = opts.client.clockSkewMs;
@@ -200,8 +200,9 @@ export async function runCollection(opts: RunOptions): Promise<RunSummary> {
   if (tenantErrors > TENANT_ERROR_LINES) {
     line += `; ${tenantErrors - TENANT_ERROR_LINES} more tenant failures not logged one by one (all failures: ${failureCodes(summary.results)}; see the tenant_run health records)`;
   }
-  if (failure !== undefined) opts.logger.error(`${line}: ${summary.error}`);
-  else opts.logger.info(line);
+  // A stop (SIGTERM) that cut a request short is no error.
+  if (failure !== undefined && summary.status !== 'aborted') opts.logger.error(`${line}: ${summary.error}`);
+  else opts.logger.info(failure === undefined ? line : `${line}: ${summary.error}`);
   await opts.sink.write([runSummaryRecord(summary, ended)]);
   if (failure !== undefined) summary.failure = failure;
   return summary;

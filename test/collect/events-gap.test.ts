@@ -1,0 +1,99 @@
+// The events collector's check for a position the SIEM API dropped without a word (§6): judged on every page,
+// at the time the API answered that page (its Date), from where that page's request stood.
+import { describe, expect, it } from 'vitest';
+import type { CursorPage, TenantApi } from '../../src/central/types.js';
+import { MemoryCheckpointStore } from '../../src/checkpoint/memory-store.js';
+import { collectEvents } from '../../src/collect/events.js';
+import type { SiemCheckpoint } from '../../src/collect/siem-position.js';
+import type { OutRecord } from '../../src/collect/sink.js';
+import type { Logger } from '../../src/log.js';
+import { MemorySink } from './memory-sink.js';
+
+const MIN = 60_000;
+const HOUR = 60 * MIN;
+const T = Date.UTC(2025, 0, 10, 12, 0, 0);
+const logger: Logger = { debug() {}, info() {}, warn() {}, error() {} };
+const event = (id: string, created: number) => ({ id, type: 'Event::Endpoint::Threat', when: new Date(created).toISOString(), created_at: new Date(created).toISOString() });
+
+/** A tenant whose SIEM stream serves `pages`, each answered (its Date) at the clock's time when it is fetched. */
+function tenantServing(pages: CursorPage<Record<string, unknown>>[], clock: { t: number }): TenantApi {
+  return {
+    tenant: { id: 't1', name: 'Tenant one', apiHost: 'https://api-eu01.central.sophos.com', dataRegion: 'eu01', raw: {} },
+    async *siemEventPages() {
+      for (const page of pages) yield { ...page, serverTime: Math.floor(clock.t / 1000) * 1000 };
+    },
+  } as unknown as TenantApi;
+}
+
+/** A sink whose writes of events take `ms` of the clock (a splunkd pipe that drains slowly). */
+class SlowSink extends MemorySink {
+  constructor(
+    private readonly clock: { t: number },
+    private readonly ms: number,
+  ) {
+    super();
+  }
+
+  override async write(records: OutRecord[]): Promise<void> {
+    if (records.some((r) => r.sourcetype === 'sophos:central:events')) this.clock.t += this.ms;
+    await super.write(records);
+  }
+}
+
+describe('collectEvents: data gaps on later pages', () => {
+  const P = T - 24 * HOUR + 2 * MIN; // a cursor 23h58m old: trusted
+
+  it('a page fetched ahead, answered in time but handled after a slow write of the page before: no gap', async () => {
+    const clock = { t: T };
+    const store = new MemoryCheckpointStore();
+    await store.save('k', { v: 2, cursor: 'c0', position: P, savedAt: T - HOUR } satisfies SiemCheckpoint);
+    const pages = [
+      { items: [event('a', P + 1000)], cursor: 'c1', hasMore: true },
+      { items: [event('b', P + 2000)], cursor: 'c2', hasMore: false },
+    ];
+    // The pager has page 2 in hand (fetched ahead) before page 1 is written, which takes three minutes.
+    const api = tenantServing(pages, clock);
+    const sink = new SlowSink(clock, 3 * MIN);
+    const result = await collectEvents(api, { sink, store, key: 'k', stanza: 's', logger, now: () => clock.t });
+    expect(result.events).toBe(2);
+    expect(sink.health('data_gap')).toEqual([]);
+  });
+
+  it('a later page the API answered after its position aged past 24 hours: a gap from that position', async () => {
+    const clock = { t: T };
+    const store = new MemoryCheckpointStore();
+    await store.save('k', { v: 2, cursor: 'c0', position: P, savedAt: T - HOUR } satisfies SiemCheckpoint);
+    const pages = [{ items: [event('a', P + 1000)], cursor: 'c1', hasMore: true }, { items: [event('z', T - HOUR)], cursor: 'c2', hasMore: false }];
+    const api = {
+      ...tenantServing([], clock),
+      async *siemEventPages() {
+        yield { ...pages[0]!, serverTime: T };
+        // Retries held the request for page 2 five minutes.
+        clock.t = T + 5 * MIN;
+        yield { ...pages[1]!, serverTime: T + 5 * MIN };
+      },
+    } as unknown as TenantApi;
+    const sink = new MemorySink();
+    await collectEvents(api, { sink, store, key: 'k', stanza: 's', logger, now: () => clock.t });
+    expect(sink.health('data_gap')).toEqual([
+      expect.objectContaining({ gap_start: new Date(P + 1000).toISOString(), gap_end: new Date(T + 5 * MIN + 999 - 24 * HOUR).toISOString() }),
+    ]);
+  });
+
+  it('an earlier release\'s checkpoint, read two ways with the clock ahead: an empty first page does not make the later reading a gap', async () => {
+    const clock = { t: T };
+    const store = new MemoryCheckpointStore();
+    // Trusted on its later reading (moved by the 3 minutes the host is ahead), 30 s past the 24 hours on the earlier.
+    await store.save('k', { v: 1, cursor: 'c0', position: T - 24 * HOUR - 30_000, savedAt: T - HOUR } satisfies SiemCheckpoint);
+    const api = tenantServing(
+      [
+        { items: [], cursor: 'c1', hasMore: true },
+        { items: [event('b', T - 3 * MIN - HOUR)], cursor: 'c2', hasMore: false },
+      ],
+      { t: T - 3 * MIN },
+    );
+    const sink = new MemorySink();
+    await collectEvents(api, { sink, store, key: 'k', stanza: 's', logger, now: () => clock.t, clockSkewMs: () => 3 * MIN });
+    expect(sink.health('data_gap')).toEqual([]);
+  });
+});
