@@ -101,12 +101,14 @@ const TOKEN_PATH = '/api/v2/oauth2/token';
 const TOKEN_EARLY_REFRESH_MS = 120_000;
 /**
  * How long a token request that failed for want of the token service (5xx, 429, time-out, network) is
- * remembered, and how long 401s that a new token did not cure stop asking for more. Each failed token request
- * has already spent its retries; without the hold, every later tenant of a run started a retry cycle of its own
- * against the token service (a partner's 500 tenants: hundreds of token requests and minutes of back-off), and
- * every tenant refused with 401 (a 401 also means a wrong X-Tenant-ID) threw the shared token away.
+ * remembered, and how long after a 401 that a new token did not cure the token is checked before it is thrown
+ * away for another 401. Each failed token request has already spent its retries; without the hold, every later
+ * tenant of a run started a retry cycle of its own against the token service (a partner's 500 tenants: hundreds
+ * of token requests and minutes of back-off), and every tenant refused with 401 (a 401 also means a wrong
+ * X-Tenant-ID) threw the shared token away.
  */
 const TOKEN_HOLD_MS = 60_000;
+const WHOAMI_PATH = '/whoami/v1';
 
 export class Transport {
   private readonly agent: Agent;
@@ -118,8 +120,10 @@ export class Transport {
   private credentialsRefused?: BadCredentialsError;
   /** The last token request's failure (not the credentials'), failed again at once until `until` (TOKEN_HOLD_MS). */
   private tokenFailure?: { error: unknown; until: number };
-  /** Until then a 401 on the current token is taken as the tenant's refusal, not as an expired token (TOKEN_HOLD_MS). */
+  /** Until then a 401 on the current token may be a tenant's refusal: the token is checked first (TOKEN_HOLD_MS). */
   private uncured401Until = 0;
+  /** The check of a token in progress (tokenWorks), shared by the 401s that wait for it. */
+  private tokenCheck?: { token: string; works: Promise<boolean> };
   private retryLines = 0;
   /** Every token issued to this process, so that none can slip into an error message. */
   private readonly secrets = new Set<string>();
@@ -200,7 +204,7 @@ export class Transport {
       stats.errors++;
 
       if (outcome.kind === 'status' && outcome.status === 401 && token !== undefined) {
-        if (!reauthenticated && this.renewAfter401(token)) {
+        if (!reauthenticated && (await this.renewAfter401(token))) {
           // An expired or revoked token: one fresh token and one more try, for any method, since a
           // 401 means the API refused the request before acting on it.
           reauthenticated = true;
@@ -387,14 +391,32 @@ export class Transport {
 
   /**
    * After a 401 on `used`: whether to try again, with a new token. A token already replaced by a concurrent
-   * caller is simply retried with its successor; the current one is dropped unless 401s lately outlived a new
-   * token, which shows they are about tenants, not the token (TOKEN_HOLD_MS).
+   * caller is simply retried with its successor. The current one is dropped, unless 401s lately outlived a new
+   * token (TOKEN_HOLD_MS): then this one may be a tenant's refusal too, and whoami asks whether the token still
+   * works; only a token that does not is dropped, so one that really ended is never kept.
    */
-  private renewAfter401(used: string): boolean {
+  private async renewAfter401(used: string): Promise<boolean> {
     if (this.token?.value !== used) return true;
-    if (this.opts.now() < this.uncured401Until) return false;
-    this.token = undefined;
+    if (this.opts.now() < this.uncured401Until && (await this.tokenWorks(used))) return false;
+    if (this.token?.value === used) this.token = undefined;
     return true;
+  }
+
+  /** Whether the API takes `token`: one whoami, not retried (any failure counts as no), shared while it runs. */
+  private tokenWorks(token: string): Promise<boolean> {
+    if (this.tokenCheck?.token === token) return this.tokenCheck.works;
+    const works = this.attemptWithSlots({ method: 'GET', origin: this.opts.base.apiUrl, path: WHOAMI_PATH, auth: true, idempotent: true }, token).then(
+      (outcome) => {
+        this.globalStats.requests++;
+        if (outcome.kind !== 'ok') this.globalStats.errors++;
+        return outcome.kind === 'ok';
+      },
+    );
+    this.tokenCheck = { token, works };
+    void works.finally(() => {
+      if (this.tokenCheck?.works === works) this.tokenCheck = undefined;
+    }).catch(() => undefined);
+    return works;
   }
 
   private async fetchToken(): Promise<string> {

@@ -468,12 +468,20 @@ describe.each(IDENTITIES)('tokens, %s credential', (idType) => {
       dataRegion: host.dataRegion,
       raw: {},
     }));
+    const whoamis = count(emu, 'whoami');
     for (const tenant of unknown) await expect(ids(client.forTenant(tenant).endpointPages())).rejects.toBeInstanceOf(ForbiddenError);
+    // The first one's new token did not cure it; each later one asked whoami whether the token still works.
     expect(count(emu, 'token') - tokens).toBe(1);
+    expect(count(emu, 'whoami') - whoamis).toBe(unknown.length - 1);
     // The tenants the credential reaches are served with that token all along.
     const [real] = await collect(client.tenants());
     expect((await ids(client.forTenant(real!).endpointPages())).length).toBeGreaterThan(0);
     expect(count(emu, 'token') - tokens).toBe(1);
+
+    // A token that really ends meanwhile is renewed all the same: whoami refuses it too.
+    emu.expireTokens();
+    for (const tenant of emu.tenants) expect((await ids(client.forTenant({ ...tenant, raw: {} }).endpointPages())).length).toBeGreaterThan(0);
+    expect(count(emu, 'token') - tokens).toBe(2);
     await client.close();
   });
 
