@@ -88,8 +88,8 @@ class Client implements CentralClient {
   private readonly base: BaseUrls;
   private readonly apis = new Map<string, TenantApiImpl>();
   private whoamiResult?: Promise<Whoami>;
-  /** Alerts page size; drops to 100 for this client once the API refuses 1000. */
-  alertsPageSize = ALERTS_MAX_PAGE;
+  /** The largest alerts page size this API takes: drops to 100 for this client once it refuses more. */
+  alertsPageCap = ALERTS_MAX_PAGE;
   readonly logger?: Logger;
 
   get stats(): RequestStats {
@@ -166,7 +166,7 @@ class Client implements CentralClient {
    * A tenant whose apiHost breaks the host rule is still yielded: `forTenant` refuses it, so the
    * caller records a RefusedHostError for that tenant and carries on with the others.
    */
-  async *tenants(filter: TenantFilter = {}): AsyncGenerator<Tenant> {
+  async *tenants(filter: TenantFilter = {}, opts: { pageSize?: number } = {}): AsyncGenerator<Tenant> {
     if (filter.shard) {
       const { index, count } = filter.shard;
       if (!Number.isInteger(count) || count < 1 || !Number.isInteger(index) || index < 1 || index > count) {
@@ -195,7 +195,7 @@ class Client implements CentralClient {
         idempotent: true,
       }),
     });
-    for await (const items of numberPages<Record<string, unknown>>(get, {}, TENANTS_PAGE, (raw) => raw.id)) {
+    for await (const items of numberPages<Record<string, unknown>>(get, {}, opts.pageSize ?? TENANTS_PAGE, (raw) => raw.id)) {
       for (const raw of items) {
         const tenant = toTenant(raw);
         if (!tenant) {
@@ -312,13 +312,13 @@ class TenantApiImpl implements TenantApi {
     const query: Query = { sort: 'raisedAt:asc' };
     if (q.from) query.from = q.from;
     if (q.to) query.to = q.to;
-    const explicit = q.pageSize;
     const get = async (query: Query): Promise<Fetched> => {
-      const size = explicit ?? this.client.alertsPageSize;
+      // An explicit size (an input's page_size) gets the same fallback: up to 1000 is valid for today's API.
+      const size = Math.min(q.pageSize ?? ALERTS_MAX_PAGE, this.client.alertsPageCap);
       try {
         return await this.getPage('/common/v1/alerts', { ...query, pageSize: String(size) }, ALERT_HEAD);
       } catch (err) {
-        if (!(err instanceof BadRequestError) || explicit !== undefined || size !== ALERTS_MAX_PAGE) throw err;
+        if (!(err instanceof BadRequestError) || size <= ALERTS_LEGACY_MAX_PAGE) throw err;
         // The 400 may be about something else (`from`, a page key): the smaller size is kept only once it
         // is answered, and otherwise the first refusal is what the caller sees.
         let page: Fetched;
@@ -327,9 +327,9 @@ class TenantApiImpl implements TenantApi {
         } catch (again) {
           throw again instanceof BadRequestError ? err : again;
         }
-        if (this.client.alertsPageSize !== ALERTS_LEGACY_MAX_PAGE) {
-          this.client.alertsPageSize = ALERTS_LEGACY_MAX_PAGE;
-          this.client.logger?.info(`Sophos Central refused alerts pageSize=${ALERTS_MAX_PAGE}; using ${ALERTS_LEGACY_MAX_PAGE} from now on`);
+        if (this.client.alertsPageCap !== ALERTS_LEGACY_MAX_PAGE) {
+          this.client.alertsPageCap = ALERTS_LEGACY_MAX_PAGE;
+          this.client.logger?.info(`Sophos Central refused alerts pageSize=${size}; using ${ALERTS_LEGACY_MAX_PAGE} from now on`);
         }
         return page;
       }

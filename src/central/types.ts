@@ -149,8 +149,11 @@ export interface TenantApi {
 
 export interface CentralClient {
   whoami(): Promise<Whoami>;
-  /** Every tenant of the credential (a tenant credential yields itself), filtered. */
-  tenants(filter?: TenantFilter): AsyncIterable<Tenant>;
+  /**
+   * Every tenant of the credential (a tenant credential yields itself), filtered; a partner's or organization's
+   * list read `pageSize` tenants a page (default 100, the most the API is known to take).
+   */
+  tenants(filter?: TenantFilter, opts?: { pageSize?: number }): AsyncIterable<Tenant>;
   /** Throws RefusedHostError, without sending anything, when the tenant's apiHost breaks the host rule. */
   forTenant(tenant: Tenant): TenantApi;
   /** Counters of the requests that belong to no tenant: token, whoami and tenant lists. */

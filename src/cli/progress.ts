@@ -30,8 +30,8 @@ export class Progress {
       get clockSkewMs() {
         return client.clockSkewMs;
       },
-      async *tenants(filter?: TenantFilter) {
-        for await (const t of client.tenants(filter)) {
+      async *tenants(filter?: TenantFilter, opts?: { pageSize?: number }) {
+        for await (const t of client.tenants(filter, opts)) {
           self.listed++;
           yield t;
         }

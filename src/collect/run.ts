@@ -125,7 +125,7 @@ export async function runCollection(opts: RunOptions): Promise<RunSummary> {
     if (config.data === 'tenants') {
       const listed = { events: 0 };
       try {
-        await collectTenants(opts.client, { sink: opts.sink, filter, now, signal: opts.signal, progress: listed });
+        await collectTenants(opts.client, { sink: opts.sink, filter, pageSize: config.pageSize, now, signal: opts.signal, progress: listed });
       } finally {
         summary.tenants = listed.events;
         summary.tenants_ok = listed.events;

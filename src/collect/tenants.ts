@@ -19,7 +19,7 @@ export interface TenantsResult {
  */
 export async function collectTenants(
   client: CentralClient,
-  opts: { sink: EventSink; filter?: TenantFilter; now?: () => number; signal?: AbortSignal; progress?: TenantsResult },
+  opts: { sink: EventSink; filter?: TenantFilter; pageSize?: number; now?: () => number; signal?: AbortSignal; progress?: TenantsResult },
 ): Promise<TenantsResult> {
   const at = (opts.now ?? Date.now)() / 1000;
   const result = opts.progress ?? { events: 0 };
@@ -32,7 +32,7 @@ export async function collectTenants(
     result.events += out.length;
   };
   try {
-    for await (const tenant of client.tenants(opts.filter)) {
+    for await (const tenant of client.tenants(opts.filter, { pageSize: opts.pageSize })) {
       const ref = { id: tenant.id, name: tenant.name };
       batch.push({
         time: at,

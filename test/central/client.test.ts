@@ -734,6 +734,20 @@ describe('alerts page size fallback (2020-era API)', () => {
     expect(sizes).toEqual(['1000:400', '100:200', '100:200', '100:200', '100:200', '100:200', '100:200']);
     await client.close();
   });
+
+  it("an input's explicit page size over 100 falls back the same way; 100 or less is sent as given", async () => {
+    const logs: string[] = [];
+    const { client } = clientFor(emu, { logger: { debug: () => {}, info: (m) => logs.push(m), warn: (m) => logs.push(m), error: (m) => logs.push(m) } });
+    const [tenant] = await collect(client.tenants());
+    const api = client.forTenant(tenant!);
+    const start = emu.requests.length;
+    expect(await ids(api.alertPages({ from: alertsFrom(emu), pageSize: 500 }))).toHaveLength(250);
+    expect(await ids(api.alertPages({ from: alertsFrom(emu), pageSize: 80 }))).toHaveLength(250);
+    const sizes = emu.requests.slice(start).filter((r) => r.route === 'alerts').map((r) => `${r.query.pageSize}:${r.status}`);
+    expect(sizes).toEqual(['500:400', '100:200', '100:200', '100:200', '80:200', '80:200', '80:200', '80:200']);
+    expect(logs.filter((l) => l.includes('pageSize'))).toEqual(['Sophos Central refused alerts pageSize=500; using 100 from now on']);
+    await client.close();
+  });
 });
 
 describe('alerts page size fallback, on an API that takes 1000', () => {

@@ -987,6 +987,14 @@ describe('endpoints and tenants end to end', () => {
     for (const t of events) expect(t.tenant).toEqual({ id: t.id, name: t.name });
   });
 
+  it("tenants: the input's page_size is the tenant list's page size", async () => {
+    const w = await world({ tenants: 20 });
+    const sink = new MemorySink();
+    expect(await run(w, config('tenants', { pageSize: 7 }), sink)).toMatchObject({ status: 'ok', events: 20 });
+    expect(w.emu.requests.filter((r) => r.route === 'partner-tenants').map((r) => `${r.query.page}:${r.query.pageSize}`)).toEqual(['1:7', '2:7', '3:7']);
+    expect(new Set(sink.events('sophos:central:tenants').map((t) => t.id)).size).toBe(20);
+  });
+
   it('endpoints: tenant_run names each snapshot by its time, so the latest complete one is found whole, not one cut short', async () => {
     const w = await world({ tenants: 2, endpointsPerTenant: 250 });
     const [cut, whole] = w.emu.tenants;
