@@ -133,7 +133,7 @@ async function validateArguments(io: ModinputIo, logger: Logger): Promise<number
     const def = parseValidationDefinition(await readStdin(io.stdin, { timeoutMs: io.stdinTimeoutMs, signal: io.signal }));
     const rest = new SplunkdClient({ serverUri: def.serverUri, sessionKey: def.sessionKey, splunkHome: io.env.SPLUNK_HOME, signal: io.signal });
     try {
-      const { clientId, clientSecret, proxyUrl: proxy } = validateInputFields(await withStoredData(def.name, def.params, rest, logger));
+      const { clientId, clientSecret, proxyUrl: proxy } = validateInputFields(await withStoredStanza(def.name, def.params, rest, logger));
       // A masked or empty secret must be stored already: by an earlier run, or by the setup page. An edit that
       // leaves client_id out leaves the credential as it was; one that changes it (Splunk Web posts the masked
       // secret back) needs the secret of the new client ID.
@@ -157,21 +157,30 @@ async function validateArguments(io: ModinputIo, logger: Logger): Promise<number
 }
 
 /**
- * An edit's fields, with the stored stanza's `data` when the edit leaves it out (an edit of `page_size` alone):
- * the checks that depend on the data type then run too, instead of the next run failing on what was saved.
- * Only `data`: a stored client ID would make the secret check ask for a secret the stanza may still hold in
- * clear. Best effort: splunkd not answering leaves those checks out, as before, rather than refusing the edit.
+ * An edit's fields as validation should see them, with what the stored stanza says where the edit does not:
+ * - its `data` when the edit leaves it out (an edit of `page_size` alone): the checks that depend on the data
+ *   type then run too, instead of the next run failing on what was saved. Only `data`: a stored client ID would
+ *   make the secret check ask for a secret the stanza may still hold in clear;
+ * - an `interval` under 60 seconds that the stanza already had (set in inputs.conf, which the run only warns
+ *   about) is not this edit's doing: it is left out, so that the input's own masking edit is not refused (and
+ *   the secret left in clear) if splunkd hands validation the whole stanza rather than the fields posted.
+ * Best effort: splunkd not answering leaves those checks as the fields sent allow, rather than refusing the edit.
  */
-async function withStoredData(name: string, params: Params, rest: SplunkdClient, logger: Logger): Promise<Params> {
-  if ('data' in params) return params;
+async function withStoredStanza(name: string, params: Params, rest: SplunkdClient, logger: Logger): Promise<Params> {
+  const needsData = !('data' in params);
+  const interval = intervalProblem(params) === undefined ? undefined : single(params, 'interval');
+  if (!needsData && interval === undefined) return params;
+  let stored: Record<string, unknown> | undefined;
   try {
-    const data = (await rest.inputFields(name))?.data;
-    return typeof data === 'string' && data.trim() !== '' ? { ...params, data } : params;
+    stored = await rest.inputFields(name);
   } catch (err) {
     if (err instanceof AbortedError) throw err;
-    logger.debug(`stored data of ${name} not read, checks that depend on it left out: ${describeError(err)}`);
-    return params;
+    logger.debug(`stored stanza ${name} not read, so validated on the fields sent only: ${describeError(err)}`);
   }
+  const out = { ...params };
+  if (needsData && typeof stored?.data === 'string' && stored.data.trim() !== '') out.data = stored.data;
+  if (interval !== undefined && typeof stored?.interval === 'string' && stored.interval.trim() === interval) delete out.interval;
+  return out;
 }
 
 function appProxyUrl(raw: string): string {

@@ -87,6 +87,33 @@ describe('exactly once through the wrapper and the stand-in', () => {
   });
 });
 
+describe('splunkd handing an edit\'s validation the whole stanza (splunk-addon.md §1.6 leaves it open)', () => {
+  let w: World;
+  beforeAll(async () => {
+    w = await startWorld({ tenants: 2 }, {}, { editItems: 'stanza' });
+  });
+  afterAll(() => w.stop());
+
+  it('an interval below 60 set in inputs.conf does not stop the masking edit: the secret leaves the stanza on the first run', async () => {
+    const first = await w.run('short_masked', w.params('tenants', { interval: '30' }));
+    expect(first.exitCode).toBe(0);
+    expect(first.stderr.filter((l) => l.startsWith('WARN') || l.startsWith('ERROR'))).toEqual([
+      expect.stringMatching(/^WARN TA-sophos-central sophos_central:\/\/short_masked: interval must be at least 60 seconds .*got 30; collecting anyway/),
+    ]);
+    expect(w.splunkd.stanzas.get('short_masked')!.params.client_secret).toBe('********');
+    expect(w.splunkd.passwords.get(`sophos_central:${w.emu.clientId}:`)?.password).toBe(w.emu.clientSecret);
+    expect((await w.run('short_masked')).exitCode).toBe(0);
+    // An edit that sets an interval under 60 is still refused.
+    const res = await w.splunkd.fetch(`/servicesNS/nobody/TA-sophos-central/data/inputs/sophos_central/short_masked?output_mode=json`, {
+      method: 'POST',
+      headers: { authorization: `Splunk ${w.splunkd.sessionKey}`, 'content-type': 'application/x-www-form-urlencoded' },
+      body: 'interval=20',
+    });
+    expect(res.status).toBe(400);
+    expect(await res.text()).toMatch(/interval must be at least 60 seconds/);
+  });
+});
+
 describe('emulator faults: nothing lost', () => {
   let w: World;
   beforeAll(async () => {

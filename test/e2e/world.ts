@@ -32,10 +32,15 @@ export interface World {
 export async function startWorld(
   emuOpts: Parameters<typeof startEmulator>[0] = {},
   env: NodeJS.ProcessEnv = {},
+  splunkdOpts: Parameters<typeof startSplunkd>[0] = {},
 ): Promise<World> {
   const emu = await startEmulator({ regions: ['eu01', 'us01'], siemStaleFromDate: 'reject', ...emuOpts });
   // HTTPS with a Splunk-like default certificate, as splunkd serves its REST API by default (enableSplunkdSSL).
-  const splunkd = await startSplunkd({ https: hasOpenssl(), env: { SOPHOS_CENTRAL_AUTH_URL: emu.authUrl, SOPHOS_CENTRAL_API_URL: emu.apiUrl, ...env } });
+  const splunkd = await startSplunkd({
+    https: hasOpenssl(),
+    ...splunkdOpts,
+    env: { SOPHOS_CENTRAL_AUTH_URL: emu.authUrl, SOPHOS_CENTRAL_API_URL: emu.apiUrl, ...env },
+  });
   return {
     emu,
     splunkd,

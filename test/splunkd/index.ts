@@ -122,6 +122,11 @@ export interface StandInOptions {
   command?: string[];
   /** Run external validation on data/inputs edits, as splunkd does (default true). */
   validateOnEdit?: boolean;
+  /**
+   * What the <items> of an edit's validation holds: the fields posted (default), or the stored stanza with
+   * them applied. splunk-addon.md §1.6 does not say which splunkd does; the input must pass with either.
+   */
+  editItems?: 'fields' | 'stanza';
   /** Environment for every child (added to process.env and SPLUNK_HOME). */
   env?: NodeJS.ProcessEnv;
 }
@@ -413,10 +418,10 @@ export async function startSplunkd(options: StandInOptions = {}): Promise<Splunk
       if (req.method === 'POST') {
         const fields = Object.fromEntries(Object.entries(form).filter(([k]) => k !== 'output_mode'));
         // Whether splunkd's <items> for an edit holds the stored stanza or only the fields sent is not
-        // documented (splunk-addon.md §1.6 is silent); the stand-in sends the fields of the request only,
-        // the stricter case, and the input accepts both.
+        // documented (splunk-addon.md §1.6 is silent); the stand-in sends the fields of the request only
+        // unless told otherwise (editItems), and the input accepts both.
         if (options.validateOnEdit !== false) {
-          const v = await validate(fields, { name });
+          const v = await validate(options.editItems === 'stanza' ? { ...stanza.params, ...fields } : fields, { name });
           if (v.exitCode !== 0) return send(400, undefined, [v.message ?? 'external validation failed']);
         }
         stanza.params = { ...stanza.params, ...fields };
