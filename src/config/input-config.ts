@@ -218,8 +218,43 @@ function checkInterval(raw: string): void {
     }
     return;
   }
-  if (raw.split(/\s+/).length === 5 && /^[0-9*,/\-\sA-Za-z]+$/.test(raw)) return;
+  const fields = raw.split(/\s+/);
+  if (fields.length === 5) {
+    const wrong = fields.findIndex((field, i) => !cronFieldValid(field, CRON_FIELDS[i]!));
+    if (wrong < 0) return;
+    const { name, min, max } = CRON_FIELDS[wrong]!;
+    throw new ConfigError(`interval: "${fields[wrong]}" is not a valid cron ${name} field (${min}-${max}, *, lists, ranges and /steps), in "${raw}"`, 'interval');
+  }
   throw new ConfigError(`interval must be a number of seconds (60 or more), -1, or a 5-field cron schedule, got "${raw}"`, 'interval');
+}
+
+const MONTHS = ['jan', 'feb', 'mar', 'apr', 'may', 'jun', 'jul', 'aug', 'sep', 'oct', 'nov', 'dec'];
+const WEEKDAYS = ['sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat'];
+/** The five fields of a cron schedule, in order, with their ranges and names (month and weekday names count from min). */
+const CRON_FIELDS: ReadonlyArray<{ name: string; min: number; max: number; names?: string[] }> = [
+  { name: 'minute', min: 0, max: 59 },
+  { name: 'hour', min: 0, max: 23 },
+  { name: 'day-of-month', min: 1, max: 31 },
+  { name: 'month', min: 1, max: 12, names: MONTHS },
+  { name: 'day-of-week', min: 0, max: 7, names: WEEKDAYS },
+];
+
+/** One cron field: a comma list of `*`, `n` or `n-m`, each with an optional `/step`, every number in range. */
+function cronFieldValid(field: string, spec: (typeof CRON_FIELDS)[number]): boolean {
+  const value = (text: string): number | undefined => {
+    const named = spec.names?.indexOf(text.toLowerCase()) ?? -1;
+    const n = named >= 0 ? named + spec.min : /^\d{1,2}$/.test(text) ? Number(text) : NaN;
+    return n >= spec.min && n <= spec.max ? n : undefined;
+  };
+  return field.split(',').every((item) => {
+    const m = /^(\*|([0-9a-z]+)(?:-([0-9a-z]+))?)(?:\/(\d{1,2}))?$/i.exec(item);
+    if (!m) return false;
+    if (m[4] !== undefined && Number(m[4]) < 1) return false;
+    if (m[1] === '*') return true;
+    const from = value(m[2]!);
+    const to = m[3] === undefined ? from : value(m[3]);
+    return from !== undefined && to !== undefined && from <= to;
+  });
 }
 
 /**

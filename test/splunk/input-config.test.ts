@@ -54,6 +54,10 @@ describe('validateInputParams: bad configurations', () => {
     ['tenant_concurrency too high', { tenant_concurrency: '64' }, 'tenant_concurrency', /^tenant_concurrency must be between 1 and 32, got 64/],
     ['interval too short', { interval: '5' }, 'interval', /^interval must be at least 60 seconds/],
     ['interval nonsense', { interval: 'often' }, 'interval', /^interval must be a number of seconds .*got "often"$/],
+    ['interval: a cron field of letters', { interval: 'a b c d e' }, 'interval', /^interval: "a" is not a valid cron minute field \(0-59, \*, lists, ranges and \/steps\), in "a b c d e"$/],
+    ['interval: cron numbers out of range', { interval: '0 99 * * *' }, 'interval', /^interval: "99" is not a valid cron hour field \(0-23/],
+    ['interval: a cron range backwards', { interval: '0 0 * 12-3 *' }, 'interval', /^interval: "12-3" is not a valid cron month field/],
+    ['interval: a cron step of 0', { interval: '*/0 * * * *' }, 'interval', /^interval: "\*\/0" is not a valid cron minute field/],
   ];
   it.each(cases)('%s', (_name, params, param, message) => {
     const err = failure(params);
@@ -148,6 +152,12 @@ describe('validateInputParams: good configurations', () => {
       host: 'central',
       intervalSeconds: 300,
     });
+  });
+
+  it('takes cron schedules with lists, ranges, steps and month or weekday names', () => {
+    for (const interval of ['*/5 * * * *', '0,30 8-18 * * mon-fri', '15 2 1 jan,JUL *', '0 0 1-31/2 * 0,7', '59 23 31 12 sun']) {
+      expect(() => validateInputParams({ ...good, interval }), interval).not.toThrow();
+    }
   });
 
   it('leaves index "default", host "$decideOnStartup", cron and -1 intervals to splunkd', () => {
