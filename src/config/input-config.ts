@@ -60,8 +60,11 @@ const ID_LIKE = /^[0-9a-f-]{16,}$/i;
 export const CLIENT_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
 const EVENT_TYPE = /^Event(::[A-Za-z0-9_]+)+$/;
 const CONTROL = /[\u0000-\u001F\u007F]/;
-/** Tenant names are free text in Sophos Central; these characters never belong to one and suggest a paste error. */
-const NAME_FORBIDDEN = /[<>"{}|\\^`*?]/;
+/**
+ * Tenant names are free text in Sophos Central (`R&D | Labs`, `Smith "East"`): only markup is refused, which
+ * suggests a paste from a web page. A name with a comma cannot be listed; its ID can.
+ */
+const NAME_FORBIDDEN = /[<>]/;
 const MAX_NAME_LENGTH = 255;
 /** splunkd encrypts storage/passwords values of at most 255 characters (solnlib credentials.py). */
 const MAX_SECRET_LENGTH = 255;
@@ -89,6 +92,8 @@ function integer(params: RawParams, name: string): number | undefined {
   const v = single(params, name);
   if (v === '') return undefined;
   if (!/^[+-]?\d+$/.test(v)) throw new ConfigError(`${name} must be a whole number, got "${v}"`, name);
+  // Far beyond every range here; refused as typed rather than as the float it would become (1e+23).
+  if (v.replace(/^[+-]?0*/, '').length > 9) throw new ConfigError(`${name} is far too large, got "${v}"`, name);
   return Number(v);
 }
 
@@ -100,7 +105,7 @@ function tenantRef(value: string, param: string): string {
   }
   if (value.length > MAX_NAME_LENGTH || CONTROL.test(value) || NAME_FORBIDDEN.test(value) || !/[\p{L}\p{N}]/u.test(value)) {
     throw new ConfigError(
-      `${param}: "${value.slice(0, 60)}" is neither a tenant ID (UUID) nor a tenant name (up to ${MAX_NAME_LENGTH} characters with at least one letter or digit, no control characters and none of < > " { } | \\ ^ \` * ?)`,
+      `${param}: "${value.slice(0, 60)}" is neither a tenant ID (UUID) nor a tenant name (up to ${MAX_NAME_LENGTH} characters with at least one letter or digit, no control characters, < or >)`,
       param,
     );
   }
@@ -204,6 +209,35 @@ function shard(raw: string): { index: number; count: number } {
     throw new ConfigError(`shard must be i/n with 1 <= i <= n <= ${MAX_SHARDS}, for example 2/4, got "${raw}"`, 'shard');
   }
   return { index, count };
+}
+
+/**
+ * Parameters that name no known one but come within an edit or two of one (`start_day` for `start_days`): such a
+ * typo in inputs.conf, which splunkd never validates, silently leaves that parameter at its default. Anything
+ * further off is left alone, since splunkd passes keys of its own too.
+ */
+export function likelyTypos(params: RawParams, known: readonly string[]): Array<{ given: string; meant: string }> {
+  const typos: Array<{ given: string; meant: string }> = [];
+  for (const given of Object.keys(params)) {
+    if (known.includes(given) || given.length < 4) continue;
+    // One edit for short names, two for longer ones: short keys of splunkd's own lie close together.
+    const meant = known.find((name) => editDistance(given.toLowerCase(), name) <= (given.length < 6 ? 1 : 2));
+    if (meant !== undefined) typos.push({ given, meant });
+  }
+  return typos;
+}
+
+/** Levenshtein distance, for the few short names of likelyTypos. */
+function editDistance(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const current = [i];
+    for (let j = 1; j <= b.length; j++) {
+      current[j] = Math.min(previous[j]! + 1, current[j - 1]! + 1, previous[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+    }
+    previous = current;
+  }
+  return previous[b.length]!;
 }
 
 /** Splunk's own `interval`: seconds, -1 (once at start-up) or a 5-field cron schedule. */

@@ -10,6 +10,7 @@ import type { EventSink } from '../collect/sink.js';
 import {
   type InputConfig,
   intervalProblem,
+  likelyTypos,
   proxyCredential,
   proxyUrl,
   single,
@@ -27,8 +28,11 @@ import { type InputDefinition, type Params, parseInputDefinition, parseValidatio
 import { createSplunkLogger } from './log.js';
 import { SCHEME, SETTINGS_CONF } from './names.js';
 import { SplunkdClient } from './rest.js';
-import { renderScheme } from './scheme.js';
+import { renderScheme, SCHEME_PARAMS } from './scheme.js';
 import { escapeXml } from './xml.js';
+
+/** The stanza keys that mean something: this scheme's parameters and Splunk's own (splunk-addon.md §1.5). */
+const KNOWN_PARAMS = [...SCHEME_PARAMS.map((p) => p.name), 'interval', 'index', 'host', 'sourcetype', 'disabled', 'python.version'];
 
 /** Everything one stanza's collection needs. */
 export interface StanzaRun {
@@ -311,6 +315,9 @@ async function runStanza(
     // deployment server) reaches the run unchecked. Refusing to run would stop collection, so warn.
     const interval = intervalProblem(stanza.params);
     if (interval) logger.warn(`${interval}; collecting anyway: correct the interval in inputs.conf`);
+    for (const { given, meant } of likelyTypos(stanza.params, KNOWN_PARAMS)) {
+      logger.warn(`"${given}" is not a parameter of this input and is ignored, so ${meant} keeps its setting or default: did you mean ${meant}? Correct it in inputs.conf`);
+    }
     // At INFO: which Node splunkd's host really runs the input with is the first thing support asks (splunk-addon.md §2).
     logger.info(`starting ${config.data} collection with TA-sophos-central ${VERSION} on Node ${process.version}`);
     const result = await collect({

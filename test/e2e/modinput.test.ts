@@ -76,6 +76,14 @@ describe('exactly once through the wrapper and the stand-in', () => {
     ]);
   });
 
+  it('a parameter name mistyped in inputs.conf gets one WARN naming the parameter meant', async () => {
+    const r = await w.run('typo_alerts', w.params('alerts', { start_day: '7' }));
+    expect(r.exitCode).toBe(0);
+    expect(r.stderr.filter((l) => l.startsWith('WARN') || l.startsWith('ERROR'))).toEqual([
+      'WARN TA-sophos-central sophos_central://typo_alerts: "start_day" is not a parameter of this input and is ignored, so start_days keeps its setting or default: did you mean start_days? Correct it in inputs.conf',
+    ]);
+  });
+
   it('endpoints and tenants: a full snapshot each run', async () => {
     for (const data of ['endpoints', 'tenants'] as const) {
       const a = await w.run(`snap_${data}`, w.params(data));

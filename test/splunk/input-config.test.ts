@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { intervalProblem, proxyCredential, validateInputParams, withProxyPassword, type RawParams } from '../../src/config/input-config.js';
+import { intervalProblem, likelyTypos, proxyCredential, validateInputParams, withProxyPassword, type RawParams } from '../../src/config/input-config.js';
 import { ConfigError } from '../../src/errors.js';
 
 const TENANT = '0b3c4d5e-1f2a-4b6c-8d9e-0a1b2c3d4e5f';
@@ -36,11 +36,13 @@ describe('validateInputParams: bad configurations', () => {
     ['proxy password too long', { proxy_url: `http://u:${'p'.repeat(256)}@proxy.corp:3128` }, 'proxy_url', /\(the password is longer than 255 characters, more than Splunk's storage\/passwords holds\)/],
     ['truncated tenant ID', { tenants: '0b3c4d5e-1f2a-4b6c-8d9e' }, 'tenants', /^tenants: "0b3c4d5e-1f2a-4b6c-8d9e" looks like a tenant ID but is not a complete UUID/],
     ['tenant name with markup', { tenants: 'Acme, <script>' }, 'tenants', /^tenants: "<script>" is neither a tenant ID \(UUID\) nor a tenant name/],
+
     ['exclude_tenants punctuation only', { exclude_tenants: '---' }, 'exclude_tenants', /^exclude_tenants: "---" is neither/],
     ['tenant included and excluded', { tenants: `${TENANT},Acme`, exclude_tenants: TENANT.toUpperCase() }, 'exclude_tenants', /^tenant ".*" is both in tenants and in exclude_tenants/],
     ['exclude_types not an event type', { data: 'events', exclude_types: 'UpdateSuccess' }, 'exclude_types', /^exclude_types: "UpdateSuccess" is not a SIEM event type such as Event::Endpoint::UpdateSuccess$/],
     ['exclude_types on alerts', { data: 'alerts', exclude_types: 'Event::Endpoint::UpdateSuccess' }, 'exclude_types', /^exclude_types applies only to data = events/],
     ['page_size not an integer', { page_size: '10x' }, 'page_size', /^page_size must be a whole number, got "10x"$/],
+    ['start_days with 23 digits', { start_days: '99999999999999999999999' }, 'start_days', /^start_days is far too large, got "99999999999999999999999"$/],
     ['page_size over the endpoints maximum', { data: 'endpoints', page_size: '501' }, 'page_size', /^page_size for endpoints must be between 1 and 500 .*got 501/],
     ['page_size under the SIEM minimum', { data: 'events', page_size: '100' }, 'page_size', /^page_size for events must be between 200 and 1000/],
     ['shard i > n', { shard: '3/2' }, 'shard', /^shard must be i\/n with 1 <= i <= n <= 1000, for example 2\/4, got "3\/2"$/],
@@ -152,6 +154,22 @@ describe('validateInputParams: good configurations', () => {
       host: 'central',
       intervalSeconds: 300,
     });
+  });
+
+  it('names parameters that look like typos of known ones, and nothing else', () => {
+    const known = ['start_days', 'exclude_tenants', 'exclude_types', 'page_size', 'interval', 'index', 'host', 'data'];
+    const params = { start_day: '7', Exclude_Tenant: 'x', page_sizes: '5', indx: 'main', interval: '300', hots: 'h', queueSize: '1MB', 'python.version': 'python3' };
+    expect(likelyTypos(params, known)).toEqual([
+      { given: 'start_day', meant: 'start_days' },
+      { given: 'Exclude_Tenant', meant: 'exclude_tenants' },
+      { given: 'page_sizes', meant: 'page_size' },
+      { given: 'indx', meant: 'index' },
+    ]);
+  });
+
+  it('takes tenant names with any punctuation but markup', () => {
+    const names = ['R&D | Labs', 'Smith "East"', 'Ops {EU} \\ 2*3?', 'Café ^ `Nord`'];
+    expect(validateInputParams({ ...good, tenants: names.join(',') }).tenants).toEqual(names);
   });
 
   it('takes cron schedules with lists, ranges, steps and month or weekday names', () => {
