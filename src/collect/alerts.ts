@@ -43,6 +43,7 @@ export async function collectAlerts(api: TenantApi, opts: AlertCollectOptions): 
   const serializer = new ItemSerializer(tenant);
   const pages = api.alertPages({ from: iso(window.from), to: iso(window.to), pageSize: opts.pageSize });
   const commits = new PageCommits(opts.store, opts.key);
+  const eventsBefore = result.events;
   result.end = await eachCommittedPage(commits, pages, now, opts.signal, async (page) => {
     // Heads when the client scanned the page (only the members read here), else the parsed items.
     const heads = page.heads;
@@ -68,6 +69,13 @@ export async function collectAlerts(api: TenantApi, opts: AlertCollectOptions): 
     commits.save(alertCheckpoint(state, now()));
     result.pages++;
     result.events += records.length;
-  }, opts.stopAt, (page) => page.nextKey === undefined);
+  }, opts.stopAt === undefined ? undefined : {
+    at: opts.stopAt,
+    isLast: (page) => page.nextKey === undefined,
+    // A resumed run first re-reads its overlap, and the mark only moves with a new alert: pausing before one
+    // would leave the next run to re-read the same pages, and a backlog of more of them than fit in the
+    // budget (a storm of alerts inside the overlap, a day-long overlap_minutes) would never move again.
+    allowed: () => result.events > eventsBefore,
+  });
   return result;
 }

@@ -82,7 +82,7 @@ export async function collectEvents(api: TenantApi, opts: EventCollectOptions): 
         result.gaps.push(gap);
       }
       await writePage(page, requestedAt);
-    }, opts.stopAt, (page) => !page.hasMore);
+    }, opts.stopAt === undefined ? undefined : { at: opts.stopAt, isLast: (page) => !page.hasMore });
   };
 
   const writePage = async (page: CursorPage<SiemItem>, requestedAt: number): Promise<void> => {

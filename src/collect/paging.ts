@@ -9,12 +9,22 @@ export type PageLoopEnd = 'complete' | 'aborted' | 'paused';
 /** Event-loop turns given to the next page's request before the current page is handled (see eachPage). */
 const DISPATCH_TURNS = 3;
 
+/** When a page loop may stop early (a tenant's time budget), and how it tells it could have stopped anyway. */
+export interface PagePause<P> {
+  /** Epoch ms, by the loop's `now`: from then on no further page is asked for. */
+  at: number;
+  /** Whether `page` was the list's last anyway: then the loop ends 'complete', not 'paused'. */
+  isLast?: (page: P) => boolean;
+  /** Whether the loop may pause yet (default: always); asked when a page arrives past `at`. */
+  allowed?: () => boolean;
+}
+
 /**
  * Calls `handle` for each page, in order, with the time the page was asked for. A page that has arrived
  * is finished (written, checkpoint saved) before the loop looks at `signal`; a request cut short by the
- * abort ends the loop as 'aborted', leaving the checkpoint at the last page written. From `stopAt` on
- * (epoch ms by `now`) no further page is asked for: the page in hand is the last, and the loop ends 'paused',
- * or 'complete' when `isLast` says that page was the list's last anyway.
+ * abort ends the loop as 'aborted', leaving the checkpoint at the last page written. From `pause.at` on no
+ * further page is asked for, once `pause.allowed` agrees: the page in hand is the last, and the loop ends
+ * 'paused', or 'complete' when `pause.isLast` says that page was the list's last anyway.
  *
  * The next page is requested while the current one is written: without that the collector sat idle for
  * every round trip (a fifth of a collection run when measured). At most two pages are held, and a
@@ -25,8 +35,7 @@ export async function eachPage<P>(
   now: () => number,
   signal: AbortSignal | undefined,
   handle: (page: P, requestedAt: number) => Promise<void>,
-  stopAt?: number,
-  isLast?: (page: P) => boolean,
+  pause?: PagePause<P>,
 ): Promise<PageLoopEnd> {
   if (signal?.aborted) return 'aborted';
   const iterator = pages[Symbol.asyncIterator]();
@@ -54,7 +63,7 @@ export async function eachPage<P>(
         return 'complete';
       }
       const requestedAt = pending.requestedAt;
-      const last = stopAt !== undefined && now() >= stopAt;
+      const last = pause !== undefined && now() >= pause.at && (pause.allowed?.() ?? true);
       if (!signal?.aborted && !last) {
         pending = request();
         // Let the request reach the socket before handling the page: `handle` runs synchronously up to its
@@ -66,7 +75,7 @@ export async function eachPage<P>(
       }
       await handle(next.value, requestedAt);
       if (signal?.aborted) return 'aborted';
-      if (last) return isLast?.(next.value) ? 'complete' : 'paused';
+      if (last) return pause.isLast?.(next.value) ? 'complete' : 'paused';
     }
   } finally {
     // Leaving early (abort, a failed write) releases the iterator's request and socket.

@@ -85,7 +85,7 @@ describe('eachPage', () => {
     const end = await eachPage(counted, () => clock, undefined, async (p) => {
       seen.push(p);
       clock += 25;
-    }, 60);
+    }, { at: 60 });
     expect(end).toBe('paused');
     // Page 3 arrived at 75, past 60: handled, and page 4 never asked for.
     expect(seen).toEqual([0, 1, 2, 3]);
@@ -95,8 +95,20 @@ describe('eachPage', () => {
 
   it('a page past stopAt that is the last anyway ends the loop complete, not paused', async () => {
     let clock = 0;
-    const end = await eachPage(pages(2), () => clock, undefined, async () => void (clock += 100), 50, (p) => p === 1);
+    const end = await eachPage(pages(2), () => clock, undefined, async () => void (clock += 100), { at: 50, isLast: (p) => p === 1 });
     expect(end).toBe('complete');
+  });
+
+  it('past the pause time, goes on while pausing is not allowed yet, then pauses at once', async () => {
+    let clock = 0;
+    const seen: number[] = [];
+    const end = await eachPage(pages(10), () => clock, undefined, async (p) => {
+      seen.push(p);
+      clock += 100;
+    }, { at: 50, allowed: () => seen.includes(4) });
+    expect(end).toBe('paused');
+    // Pages 1 to 4 arrived past 50 while pausing was not allowed; page 5 arrived once it was.
+    expect(seen).toEqual([0, 1, 2, 3, 4, 5]);
   });
 
   it('passes the time each page was asked for', async () => {
