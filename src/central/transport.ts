@@ -402,20 +402,27 @@ export class Transport {
     return true;
   }
 
-  /** Whether the API takes `token`: one whoami, not retried (any failure counts as no), shared while it runs. */
+  /**
+   * Whether the API still takes `token`: one whoami, not retried, shared while it runs. Only a 401 says no; a
+   * whoami that fails otherwise (429, 5xx, a time-out) proves nothing, and the token is kept, as it would be
+   * without asking. A yes is not remembered: a token that ends a moment later must not be kept on its word.
+   */
   private tokenWorks(token: string): Promise<boolean> {
     if (this.tokenCheck?.token === token) return this.tokenCheck.works;
     const works = this.attemptWithSlots({ method: 'GET', origin: this.opts.base.apiUrl, path: WHOAMI_PATH, auth: true, idempotent: true }, token).then(
       (outcome) => {
         this.globalStats.requests++;
         if (outcome.kind !== 'ok') this.globalStats.errors++;
-        return outcome.kind === 'ok';
+        if (outcome.kind === 'status' && outcome.status === 429) this.globalStats.rateLimited++;
+        return !(outcome.kind === 'status' && outcome.status === 401);
       },
     );
-    this.tokenCheck = { token, works };
-    void works.finally(() => {
-      if (this.tokenCheck?.works === works) this.tokenCheck = undefined;
-    }).catch(() => undefined);
+    const check = { token, works };
+    this.tokenCheck = check;
+    const done = (): void => {
+      if (this.tokenCheck === check) this.tokenCheck = undefined;
+    };
+    works.then(done, done);
     return works;
   }
 

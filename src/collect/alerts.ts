@@ -16,6 +16,9 @@ import { eachCommittedPage, PageCommits } from './paging.js';
 import { iso, ItemSerializer, parseTime, SOURCETYPE } from './records.js';
 import type { OutRecord } from './sink.js';
 
+/** The resolution of an HTTP Date header, which the clock skew is measured from. */
+const DATE_RESOLUTION_MS = 1000;
+
 export async function collectAlerts(api: TenantApi, opts: AlertCollectOptions): Promise<CollectResult> {
   const now = opts.now ?? Date.now;
   const tenant = { id: api.tenant.id, name: api.tenant.name };
@@ -24,8 +27,13 @@ export async function collectAlerts(api: TenantApi, opts: AlertCollectOptions): 
   const checkpoint = loaded.value;
   // The window is on Sophos's clock, as raisedAt and the mark are: this host's time is moved there by the skew
   // measured from the Date of the API's answers, so a forwarder clock behind does not hold back the newest
-  // alerts, nor one ahead ask for alerts not raised yet.
-  const window = planAlertWindow(checkpoint, runStart - clockSkew(opts), opts.startDays, opts.overlapMs);
+  // alerts, nor one ahead ask for alerts not raised yet. That skew is an upper bound (the Date is rounded down
+  // to the second, and the answer took time to arrive), which errs early: right for where the window starts,
+  // but it put `to` up to a second early, and an alert raised just over a minute before the run came a run
+  // late. `to` a second later errs the other way, where dedup by ID keeps a repeat out and the mark stays
+  // capped by the last page's Date (completeAlertWindow).
+  const planned = planAlertWindow(checkpoint, runStart - clockSkew(opts), opts.startDays, opts.overlapMs);
+  const window = { ...planned, to: planned.to + DATE_RESOLUTION_MS };
   const state = alertStateFrom(checkpoint, window);
   const result = opts.progress ?? newCollectResult();
   result.checkpointAge = checkpoint && runStart - checkpoint.savedAt;

@@ -172,7 +172,7 @@ export async function runCollection(opts: RunOptions): Promise<RunSummary> {
     const hint = ownTenantId
       ? `: this tenant credential's one tenant has no name in the API, so name it by its ID, ${ownTenantId}`
       : ': check their spelling against the tenant names and IDs of the sophos:central:tenants events';
-    const entries = summary.tenants_unmatched.map((e) => `"${e}"`).join(', ');
+    const entries = summary.tenants_unmatched.map((e) => JSON.stringify(e)).join(', ');
     opts.logger.warn(`stanza ${opts.stanza}: tenants lists ${entries}, but no tenant of this credential has that name or ID${hint}`);
   } else if (summary.tenants === 0 && failure === undefined && !opts.signal?.aborted) {
     opts.logger.warn(`stanza ${opts.stanza}: no tenant matched the tenants, exclude_tenants and shard settings`);

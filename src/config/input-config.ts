@@ -62,9 +62,10 @@ const EVENT_TYPE = /^Event(::[A-Za-z0-9_]+)+$/;
 const CONTROL = /[\u0000-\u001F\u007F]/;
 /**
  * Tenant names are free text in Sophos Central (`R&D | Labs`, `Smith "East"`): only markup is refused, which
- * suggests a paste from a web page. A name with a comma cannot be listed; its ID can.
+ * suggests a paste from a web page, and a backslash at the end, which .conf files read as a line continuation.
+ * A name with a comma cannot be listed; its ID can.
  */
-const NAME_FORBIDDEN = /[<>]/;
+const NAME_FORBIDDEN = /[<>]|\\$/;
 const MAX_NAME_LENGTH = 255;
 /** splunkd encrypts storage/passwords values of at most 255 characters (solnlib credentials.py). */
 const MAX_SECRET_LENGTH = 255;
@@ -105,7 +106,7 @@ function tenantRef(value: string, param: string): string {
   }
   if (value.length > MAX_NAME_LENGTH || CONTROL.test(value) || NAME_FORBIDDEN.test(value) || !/[\p{L}\p{N}]/u.test(value)) {
     throw new ConfigError(
-      `${param}: "${value.slice(0, 60)}" is neither a tenant ID (UUID) nor a tenant name (up to ${MAX_NAME_LENGTH} characters with at least one letter or digit, no control characters, < or >)`,
+      `${param}: "${value.slice(0, 60)}" is neither a tenant ID (UUID) nor a tenant name (up to ${MAX_NAME_LENGTH} characters with at least one letter or digit, no control characters, < or >, and no \\ at the end)`,
       param,
     );
   }

@@ -183,7 +183,8 @@ async function withStoredStanza(name: string, params: Params, rest: SplunkdClien
   }
   const out = { ...params };
   if (needsData && typeof stored?.data === 'string' && stored.data.trim() !== '') out.data = stored.data;
-  if (interval !== undefined && typeof stored?.interval === 'string' && stored.interval.trim() === interval) delete out.interval;
+  // splunkd's JSON gives some values typed (a number, a boolean): compared as text.
+  if (interval !== undefined && stored?.interval !== undefined && String(stored.interval).trim() === interval) delete out.interval;
   return out;
 }
 

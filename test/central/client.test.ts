@@ -455,6 +455,32 @@ describe.each(IDENTITIES)('tokens, %s credential', (idType) => {
     }
   });
 
+  it.each([429, 503] as const)('a whoami that fails with %s proves nothing: the token is kept, not renewed for every refused tenant', async (kind) => {
+    const { client } = clientFor(emu);
+    await client.whoami();
+    const tokens = count(emu, 'token');
+    const host = emu.tenants[0]!;
+    const unknown: Tenant[] = Array.from({ length: 6 }, (_, i) => ({
+      id: `00000000-0000-4000-8000-${String(100 + i).padStart(12, '0')}`,
+      name: `gone ${i}`,
+      apiHost: host.apiHost,
+      dataRegion: host.dataRegion,
+      raw: {},
+    }));
+    emu.faults.add({ route: 'whoami', kind, rate: 1 });
+    try {
+      const before = { ...client.stats };
+      for (const tenant of unknown) await expect(ids(client.forTenant(tenant).endpointPages())).rejects.toBeInstanceOf(ForbiddenError);
+      expect(count(emu, 'token') - tokens).toBe(1);
+      // Five checks, each one request and one error; a 429 is counted as rate limiting too.
+      expect(client.stats.errors - before.errors).toBe(5);
+      expect(client.stats.rateLimited - before.rateLimited).toBe(kind === 429 ? 5 : 0);
+    } finally {
+      emu.faults.clear();
+      await client.close();
+    }
+  });
+
   it('a 401 that a new token does not cure is the tenant refusing: later ones do not throw the shared token away', async () => {
     const { client } = clientFor(emu);
     await client.whoami();

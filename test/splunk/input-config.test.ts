@@ -36,6 +36,7 @@ describe('validateInputParams: bad configurations', () => {
     ['proxy password too long', { proxy_url: `http://u:${'p'.repeat(256)}@proxy.corp:3128` }, 'proxy_url', /\(the password is longer than 255 characters, more than Splunk's storage\/passwords holds\)/],
     ['truncated tenant ID', { tenants: '0b3c4d5e-1f2a-4b6c-8d9e' }, 'tenants', /^tenants: "0b3c4d5e-1f2a-4b6c-8d9e" looks like a tenant ID but is not a complete UUID/],
     ['tenant name with markup', { tenants: 'Acme, <script>' }, 'tenants', /^tenants: "<script>" is neither a tenant ID \(UUID\) nor a tenant name/],
+    ['tenant name ending in a backslash', { tenants: 'Ops\\' }, 'tenants', /^tenants: "Ops\\" is neither .*and no \\ at the end\)$/],
 
     ['exclude_tenants punctuation only', { exclude_tenants: '---' }, 'exclude_tenants', /^exclude_tenants: "---" is neither/],
     ['tenant included and excluded', { tenants: `${TENANT},Acme`, exclude_tenants: TENANT.toUpperCase() }, 'exclude_tenants', /^tenant ".*" is both in tenants and in exclude_tenants/],

@@ -126,6 +126,16 @@ describe('bundle: --validate-arguments', () => {
     expect((await splunkd.validate({ page_size: '5000' }, { name: 'not-stored' })).exitCode).toBe(0);
   });
 
+  it('accepts an interval under 60 that the stored stanza already has (typed as a number by splunkd or not), and refuses a new one', async () => {
+    splunkd.stanzas.set('short-stored', { app: 'TA-sophos-central', params: { ...base, client_secret: 'x', interval: 30 as unknown as string } });
+    splunkd.stanzas.set('short-text', { app: 'TA-sophos-central', params: { ...base, client_secret: 'x', interval: '45' } });
+    expect((await splunkd.validate({ ...base, client_secret: 'x', interval: '30' }, { name: 'short-stored' })).exitCode).toBe(0);
+    expect((await splunkd.validate({ ...base, client_secret: 'x', interval: '45' }, { name: 'short-text' })).exitCode).toBe(0);
+    const changed = await splunkd.validate({ ...base, client_secret: 'x', interval: '20' }, { name: 'short-text' });
+    expect(changed.exitCode).toBe(1);
+    expect(changed.message).toMatch(/^interval must be at least 60 seconds/);
+  });
+
   it('refuses a masked proxy password that storage/passwords does not hold for that proxy user, host and port', async () => {
     // An admin who edits the host of a masked proxy_url in Splunk Web hears it now, not from the next run.
     const moved = await splunkd.validate({ ...base, client_secret: 'x', proxy_url: 'http://squid:********@new-proxy.corp:3128' });
