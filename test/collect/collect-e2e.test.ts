@@ -1059,6 +1059,21 @@ describe('endpoints and tenants end to end', () => {
     }
   });
 
+  it('an alert raised a minute before the run starts comes with that run, though the Date header rounds the clock down', async () => {
+    const w = await world({ tenants: 1, alertsPerTenant: 0 });
+    const tenant = w.emu.tenants[0]!.id;
+    // A first run measures the skew: Sophos's clock at .950 of a second reads as the whole second before it.
+    w.emu.clock.set(Math.floor(w.emu.clock.now() / 1000) * 1000 + 950);
+    const sink = new MemorySink();
+    await run(w, config('alerts', { startDays: 1 }), sink);
+    w.emu.clock.advance(5 * MIN);
+    const t0 = w.emu.clock.now();
+    const edge = [...w.emu.addAlerts(tenant, 1, { raisedAt: t0 - MIN }), ...w.emu.addAlerts(tenant, 1, { raisedAt: t0 - MIN - 500 })];
+    const before = sink.records.length;
+    await run(w, config('alerts', { startDays: 1 }), sink);
+    expect(idsOf(sink, 'sophos:central:alerts', before).sort()).toEqual(edge.map((a) => a.id).sort());
+  });
+
   it("a forwarder clock 30 minutes behind: an alert raised five minutes ago comes with this run, not half an hour later", async () => {
     const w = await world({ tenants: 1, alertsPerTenant: 3 });
     const sink = new MemorySink();
