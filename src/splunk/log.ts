@@ -168,7 +168,9 @@ export function createSplunkLogger(options: SplunkLoggerOptions = {}): Logger {
   const threshold = LEVEL_RANK[options.level ?? 'INFO'];
   const stderr = options.stderr ?? process.stderr;
   const now = options.now ?? (() => new Date());
-  const prefix = options.stanza ? `TA-sophos-central ${options.stanza}: ` : 'TA-sophos-central: ';
+  // A stanza name is splunkd's to choose: one with a line break in it must not split a line either.
+  const stanza = options.stanza === undefined ? undefined : oneLine(options.stanza);
+  const prefix = stanza ? `TA-sophos-central ${stanza}: ` : 'TA-sophos-central: ';
   let file: RotatingFile | undefined;
   if (options.splunkHome) {
     const dir = join(options.splunkHome, 'var', 'log', 'splunk');
@@ -187,7 +189,7 @@ export function createSplunkLogger(options: SplunkLoggerOptions = {}): Logger {
     if (level !== 'DEBUG' || !file) stderr.write(`${level} ${prefix}${text}\n`);
     if (!file) return;
     try {
-      file.append(`${now().toISOString()} ${level} pid=${process.pid}${options.stanza ? ` stanza=${options.stanza}` : ''} | ${text}\n`);
+      file.append(`${now().toISOString()} ${level} pid=${process.pid}${stanza ? ` stanza=${stanza}` : ''} | ${text}\n`);
     } catch (err) {
       file.close();
       file = undefined;

@@ -5,9 +5,11 @@
 // isWellFormed() for the rare lone surrogate, is the fastest option in plain JS, faster than a
 // per-character loop or chained replaces.
 const TEXT_SPECIAL = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF&<>]/g;
-const ATTR_SPECIAL = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF&<>"]/g;
+// Tab, LF and CR as character references: a parser turns them into spaces in an attribute and CR into LF in
+// text (XML 1.0 §3.3.3, §2.11), so a stanza, host or index holding one would reach splunkd changed.
+const ATTR_SPECIAL = /[\u0000-\u001F\uFFFE\uFFFF&<>"]/g;
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
-const ENTITY: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' };
+const ENTITY: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', '\t': '&#9;', '\n': '&#10;', '\r': '&#13;' };
 const replacement = (c: string): string => ENTITY[c] ?? '';
 
 function wellFormed(text: string): string {
@@ -20,7 +22,10 @@ export function escapeXml(text: string): string {
   return wellFormed(text).replace(ATTR_SPECIAL, replacement);
 }
 
-/** The same for element text only: `"` stays as is, which keeps JSON event data compact. */
+/**
+ * The same for JSON event data: `"` stays as is, which keeps it compact, and so do tab, LF and CR, which JSON
+ * text holds only as escapes.
+ */
 export function escapeXmlText(text: string): string {
   return wellFormed(text).replace(TEXT_SPECIAL, replacement);
 }

@@ -198,14 +198,61 @@ export function itemsDocument(o: { serverUri: string; sessionKey: string; checkp
   );
 }
 
+// References are left as written and resolved below (xmlText, xmlAttribute), as XML 1.0 resolves them: the
+// parser alone would take undefined entities in stride, and leave character references undecoded.
 const streamParser = new XMLParser({
   ignoreAttributes: false,
   attributeNamePrefix: '',
   parseTagValue: false,
   parseAttributeValue: false,
   trimValues: false,
+  processEntities: false,
   isArray: (name) => name === 'event',
 });
+
+const PREDEFINED: Record<string, string> = { amp: '&', lt: '<', gt: '>', quot: '"', apos: "'" };
+const REFERENCE = /&([^;&]*);|&/g;
+
+/** Whether a code point is an XML 1.0 Char (§2.2), which a character reference must denote. */
+function xmlChar(cp: number): boolean {
+  return cp === 0x9 || cp === 0xa || cp === 0xd || (cp >= 0x20 && cp <= 0xd7ff) || (cp >= 0xe000 && cp <= 0xfffd) || (cp >= 0x10000 && cp <= 0x10ffff);
+}
+
+/** Text with its references resolved in one pass; an undefined entity or a reference to a non-Char is an error. */
+function resolveReferences(text: string): string {
+  return text.replace(REFERENCE, (all, name: string | undefined) => {
+    if (name === undefined) throw new Error(`XML stream has a bare & in ${JSON.stringify(text.slice(0, 60))}`);
+    if (name in PREDEFINED) return PREDEFINED[name]!;
+    const m = /^#(?:x([0-9a-fA-F]+)|([0-9]+))$/.exec(name);
+    const cp = m ? parseInt(m[1] ?? m[2]!, m[1] ? 16 : 10) : NaN;
+    if (!m) throw new Error(`XML stream uses the undefined entity ${all}`);
+    if (!xmlChar(cp)) throw new Error(`XML stream has a reference to a character XML 1.0 forbids: ${all}`);
+    return String.fromCodePoint(cp);
+  });
+}
+
+/** An attribute value as XML 1.0 §3.3.3 normalises it: literal tab, LF and CR become spaces, then references resolve. */
+function xmlAttribute(raw: string): string {
+  return resolveReferences(raw.replace(/[\t\n\r]/g, ' '));
+}
+
+/** Element text as XML 1.0 reads it: CR LF and lone CR become LF (§2.11), then references resolve. */
+function xmlText(raw: string): string {
+  return resolveReferences(raw.replace(/\r\n?/g, '\n'));
+}
+
+/** What fast-xml-parser lets through and an XML 1.0 parser does not (outside CDATA, which the add-on never writes). */
+function checkStrict(doc: string): void {
+  const plain = doc.replace(/<!\[CDATA\[[\s\S]*?\]\]>/g, '');
+  if (plain.includes(']]>')) throw new Error(`XML stream has ]]> in character data at ${plain.indexOf(']]>')}`);
+  const decl = doc.indexOf('<?xml', 1);
+  if (decl > 0) throw new Error(`XML stream has an XML declaration that is not at its start, at ${decl}`);
+  for (const tag of plain.matchAll(/<[^!?/][^>]*>/g)) {
+    for (const attr of tag[0].matchAll(/=\s*("[^"]*"|'[^']*')/g)) {
+      if (attr[1]!.includes('<')) throw new Error(`XML stream has < in an attribute value: ${tag[0].slice(0, 80)}`);
+    }
+  }
+}
 
 /**
  * Parses the XML stream as splunkd must: strict UTF-8, XML 1.0 characters only, well-formed, <stream> of
@@ -225,6 +272,7 @@ export function parseXmlStream(raw: Buffer, allowTruncation: boolean): { events:
   if (bad) throw new Error(`XML stream holds a character XML 1.0 forbids (U+${bad[0].charCodeAt(0).toString(16).padStart(4, '0')}) at ${bad.index}`);
   const valid = XMLValidator.validate(doc);
   if (valid !== true) throw new Error(`XML stream is not well-formed: ${valid.err.msg} (line ${valid.err.line}, column ${valid.err.col})`);
+  checkStrict(doc);
   const parsed = streamParser.parse(doc) as Record<string, unknown>;
   const roots = Object.keys(parsed).filter((k) => !k.startsWith('?'));
   if (roots.length !== 1 || roots[0] !== 'stream') throw new Error(`XML stream root must be <stream>, got ${roots.join(', ')}`);
@@ -232,16 +280,17 @@ export function parseXmlStream(raw: Buffer, allowTruncation: boolean): { events:
   const nodes = (stream && typeof stream === 'object' ? ((stream as Record<string, unknown>).event as Array<Record<string, unknown>> | undefined) : undefined) ?? [];
   const events = nodes.map((e, i): StreamEvent => {
     if (typeof e.data !== 'string') throw new Error(`event ${i} has no <data>`);
-    const str = (k: string) => (typeof e[k] === 'string' ? (e[k] as string) : undefined);
+    const text = (k: string) => (typeof e[k] === 'string' ? xmlText(e[k] as string) : undefined);
+    const attribute = (k: string) => (typeof e[k] === 'string' ? xmlAttribute(e[k] as string) : undefined);
     return {
-      stanza: str('stanza'),
-      unbroken: str('unbroken'),
-      time: str('time') === undefined ? undefined : Number(str('time')),
-      source: str('source'),
-      sourcetype: str('sourcetype'),
-      index: str('index'),
-      host: str('host'),
-      data: e.data,
+      stanza: attribute('stanza'),
+      unbroken: attribute('unbroken'),
+      time: text('time') === undefined ? undefined : Number(text('time')),
+      source: text('source'),
+      sourcetype: text('sourcetype'),
+      index: text('index'),
+      host: text('host'),
+      data: xmlText(e.data),
       done: 'done' in e,
     };
   });

@@ -1,0 +1,53 @@
+// The splunkd stand-in reads the XML stream as an XML 1.0 parser does, so that a test passing through it proves
+// splunkd would read the same: what it refuses, how it resolves references and normalises whitespace; and the
+// event writer's output read back through it unchanged.
+import { Writable } from 'node:stream';
+import { describe, expect, it } from 'vitest';
+import { XmlEventWriter } from '../../src/splunk/event-writer.js';
+import { parseXmlStream } from '../splunkd/index.js';
+
+const stream = (events: string): Buffer => Buffer.from(`<stream>\n${events}</stream>\n`);
+const event = (data: string, attrs = 'stanza="s"', more = ''): string => `<event ${attrs}>${more}<data>${data}</data><done/></event>\n`;
+
+describe('the stand-in reads the stream as XML 1.0 does', () => {
+  it.each([
+    [']]> in character data', event('a]]>b'), /]]> in character data/],
+    ['an undefined entity', event('&foo;'), /undefined entity &foo;/],
+    ['a bare ampersand', event('a & b'), /not well-formed|bare &/],
+    ['a reference to NUL', event('&#0;'), /forbids: &#0;/],
+    ['a reference to U+FFFE', event('&#xFFFE;'), /forbids: &#xFFFE;/],
+    ['< in an attribute value', event('x', 'stanza="a<b"'), /< in an attribute value/],
+  ])('refuses %s', (_what, body, message) => {
+    expect(() => parseXmlStream(stream(body), false)).toThrow(message);
+  });
+
+  it('refuses an XML declaration after the start', () => {
+    expect(() => parseXmlStream(Buffer.from('<stream>\n<?xml version="1.0"?>\n</stream>\n'), false)).toThrow(/declaration that is not at its start/);
+  });
+
+  it('resolves references once, normalises attribute whitespace and line ends', () => {
+    const { events } = parseXmlStream(
+      stream(event('&#60;b&#x3E; &amp;#60; &#x1F600; a\r\nb\rc', 'stanza="a\tb&#9;c"', '<host>h&#13;1</host>')),
+      false,
+    );
+    expect(events[0]).toMatchObject({ stanza: 'a b\tc', host: 'h\r1', data: '<b> &#60; \u{1F600} a\nb\nc' });
+  });
+});
+
+describe('the event writer, read back by the stand-in', () => {
+  it('keeps tab, LF and CR in the stanza, host and index as they were', async () => {
+    const chunks: Buffer[] = [];
+    const out = new Writable({
+      write(chunk: Buffer, _enc, cb) {
+        chunks.push(chunk);
+        cb();
+      },
+    });
+    const output = { stanza: 'sophos_central://a\tb\nc\rd', host: 'h\r\n1', index: 'i\t2' };
+    const writer = XmlEventWriter.open(out, output);
+    await writer.write([{ time: 1, sourcetype: 'sophos:central:alerts', data: '{"a":"x\\r\\ny"}' }]);
+    await writer.close();
+    const { events } = parseXmlStream(Buffer.concat(chunks), false);
+    expect(events[0]).toMatchObject({ ...output, data: '{"a":"x\\r\\ny"}' });
+  });
+});
