@@ -43,6 +43,12 @@ describe('createSplunkLogger', () => {
     ]);
   });
 
+  it('keeps a stanza name with a line break in it on one line', () => {
+    const { lines, stderr } = capture();
+    createSplunkLogger({ stanza: 'sophos_central://a\nb\r\nc', stderr }).info('x');
+    expect(lines).toEqual(['INFO TA-sophos-central sophos_central://a b c: x\n']);
+  });
+
   it('honours the level and shows DEBUG on stderr only when there is no log file', () => {
     const { lines, stderr } = capture();
     createSplunkLogger({ level: 'DEBUG', stderr }).debug('detail');
