@@ -4,7 +4,7 @@
 // pipe that splunkd never reads (it died) are beyond any writer's reach: a pipe has no acknowledgement.
 import type { Writable } from 'node:stream';
 import type { EventSink, OutRecord } from '../collect/sink.js';
-import { escapeXml, escapeXmlText } from './xml.js';
+import { escapeJsonData, escapeXml } from './xml.js';
 
 const STREAM_OPEN = Buffer.from('<stream>\n');
 
@@ -117,13 +117,13 @@ export class XmlEventWriter implements EventSink {
       bytes += after.ascii ? lead.length : Buffer.byteLength(lead);
       // Data that is ASCII without markup (nearly every event) is copied as is. Its UTF-8 length and three
       // native searches cost about a quarter of one anchored regex over it, which was the largest cost of
-      // encoding. Beyond ASCII it may hold a character XML forbids (U+FFFE, U+FFFF, a lone surrogate), so
-      // it is cleaned as well. No test for raw control characters is needed: OutRecord.data is JSON text,
-      // and JSON escapes them inside strings and allows none outside.
+      // encoding. Beyond ASCII it may hold a character XML forbids (U+FFFE, U+FFFF, a lone surrogate), which
+      // escapeJsonData writes as a JSON escape. No test for raw control characters is needed: OutRecord.data
+      // is JSON text, and JSON escapes them inside strings and allows none outside.
       let data = r.data;
       let length = Buffer.byteLength(data);
       if (length !== data.length || hasMarkup(data)) {
-        data = escapeXmlText(data);
+        data = escapeJsonData(data);
         length = Buffer.byteLength(data);
       }
       parts[2 * i + 1] = data;

@@ -66,14 +66,15 @@ describe('XmlEventWriter', () => {
     expect(events[0]!.host).toBe('東京');
   });
 
-  it('escapes markup and drops XML 1.0 forbidden characters, so a strict parser reads the data back', async () => {
+  it('escapes markup and XML 1.0 forbidden characters, so a strict parser reads the data back with the values the API sent', async () => {
     const { out, text } = collect();
     const w = XmlEventWriter.open(out, { stanza: 'sophos_central://x<&">', source: 'a&b' });
     const nasty = JSON.stringify({
       d: 'a<b>&c "q" ]]> <![CDATA[ x ]]> &amp; </data></event></stream>',
       ctl: 'nul\u0000 bell\u0007 vt\u000b ff\u000c esc\u001b tab\t lf\n cr\r',
     }).replace('"ctl"', '"ctl\u0001"');
-    const surrogates = 'ok \uD83D\uDE00 lone-high \uD800 lone-low \uDC00 nonchars \uFFFE\uFFFF ctl\u0000\u0007\u001b\t. end';
+    // JSON text as the API may send it, raw: characters XML forbids inside its strings, keys included.
+    const surrogates = '{"s":"ok \uD83D\uDE00 lone-high \uD800 lone-low \uDC00 nonchars \uFFFE\uFFFF","k\uFFFF":"v","k":"w"}';
     await w.write([record(nasty), record(surrogates)]);
     await w.close();
     const xml = text();
@@ -85,7 +86,8 @@ describe('XmlEventWriter', () => {
     const expected = nasty.replace(/[\u0000-\u0008\u000B\u000C\u000E-\u001F]/g, '');
     expect(events[0]!.data).toBe(expected);
     expect(JSON.parse(events[0]!.data as string).d).toBe('a<b>&c "q" ]]> <![CDATA[ x ]]> &amp; </data></event></stream>');
-    expect(events[1]!.data).toBe('ok \uD83D\uDE00 lone-high  lone-low  nonchars  ctl\t. end');
+    // Written as JSON escapes, they read back as the same values, and the two keys stay two.
+    expect(JSON.parse(events[1]!.data as string)).toEqual({ s: 'ok \uD83D\uDE00 lone-high \uD800 lone-low \uDC00 nonchars \uFFFE\uFFFF', 'k\uFFFF': 'v', k: 'w' });
   });
 
   it('omits <time> for a record without a usable time, leaving it to splunkd', async () => {
