@@ -36,6 +36,13 @@ export interface AlertCheckpoint {
   /** IDs emitted whose raisedAt (epoch ms) is at or after `hwm - overlap`: the dedup set. */
   seen: Record<string, number>;
   /**
+   * Every alert emitted whose raisedAt is at or after this is in `seen` (epoch ms): the start of the first
+   * window, then the prune bound. A run never looks back before it, so an overlap widened since the set was
+   * pruned to a narrower one repeats nothing; the look-back grows to the new overlap as the mark moves on.
+   * Absent in checkpoints of earlier releases: read as one overlap before the mark.
+   */
+  seenSince?: number;
+  /**
    * The newest raisedAt emitted so far (epoch ms), by Sophos's clock rather than ours: where a run restarts
    * when `hwm`, set by this host's clock, turns out to lie in the future. Absent until an alert is emitted.
    */
@@ -80,11 +87,12 @@ export function planAlertWindow(
     const from = checkpoint.newest === undefined ? firstFrom : Math.max(Math.min(checkpoint.newest, to) - overlap, floor);
     return { from, to, overlap, reset: { mark: checkpoint.hwm } };
   }
-  if (wanted >= floor) return { from: wanted, to, overlap };
+  const known = checkpoint.seenSince ?? wanted;
+  if (wanted >= floor) return { from: Math.max(wanted, known), to, overlap };
   // Only what was never read is lost: alerts the API showed before the mark were emitted, and the overlap
   // before it is a second look for late ones (which, raised that long ago, the API no longer keeps). So a
   // mark still inside retention is no gap, and its IDs stay deduplicated.
-  if (checkpoint.hwm >= floor) return { from: floor, to, overlap };
+  if (checkpoint.hwm >= floor) return { from: Math.max(floor, known), to, overlap };
   return { from: floor, to, overlap, gap: { start: checkpoint.hwm, end: floor } };
 }
 
@@ -95,16 +103,18 @@ export interface AlertState {
   newest?: number;
   /** The window's overlap: IDs older than `hwm - overlap` are pruned when saved. */
   overlap: number;
+  /** AlertCheckpoint.seenSince. */
+  seenSince: number;
 }
 
 export function alertStateFrom(checkpoint: AlertCheckpoint | undefined, window: AlertWindow): AlertState {
   // A first run, or a run past a reported gap or reset, starts afresh at `from`; saving this state right
   // away makes the next run start at the same `from` instead of reporting the gap or reset again.
   const { overlap } = window;
-  if (!checkpoint || window.gap) return { hwm: window.from + overlap, seen: new Map(), overlap };
+  if (!checkpoint || window.gap) return { hwm: window.from + overlap, seen: new Map(), overlap, seenSince: window.from };
   const seen = new Map(Object.entries(checkpoint.seen));
-  if (window.reset) return { hwm: window.from + overlap, seen, newest: checkpoint.newest, overlap };
-  return { hwm: checkpoint.hwm, seen, newest: checkpoint.newest, overlap };
+  if (window.reset) return { hwm: window.from + overlap, seen, newest: checkpoint.newest, overlap, seenSince: window.from };
+  return { hwm: checkpoint.hwm, seen, newest: checkpoint.newest, overlap, seenSince: checkpoint.seenSince ?? checkpoint.hwm - overlap };
 }
 
 export interface PageAlert {
@@ -153,7 +163,8 @@ export function alertCheckpoint(state: AlertState, savedAt: number): AlertCheckp
     if (at >= keepFrom) seen[id] = at;
     else state.seen.delete(id);
   }
-  return { v: 1, hwm: state.hwm, seen, ...(state.newest === undefined ? {} : { newest: state.newest }), savedAt };
+  state.seenSince = Math.max(state.seenSince, keepFrom);
+  return { v: 1, hwm: state.hwm, seen, seenSince: state.seenSince, ...(state.newest === undefined ? {} : { newest: state.newest }), savedAt };
 }
 
 /** A loaded value that is not a usable alerts checkpoint is treated as none (first run). */
@@ -168,6 +179,7 @@ export function isAlertCheckpoint(value: unknown): value is AlertCheckpoint {
     !!c.seen &&
     typeof c.seen === 'object' &&
     (c.newest === undefined || (typeof c.newest === 'number' && Number.isFinite(c.newest))) &&
+    (c.seenSince === undefined || (typeof c.seenSince === 'number' && Number.isFinite(c.seenSince))) &&
     Object.values(c.seen).every((at) => typeof at === 'number')
   );
 }

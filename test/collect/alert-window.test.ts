@@ -67,6 +67,31 @@ describe('a wider overlap (overlap_minutes)', () => {
   });
 });
 
+describe('an overlap widened since the IDs were pruned', () => {
+  it('looks back no further than the IDs kept, then grows to the new overlap as the mark moves on', () => {
+    // Saved with the default overlap: IDs from 15 minutes before the mark.
+    const saved: AlertCheckpoint = { ...cp(T - 10 * MIN, { a: T - 20 * MIN }), seenSince: T - 25 * MIN };
+    const wide = 60 * MIN;
+    const w = planAlertWindow(saved, T, 1, wide);
+    expect(w.from).toBe(T - 25 * MIN);
+    const s = alertStateFrom(saved, w);
+    expect(acceptAlertPage(s, [{ id: 'a', raisedAt: T - 20 * MIN }, { id: 'b', raisedAt: T - 5 * MIN }], w)).toEqual([1]);
+    completeAlertWindow(s, w);
+    const next = alertCheckpoint(s, T);
+    // The mark moved to T - 1 min: the new overlap would reach T - 61 min, the IDs still only T - 25 min.
+    expect(next.seenSince).toBe(T - 25 * MIN);
+    expect(planAlertWindow(next, T + 10 * MIN, 1, wide).from).toBe(T - 25 * MIN);
+    // Once the mark is an hour past that, the full overlap applies.
+    const later = alertStateFrom(next, planAlertWindow(next, T + 90 * MIN, 1, wide));
+    completeAlertWindow(later, planAlertWindow(next, T + 90 * MIN, 1, wide));
+    const after = alertCheckpoint(later, T + 90 * MIN);
+    expect(planAlertWindow(after, T + 95 * MIN, 1, wide).from).toBe(after.hwm - wide);
+  });
+  it('an earlier release\'s checkpoint, without seenSince, is read as pruned to the overlap in use', () => {
+    expect(planAlertWindow(cp(T - 10 * MIN), T, 1, 60 * MIN).from).toBe(T - 70 * MIN);
+  });
+});
+
 describe('acceptAlertPage', () => {
   const window = { from: T - 30 * MIN, to: T - MIN, overlap: ALERT_OVERLAP_MS };
   const cases: Array<{
@@ -87,7 +112,7 @@ describe('acceptAlertPage', () => {
   ];
   for (const c of cases) {
     it(c.name, () => {
-      const state = { hwm: c.hwm, seen: new Map(Object.entries(c.seen)), overlap: ALERT_OVERLAP_MS };
+      const state = { hwm: c.hwm, seen: new Map(Object.entries(c.seen)), overlap: ALERT_OVERLAP_MS, seenSince: window.from };
       const emit = acceptAlertPage(state, c.page.map(([id, raisedAt]) => ({ id, raisedAt })), window);
       expect(emit).toEqual(c.emit);
       expect(state.hwm).toBe(c.hwmAfter);
@@ -95,7 +120,7 @@ describe('acceptAlertPage', () => {
     });
   }
   it('tracks the newest raisedAt emitted, below to and unmoved by alerts without one', () => {
-    const state: AlertState = { hwm: window.from, seen: new Map(), overlap: ALERT_OVERLAP_MS };
+    const state: AlertState = { hwm: window.from, seen: new Map(), overlap: ALERT_OVERLAP_MS, seenSince: window.from };
     acceptAlertPage(state, [{ id: 'n1', raisedAt: T - 20 * MIN }, { id: 'u', raisedAt: undefined }, { id: 'n0', raisedAt: T - 25 * MIN }], window);
     expect(state.newest).toBe(T - 20 * MIN);
     acceptAlertPage(state, [{ id: 'f', raisedAt: T + DAY }], window);
@@ -103,7 +128,7 @@ describe('acceptAlertPage', () => {
     expect(alertCheckpoint(state, T).newest).toBe(window.to);
   });
   it('remembers an alert without raisedAt at the window end, so it stays deduplicated a full overlap', () => {
-    const state = { hwm: window.from, seen: new Map<string, number>(), overlap: ALERT_OVERLAP_MS };
+    const state = { hwm: window.from, seen: new Map<string, number>(), overlap: ALERT_OVERLAP_MS, seenSince: window.from };
     acceptAlertPage(state, [{ id: 'u', raisedAt: undefined }], window);
     expect(state.seen.get('u')).toBe(window.to);
   });
@@ -159,28 +184,29 @@ describe('alertCheckpoint and completeAlertWindow', () => {
         ['new', T - MIN],
       ]),
       overlap: ALERT_OVERLAP_MS,
+      seenSince: T - DAY,
     };
     const saved = alertCheckpoint(state, T + 1);
-    expect(saved).toEqual({ v: 1, hwm: T, seen: { edge: T - ALERT_OVERLAP_MS, new: T - MIN }, savedAt: T + 1 });
+    expect(saved).toEqual({ v: 1, hwm: T, seen: { edge: T - ALERT_OVERLAP_MS, new: T - MIN }, seenSince: T - ALERT_OVERLAP_MS, savedAt: T + 1 });
     expect(state.seen.has('old')).toBe(false);
     expect(isAlertCheckpoint(JSON.parse(JSON.stringify(saved)))).toBe(true);
   });
   it('a complete run moves the mark to the window end', () => {
     const w = { from: T - DAY, to: T - MIN, overlap: ALERT_OVERLAP_MS };
-    const state = { hwm: T - 2 * 60 * MIN, seen: new Map<string, number>(), overlap: ALERT_OVERLAP_MS };
+    const state = { hwm: T - 2 * 60 * MIN, seen: new Map<string, number>(), overlap: ALERT_OVERLAP_MS, seenSince: T - DAY };
     completeAlertWindow(state, w);
     expect(state.hwm).toBe(w.to);
     expect(planAlertWindow(alertCheckpoint(state, T), T + 5 * MIN, 1).from).toBe(w.to - ALERT_OVERLAP_MS);
   });
   it("the mark stops a minute before Sophos's clock when this host's runs ahead, and never moves back", () => {
     const w = { from: T - DAY, to: T - MIN, overlap: ALERT_OVERLAP_MS };
-    const ahead = { hwm: T - 2 * 60 * MIN, seen: new Map<string, number>(), overlap: ALERT_OVERLAP_MS };
+    const ahead = { hwm: T - 2 * 60 * MIN, seen: new Map<string, number>(), overlap: ALERT_OVERLAP_MS, seenSince: T - DAY };
     completeAlertWindow(ahead, w, T - 20 * MIN);
     expect(ahead.hwm).toBe(T - 21 * MIN);
-    const behind = { hwm: T - 2 * 60 * MIN, seen: new Map<string, number>(), overlap: ALERT_OVERLAP_MS };
+    const behind = { hwm: T - 2 * 60 * MIN, seen: new Map<string, number>(), overlap: ALERT_OVERLAP_MS, seenSince: T - DAY };
     completeAlertWindow(behind, w, T + 20 * MIN);
     expect(behind.hwm).toBe(w.to);
-    const past = { hwm: T - 10 * MIN, seen: new Map<string, number>(), overlap: ALERT_OVERLAP_MS };
+    const past = { hwm: T - 10 * MIN, seen: new Map<string, number>(), overlap: ALERT_OVERLAP_MS, seenSince: T - DAY };
     completeAlertWindow(past, w, T - 20 * MIN);
     expect(past.hwm).toBe(T - 10 * MIN);
   });

@@ -1059,6 +1059,28 @@ describe('endpoints and tenants end to end', () => {
     }
   });
 
+  it('alerts: widening overlap_minutes between runs repeats no alert, and still catches a late one inside the new overlap later on', async () => {
+    const w = await world({ tenants: 1, alertsPerTenant: 0 });
+    const tenant = w.emu.tenants[0]!.id;
+    const t0 = w.emu.clock.now();
+    const sent = w.emu.addAlerts(tenant, 5, { raisedAt: t0 - 30 * MIN });
+    const sink = new MemorySink();
+    await run(w, config('alerts', { startDays: 1 }), sink);
+    expect(idsOf(sink, 'sophos:central:alerts').sort()).toEqual(sent.map((a) => a.id).sort());
+    w.emu.clock.advance(5 * MIN);
+    await run(w, config('alerts', { startDays: 1, overlapMinutes: 60 }), sink);
+    expectNoDuplicates(idsOf(sink, 'sophos:central:alerts'));
+    // Two hours on, the full hour applies: an alert that shows up 50 minutes late is caught.
+    w.emu.clock.advance(2 * 60 * MIN);
+    await run(w, config('alerts', { startDays: 1, overlapMinutes: 60 }), sink);
+    const late = w.emu.addAlerts(tenant, 1, { raisedAt: w.emu.clock.now() - 50 * MIN });
+    w.emu.clock.advance(5 * MIN);
+    const before = sink.records.length;
+    await run(w, config('alerts', { startDays: 1, overlapMinutes: 60 }), sink);
+    expect(idsOf(sink, 'sophos:central:alerts', before)).toEqual(late.map((a) => a.id));
+    expectNoDuplicates(idsOf(sink, 'sophos:central:alerts'));
+  });
+
   it('an alert raised a minute before the run starts comes with that run, though the Date header rounds the clock down', async () => {
     const w = await world({ tenants: 1, alertsPerTenant: 0 });
     const tenant = w.emu.tenants[0]!.id;
