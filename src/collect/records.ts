@@ -58,12 +58,18 @@ export class ItemSerializer {
   }
 }
 
-/** Epoch milliseconds of an ISO time from the API, or undefined when it is missing or unparsable. */
+/** A date-time without an offset, which Date.parse would read in this host's time zone. */
+const NO_OFFSET = /^\d{4}-\d\d-\d\dT\d\d:\d\d(:\d\d(\.\d+)?)?$/;
+
+/**
+ * Epoch milliseconds of an ISO time from the API, or undefined when it is missing or unparsable. One without
+ * an offset is UTC, as the API's times are: read in a forwarder's local zone it would be hours off.
+ */
 export function parseTime(value: unknown): number | undefined {
   if (typeof value !== 'string') return undefined;
   const fast = parseApiTime(value);
   if (fast !== undefined) return fast;
-  const ms = Date.parse(value);
+  const ms = Date.parse(NO_OFFSET.test(value) ? `${value}Z` : value);
   return Number.isNaN(ms) ? undefined : ms;
 }
 

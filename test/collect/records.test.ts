@@ -64,4 +64,18 @@ describe('parseTime', () => {
     [undefined, undefined],
     [12, undefined],
   ])('%s', (value, ms) => expect(parseTime(value)).toBe(ms));
+
+  it('reads a time without an offset as UTC, whatever the forwarder\'s time zone', () => {
+    const zone = process.env.TZ;
+    process.env.TZ = 'America/New_York';
+    try {
+      expect(new Date(Date.UTC(2020, 10, 4)).getHours()).not.toBe(0);
+      expect(parseTime('2020-11-04T09:31:17.546')).toBe(Date.UTC(2020, 10, 4, 9, 31, 17, 546));
+      expect(parseTime('2020-11-04T09:31:17')).toBe(Date.UTC(2020, 10, 4, 9, 31, 17));
+      expect(parseTime('2020-11-04T09:31')).toBe(Date.UTC(2020, 10, 4, 9, 31));
+    } finally {
+      if (zone === undefined) delete process.env.TZ;
+      else process.env.TZ = zone;
+    }
+  });
 });
