@@ -10,6 +10,7 @@ import type { OutRecord } from './sink.js';
 import {
   isSiemCheckpoint,
   planSiemStart,
+  resumeByDate,
   siemCheckpointAfterPage,
   siemReadings,
   silentGap,
@@ -29,7 +30,7 @@ export async function collectEvents(api: TenantApi, opts: EventCollectOptions): 
   const runStart = now();
   const sophosStart = sophos(runStart);
   const loaded = await loadCheckpoint(opts, isSiemCheckpoint);
-  const { trust, resume } = siemReadings(loaded.value, clockSkew(opts));
+  const { trust, resume } = siemReadings(loaded.value, clockSkew(opts), sophosStart);
   const result = opts.progress ?? newCollectResult();
   result.checkpointAge = resume && runStart - resume.savedAt;
   let position = resume?.position ?? sophosStart;
@@ -120,8 +121,8 @@ export async function collectEvents(api: TenantApi, opts: EventCollectOptions): 
   };
 
   const planned = planSiemStart(trust, sophosStart);
-  // Resumed by from_date from a saved position: the earlier reading of it.
-  const start: SiemStart = planned.cursor === undefined && planned.gap === undefined && resume ? { fromDate: resume.position } : planned;
+  // Resumed by from_date from a saved position: the earlier reading of it, which may be older than the API takes.
+  const start: SiemStart = planned.cursor === undefined && planned.gap === undefined && resume ? resumeByDate(resume.position, sophosStart) : planned;
   await restart(start, loaded.discarded);
   if (start.cursor === undefined) {
     await collectFrom(start);

@@ -54,22 +54,42 @@ export interface SiemStart {
  * false gap), where a from_date restarts on the earlier one (`resume`: no event skipped). A v 2 position is
  * Sophos's time, and both readings are the checkpoint itself.
  */
-export function siemReadings(checkpoint: SiemCheckpoint | undefined, skewMs: number): { trust?: SiemCheckpoint; resume?: SiemCheckpoint } {
-  if (checkpoint?.v !== 1) return { trust: checkpoint, resume: checkpoint };
-  const moved = checkpoint.position - skewMs;
+export function siemReadings(
+  checkpoint: SiemCheckpoint | undefined,
+  skewMs: number,
+  runStart: number,
+): { trust?: SiemCheckpoint; resume?: SiemCheckpoint } {
+  const sane = checkpoint && saneCheckpoint(checkpoint, runStart);
+  if (sane?.v !== 1) return { trust: sane, resume: sane };
+  const moved = sane.position - skewMs;
   return {
-    trust: { ...checkpoint, position: Math.max(checkpoint.position, moved) },
-    resume: { ...checkpoint, position: Math.min(checkpoint.position, moved) },
+    trust: { ...sane, position: Math.max(sane.position, moved) },
+    resume: { ...sane, position: Math.min(sane.position, moved) },
   };
+}
+
+/**
+ * A position after the run's start (Sophos's clock) can only be wrong, and would pass every age check for
+ * good: an earlier release took it from an item dated in the future. It is read as the time the checkpoint
+ * was saved instead, when that is earlier.
+ */
+function saneCheckpoint(checkpoint: SiemCheckpoint, runStart: number): SiemCheckpoint {
+  return checkpoint.position > runStart ? { ...checkpoint, position: Math.min(checkpoint.savedAt, runStart) } : checkpoint;
 }
 
 /** Where a run starting at `runStart` (Sophos's clock, as positions) resumes. */
 export function planSiemStart(checkpoint: SiemCheckpoint | undefined, runStart: number): SiemStart {
   const oldest = runStart - SIEM_FROM_DATE_WINDOW_MS;
   if (!checkpoint) return { fromDate: oldest };
-  const trusted = checkpoint.cursor ? runStart - SIEM_SAFE_WINDOW_MS : oldest;
-  if (checkpoint.position < trusted) return { fromDate: oldest, gap: { start: checkpoint.position, end: oldest } };
-  return checkpoint.cursor ? { cursor: checkpoint.cursor } : { fromDate: checkpoint.position };
+  if (!checkpoint.cursor) return resumeByDate(checkpoint.position, runStart);
+  if (checkpoint.position < runStart - SIEM_SAFE_WINDOW_MS) return { fromDate: oldest, gap: { start: checkpoint.position, end: oldest } };
+  return { cursor: checkpoint.cursor };
+}
+
+/** A start by `from_date` at a saved position (Sophos's clock, as positions); one older than the API takes is a gap. */
+export function resumeByDate(position: number, runStart: number): SiemStart {
+  const oldest = runStart - SIEM_FROM_DATE_WINDOW_MS;
+  return position < oldest ? { fromDate: oldest, gap: { start: position, end: oldest } } : { fromDate: position };
 }
 
 /**
@@ -93,7 +113,9 @@ export function siemCheckpointAfterPage(
 ): SiemCheckpoint {
   let position = previousPosition;
   if (!page.hasMore) position = Math.max(position, page.requestedAt);
-  else if (page.newestCreated !== undefined) position = Math.max(position, page.newestCreated);
+  // No item of the page was created after it was asked for: one dated later (an endpoint's clock far ahead)
+  // would otherwise put the position in the future, where it would pass every age check for good.
+  else if (page.newestCreated !== undefined) position = Math.max(position, Math.min(page.newestCreated, page.requestedAt));
   // No usable cursor (the API sent none): the next run restarts from the position instead.
   return page.cursor ? { v: 2, cursor: page.cursor, position, savedAt } : { v: 2, position, savedAt };
 }

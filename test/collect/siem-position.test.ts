@@ -3,6 +3,7 @@ import { DEFAULT_RETRY_POLICY } from '../../src/central/retry.js';
 import {
   isSiemCheckpoint,
   planSiemStart,
+  resumeByDate,
   SIEM_FROM_DATE_WINDOW_MS,
   SIEM_SAFE_WINDOW_MS,
   SIEM_WINDOW_MS,
@@ -49,11 +50,27 @@ describe('silentGap', () => {
 describe('siemReadings', () => {
   it('reads a v1 position both ways: the later to trust, the earlier to resume; a v2 one as it is', () => {
     const v1: SiemCheckpoint = { v: 1, cursor: 'c', position: T - HOUR, savedAt: T };
-    expect(siemReadings(v1, 10 * MIN)).toEqual({ trust: v1, resume: { ...v1, position: T - HOUR - 10 * MIN } });
-    expect(siemReadings(v1, -10 * MIN)).toEqual({ trust: { ...v1, position: T - HOUR + 10 * MIN }, resume: v1 });
+    expect(siemReadings(v1, 10 * MIN, T)).toEqual({ trust: v1, resume: { ...v1, position: T - HOUR - 10 * MIN } });
+    expect(siemReadings(v1, -10 * MIN, T)).toEqual({ trust: { ...v1, position: T - HOUR + 10 * MIN }, resume: v1 });
     const v2: SiemCheckpoint = { ...v1, v: 2 };
-    expect(siemReadings(v2, 10 * MIN)).toEqual({ trust: v2, resume: v2 });
-    expect(siemReadings(undefined, 10 * MIN)).toEqual({ trust: undefined, resume: undefined });
+    expect(siemReadings(v2, 10 * MIN, T)).toEqual({ trust: v2, resume: v2 });
+    expect(siemReadings(undefined, 10 * MIN, T)).toEqual({ trust: undefined, resume: undefined });
+  });
+
+  it('reads a position after the run started (an item dated in the future put it there) as the time it was saved', () => {
+    const future: SiemCheckpoint = { v: 2, cursor: 'c', position: T + 365 * 24 * HOUR, savedAt: T - 3 * 24 * HOUR };
+    const { trust } = siemReadings(future, 0, T);
+    expect(trust).toEqual({ ...future, position: T - 3 * 24 * HOUR });
+    // Three days old: the cursor is no longer trusted, and the span is a gap.
+    expect(planSiemStart(trust, T)).toMatchObject({ gap: { start: T - 3 * 24 * HOUR } });
+  });
+});
+
+describe('resumeByDate', () => {
+  it('starts at the position, or at the oldest the API takes with the span before it as a gap', () => {
+    expect(resumeByDate(T - HOUR, T)).toEqual({ fromDate: T - HOUR });
+    const oldest = T - SIEM_FROM_DATE_WINDOW_MS;
+    expect(resumeByDate(oldest - 2 * HOUR, T)).toEqual({ fromDate: oldest, gap: { start: oldest - 2 * HOUR, end: oldest } });
   });
 });
 
@@ -71,6 +88,7 @@ describe('siemCheckpointAfterPage', () => {
     { name: 'caught up: the time the page was asked for', prev: T - 5 * HOUR, page: { cursor: 'n', hasMore: false, newestCreated: T - 4 * HOUR, requestedAt: T - MIN }, position: T - MIN },
     { name: 'an empty page with more to come keeps the position', prev: T - 5 * HOUR, page: { cursor: 'n', hasMore: true, newestCreated: undefined, requestedAt: T }, position: T - 5 * HOUR },
     { name: 'the position never moves back', prev: T - HOUR, page: { cursor: 'n', hasMore: true, newestCreated: T - 2 * HOUR, requestedAt: T }, position: T - HOUR },
+    { name: 'an item dated after the page was asked for moves it no further than then', prev: T - HOUR, page: { cursor: 'n', hasMore: true, newestCreated: T + 365 * 24 * HOUR, requestedAt: T }, position: T },
   ];
   for (const c of cases) {
     it(c.name, () => {
