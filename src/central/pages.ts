@@ -76,14 +76,17 @@ function pageItems<T, P extends object>(page: Fetched, what: string, rest: P): P
 /** `pageFromKey` / `pages.nextKey` paging (endpoints, Common alerts). */
 export async function* keyPages<T>(get: GetPage, query: Query): AsyncGenerator<KeyPage<T>> {
   let key: string | undefined;
+  // Every key of the list, so that a cycle (A, B, A) ends as surely as a key given twice in a row: a few bytes a page.
+  const keys = new Set<string>();
   for (;;) {
     const page = await get(key === undefined ? query : { ...query, pageFromKey: key });
     const body = envelopeOf(page);
     const next = body.pages?.nextKey;
     const nextKey = typeof next === 'string' && next !== '' ? next : typeof next === 'number' ? String(next) : undefined;
-    if (nextKey !== undefined && nextKey === key) {
-      throw new CentralError(`Sophos Central returned the same page key twice (${nextKey}); stopping instead of looping`);
+    if (nextKey !== undefined && keys.has(nextKey)) {
+      throw new CentralError(`Sophos Central returned the page key ${nextKey} again; stopping instead of looping`);
     }
+    if (nextKey !== undefined) keys.add(nextKey);
     yield pageItems<T, Pick<KeyPage<T>, 'nextKey' | 'serverTime'>>(page, 'key-paged', { nextKey, serverTime: page.date });
     if (nextKey === undefined) return;
     key = nextKey;

@@ -51,7 +51,8 @@ export async function collectAlerts(api: TenantApi, opts: AlertCollectOptions): 
   const serializer = new ItemSerializer(tenant);
   const pages = api.alertPages({ from: iso(window.from), to: iso(window.to), pageSize: opts.pageSize });
   const commits = new PageCommits(opts.store, opts.key);
-  const eventsBefore = result.events;
+  /** When this run first sent a new alert (by `now`). */
+  let progressSince: number | undefined;
   result.end = await eachCommittedPage(commits, pages, now, opts.signal, async (page) => {
     // Heads when the client scanned the page (only the members read here), else the parsed items.
     const heads = page.heads;
@@ -71,7 +72,10 @@ export async function collectAlerts(api: TenantApi, opts: AlertCollectOptions): 
         tenantName: tenant.name,
       };
     }
-    if (records.length > 0) await commits.write(opts.sink, records);
+    if (records.length > 0) {
+      progressSince ??= now();
+      await commits.write(opts.sink, records);
+    }
     // The last page completes the window in the same save: an idle tenant costs one save per run, not two.
     if (page.nextKey === undefined) completeAlertWindow(state, window, page.serverTime);
     commits.save(alertCheckpoint(state, now()));
@@ -82,8 +86,10 @@ export async function collectAlerts(api: TenantApi, opts: AlertCollectOptions): 
     isLast: (page) => page.nextKey === undefined,
     // A resumed run first re-reads its overlap, and the mark only moves with a new alert: pausing before one
     // would leave the next run to re-read the same pages, and a backlog of more of them than fit in the
-    // budget (a storm of alerts inside the overlap, a day-long overlap_minutes) would never move again.
-    allowed: () => result.events > eventsBefore,
+    // budget (a storm of alerts inside the overlap, a day-long overlap_minutes) would never move again. So the
+    // budget counts from the first new alert: such a run lasts the re-read plus a budget, and moves on a
+    // budget's worth each time. The re-read itself is bounded: the window is, and a page key never repeats.
+    allowed: () => progressSince !== undefined && now() - progressSince >= opts.stopAt! - runStart,
   });
   return result;
 }

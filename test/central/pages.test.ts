@@ -40,7 +40,16 @@ describe('keyPages', () => {
       { items: [{ id: 'a' }], pages: { nextKey: 'x' } },
       { items: [{ id: 'b' }], pages: { nextKey: 'x' } },
     ]);
-    await expect(all(keyPages(get, {}))).rejects.toThrow(/same page key twice/);
+    await expect(all(keyPages(get, {}))).rejects.toThrow(/page key x again/);
+  });
+  it('stops with an error when the keys come round in a cycle', async () => {
+    const { get } = scripted([
+      { items: [{ id: 'a' }], pages: { nextKey: 'A' } },
+      { items: [{ id: 'b' }], pages: { nextKey: 'B' } },
+      { items: [{ id: 'c' }], pages: { nextKey: 'A' } },
+      { items: [{ id: 'd' }], pages: { nextKey: 'B' } },
+    ]);
+    await expect(all(keyPages(get, {}))).rejects.toThrow(/page key A again; stopping instead of looping/);
   });
   it('rejects a body without items', async () => {
     const { get } = scripted([{ error: 'weird' }]);
