@@ -17,12 +17,21 @@ describe('the stand-in reads the stream as XML 1.0 does', () => {
     ['a reference to NUL', event('&#0;'), /forbids: &#0;/],
     ['a reference to U+FFFE', event('&#xFFFE;'), /forbids: &#xFFFE;/],
     ['< in an attribute value', event('x', 'stanza="a<b"'), /< in an attribute value/],
+    ['< after > in an attribute value', event('x', 'stanza="a>b<c"'), /< in an attribute value/],
   ])('refuses %s', (_what, body, message) => {
     expect(() => parseXmlStream(stream(body), false)).toThrow(message);
   });
 
   it('refuses an XML declaration after the start', () => {
     expect(() => parseXmlStream(Buffer.from('<stream>\n<?xml version="1.0"?>\n</stream>\n'), false)).toThrow(/declaration that is not at its start/);
+  });
+
+  it('reads CDATA as the text it holds, and takes ]]> in comments and a later processing instruction in stride', () => {
+    const { events } = parseXmlStream(
+      Buffer.from(`<stream>\n<!-- ]]> -->\n<?xml-stylesheet href="a"?>\n${event('<![CDATA[&amp; a & b <c>]]>x')}</stream>\n`),
+      false,
+    );
+    expect(events[0]!.data).toBe('&amp; a & b <c>x');
   });
 
   it('resolves references once, normalises attribute whitespace and line ends', () => {

@@ -241,13 +241,25 @@ function xmlText(raw: string): string {
   return resolveReferences(raw.replace(/\r\n?/g, '\n'));
 }
 
-/** What fast-xml-parser lets through and an XML 1.0 parser does not (outside CDATA, which the add-on never writes). */
+/** A start tag, its quoted attribute values taken whole (they may hold `>`). */
+const START_TAG = /<[^!?/](?:[^>"']|"[^"]*"|'[^']*')*>/g;
+
+/**
+ * CDATA sections written as the escaped text they stand for, so that the references resolved later give their
+ * content back exactly (`<![CDATA[&amp;]]>` is the five characters `&amp;`).
+ */
+function withoutCdata(doc: string): string {
+  return doc.replace(/<!\[CDATA\[([\s\S]*?)\]\]>/g, (_all, text: string) => text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;'));
+}
+
+/** What fast-xml-parser lets through and an XML 1.0 parser does not. */
 function checkStrict(doc: string): void {
-  const plain = doc.replace(/<!\[CDATA\[[\s\S]*?\]\]>/g, '');
-  if (plain.includes(']]>')) throw new Error(`XML stream has ]]> in character data at ${plain.indexOf(']]>')}`);
-  const decl = doc.indexOf('<?xml', 1);
-  if (decl > 0) throw new Error(`XML stream has an XML declaration that is not at its start, at ${decl}`);
-  for (const tag of plain.matchAll(/<[^!?/][^>]*>/g)) {
+  // Character data is what is left without comments, processing instructions and tags.
+  const text = doc.replace(/<!--[\s\S]*?-->/g, '').replace(/<\?[\s\S]*?\?>/g, '').replace(START_TAG, '').replace(/<\/[^>]*>/g, '');
+  if (text.includes(']]>')) throw new Error('XML stream has ]]> in character data');
+  const decl = /<\?xml[\s?]/.exec(doc.slice(1));
+  if (decl) throw new Error(`XML stream has an XML declaration that is not at its start, at ${decl.index + 1}`);
+  for (const tag of doc.matchAll(START_TAG)) {
     for (const attr of tag[0].matchAll(/=\s*("[^"]*"|'[^']*')/g)) {
       if (attr[1]!.includes('<')) throw new Error(`XML stream has < in an attribute value: ${tag[0].slice(0, 80)}`);
     }
@@ -272,6 +284,7 @@ export function parseXmlStream(raw: Buffer, allowTruncation: boolean): { events:
   if (bad) throw new Error(`XML stream holds a character XML 1.0 forbids (U+${bad[0].charCodeAt(0).toString(16).padStart(4, '0')}) at ${bad.index}`);
   const valid = XMLValidator.validate(doc);
   if (valid !== true) throw new Error(`XML stream is not well-formed: ${valid.err.msg} (line ${valid.err.line}, column ${valid.err.col})`);
+  doc = withoutCdata(doc);
   checkStrict(doc);
   const parsed = streamParser.parse(doc) as Record<string, unknown>;
   const roots = Object.keys(parsed).filter((k) => !k.startsWith('?'));
