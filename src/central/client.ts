@@ -9,7 +9,7 @@ import { scanPage } from './page-scan.js';
 import { cursorPages, type Fetched, keyPages, numberPages, type Query } from './pages.js';
 import { DEFAULT_RETRY_POLICY, type RetryPolicy } from './retry.js';
 import { keepTenant, UnmatchedEntries } from './tenant-filter.js';
-import { defaultSleep, NOT_FOUND, Transport, type TenantLane } from './transport.js';
+import { defaultSleep, NOT_FOUND, Transport, type TenantLane, WHOAMI_PATH } from './transport.js';
 import type {
   Alert,
   AlertQuery,
@@ -149,12 +149,12 @@ class Client implements CentralClient {
     const body = (await this.transport.send({
       method: 'GET',
       origin: this.base.apiUrl,
-      path: '/whoami/v1',
+      path: WHOAMI_PATH,
       auth: true,
       idempotent: true,
     })) as Partial<Whoami> | undefined;
     if (!body || typeof body.id !== 'string' || !ID_TYPES.includes(body.idType as IdType)) {
-      throw new CentralError('Sophos Central whoami answered without an id and a known idType', { request: 'GET /whoami/v1' });
+      throw new CentralError('Sophos Central whoami answered without an id and a known idType', { request: `GET ${WHOAMI_PATH}` });
     }
     return body as Whoami;
   }

@@ -108,7 +108,8 @@ const TOKEN_EARLY_REFRESH_MS = 120_000;
  * X-Tenant-ID) threw the shared token away.
  */
 const TOKEN_HOLD_MS = 60_000;
-const WHOAMI_PATH = '/whoami/v1';
+/** whoami: the client's first call, and the transport's check of a token (tokenWorks). */
+export const WHOAMI_PATH = '/whoami/v1';
 
 export class Transport {
   private readonly agent: Agent;
@@ -197,11 +198,10 @@ export class Transport {
       if (retrying) stats.retries++;
       retrying = false;
       const outcome = await this.attemptWithSlots(req, token);
-      stats.requests++;
+      countAttempt(stats, outcome, req.allowNotFound);
 
       if (outcome.kind === 'ok') return outcome;
       if (outcome.kind === 'status' && outcome.status === 404 && req.allowNotFound) return NOT_FOUND;
-      stats.errors++;
 
       if (outcome.kind === 'status' && outcome.status === 401 && token !== undefined) {
         if (!reauthenticated && (await this.renewAfter401(token))) {
@@ -218,7 +218,6 @@ export class Transport {
       let retryAfterMs: number | undefined;
       const rateLimited = outcome.kind === 'status' && outcome.status === 429;
       if (outcome.kind === 'status' && (rateLimited || outcome.status === 503)) retryAfterMs = outcome.retryAfterMs;
-      if (rateLimited) stats.rateLimited++;
       // 4xx other than 408/429 (bad credentials included) is final: retrying cannot help.
       const retryable =
         req.idempotent && (outcome.kind === 'status' ? isRetryableStatus(outcome.status) : !(outcome.kind === 'network' && outcome.final));
@@ -411,9 +410,7 @@ export class Transport {
     if (this.tokenCheck?.token === token) return this.tokenCheck.works;
     const works = this.attemptWithSlots({ method: 'GET', origin: this.opts.base.apiUrl, path: WHOAMI_PATH, auth: true, idempotent: true }, token).then(
       (outcome) => {
-        this.globalStats.requests++;
-        if (outcome.kind !== 'ok') this.globalStats.errors++;
-        if (outcome.kind === 'status' && outcome.status === 429) this.globalStats.rateLimited++;
+        countAttempt(this.globalStats, outcome);
         return !(outcome.kind === 'status' && outcome.status === 401);
       },
     );
@@ -536,6 +533,14 @@ export class Transport {
     if (status >= 500) return new ServerError(`Sophos Central had a server error${tries}${detail}`, facts);
     return new BadRequestError(`Sophos Central rejected the request${detail}`, facts);
   }
+}
+
+/** Counts one attempt that got an answer or failed: a request, an error unless it succeeded (or was an allowed 404), a 429. */
+function countAttempt(stats: RequestStats, outcome: Outcome, allowNotFound = false): void {
+  stats.requests++;
+  if (outcome.kind === 'ok' || (outcome.kind === 'status' && outcome.status === 404 && allowNotFound)) return;
+  stats.errors++;
+  if (outcome.kind === 'status' && outcome.status === 429) stats.rateLimited++;
 }
 
 /** A Date header (IMF-fixdate, one-second resolution) as epoch ms; undefined when absent or unreadable. */

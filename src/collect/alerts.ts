@@ -11,13 +11,10 @@ import {
   planAlertWindow,
   type PageAlert,
 } from './alert-window.js';
-import { clockSkew, loadCheckpoint, newCollectResult, type CollectResult, reportGap, reportReset, type AlertCollectOptions } from './collector.js';
+import { clockSkew, DATE_RESOLUTION_MS, loadCheckpoint, newCollectResult, type CollectResult, reportGap, reportReset, type AlertCollectOptions } from './collector.js';
 import { eachCommittedPage, PageCommits } from './paging.js';
 import { iso, ItemSerializer, parseTime, SOURCETYPE } from './records.js';
 import type { OutRecord } from './sink.js';
-
-/** The resolution of an HTTP Date header, which the clock skew is measured from. */
-const DATE_RESOLUTION_MS = 1000;
 
 export async function collectAlerts(api: TenantApi, opts: AlertCollectOptions): Promise<CollectResult> {
   const now = opts.now ?? Date.now;

@@ -27,8 +27,9 @@ export interface CollectOptions {
   /** Stops the collector at the next page boundary (SIGTERM). */
   signal?: AbortSignal;
   /**
-   * The time (epoch ms, by `now`) after which no further page is asked for: the tenant's share of the run.
-   * The page in hand is written and saved, and the next run goes on from there. Alerts and events only.
+   * The time (epoch ms, by `now`) after which no further page is asked for: the tenant's share of the run
+   * (for alerts, counted from the run's first new alert instead: see collectAlerts). The page in hand is
+   * written and saved, and the next run goes on from there. Alerts and events only.
    */
   stopAt?: number;
   /**
@@ -44,6 +45,9 @@ export interface CollectOptions {
    */
   progress?: CollectResult;
 }
+
+/** The resolution of an HTTP Date header, which the clock skew and a page's serverTime are read from. */
+export const DATE_RESOLUTION_MS = 1000;
 
 /** This host's clock minus Sophos's for a collector: 0 until a Date header has measured it. */
 export function clockSkew(opts: CollectOptions): number {
@@ -85,7 +89,8 @@ export interface CollectResult {
   gaps: DataGap[];
   /**
    * checkpoint_dir failing a collector that reads and saves a checkpoint only to date its work (endpoints):
-   * that work is sent whole, so it is reported (once per run), not a failure of the tenant or the run.
+   * only that date is lost, so it is reported (once per run), not a failure of the tenant or the run; whether
+   * the work itself is complete is the tenant's status.
    */
   undated?: CheckpointError;
 }

@@ -3,7 +3,7 @@
 
 import type { CursorPage, SiemItem, TenantApi } from '../central/types.js';
 import { BadRequestError, describeError } from '../errors.js';
-import { clockSkew, loadCheckpoint, newCollectResult, type CollectResult, reportGap, reportReset, type EventCollectOptions } from './collector.js';
+import { clockSkew, DATE_RESOLUTION_MS, loadCheckpoint, newCollectResult, type CollectResult, reportGap, reportReset, type EventCollectOptions } from './collector.js';
 import { eachCommittedPage, PageCommits } from './paging.js';
 import { ItemSerializer, parseTime, SOURCETYPE } from './records.js';
 import type { OutRecord } from './sink.js';
@@ -76,7 +76,7 @@ export async function collectEvents(api: TenantApi, opts: EventCollectOptions): 
       // When the API answered, by its Date, not when the page is handled: a page fetched ahead may wait while
       // the one before it is written. The Date is rounded down to the second: its last millisecond errs
       // towards reporting a gap.
-      const answeredAt = page.serverTime === undefined ? sophos(now()) : page.serverTime + 999;
+      const answeredAt = page.serverTime === undefined ? sophos(now()) : page.serverTime + DATE_RESOLUTION_MS - 1;
       const gap = silentGap(askedFrom, answeredAt);
       if (gap) {
         await reportGap(opts, 'events', tenant, gap, `${GAP_REASON}: it answered from its last 24 hours, the position asked for having aged past them before it answered`);

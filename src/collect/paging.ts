@@ -10,8 +10,8 @@ export type PageLoopEnd = 'complete' | 'aborted' | 'paused';
 const DISPATCH_TURNS = 3;
 
 /** When a page loop may stop early (a tenant's time budget), and how it tells it could have stopped anyway. */
-export interface PagePause<P> {
-  /** Epoch ms, by the loop's `now`: from then on no further page is asked for. */
+interface PagePause<P> {
+  /** Epoch ms, by the loop's `now`: from then on no further page is asked for, once `allowed` agrees. */
   at: number;
   /** Whether `page` was the list's last anyway: then the loop ends 'complete', not 'paused'. */
   isLast?: (page: P) => boolean;

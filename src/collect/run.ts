@@ -4,7 +4,7 @@
 import type { CentralClient, TenantFilter } from '../central/types.js';
 import type { CheckpointStore } from '../checkpoint/types.js';
 import type { InputConfig } from '../config/input-config.js';
-import { describeError, errorCode } from '../errors.js';
+import { CheckpointError, describeError, errorCode } from '../errors.js';
 import type { Logger } from '../log.js';
 import { checkpointKey, type DataType } from './collector.js';
 import { healthRecord } from './records.js';
@@ -83,14 +83,14 @@ export interface RunSummary extends HealthCounts {
   tenants_unmatched?: string[];
   /** Per-tenant records of this run (not part of the health event). */
   results: TenantRunHealth[];
-  /** Why the tenants could not be listed, when status is `error` for that reason (not part of the health event). */
+  /** The failure that ended the run early, whatever its status (not part of the health event). */
   failure?: unknown;
 }
 
 /**
- * Runs one stanza. Failures are reported, not thrown: a failing tenant in its `tenant_run` record, and
- * tenants that cannot be listed at all (bad credentials, whoami failing) as status `error`, logged once and
- * returned in `failure` for a caller that maps errors to exit codes.
+ * Runs one stanza. Failures are reported, not thrown: a failing tenant in its `tenant_run` record, and one
+ * that ends the run early (no tenant could be listed, the list broke off, checkpoint_dir failed) in its status,
+ * logged once and returned in `failure` for a caller that maps errors to exit codes.
  */
 export async function runCollection(opts: RunOptions): Promise<RunSummary> {
   const now = opts.now ?? Date.now;
@@ -167,7 +167,7 @@ export async function runCollection(opts: RunOptions): Promise<RunSummary> {
   }
   const global = statsSince(globalBefore, opts.client.stats);
   for (const k of Object.keys(global) as (keyof typeof global)[]) summary[k] += global[k];
-  summary.status = runStatus(summary, failure !== undefined, opts.signal?.aborted === true);
+  summary.status = runStatus(summary, failure, opts.signal?.aborted === true);
   if (summary.tenants_unmatched) {
     const hint = ownTenantId
       ? `: this tenant credential's one tenant has no name in the API, so name it by its ID, ${ownTenantId}`
@@ -265,12 +265,14 @@ function addTenant(summary: RunSummary, health: TenantRunHealth): void {
 }
 
 /**
- * A run that failed part-way (the tenant list broke off, checkpoint_dir failed) is `partial` when tenants
- * were collected before, like one with failed tenants: what it did collect is not an error.
+ * A run whose tenant list broke off is `partial` when tenants were collected before, like one with failed
+ * tenants: what it did collect is not an error. One that checkpoint_dir stopped is `error` whatever it
+ * collected before: every later run stops the same way until an admin fixes the directory.
  */
-function runStatus(summary: RunSummary, failed: boolean, aborted: boolean): RunSummary['status'] {
+function runStatus(summary: RunSummary, failure: unknown, aborted: boolean): RunSummary['status'] {
   if (aborted) return 'aborted';
-  if (!failed && summary.tenants_failed === 0) return 'ok';
+  if (failure instanceof CheckpointError) return 'error';
+  if (failure === undefined && summary.tenants_failed === 0) return 'ok';
   return summary.tenants_ok === 0 ? 'error' : 'partial';
 }
 

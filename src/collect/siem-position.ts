@@ -81,8 +81,8 @@ function saneCheckpoint(checkpoint: SiemCheckpoint, runStart: number): SiemCheck
 export function planSiemStart(checkpoint: SiemCheckpoint | undefined, runStart: number): SiemStart {
   const oldest = runStart - SIEM_FROM_DATE_WINDOW_MS;
   if (!checkpoint) return { fromDate: oldest };
-  if (!checkpoint.cursor) return resumeByDate(checkpoint.position, runStart);
-  if (checkpoint.position < runStart - SIEM_SAFE_WINDOW_MS) return { fromDate: oldest, gap: { start: checkpoint.position, end: oldest } };
+  // A cursor is trusted a little longer than a from_date (SIEM_SAFE_WINDOW_MS); past that, both restart alike.
+  if (!checkpoint.cursor || checkpoint.position < runStart - SIEM_SAFE_WINDOW_MS) return resumeByDate(checkpoint.position, runStart);
   return { cursor: checkpoint.cursor };
 }
 
@@ -93,13 +93,14 @@ export function resumeByDate(position: number, runStart: number): SiemStart {
 }
 
 /**
- * The span the API dropped without saying so, known once the run's first page has arrived at `arrivedAt`
- * (Sophos's clock, as positions). A cursor older than its 24 hours is answered from "the last 24 hours"
- * (§6), so a start trusted when the run began can still age out during a long round of retries.
+ * The span the API dropped without saying so from a page asked for at position `askedFrom` and answered at
+ * `answeredAt` (both Sophos's clock, as positions). A cursor older than its 24 hours is answered from "the
+ * last 24 hours" (§6), so a position trusted when the run began can still age out during a long round of
+ * retries on any page.
  */
-export function silentGap(startedFrom: number, arrivedAt: number): { start: number; end: number } | undefined {
-  const oldestServed = arrivedAt - SIEM_WINDOW_MS;
-  return startedFrom < oldestServed ? { start: startedFrom, end: oldestServed } : undefined;
+export function silentGap(askedFrom: number, answeredAt: number): { start: number; end: number } | undefined {
+  const oldestServed = answeredAt - SIEM_WINDOW_MS;
+  return askedFrom < oldestServed ? { start: askedFrom, end: oldestServed } : undefined;
 }
 
 /**

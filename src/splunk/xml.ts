@@ -12,9 +12,10 @@ const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[
 const ENTITY: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', '\t': '&#9;', '\n': '&#10;', '\r': '&#13;' };
 const replacement = (c: string): string => ENTITY[c] ?? '';
 
-function wellFormed(text: string): string {
+/** `text` with each lone surrogate replaced (dropped by default). */
+function wellFormed(text: string, replace: (c: string) => string = () => ''): string {
   // String.prototype.isWellFormed is in Node 20 (V8 11.3) but not in TypeScript's ES2022 lib.
-  return (text as string & { isWellFormed(): boolean }).isWellFormed() ? text : text.replace(LONE_SURROGATE, '');
+  return (text as string & { isWellFormed(): boolean }).isWellFormed() ? text : text.replace(LONE_SURROGATE, replace);
 }
 
 /** Entity-escapes text for an element or a double-quoted attribute, and drops characters XML 1.0 forbids. */
@@ -34,6 +35,5 @@ const dataReplacement = (c: string): string => ENTITY[c] ?? (c >= '\uFFFE' ? jso
  * raw control character is invalid JSON anyway and is dropped.
  */
 export function escapeJsonData(text: string): string {
-  const formed = (text as string & { isWellFormed(): boolean }).isWellFormed() ? text : text.replace(LONE_SURROGATE, jsonEscape);
-  return formed.replace(DATA_SPECIAL, dataReplacement);
+  return wellFormed(text, jsonEscape).replace(DATA_SPECIAL, dataReplacement);
 }

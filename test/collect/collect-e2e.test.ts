@@ -185,6 +185,28 @@ describe('alerts end to end', () => {
     }
   });
 
+  it('a disk that fills up mid-run stops it as an error, though tenants were collected before: every later run would stop the same way', async () => {
+    const w = await world({ tenants: 4, alertsPerTenant: 10 });
+    const base = mkdtempSync(join(tmpdir(), 'ta-ckpt-'));
+    const disk = new FileCheckpointStore(base);
+    let saves = 0;
+    const filling: CheckpointStore = {
+      load: (key) => disk.load(key),
+      remove: (key) => disk.remove(key),
+      probe: () => disk.probe(),
+      save: (key, value) =>
+        ++saves <= 2 ? disk.save(key, value) : Promise.reject(storeFailure('save the checkpoint in', base, Object.assign(new Error('no space'), { code: 'ENOSPC' }), base)),
+    };
+    try {
+      const summary = await run(w, config('alerts', { tenantConcurrency: 1 }), new MemorySink(), { store: filling });
+      expect(summary.tenants_ok).toBeGreaterThan(0);
+      expect(summary).toMatchObject({ status: 'error', error_code: 'TA_ERR_CHECKPOINT' });
+      expect(w.logs.filter((l) => l.startsWith('ERROR'))).toEqual([expect.stringMatching(/: error, \d\/\d tenants ok, .*ENOSPC; the disk is full$/)]);
+    } finally {
+      rmSync(base, { recursive: true, force: true });
+    }
+  });
+
   it.each(['alerts', 'events'] as const)('%s: a disk that refuses every save (full, read-only) sends nothing, run after run; once it takes saves again, every item arrives once', async (data) => {
     const w = await world({ tenants: 4, alertsPerTenant: 120, eventsPerTenant: 250 });
     const sourcetype = `sophos:central:${data}`;
