@@ -297,6 +297,25 @@ describe('alerts end to end', () => {
     for (const e of errors) expect(e).toMatch(/^ERROR alerts of tenant \S+ \(.*\) failed: Sophos Central denied access/);
     expect(w.logs).toContainEqual(expect.stringMatching(/^INFO stanza sophos_central:\/\/e2e alerts: partial, 1\/9 tenants ok, 5 events; 3 more tenant failures not logged one by one \(all failures: TA_ERR_FORBIDDEN: 8; see the tenant_run health records\)$/));
     expect(sink.health('tenant_run').filter((h) => h.error_code === 'TA_ERR_FORBIDDEN')).toHaveLength(8);
+    // The summary's totals are the sums over every tenant_run, failed tenants included (plus, for requests,
+    // the run's own token, whoami and tenant-list requests).
+    const runs = sink.health('tenant_run');
+    const sum = (k: string) => runs.reduce((n, h) => n + (h[k] as number), 0);
+    expect(sum('errors')).toBe(8);
+    expect(summary).toMatchObject({ events: sum('events'), pages: sum('pages'), errors: sum('errors'), retries: sum('retries') });
+    expect(summary.requests).toBeGreaterThan(sum('requests'));
+  });
+
+  it('alerts re-read in the overlap and dropped as already sent are not counted as events', async () => {
+    const w = await world({ tenants: 1, alertsPerTenant: 0 });
+    w.emu.addAlerts(w.emu.tenants[0]!.id, 3, { raisedAt: w.emu.clock.now() - 5 * MIN });
+    expect(await run(w, config('alerts'), new MemorySink())).toMatchObject({ events: 3 });
+    w.emu.clock.advance(5 * MIN);
+    const again = new MemorySink();
+    const second = await run(w, config('alerts'), again);
+    expect(idsOf(again, 'sophos:central:alerts')).toEqual([]);
+    expect(second).toMatchObject({ events: 0, pages: 1 });
+    expect(again.health('tenant_run')).toEqual([expect.objectContaining({ events: 0, pages: 1 })]);
   });
 
   it.each(['alerts', 'events'] as const)('%s: a tenant with a backlog pauses at its time budget (the interval) and goes on next run, every item once', async (data) => {

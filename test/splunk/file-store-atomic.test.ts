@@ -1,0 +1,40 @@
+// A checkpoint save that fails half-way (the disk fills while the body is written) leaves the previous value
+// readable: the body goes to a temp file that only a rename puts in place, never into the checkpoint itself.
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { FileCheckpointStore } from '../../src/checkpoint/file-store.js';
+import { CheckpointError } from '../../src/errors.js';
+
+const fail = vi.hoisted(() => ({ writes: false }));
+vi.mock('node:fs', async (importOriginal) => {
+  const fs = await importOriginal<typeof import('node:fs')>();
+  return {
+    ...fs,
+    writeFileSync: (...args: Parameters<typeof fs.writeFileSync>) => {
+      if (fail.writes) throw Object.assign(new Error('no space left on device'), { code: 'ENOSPC' });
+      return fs.writeFileSync(...args);
+    },
+  };
+});
+
+const dirs: string[] = [];
+afterEach(() => {
+  fail.writes = false;
+  dirs.splice(0).forEach((d) => rmSync(d, { recursive: true, force: true }));
+});
+
+describe('FileCheckpointStore.save failing as it writes', () => {
+  it('keeps the previous value, sets nothing aside and leaves no temp file', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ta-ckpt-'));
+    dirs.push(dir);
+    const store = new FileCheckpointStore(dir);
+    await store.save('k', { cursor: 'before' });
+    fail.writes = true;
+    await expect(store.save('k', { cursor: 'after' })).rejects.toBeInstanceOf(CheckpointError);
+    fail.writes = false;
+    expect(await store.load('k')).toEqual({ cursor: 'before' });
+    expect(readdirSync(dir).filter((f) => f.includes('.tmp-') || f.includes('.corrupt-'))).toEqual([]);
+  });
+});
