@@ -341,11 +341,13 @@ describe.each(IDENTITIES)('faults, %s credential: every kind the emulator inject
       await alerts;
       emu.faults.clear();
       // The 429's retry waits 500 ms (a 1 s ceiling, halved); the endpoints request, started while it
-      // waited, waits for the rest of it before it is sent.
-      expect(waits).toHaveLength(2);
-      expect(waits[0]).toBe(500);
-      expect(waits[1]).toBeGreaterThan(400);
-      expect(waits[1]).toBeLessThanOrEqual(500);
+      // waited, waits for the rest of it before it is sent. A timer that fires a millisecond before the clock
+      // reads the end of the hold adds a wait of that millisecond (seen under load): those are left out.
+      const holds = waits.filter((ms) => ms >= 10);
+      expect(holds).toHaveLength(2);
+      expect(holds[0]).toBe(500);
+      expect(holds[1]).toBeGreaterThan(400);
+      expect(holds[1]).toBeLessThanOrEqual(500);
       expect(held).toBeGreaterThan(400);
     } finally {
       emu.faults.clear();
