@@ -913,39 +913,16 @@ describe('SIEM events end to end', () => {
     expect(await w.store.load(key)).toEqual(saved);
   });
 
-  it('retries that take a cursor past 24 hours: the span the API skipped is a data_gap record, not a silence', async () => {
+  /**
+   * An events run resumed 23h58m45s after the last (its cursor still trusted), after `added` events came in,
+   * where five 429s of 30 s on the requests `nth` take the position past the API's 24 hours. Waits pass on the
+   * emulator's clock, as Sophos's time, and take `realWaitMs` of real time each.
+   */
+  async function agedCursorRun(opts: { added: number; nth: number[]; realWaitMs?: number }) {
     const w = await world({ tenants: 1 });
-    const tenant = w.emu.tenants[0]!.id;
-    // Waits pass on the emulator's clock, so that five 429s cost Sophos's time as they would.
-    const client = emulatorClient(w.emu, { sleep: async (ms) => w.emu.clock.advance(ms), now: () => w.emu.clock.now(), logger: w.logger });
-    try {
-      const runWith = (sink: MemorySink) =>
-        runCollection({ client, config: config('events'), stanza: 'sophos_central://e2e', sink, store: w.store, logger: w.logger, now: () => w.emu.clock.now() });
-      const sink = new MemorySink();
-      await runWith(sink);
-      w.emu.clock.advance(1000);
-      const lost = w.emu.addEvents(tenant, 10);
-      // Back 23h58m45s later: within the minute the cursor is trusted, then five 429s of 30 s each.
-      w.emu.clock.advance(24 * HOUR - 75_000);
-      w.emu.faults.add({ route: 'siem-events', kind: 429, nth: [1, 2, 3, 4, 5], retryAfterSeconds: 30 });
-      const summary = await runWith(sink);
-      expect(summary).toMatchObject({ status: 'ok', data_gaps: 1 });
-      const [gap] = sink.health('data_gap');
-      expect(gap!.reason).toMatch(/the position asked for having aged past them before it answered/);
-      for (const e of lost) expect(Date.parse(e.created_at as string)).toBeLessThan(Date.parse(gap!.gap_end as string));
-      expect(Date.parse(gap!.gap_end as string) - Date.parse(gap!.gap_start as string)).toBeGreaterThan(60_000);
-    } finally {
-      await client.close();
-    }
-  });
-  it('a later page whose retries take the position past 24 hours: that span is a data_gap record too', async () => {
-    const w = await world({ tenants: 1 });
-    const tenant = w.emu.tenants[0]!.id;
-    // Waits pass on the emulator's clock, and take a little real time, as waits do: the page before is
-    // handled before the retries of the next one end.
     const client = emulatorClient(w.emu, {
       sleep: async (ms) => {
-        await new Promise((resolve) => setTimeout(resolve, 50));
+        if (opts.realWaitMs) await new Promise((resolve) => setTimeout(resolve, opts.realWaitMs));
         w.emu.clock.advance(ms);
       },
       now: () => w.emu.clock.now(),
@@ -957,32 +934,48 @@ describe('SIEM events end to end', () => {
       const sink = new MemorySink();
       await runWith(sink);
       w.emu.clock.advance(1000);
-      const added = w.emu.addEvents(tenant, 250);
-      // Back 23h58m45s later: the cursor is trusted and page 1 comes at once; page 2 meets five 429s of 30 s.
+      const added = w.emu.addEvents(w.emu.tenants[0]!.id, opts.added);
       w.emu.clock.advance(24 * HOUR - 75_000);
-      w.emu.faults.add({ route: 'siem-events', kind: 429, nth: [2, 3, 4, 5, 6], retryAfterSeconds: 30 });
+      w.emu.faults.add({ route: 'siem-events', kind: 429, nth: opts.nth, retryAfterSeconds: 30 });
       const before = idsOf(sink, 'sophos:central:events').length;
       const summary = await runWith(sink);
-      const got = new Set(idsOf(sink, 'sophos:central:events').slice(before));
-      expect(got.size).toBe(100);
-      expect(summary).toMatchObject({ status: 'ok', data_gaps: 1 });
-      const [gap] = sink.health('data_gap');
-      expect(gap!.reason).toMatch(/the position asked for having aged past them before it answered/);
-      const start = Date.parse(gap!.gap_start as string);
-      const end = Date.parse(gap!.gap_end as string);
-      const lost = added.filter((e) => !got.has(e.id));
-      expect(lost).toHaveLength(150);
-      for (const e of lost) {
-        const created = Date.parse(e.created_at as string);
-        expect(created).toBeGreaterThanOrEqual(start);
-        expect(created).toBeLessThan(end);
-      }
+      return { sink, added, summary, got: new Set(idsOf(sink, 'sophos:central:events').slice(before)) };
     } finally {
       await client.close();
+    }
+  }
+
+  it('retries that take a cursor past 24 hours: the span the API skipped is a data_gap record, not a silence', async () => {
+    // The first request and its retries meet the 429s.
+    const { sink, added: lost, summary } = await agedCursorRun({ added: 10, nth: [1, 2, 3, 4, 5] });
+    expect(summary).toMatchObject({ status: 'ok', data_gaps: 1 });
+    const [gap] = sink.health('data_gap');
+    expect(gap!.reason).toMatch(/the position asked for having aged past them before it answered/);
+    for (const e of lost) expect(Date.parse(e.created_at as string)).toBeLessThan(Date.parse(gap!.gap_end as string));
+    expect(Date.parse(gap!.gap_end as string) - Date.parse(gap!.gap_start as string)).toBeGreaterThan(60_000);
+  });
+
+  it('a later page whose retries take the position past 24 hours: that span is a data_gap record too', async () => {
+    // Page 1 comes at once; page 2 meets the 429s. Waits take a little real time, as waits do: the page before
+    // is handled before the retries of the next one end.
+    const { sink, added, summary, got } = await agedCursorRun({ added: 250, nth: [2, 3, 4, 5, 6], realWaitMs: 50 });
+    expect(got.size).toBe(100);
+    expect(summary).toMatchObject({ status: 'ok', data_gaps: 1 });
+    const [gap] = sink.health('data_gap');
+    expect(gap!.reason).toMatch(/the position asked for having aged past them before it answered/);
+    const start = Date.parse(gap!.gap_start as string);
+    const end = Date.parse(gap!.gap_end as string);
+    const lost = added.filter((e) => !got.has(e.id));
+    expect(lost).toHaveLength(150);
+    for (const e of lost) {
+      const created = Date.parse(e.created_at as string);
+      expect(created).toBeGreaterThanOrEqual(start);
+      expect(created).toBeLessThan(end);
     }
   });
 });
 
+describe('endpoints and tenants end to end', () => {
   it('SIGTERM while the tenant list is read: aborted, with the run line at INFO, not ERROR', async () => {
     const w = await world({ tenants: 230, endpointsPerTenant: 1, alertsPerTenant: 0, eventsPerTenant: 0 });
     const stop = new AbortController();
@@ -1029,7 +1022,6 @@ describe('SIEM events end to end', () => {
     expect(await run(w, config('endpoints', { tenants: [own.id] }), new MemorySink())).toMatchObject({ status: 'ok', tenants: 1 });
   });
 
-describe('endpoints and tenants end to end', () => {
   it.each(['endpoints', 'tenants'] as const)('%s: a tenant list that breaks off at page 3 collects the 200 tenants listed before: partial, counted, one ERROR line', async (data) => {
     const w = await world({ tenants: 230, endpointsPerTenant: 1, alertsPerTenant: 0, eventsPerTenant: 0 });
     // Page 3 of the partner's tenant list and every retry of it fail.
