@@ -64,8 +64,9 @@ export interface RunSummary extends HealthCounts {
   /** The stanza's `data`: as given when the run failed at its validation (failedRunRecord). */
   data: DataType | (string & {});
   /**
-   * ok: every tenant ok; partial: some failed, or the run failed part-way (the tenant list broke off) after
-   * collecting others; error: none collected (all failed, none could be listed); aborted: SIGTERM.
+   * ok: every tenant ok; partial: some failed, or the tenant list broke off after others were collected;
+   * error: none collected (all failed, none could be listed), or checkpoint_dir stopped the run (runStatus);
+   * aborted: SIGTERM.
    */
   status: 'ok' | 'partial' | 'error' | 'aborted';
   tenants: number;

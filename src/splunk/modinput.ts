@@ -166,8 +166,9 @@ async function validateArguments(io: ModinputIo, logger: Logger): Promise<number
  *   type then run too, instead of the next run failing on what was saved. Only `data`: a stored client ID would
  *   make the secret check ask for a secret the stanza may still hold in clear;
  * - an `interval` validation refuses (under 60 seconds, a malformed cron) that the stanza already had (set in
- *   inputs.conf, which the run only warns about) is not this edit's doing: it is left out, so that the input's own masking edit is not refused (and
- *   the secret left in clear) if splunkd hands validation the whole stanza rather than the fields posted.
+ *   inputs.conf, which the run only warns about) is not this edit's doing: it is left out, so that the input's
+ *   own masking edit is not refused (and the secret left in clear) if splunkd hands validation the whole
+ *   stanza rather than the fields posted.
  * Best effort: splunkd not answering leaves those checks as the fields sent allow, rather than refusing the edit.
  */
 async function withStoredStanza(name: string, params: Params, rest: SplunkdClient, logger: Logger): Promise<Params> {
