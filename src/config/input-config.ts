@@ -59,6 +59,9 @@ const ID_LIKE = /^[0-9a-f-]{16,}$/i;
 /** Sophos client IDs are UUIDs; this is looser, but nothing else fits a storage/passwords entity name. */
 export const CLIENT_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
 const EVENT_TYPE = /^Event(::[A-Za-z0-9_]+)+$/;
+// HTTP front ends commonly refuse a request line over 8,192 bytes (CloudFront's URL limit, nginx's default
+// header buffer); the path, limit and cursor of a SIEM request take under 500 of them.
+const MAX_EXCLUDE_TYPES_BYTES = 7_000;
 const CONTROL = /[\u0000-\u001F\u007F]/;
 /**
  * Tenant names are free text in Sophos Central (`R&D | Labs`, `Smith "East"`): only markup is refused, which
@@ -400,6 +403,14 @@ function excludeTypesOf(params: RawParams, data: DataType | undefined): string[]
   const badType = excludeTypes.find((t) => !EVENT_TYPE.test(t));
   if (badType !== undefined) {
     throw new ConfigError(`exclude_types: "${badType.slice(0, 80)}" is not a SIEM event type such as Event::Endpoint::UpdateSuccess`, 'exclude_types');
+  }
+  const bytes = encodeURIComponent(excludeTypes.join(',')).length;
+  if (bytes > MAX_EXCLUDE_TYPES_BYTES) {
+    throw new ConfigError(
+      `exclude_types: ${excludeTypes.length} types take ${bytes} bytes of the request URL, more than the ${MAX_EXCLUDE_TYPES_BYTES} that fit; ` +
+        'list fewer types and leave the rest out at search time (NOT type=...)',
+      'exclude_types',
+    );
   }
   return excludeTypes;
 }

@@ -41,6 +41,7 @@ describe('validateInputParams: bad configurations', () => {
     ['exclude_tenants punctuation only', { exclude_tenants: '---' }, 'exclude_tenants', /^exclude_tenants: "---" is neither/],
     ['tenant included and excluded', { tenants: `${TENANT},Acme`, exclude_tenants: TENANT.toUpperCase() }, 'exclude_tenants', /^tenant ".*" is both in tenants and in exclude_tenants/],
     ['exclude_types not an event type', { data: 'events', exclude_types: 'UpdateSuccess' }, 'exclude_types', /^exclude_types: "UpdateSuccess" is not a SIEM event type such as Event::Endpoint::UpdateSuccess$/],
+    ['exclude_types longer than a request URL holds', { data: 'events', exclude_types: Array.from({ length: 220 }, (_, i) => `Event::Endpoint::Type${i}`).join(',') }, 'exclude_types', /^exclude_types: 220 types take 7\d{3} bytes of the request URL, more than the 7000 that fit; list fewer types/],
     ['exclude_types on alerts', { data: 'alerts', exclude_types: 'Event::Endpoint::UpdateSuccess' }, 'exclude_types', /^exclude_types applies only to data = events/],
     ['page_size not an integer', { page_size: '10x' }, 'page_size', /^page_size must be a whole number, got "10x"$/],
     ['start_days with 23 digits', { start_days: '99999999999999999999999' }, 'start_days', /^start_days is far too large, got "99999999999999999999999"$/],
