@@ -37,7 +37,7 @@ export interface EmulatorOptions {
    */
   rateLimitPerTenant?: { requests: number; perMs: number; retryAfter?: boolean };
   /**
-   * A SIEM `from_date` older than 24 hours: answered from the last 24 hours (default, as the docs say of a
+   * A SIEM `from_date` older than 24 hours (one in the future is always refused): answered from the last 24 hours (default, as the docs say of a
    * cursor) or refused with 400. The docs say it "must be within last 24 hours" and leave open which
    * (sophos-central-api.md §6, open question 4); tests of collectors use 'reject', the harder case.
    */

@@ -306,7 +306,9 @@ export function siemList(ctx: ApiContext, tenant: TenantRecord, q: Query, kind: 
   } else if (q.from_date !== undefined) {
     if (!/^\d{1,12}$/.test(q.from_date)) return badRequest(`'from_date' must be a Unix timestamp in seconds.`);
     start = { t: Number(q.from_date) * 1000, s: 0, i: 0 };
-    if (start.t < oldest && ctx.siemStaleFromDate === 'reject') return badRequest(`'from_date' must be within last 24 hours.`);
+    // A from_date ahead of the clock is not "within last 24 hours" either; answered, it would hand out a
+    // cursor past events still to come, so a client that sent one would lose them without an error.
+    if (start.t > now || (start.t < oldest && ctx.siemStaleFromDate === 'reject')) return badRequest(`'from_date' must be within last 24 hours.`);
   } else {
     start = { t: oldest, s: 0, i: 0 };
   }

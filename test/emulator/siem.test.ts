@@ -128,6 +128,24 @@ describe('SIEM events and alerts (cursor paging, 24 h retention)', () => {
   });
 });
 
+describe('SIEM from_date in the future', () => {
+  it("is refused with 400 in either mode: it is not 'within last 24 hours', and answered it would hand out a cursor that skips what comes before it", async () => {
+    for (const siemStaleFromDate of ['clamp', 'reject'] as const) {
+      const emu = await startEmulator({ now: NOW, siemStaleFromDate, tokenTtlSeconds: 365 * 86_400 });
+      try {
+        const api = tenantApi(emu, await token(emu));
+        const ahead = await api.get('/siem/v1/events', { from_date: String(NOW / 1000 + 1) });
+        expect(ahead.status).toBe(400);
+        expect(ahead.body).toMatchObject({ error: 'badRequest', message: "Bad request. 'from_date' must be within last 24 hours." });
+        expect((await api.get('/siem/v1/alerts', { from_date: String(NOW / 1000 + 3600) })).status).toBe(400);
+        expect((await api.get('/siem/v1/events', { from_date: String(NOW / 1000) })).status).toBe(200);
+      } finally {
+        await emu.stop();
+      }
+    }
+  });
+});
+
 describe("SIEM from_date older than 24 hours, with siemStaleFromDate: 'reject'", () => {
   it('is refused with 400, the boundary itself and a stale cursor still answered', async () => {
     const emu = await startEmulator({ now: NOW, siemStaleFromDate: 'reject', tokenTtlSeconds: 365 * 86_400 });
