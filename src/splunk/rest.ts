@@ -11,8 +11,6 @@ import { AbortedError, SplunkdError } from '../errors.js';
 import { confStanza } from './conf.js';
 import { APP, SCHEME, SETTINGS_CONF } from './names.js';
 
-/** The CN of the certificate every Splunk install generates for splunkd. */
-const SPLUNK_DEFAULT_CERT_CN = 'SplunkServerDefaultCert';
 
 export interface SplunkdClientOptions {
   serverUri: string;
@@ -110,20 +108,16 @@ function isThisHost(host: string): boolean {
 }
 
 /**
- * Hostname check for splunkd. The chain is always verified against Splunk's CA. server_uri is normally
- * https://127.0.0.1:8089 (or this host's own address when splunkd's management port is bound to one), and the
- * certificate Splunk generates (CN=SplunkServerDefaultCert, no IP SAN) can never match an IP address. For an
- * address of this host only, the add-on therefore also accepts that default certificate or a certificate
- * issued for this machine's host name: the connection cannot leave the host, and the trust comes from the
- * chain (splunk-addon.md §3 recommends exactly this). Any other host gets Node's standard check, unchanged.
+ * Hostname check for splunkd. The chain is always verified against splunkd's CA. server_uri is normally
+ * https://127.0.0.1:8089 (or this host's own address when splunkd's management port is bound to one), which
+ * no certificate names: Splunk's default one (CN=SplunkServerDefaultCert) has no IP SAN, and one an admin
+ * installs names the host, often by a fully qualified name this host's hostname() does not return. For an
+ * address of this host only, the name check is therefore left out and the trust comes from the chain alone:
+ * the connection cannot leave the host (splunk-addon.md §3 recommends exactly this). Any other host gets
+ * Node's standard check, unchanged.
  */
 export function checkSplunkdIdentity(host: string, cert: PeerCertificate): Error | undefined {
-  const standard = checkServerIdentity(host, cert);
-  if (!standard || !isThisHost(host)) return standard;
-  const cn = [cert.subject?.CN].flat()[0];
-  if (cn === SPLUNK_DEFAULT_CERT_CN) return undefined;
-  if (!checkServerIdentity(hostname(), cert)) return undefined;
-  return new Error(`splunkd's certificate (CN=${cn ?? 'none'}) is valid neither for ${host} nor for this host's name ${hostname()}`);
+  return isThisHost(host) ? undefined : checkServerIdentity(host, cert);
 }
 
 interface SplunkdMessages {
