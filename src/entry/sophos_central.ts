@@ -1,30 +1,49 @@
 // What splunkd runs (through bin/sophos_central.sh or .cmd) for the sophos_central scheme.
-import type { CollectFn } from '../splunk/modinput.js';
+import type { CentralClientOptions } from '../central/client.js';
+import { AbortedError, BadCredentialsError } from '../errors.js';
+import type { CheckSecretFn, CollectFn } from '../splunk/modinput.js';
 import { renderScheme } from '../splunk/scheme.js';
 
 /** Per-request timeout to Sophos Central in ms (default 60 s); for tests and very slow links only. */
 const HTTP_TIMEOUT_ENV = 'TA_SOPHOS_CENTRAL_HTTP_TIMEOUT_MS';
 
+async function centralClient(opts: CentralClientOptions) {
+  const { createCentralClient } = await import('../central/client.js');
+  const timeout = process.env[HTTP_TIMEOUT_ENV];
+  return createCentralClient({ ...opts, ...(timeout ? { timeoutMs: Number(timeout) } : {}) });
+}
+
 // One stanza's run: a client for its credential, the collectors, and the client closed whatever happens.
 const collect: CollectFn = async ({ stanza, config, clientSecret, sink, store, logger, signal }) => {
-  const [{ createCentralClient }, { runCollection }] = await Promise.all([
-    import('../central/client.js'),
+  const [client, { runCollection }] = await Promise.all([
+    centralClient({
+      clientId: config.clientId,
+      clientSecret,
+      proxyUrl: config.proxyUrl,
+      proxyName: config.proxyName,
+      logger,
+      signal,
+      // Every tenant collected at once gets at least one request slot.
+      ...(config.tenantConcurrency ? { concurrency: { total: Math.max(8, config.tenantConcurrency) } } : {}),
+    }),
     import('../collect/run.js'),
   ]);
-  const timeout = process.env[HTTP_TIMEOUT_ENV];
-  const client = createCentralClient({
-    clientId: config.clientId,
-    clientSecret,
-    proxyUrl: config.proxyUrl,
-    proxyName: config.proxyName,
-    logger,
-    signal,
-    // Every tenant collected at once gets at least one request slot.
-    ...(config.tenantConcurrency ? { concurrency: { total: Math.max(8, config.tenantConcurrency) } } : {}),
-    ...(timeout ? { timeoutMs: Number(timeout) } : {}),
-  });
   try {
     return await runCollection({ client, config, stanza, sink, store, logger, signal });
+  } finally {
+    await client.close();
+  }
+};
+
+// A token and whoami with the secret, the first requests of every run.
+const checkSecret: CheckSecretFn = async ({ clientId, clientSecret, proxyUrl, proxyName, logger, signal }) => {
+  const client = await centralClient({ clientId, clientSecret, proxyUrl, proxyName, logger, signal });
+  try {
+    await client.whoami();
+    return 'accepted';
+  } catch (err) {
+    if (err instanceof AbortedError) throw err;
+    return err instanceof BadCredentialsError ? 'refused' : 'unknown';
   } finally {
     await client.close();
   }
@@ -35,4 +54,4 @@ if (process.argv.length === 3 && process.argv[2] === '--scheme') {
   // A reader that went away (splunkd stopping) gets exit 1, not Node's stack trace for an unhandled EPIPE.
   process.stdout.on('error', () => process.exit(1));
   process.stdout.write(renderScheme());
-} else void import('../splunk/modinput.js').then(({ runProcess }) => runProcess(collect));
+} else void import('../splunk/modinput.js').then(({ runProcess }) => runProcess(collect, checkSecret));

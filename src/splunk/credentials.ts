@@ -75,27 +75,38 @@ interface Moved {
   masked: string;
 }
 
+/** Sophos Central's answer on a client secret: its token service accepted it, refused it, or could not be asked. */
+export type SecretVerdict = 'accepted' | 'refused' | 'unknown';
+
+/** Asks Sophos Central about a client secret of the stanza, through `proxyUrl` (clear) when the stanza has one. */
+export type CheckSecret = (clientSecret: string, proxyUrl: string | undefined) => Promise<SecretVerdict>;
+
 /**
  * Returns the clear secrets of this stanza: the client secret, and the proxy_url with its password. Clear
  * secrets in the stanza are stored (created or updated), then the stanza is masked in one edit, then they are
- * used. Masked or empty ones are read from storage/passwords.
+ * used. Masked or empty ones are read from storage/passwords. A clear client secret that differs from the one
+ * stored for its client ID replaces it only once `checkSecret` says Sophos Central accepts it.
  */
 export async function resolveSecrets(
   stanza: Pick<StanzaDefinition, 'name' | 'inputName' | 'app' | 'params'>,
   config: Pick<InputConfig, 'clientId' | 'clientSecret' | 'proxyUrl'>,
   rest: SecretStore,
   logger: Logger,
+  checkSecret?: CheckSecret,
 ): Promise<StanzaSecrets> {
   const clear: Moved[] = [];
   const clientEntry = clientSecretEntry(config.clientId);
-  if (config.clientSecret !== undefined) {
-    const whose = `client_id ${config.clientId}`;
-    clear.push({ what: 'client_secret', whose, entry: clientEntry, secret: config.clientSecret, field: 'client_secret', masked: SECRET_MASK });
-  }
   const proxy = config.proxyUrl === undefined ? undefined : proxyCredential(config.proxyUrl);
+  let proxyUrl = config.proxyUrl;
   if (proxy && !proxy.masked) {
     const masked = withProxyPassword(config.proxyUrl!, SECRET_MASK);
     clear.push({ what: 'the proxy_url password', whose: proxy.account, entry: proxyPasswordEntry(proxy.account), secret: proxy.password, field: 'proxy_url', masked });
+  } else if (proxy) {
+    proxyUrl = withProxyPassword(config.proxyUrl!, await storedSecret(rest, proxyPasswordEntry(proxy.account)));
+  }
+  if (config.clientSecret !== undefined && (await mayStoreClientSecret(stanza.name, config.clientId, config.clientSecret, proxyUrl, rest, logger, checkSecret))) {
+    const whose = `client_id ${config.clientId}`;
+    clear.unshift({ what: 'client_secret', whose, entry: clientEntry, secret: config.clientSecret, field: 'client_secret', masked: SECRET_MASK });
   }
   const stored: Moved[] = [];
   for (const moved of clear) {
@@ -120,6 +131,44 @@ export async function resolveSecrets(
     }
   }
   const clientSecret = config.clientSecret ?? (await storedSecret(rest, clientEntry));
-  if (!proxy?.masked) return config.proxyUrl === undefined ? { clientSecret } : { clientSecret, proxyUrl: config.proxyUrl };
-  return { clientSecret, proxyUrl: withProxyPassword(config.proxyUrl!, await storedSecret(rest, proxyPasswordEntry(proxy.account))) };
+  return proxyUrl === undefined ? { clientSecret } : { clientSecret, proxyUrl };
+}
+
+/**
+ * Whether a clear client secret may go into storage/passwords. A different secret stored for the client ID is
+ * the one every other input with that client ID reads: a mistyped secret put over it would fail them all,
+ * hidden behind the mask. So it replaces one only once Sophos Central has accepted it (a rotated secret);
+ * refused, it fails this stanza alone; when Sophos Central cannot be asked, the next run asks again.
+ */
+async function mayStoreClientSecret(
+  stanza: string,
+  clientId: string,
+  secret: string,
+  proxyUrl: string | undefined,
+  rest: SecretStore,
+  logger: Logger,
+  checkSecret: CheckSecret | undefined,
+): Promise<boolean> {
+  if (!checkSecret) return true;
+  let current: string | undefined;
+  try {
+    current = await rest.getPassword(REALM, clientId);
+  } catch (err) {
+    if (err instanceof AbortedError) throw err;
+    // splunkd cannot be asked: storing fails the same way and says so.
+    return true;
+  }
+  if (!current || current === secret) return true;
+  const verdict = await checkSecret(secret, proxyUrl);
+  if (verdict === 'accepted') return true;
+  const kept = `the different secret stored for client_id ${clientId}, which other inputs with this client ID use, is kept`;
+  if (verdict === 'refused') {
+    throw new ConfigError(
+      `Sophos Central refuses the client_secret typed into ${stanza}, so ${kept} and this input's stays in inputs.conf: ` +
+        `type the right secret, or ${SECRET_MASK} to use the stored one`,
+      'client_secret',
+    );
+  }
+  logger.warn(`client_secret in ${stanza} differs from the secret stored for client_id ${clientId} and Sophos Central could not be asked whether it is right, so ${kept} for now; the next run asks again`);
+  return false;
 }

@@ -22,7 +22,7 @@ import { failedRunRecord } from '../collect/run.js';
 import { AbortedError, ConfigError, EXIT_FAILURE, EXIT_OK, describeError } from '../errors.js';
 import { parseLogLevel, type Logger, type LogLevel } from '../log.js';
 import { VERSION } from '../version.js';
-import { clientSecretEntry, proxyPasswordEntry, resolveSecrets, type SecretEntry, storedSecret } from './credentials.js';
+import { clientSecretEntry, proxyPasswordEntry, resolveSecrets, type SecretEntry, type SecretVerdict, storedSecret } from './credentials.js';
 import { XmlEventWriter, XmlStream } from './event-writer.js';
 import { type InputDefinition, type Params, parseInputDefinition, parseValidationDefinition, readStdin, type StanzaDefinition } from './input.js';
 import { createSplunkLogger } from './log.js';
@@ -55,6 +55,14 @@ export interface StanzaRun {
  */
 export type CollectFn = (run: StanzaRun) => Promise<unknown>;
 
+/**
+ * Asks Sophos Central whether it accepts a client secret (through the stanza's proxy, when it has one): the
+ * check before a secret typed into a stanza replaces a different one stored for its client ID.
+ */
+export type CheckSecretFn = (
+  check: Pick<StanzaRun, 'logger' | 'signal'> & Pick<InputConfig, 'clientId' | 'proxyUrl' | 'proxyName'> & { clientSecret: string },
+) => Promise<SecretVerdict>;
+
 export interface ModinputIo {
   stdin: NodeJS.ReadableStream;
   stdout: Writable;
@@ -78,7 +86,7 @@ function logLevel(env: NodeJS.ProcessEnv, appLevel?: string): LogLevel {
 }
 
 /** Dispatches on argv and returns the exit code. Never throws; never prints a stack on stderr. */
-export async function runModularInput(argv: readonly string[], io: ModinputIo, collect: CollectFn): Promise<number> {
+export async function runModularInput(argv: readonly string[], io: ModinputIo, collect: CollectFn, checkSecret?: CheckSecretFn): Promise<number> {
   // Opened on first use: --scheme, which splunkd asks every scheme for at start-up, leaves no log file behind.
   let opened: Logger | undefined;
   const processLogger = (): Logger => (opened ??= createSplunkLogger({ level: logLevel(io.env), splunkHome: io.env.SPLUNK_HOME, stderr: io.stderr }));
@@ -88,7 +96,7 @@ export async function runModularInput(argv: readonly string[], io: ModinputIo, c
       return EXIT_OK;
     }
     if (argv.length === 1 && argv[0] === '--validate-arguments') return await validateArguments(io, processLogger());
-    if (argv.length === 0) return await runInputs(io, collect, processLogger());
+    if (argv.length === 0) return await runInputs(io, collect, processLogger(), checkSecret);
     processLogger().error(
       `unknown arguments ${JSON.stringify(argv.join(' '))}; splunkd runs this script with no argument, --scheme or --validate-arguments`,
     );
@@ -105,7 +113,7 @@ export async function runModularInput(argv: readonly string[], io: ModinputIo, c
  * consistently and saves), then exit with the code once stdout and stderr are flushed. Exiting explicitly
  * means no idle keep-alive socket can hold the process open.
  */
-export function runProcess(collect: CollectFn): void {
+export function runProcess(collect: CollectFn, checkSecret?: CheckSecretFn): void {
   const controller = new AbortController();
   for (const signal of ['SIGTERM', 'SIGINT'] as const) process.on(signal, () => controller.abort());
   // An error that escapes every await (an emitter, a timer) would otherwise print Node's multi-line stack
@@ -122,6 +130,7 @@ export function runProcess(collect: CollectFn): void {
     process.argv.slice(2),
     { stdin: process.stdin, stdout: process.stdout, stderr: process.stderr, env: process.env, signal: controller.signal },
     collect,
+    checkSecret,
   ).then((code) => {
     process.stdout.write('', () => process.stderr.write('', () => process.exit(code)));
   });
@@ -197,7 +206,7 @@ function appProxyUrl(raw: string): string {
   }
 }
 
-async function runInputs(io: ModinputIo, collect: CollectFn, logger: Logger): Promise<number> {
+async function runInputs(io: ModinputIo, collect: CollectFn, logger: Logger, checkSecret?: CheckSecretFn): Promise<number> {
   let text: string;
   try {
     text = await readStdin(io.stdin, { timeoutMs: io.stdinTimeoutMs, signal: io.signal });
@@ -213,7 +222,7 @@ async function runInputs(io: ModinputIo, collect: CollectFn, logger: Logger): Pr
   try {
     for (const stanza of def.stanzas) {
       if (io.signal.aborted) break;
-      const ok = await runStanza(stanza, def.serverUri, def.sessionKey, def.checkpointDir, stream, io, collect);
+      const ok = await runStanza(stanza, def.serverUri, def.sessionKey, def.checkpointDir, stream, io, collect, checkSecret);
       if (!ok) code = EXIT_FAILURE;
     }
   } finally {
@@ -282,6 +291,7 @@ async function runStanza(
   stream: XmlStream,
   io: ModinputIo,
   collect: CollectFn,
+  checkSecret?: CheckSecretFn,
 ): Promise<boolean> {
   const makeLogger = (appLevel?: string) =>
     createSplunkLogger({ level: logLevel(io.env, appLevel), stanza: stanza.name, splunkHome: io.env.SPLUNK_HOME, stderr: io.stderr });
@@ -304,12 +314,15 @@ async function runStanza(
           logger.warn(`[logging] loglevel = ${settings.logLevel} in ta_sophos_central_settings.conf is not DEBUG, INFO, WARN(ING) or ERROR, so it is ignored`);
         }
       }
-      // The stanza's own secrets first: the app-wide proxy is not the stanza's to store or mask.
-      const secrets = await resolveSecrets(stanza, config, rest, logger);
-      clientSecret = secrets.clientSecret;
-      if (secrets.proxyUrl) config = { ...config, proxyUrl: secrets.proxyUrl };
       // The stanza's own proxy_url wins over the app-wide one.
-      else if (settings.proxyUrl) config = { ...config, proxyUrl: appProxyUrl(settings.proxyUrl), proxyName: `${SETTINGS_CONF}.conf [proxy] proxy_url` };
+      const appProxy = settings.proxyUrl ? { proxyUrl: appProxyUrl(settings.proxyUrl), proxyName: `${SETTINGS_CONF}.conf [proxy] proxy_url` } : {};
+      const { clientId } = config;
+      const check = checkSecret && ((clientSecret: string, proxyUrl: string | undefined) =>
+        checkSecret({ clientId, clientSecret, ...(proxyUrl ? { proxyUrl } : appProxy), logger, signal: io.signal }));
+      // The stanza's own secrets first: the app-wide proxy is not the stanza's to store or mask.
+      const secrets = await resolveSecrets(stanza, config, rest, logger, check);
+      clientSecret = secrets.clientSecret;
+      config = { ...config, ...(secrets.proxyUrl ? { proxyUrl: secrets.proxyUrl } : appProxy) };
     } finally {
       await rest.close();
     }

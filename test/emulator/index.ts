@@ -78,7 +78,10 @@ export interface Emulator {
   apiUrl: string;
   regionUrls: Record<string, string>;
   clientId: string;
-  clientSecret: string;
+  /** The secret the token endpoint accepts now. */
+  readonly clientSecret: string;
+  /** A new secret, as regenerating it in Sophos Central gives: the previous one gets no token from then on. */
+  rotateSecret(): string;
   idType: IdType;
   tenants: EmulatorTenant[];
   /** A tenant that exists but is not under this credential: requests for it get 403. */
@@ -190,7 +193,8 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
   const latencyMs = opts.latencyMs ?? 0;
   const limiter = opts.rateLimitPerTenant ? new RateLimiter(opts.rateLimitPerTenant) : undefined;
   const tokens = new Map<string, TokenState>();
-  const { clientId, clientSecret } = gen.credential();
+  const { clientId } = gen.credential();
+  let { clientSecret } = gen.credential();
   const stalled = new Set<Socket>();
 
   // Listeners first: tenant apiHost values need their ports.
@@ -453,7 +457,13 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
     apiUrl,
     regionUrls,
     clientId,
-    clientSecret,
+    get clientSecret() {
+      return clientSecret;
+    },
+    rotateSecret() {
+      clientSecret = randomBytes(24).toString('base64url');
+      return clientSecret;
+    },
     idType,
     tenants: tenants.map((t) => ({ id: t.id, name: t.name, dataRegion: t.dataRegion, apiHost: t.apiHost })),
     foreignTenantId: foreign.id,

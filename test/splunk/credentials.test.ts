@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigError } from '../../src/errors.js';
 import type { Logger } from '../../src/log.js';
-import { resolveSecrets } from '../../src/splunk/credentials.js';
+import { type CheckSecret, resolveSecrets, type SecretVerdict } from '../../src/splunk/credentials.js';
 import { SplunkdClient } from '../../src/splunk/rest.js';
 import { startSplunkd, type SplunkdStandIn } from '../splunkd/index.js';
 
@@ -33,6 +33,84 @@ describe('resolveSecrets: the client secret', () => {
     expect(splunkd.passwords.get('sophos_central:rotated:')!.password).toBe('new-secret');
     expect(splunkd.stanzas.get('rot')!.params.client_secret).toBe('********');
     expect(lines[0]).toBe('INFO client_secret for client_id rotated updated in storage/passwords (realm sophos_central)');
+  });
+
+  describe('a clear secret that differs from the one stored for its client ID (other inputs may use that one)', () => {
+    const params = { client_id: 'shared', client_secret: 'typed', data: 'alerts' };
+    const setUp = (name: string) => {
+      splunkd.passwords.set('sophos_central:shared:', { app: 'TA-sophos-central', realm: 'sophos_central', username: 'shared', password: 'works' });
+      splunkd.stanzas.set(name, { app: 'TA-sophos-central', params: { ...params } });
+    };
+    const resolveWith = async (name: string, verdict: SecretVerdict) => {
+      const rest = new SplunkdClient({ serverUri: splunkd.uri, sessionKey: splunkd.sessionKey });
+      const { lines, logger } = recorder();
+      const asked: Array<[string, string | undefined]> = [];
+      const check: CheckSecret = async (secret, proxyUrl) => {
+        asked.push([secret, proxyUrl]);
+        return verdict;
+      };
+      try {
+        const result = await resolveSecrets(stanza(name, params), { clientId: 'shared', clientSecret: 'typed' }, rest, logger, check).catch((e: unknown) => e);
+        return { result, lines, asked };
+      } finally {
+        await rest.close();
+      }
+    };
+
+    it('replaces it once Sophos Central accepts the new one (a rotated secret)', async () => {
+      setUp('rotate');
+      const { result, asked, lines } = await resolveWith('rotate', 'accepted');
+      expect(asked).toEqual([['typed', undefined]]);
+      expect(result).toEqual({ clientSecret: 'typed' });
+      expect(splunkd.passwords.get('sophos_central:shared:')!.password).toBe('typed');
+      expect(splunkd.stanzas.get('rotate')!.params.client_secret).toBe('********');
+      expect(lines[0]).toBe('INFO client_secret for client_id shared updated in storage/passwords (realm sophos_central)');
+    });
+
+    it('keeps it, leaves the stanza unmasked and fails this stanza when Sophos Central refuses the new one (a typo)', async () => {
+      setUp('typo');
+      const { result } = await resolveWith('typo', 'refused');
+      expect(result).toBeInstanceOf(ConfigError);
+      expect((result as ConfigError).message).toBe(
+        'Sophos Central refuses the client_secret typed into sophos_central://typo, so the different secret stored for client_id shared, which other ' +
+          "inputs with this client ID use, is kept and this input's stays in inputs.conf: type the right secret, or ******** to use the stored one",
+      );
+      expect(splunkd.passwords.get('sophos_central:shared:')!.password).toBe('works');
+      expect(splunkd.stanzas.get('typo')!.params.client_secret).toBe('typed');
+    });
+
+    it('keeps it for now, with a warning, and collects with the typed one when Sophos Central cannot be asked', async () => {
+      setUp('offline');
+      const { result, lines } = await resolveWith('offline', 'unknown');
+      expect(result).toEqual({ clientSecret: 'typed' });
+      expect(splunkd.passwords.get('sophos_central:shared:')!.password).toBe('works');
+      expect(splunkd.stanzas.get('offline')!.params.client_secret).toBe('typed');
+      expect(lines).toEqual([expect.stringMatching(/^WARN client_secret in sophos_central:\/\/offline differs from the secret stored for client_id shared and Sophos Central could not be asked whether it is right, so .* is kept for now; the next run asks again$/)]);
+    });
+
+    it('asks nothing when the typed secret is the stored one, or nothing is stored yet', async () => {
+      splunkd.passwords.set('sophos_central:shared:', { app: 'TA-sophos-central', realm: 'sophos_central', username: 'shared', password: 'typed' });
+      splunkd.stanzas.set('same', { app: 'TA-sophos-central', params: { ...params } });
+      expect((await resolveWith('same', 'refused')).asked).toEqual([]);
+      expect(splunkd.stanzas.get('same')!.params.client_secret).toBe('********');
+      splunkd.passwords.delete('sophos_central:shared:');
+      splunkd.stanzas.set('first', { app: 'TA-sophos-central', params: { ...params } });
+      expect((await resolveWith('first', 'refused')).asked).toEqual([]);
+      expect(splunkd.passwords.get('sophos_central:shared:')!.password).toBe('typed');
+    });
+
+    it("asks through the stanza's proxy, with the proxy password in clear", async () => {
+      setUp('proxied');
+      const rest = new SplunkdClient({ serverUri: splunkd.uri, sessionKey: splunkd.sessionKey });
+      const asked: Array<string | undefined> = [];
+      const proxyUrl = 'http://squid:p%40ss@proxy.example:3128';
+      await resolveSecrets(stanza('proxied', { ...params, proxy_url: proxyUrl }), { clientId: 'shared', clientSecret: 'typed', proxyUrl }, rest, recorder().logger, async (_, proxy) => {
+        asked.push(proxy);
+        return 'accepted';
+      });
+      await rest.close();
+      expect(asked).toEqual([proxyUrl]);
+    });
   });
 
   it('keeps collecting with the clear secret, with a warning, when splunkd cannot store it', async () => {

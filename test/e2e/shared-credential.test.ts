@@ -1,0 +1,48 @@
+// Inputs that share one API credential share its stored secret (realm sophos_central, username = client ID):
+// a secret typed into one of them must not break the others, and a rotated one must reach them all.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { health, SOURCETYPE, startWorld, type World } from './world.js';
+
+let w: World;
+beforeAll(async () => {
+  w = await startWorld({ seed: 'shared-credential', tenants: 2, endpointsPerTenant: 1 });
+});
+afterAll(() => w.stop());
+
+const stored = () => w.splunkd.passwords.get(`sophos_central:${w.emu.clientId}:`)?.password;
+
+describe('two inputs with one client ID', () => {
+  it('a mistyped secret typed into one fails that one alone; the stored secret the other reads is kept', async () => {
+    const good = w.emu.clientSecret;
+    expect((await w.run('first', w.params('tenants'))).exitCode).toBe(0);
+    expect(stored()).toBe(good);
+
+    const typo = await w.run('second', { ...w.params('tenants'), client_secret: 'mistyped-secret' });
+    expect(typo.exitCode).toBe(1);
+    expect(typo.stderr.filter((l) => l.startsWith('ERROR'))).toEqual([
+      expect.stringMatching(/Sophos Central refuses the client_secret typed into sophos_central:\/\/second, so the different secret stored for client_id .* is kept/),
+    ]);
+    expect(health(typo.records, 'run_summary')).toEqual([expect.objectContaining({ status: 'error', error_code: 'TA_ERR_CONFIG' })]);
+    expect(stored()).toBe(good);
+    // Left in clear, so the admin sees what was typed and can correct it.
+    expect(w.splunkd.stanzas.get('second')!.params.client_secret).toBe('mistyped-secret');
+    expect(typo.stderr.join('\n')).not.toContain(good);
+
+    const again = await w.run('first');
+    expect(again.exitCode).toBe(0);
+    expect(again.records.filter((r) => r.sourcetype === SOURCETYPE.tenants)).toHaveLength(2);
+  });
+
+  it('a rotated secret typed into one replaces the stored one, and the other input runs with it', async () => {
+    expect((await w.run('first')).exitCode).toBe(0);
+    const rotated = w.emu.rotateSecret();
+    // The masked input now holds a secret Sophos Central no longer takes.
+    expect((await w.run('first')).exitCode).toBe(1);
+
+    const typed = await w.run('second', { ...w.params('tenants'), client_secret: rotated });
+    expect(typed.exitCode).toBe(0);
+    expect(stored()).toBe(rotated);
+    expect(w.splunkd.stanzas.get('second')!.params.client_secret).toBe('********');
+    expect((await w.run('first')).exitCode).toBe(0);
+  });
+});
