@@ -4,9 +4,22 @@
 // pipe that splunkd never reads (it died) are beyond any writer's reach: a pipe has no acknowledgement.
 import type { Writable } from 'node:stream';
 import type { EventSink, OutRecord } from '../collect/sink.js';
+import { AbortedError } from '../errors.js';
 import { escapeJsonData, escapeXml } from './xml.js';
 
 const STREAM_OPEN = Buffer.from('<stream>\n');
+
+/**
+ * How long a write may stay unflushed once the process is told to stop: splunkd stopping may read stdout no
+ * more, and the process must exit all the same. The batch is then left unconfirmed, so no checkpoint moves past it.
+ */
+export const STOP_GRACE_MS = 5_000;
+
+export interface XmlStreamOptions {
+  /** Aborted on SIGTERM: from then on a write waits at most `stopGraceMs` for the OS to take it. */
+  signal?: AbortSignal;
+  stopGraceMs?: number;
+}
 
 /** The process-wide `<stream>` on one Writable (stdout), shared by the writers of every stanza. */
 export class XmlStream {
@@ -14,7 +27,10 @@ export class XmlStream {
   private closed = false;
   private failure: Error | undefined;
 
-  constructor(private readonly out: Writable) {
+  constructor(
+    private readonly out: Writable,
+    private readonly options: XmlStreamOptions = {},
+  ) {
     // An EPIPE (splunkd went away) must reject the pending write, not crash the process as an unhandled 'error'.
     out.on('error', (err: Error) => {
       this.failure ??= err;
@@ -39,14 +55,27 @@ export class XmlStream {
 
   private send(chunk: Buffer | string): Promise<void> {
     if (this.failure) return Promise.reject(this.failure);
+    const { signal, stopGraceMs: grace = STOP_GRACE_MS } = this.options;
     return new Promise<void>((resolve, reject) => {
+      let timer: NodeJS.Timeout | undefined;
+      // Once stopping, the wait for the OS is bounded; after one write gave up, every later one gives up at once.
+      const onAbort = () => {
+        timer = setTimeout(() => {
+          this.failure ??= new AbortedError(`stopping, and splunkd read nothing from stdout for ${grace / 1000} s: the last batch is left unconfirmed`);
+          reject(this.failure);
+        }, grace);
+      };
       // The callback runs once this chunk left Node's buffer for the OS (or failed). Waiting for it is the
       // back-pressure: the next batch is not produced before this one is gone.
       this.out.write(chunk, (err?: Error | null) => {
+        clearTimeout(timer);
+        signal?.removeEventListener('abort', onAbort);
         const failure = err ?? this.failure;
         if (failure) reject(failure);
         else resolve();
       });
+      if (signal?.aborted) onAbort();
+      else signal?.addEventListener('abort', onAbort, { once: true });
     });
   }
 }

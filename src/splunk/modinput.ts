@@ -31,6 +31,9 @@ import { SplunkdClient } from './rest.js';
 import { renderScheme, SCHEME_PARAMS } from './scheme.js';
 import { escapeXml } from './xml.js';
 
+/** How long a stopped process waits for stdout and stderr to drain before it exits anyway. */
+const EXIT_FLUSH_MS_STOPPING = 1_000;
+
 /** The stanza keys that mean something: this scheme's parameters and Splunk's own (splunk-addon.md §1.5). */
 const KNOWN_PARAMS = [...SCHEME_PARAMS.map((p) => p.name), 'interval', 'index', 'host', 'sourcetype', 'disabled', 'python.version'];
 
@@ -132,7 +135,11 @@ export function runProcess(collect: CollectFn, checkSecret?: CheckSecretFn): voi
     collect,
     checkSecret,
   ).then((code) => {
-    process.stdout.write('', () => process.stderr.write('', () => process.exit(code)));
+    const exit = () => process.exit(code);
+    // Stopped, every batch was either confirmed or given up (XmlStream): what is left in Node's buffer is
+    // given up with it if splunkd no longer reads stdout.
+    if (controller.signal.aborted) setTimeout(exit, EXIT_FLUSH_MS_STOPPING);
+    process.stdout.write('', () => process.stderr.write('', exit));
   });
 }
 
@@ -217,7 +224,7 @@ async function runInputs(io: ModinputIo, collect: CollectFn, logger: Logger, che
     return EXIT_OK;
   }
   const def = parseInputDefinition(text);
-  const stream = new XmlStream(io.stdout);
+  const stream = new XmlStream(io.stdout, { signal: io.signal });
   let code = EXIT_OK;
   try {
     for (const stanza of def.stanzas) {

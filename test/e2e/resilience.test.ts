@@ -75,6 +75,26 @@ describe('stopped mid-run', () => {
     expect(rest.exitCode).toBe(0);
     expectExactlyOnce([...partial, ...ids(rest.records, SOURCETYPE.alerts)], truth);
   });
+
+  it('SIGTERM while splunkd reads nothing from stdout: exits within the grace, and the next run loses nothing', async () => {
+    const truth = await alertTruth(w.emu, 90);
+    const params = w.params('alerts', { start_days: '90', page_size: String(PAGE) });
+    // The pipe fills within the first second; SIGTERM comes two seconds after reading stopped.
+    const started = Date.now();
+    const stopped = await w.run('term-unread', params, { kill: { signal: 'SIGTERM', afterEvents: 1, stopReadingMs: 2_000 }, timeoutMs: 20_000 });
+    const took = Date.now() - started;
+    expect(stopped.exitCode).toBe(0);
+    expect(stopped.stderr.join('\n')).toMatch(/stopped on SIGTERM after/);
+    // 2 s before the signal, then STOP_GRACE_MS (5 s) for the write in hand: well before splunkd would kill it.
+    expect(took).toBeLessThan(12_000);
+    const rest = await w.run('term-unread');
+    expect(rest.exitCode).toBe(0);
+    const seen = [...ids(stopped.records, SOURCETYPE.alerts), ...ids(rest.records, SOURCETYPE.alerts)];
+    const want = [...truth.values()].flat();
+    expect(want.filter((id) => !seen.includes(id))).toEqual([]);
+    // What was given up is repeated: at most the batch each tenant had in hand.
+    expect(duplicates([], seen)).toBeLessThanOrEqual(w.emu.tenants.length * PAGE);
+  });
 });
 
 describe('state and secrets', () => {

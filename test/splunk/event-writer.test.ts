@@ -166,3 +166,50 @@ describe('XmlEventWriter', () => {
     );
   });
 });
+
+describe('XmlStream when told to stop while splunkd reads nothing', () => {
+  /** stdout of a process whose reader stopped: nothing written is ever taken, until `drain`. */
+  function stuck() {
+    const pending: Array<() => void> = [];
+    const out = new Writable({
+      highWaterMark: 1,
+      write(_chunk, _enc, cb) {
+        pending.push(() => cb());
+      },
+    });
+    return { out, drain: () => pending.splice(0).forEach((cb) => cb()) };
+  }
+
+  it('gives up a write the grace after the stop, and every later write at once, with an AbortedError', async () => {
+    const { out } = stuck();
+    const stop = new AbortController();
+    const stream = new XmlStream(out, { signal: stop.signal, stopGraceMs: 200 });
+    const first = stream.write(Buffer.from('<event/>'));
+    let settled = false;
+    first.then(() => (settled = true), () => (settled = true));
+    await new Promise((r) => setTimeout(r, 300));
+    // Not stopping: a reader that is slow is waited for, however long.
+    expect(settled).toBe(false);
+    const stoppedAt = Date.now();
+    stop.abort();
+    await expect(first).rejects.toMatchObject({ code: 'TA_ERR_ABORTED', message: expect.stringMatching(/^stopping, and splunkd read nothing from stdout for 0\.2 s/) });
+    expect(Date.now() - stoppedAt).toBeGreaterThanOrEqual(190);
+    const later = Date.now();
+    await expect(stream.write(Buffer.from('<event/>'))).rejects.toMatchObject({ code: 'TA_ERR_ABORTED' });
+    await expect(stream.close()).rejects.toMatchObject({ code: 'TA_ERR_ABORTED' });
+    expect(Date.now() - later).toBeLessThan(100);
+  });
+
+  it('confirms a write the OS takes within the grace after the stop', async () => {
+    const { out, drain } = stuck();
+    const stop = new AbortController();
+    const stream = new XmlStream(out, { signal: stop.signal, stopGraceMs: 1_000 });
+    const write = stream.write(Buffer.from('<event/>'));
+    stop.abort();
+    setTimeout(drain, 100);
+    await expect(write).resolves.toBeUndefined();
+    const close = stream.close();
+    setTimeout(drain, 100);
+    await expect(close).resolves.toBeUndefined();
+  });
+});

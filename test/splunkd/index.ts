@@ -64,6 +64,11 @@ export interface KillPlan {
   afterEvents?: number;
   /** Kill after this many milliseconds. */
   afterMs?: number;
+  /**
+   * Stop reading stdout at the kill point and send the signal this many milliseconds later, as a splunkd that
+   * is shutting down may; what the child wrote is read once it has exited.
+   */
+  stopReadingMs?: number;
 }
 
 export interface RunOptions {
@@ -529,7 +534,13 @@ export async function startSplunkd(options: StandInOptions = {}): Promise<Splunk
         const kill = (signal: NodeJS.Signals) => {
           if (killed || child.exitCode !== null) return;
           killed = true;
-          child.kill(signal);
+          if (opts.kill?.stopReadingMs === undefined) {
+            child.kill(signal);
+            return;
+          }
+          child.stdout.pause();
+          child.once('exit', () => child.stdout.resume());
+          setTimeout(() => child.kill(signal), opts.kill.stopReadingMs);
         };
         const plan = opts.kill;
         const killTimer = plan?.afterMs === undefined ? undefined : setTimeout(() => kill(plan.signal), plan.afterMs);
