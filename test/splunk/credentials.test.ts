@@ -155,7 +155,7 @@ describe('resolveSecrets: a proxy password in proxy_url', () => {
     const secrets = await resolveSecrets(stanza('via_proxy', params), { clientId: 'proxied', clientSecret: 'clear-secret', proxyUrl: clearUrl }, rest, logger);
     await rest.close();
     expect(secrets).toEqual({ clientSecret: 'clear-secret', proxyUrl: clearUrl });
-    expect(splunkd.passwords.get('sophos_central_proxy:squid@proxy.example.com:3128:')).toEqual({
+    expect(splunkd.passwords.get('sophos_central_proxy:squid@proxy.example.com\\:3128:')).toEqual({
       app: 'TA-sophos-central',
       realm: 'sophos_central_proxy',
       username: 'squid@proxy.example.com:3128',

@@ -141,7 +141,7 @@ describe('bundle: --validate-arguments', () => {
     const moved = await splunkd.validate({ ...base, client_secret: 'x', proxy_url: 'http://squid:********@new-proxy.corp:3128' });
     expect(moved.exitCode).toBe(1);
     expect(moved.message).toBe('no proxy password stored for squid@new-proxy.corp:3128; type proxy_url again with the password in it, as user:password@ before host:port');
-    splunkd.passwords.set('sophos_central_proxy:squid@new-proxy.corp:3128:', {
+    splunkd.passwords.set('sophos_central_proxy:squid@new-proxy.corp\\:3128:', {
       app: 'TA-sophos-central',
       realm: 'sophos_central_proxy',
       username: 'squid@new-proxy.corp:3128',

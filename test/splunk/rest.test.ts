@@ -75,7 +75,7 @@ describe('SplunkdClient against the stand-in (HTTP)', () => {
     } finally {
       await rest.close();
     }
-    expect(splunkd.passwords.get('sophos_central_proxy:squid@proxy.example.com:3128:')!.password).toBe('second');
+    expect(splunkd.passwords.get('sophos_central_proxy:squid@proxy.example.com\\:3128:')!.password).toBe('second');
   });
 
   it('edits only the posted fields of an input stanza, URL-encoding the name', async () => {
@@ -135,11 +135,17 @@ describe('SplunkdClient against the stand-in (HTTP)', () => {
     expect(listed.entry).toHaveLength(30);
   });
 
-  it('stand-in: a password without a realm is named username:', async () => {
+  it('stand-in: names a password as splunkd does, :username: without a realm and a colon inside a part as \\:', async () => {
     const auth = { authorization: `Splunk ${splunkd.sessionKey}`, 'content-type': 'application/x-www-form-urlencoded' };
-    const created = await fetch(`${splunkd.uri}/servicesNS/nobody/${TA_APP}/storage/passwords?output_mode=json`, { method: 'POST', headers: auth, body: 'name=bob&password=pw' });
-    expect(created.status).toBe(201);
-    expect(((await created.json()) as { entry: Array<{ name: string }> }).entry[0]!.name).toBe('bob:');
+    const create = async (body: string) => {
+      const res = await fetch(`${splunkd.uri}/servicesNS/nobody/${TA_APP}/storage/passwords?output_mode=json`, { method: 'POST', headers: auth, body });
+      expect(res.status).toBe(201);
+      return ((await res.json()) as { entry: Array<{ name: string }> }).entry[0]!.name;
+    };
+    expect(await create('name=bob&password=pw')).toBe(':bob:');
+    expect(await create('realm=a%3Ab&name=c&password=pw')).toBe('a\\:b:c:');
+    // Distinct entries, which unescaped names would confuse.
+    expect(await create('realm=a&name=b%3Ac&password=pw')).toBe('a:b\\:c:');
   });
 
   it('reports an unreachable splunkd clearly', async () => {

@@ -148,9 +148,14 @@ function redactProxyPassword(url: string): string {
   return url.replace(/^([a-z]+:\/\/[^:/@]*:)([^@]*)@/i, (all, head: string, password: string) => (/^\*+$/.test(password) ? all : `${head}<redacted>@`));
 }
 
-/** `realm:username:`, or `username:` without a realm (splunk-addon.md §3). */
+/**
+ * `realm:username:`, a colon inside either written `\:`, and `:username:` without a realm: what splunkd names
+ * them, as splunk-sdk-python's storage/passwords tests against a real splunkd show (test_create_with_colons,
+ * test_create_norealm). splunk-addon.md §3 gives `username:` for no realm, which those tests contradict.
+ */
 export function entityName(realm: string, username: string): string {
-  return realm === '' ? `${username}:` : `${realm}:${username}:`;
+  const part = (s: string) => s.replace(/:/g, '\\:');
+  return `${part(realm)}:${part(username)}:`;
 }
 
 function paramsXml(params: Record<string, string>, indent: string): string {

@@ -10,6 +10,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { extname, join, normalize, sep } from 'node:path';
 import { ROOT } from '../helpers/paths.js';
+import { entityName } from '../splunkd/index.js';
 
 const APP = 'TA-sophos-central';
 const SPLUNKD = '/en-US/splunkd/__raw';
@@ -110,7 +111,7 @@ ${script ? `<script src="/en-US/static/app/${APP}/${script}"></script>` : ''}
   const feed = (entries: unknown[]) => ({ entry: entries, paging: { total: entries.length, offset: 0, perPage: 30 }, messages: [] });
   // Like splunkd, the listing carries the clear secret; the page must never show it.
   const passwordEntry = (p: StoredPassword) =>
-    entry(`${p.realm}:${p.username}:`, { realm: p.realm, username: p.username, clear_password: p.password, encr_password: '$7$c2VjcmV0', password: '********' });
+    entry(entityName(p.realm, p.username), { realm: p.realm, username: p.username, clear_password: p.password, encr_password: '$7$c2VjcmV0', password: '********' });
 
   function rest(req: IncomingMessage, res: ServerResponse, path: string, query: Record<string, string>, form: Record<string, string>): number {
     const method = req.method ?? 'GET';
@@ -137,7 +138,7 @@ ${script ? `<script src="/en-US/static/app/${APP}/${script}"></script>` : ''}
       }
       if (method === 'POST') {
         if (!form.name || !form.password) return error(res, 400, 'Missing argument: name and password are required');
-        const key = `${form.realm ?? ''}:${form.name}:`;
+        const key = entityName(form.realm ?? '', form.name);
         if (passwords.has(key)) return error(res, 409, `An object with name=${key} already exists`);
         const p = { realm: form.realm ?? '', username: form.name, password: form.password };
         passwords.set(key, p);
