@@ -323,6 +323,13 @@ async function runStanza(
       }
       // The stanza's own proxy_url wins over the app-wide one.
       const appProxy = settings.proxyUrl ? { proxyUrl: appProxyUrl(settings.proxyUrl), proxyName: `${SETTINGS_CONF}.conf [proxy] proxy_url` } : {};
+      if (appProxy.proxyUrl && proxyCredential(appProxy.proxyUrl)) {
+        // Used all the same: refusing it would stop collection. The file is readable by every Splunk user.
+        logger.warn(
+          `${appProxy.proxyName} holds a proxy password in clear text, which any Splunk user can read: remove it there and ` +
+            "give each input its proxy_url with the password, which the input keeps in storage/passwords",
+        );
+      }
       const { clientId } = config;
       const check = checkSecret && ((clientSecret: string, proxyUrl: string | undefined) =>
         checkSecret({ clientId, clientSecret, ...(proxyUrl ? { proxyUrl } : appProxy), logger, signal: io.signal }));

@@ -69,7 +69,7 @@ describe('a proxy password in proxy_url', () => {
     expect(r.stderr.join('\n')).not.toContain('Wr0ng-Pr0xy-Passw0rd');
   });
 
-  it("the app-wide proxy's 407 asks for the input's proxy_url, and a refused password typed into that file is named there", async () => {
+  it("the app-wide proxy's 407 asks for the input's proxy_url, and a password typed into that file is warned about and, refused, named there", async () => {
     const hostPort = new URL(proxy.url).host;
     try {
       w.splunkd.settings.set('proxy', { proxy_url: `http://${hostPort}` });
@@ -85,6 +85,11 @@ describe('a proxy password in proxy_url', () => {
         expect.stringMatching(/the proxy refused the user and password in ta_sophos_central_settings\.conf \[proxy\] proxy_url: type them again correctly \(POST /),
       ]);
       expect(wrong.stderr.join('\n')).not.toContain('Wr0ng');
+      // The file is readable by every Splunk user: a password there is used, and said to belong in the input.
+      expect(wrong.stderr.filter((l) => l.startsWith('WARN'))).toEqual([
+        expect.stringMatching(/ta_sophos_central_settings\.conf \[proxy\] proxy_url holds a proxy password in clear text, which any Splunk user can read: remove it there and give each input its proxy_url with the password/),
+      ]);
+      expect(bare.stderr.filter((l) => l.startsWith('WARN'))).toEqual([]);
     } finally {
       w.splunkd.settings.set('proxy', { proxy_url: '' });
     }
