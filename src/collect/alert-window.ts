@@ -118,7 +118,8 @@ export function alertStateFrom(checkpoint: AlertCheckpoint | undefined, window: 
 }
 
 export interface PageAlert {
-  id: string;
+  /** undefined when the API sent none (or not a string): every alert has one (§5), but none must be lost. */
+  id: string | undefined;
   /** raisedAt in epoch ms; undefined when the API sent none or an unparsable one. */
   raisedAt: number | undefined;
 }
@@ -126,16 +127,17 @@ export interface PageAlert {
 /**
  * Marks the new alerts of one page and advances the state (mutates `state`, which belongs to the run).
  * Returns the indexes of the items to emit, in page order. An alert without a usable raisedAt is
- * emitted once and remembered at the window's `to`, so it stays deduplicated for a full overlap.
+ * emitted once and remembered at the window's `to`, so it stays deduplicated for a full overlap. One without
+ * an ID cannot be told from another, so it is emitted every time it is read rather than dropped as a repeat.
  */
 export function acceptAlertPage(state: AlertState, page: PageAlert[], window: AlertWindow): number[] {
   const emit: number[] = [];
   for (let i = 0; i < page.length; i++) {
     const { id, raisedAt } = page[i]!;
-    if (state.seen.has(id)) continue;
+    if (id !== undefined && state.seen.has(id)) continue;
     // The same ID twice within one page is emitted once as well.
     const at = raisedAt === undefined ? window.to : Math.min(raisedAt, window.to);
-    state.seen.set(id, at);
+    if (id !== undefined) state.seen.set(id, at);
     // The mark never passes `to`: an alert the API sent from beyond the window must not skip later ones.
     if (raisedAt !== undefined && at > state.hwm) state.hwm = at;
     if (raisedAt !== undefined && (state.newest === undefined || at > state.newest)) state.newest = at;

@@ -54,7 +54,7 @@ export async function collectAlerts(api: TenantApi, opts: AlertCollectOptions): 
     // Heads when the client scanned the page (only the members read here), else the parsed items.
     const heads = page.heads;
     const items: readonly Record<string, unknown>[] = heads ?? page.items;
-    const refs: PageAlert[] = items.map((a) => ({ id: a.id as string, raisedAt: parseTime(a.raisedAt) }));
+    const refs: PageAlert[] = items.map((a) => ({ id: typeof a.id === 'string' && a.id !== '' ? a.id : undefined, raisedAt: parseTime(a.raisedAt) }));
     const emit = acceptAlertPage(state, refs, window);
     const records: OutRecord[] = new Array(emit.length);
     for (let n = 0; n < emit.length; n++) {

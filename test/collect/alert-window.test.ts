@@ -127,6 +127,14 @@ describe('acceptAlertPage', () => {
     expect(state.newest).toBe(window.to);
     expect(alertCheckpoint(state, T).newest).toBe(window.to);
   });
+  it('emits alerts without an ID every time, none taken for a repeat of another, and remembers none of them', () => {
+    const state = { hwm: window.from, seen: new Map<string, number>(), overlap: ALERT_OVERLAP_MS, seenSince: window.from };
+    const page = [{ id: undefined, raisedAt: T - 20 * MIN }, { id: undefined, raisedAt: T - 20 * MIN }, { id: 'a', raisedAt: T - 10 * MIN }];
+    expect(acceptAlertPage(state, page, window)).toEqual([0, 1, 2]);
+    expect(acceptAlertPage(state, page, window)).toEqual([0, 1]);
+    expect([...state.seen.keys()]).toEqual(['a']);
+    expect(state.hwm).toBe(T - 10 * MIN);
+  });
   it('remembers an alert without raisedAt at the window end, so it stays deduplicated a full overlap', () => {
     const state = { hwm: window.from, seen: new Map<string, number>(), overlap: ALERT_OVERLAP_MS, seenSince: window.from };
     acceptAlertPage(state, [{ id: 'u', raisedAt: undefined }], window);
