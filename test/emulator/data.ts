@@ -330,7 +330,8 @@ export class Generator {
     return this.now0 - Math.floor(ago);
   }
 
-  renderEndpoint(tenant: TenantRecord, f: EndpointFacts, full: boolean): string {
+  /** `now`: the emulator's clock, which `online` is judged by. */
+  renderEndpoint(tenant: TenantRecord, f: EndpointFacts, full: boolean, now: number): string {
     const h = hash(this.seed, S.endpoint, tenant.index, f.index);
     const server = f.type === 'server';
     const variant = this.osVariant(hash(this.seed, S.endpoint, tenant.index, this.machineIndex(f.index)));
@@ -353,7 +354,7 @@ export class Generator {
         : `,"encryption":{"volumes":[{"volumeId":"${BS}${BS}?${BS}Volume{${uuidOf(this.seed, S.volume, tenant.index, f.index)}}${BS}","status":"${mix32(h ^ 27) % 100 < 80 ? 'encrypted' : 'notEncrypted'}"}]}`;
     }
     if (full) {
-      const online = this.now0 - f.lastSeenAt < HOUR;
+      const online = now - f.lastSeenAt < HOUR;
       s += `,"tamperProtectionSupported":true,"online":${online},"serialNumber":"${hex8(hash(this.seed, S.serial, tenant.index, f.index)).toUpperCase()}",`
         + `"isolation":{"status":"notIsolated","adminIsolated":false,"selfIsolated":false}`;
     }

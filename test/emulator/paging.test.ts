@@ -274,3 +274,22 @@ describe('Common alerts (key paging over raisedAt)', () => {
     expect(after.every((a) => Date.parse(a.raisedAt) >= NOW - 60 * DAY)).toBe(true);
   });
 });
+
+describe('endpoint online (view=full)', () => {
+  it("is judged by the emulator's clock as it moves: a device seen minutes ago goes offline an hour on", async () => {
+    const emu = await startEmulator({ now: NOW, tenants: 1, endpointsPerTenant: 200, tokenTtlSeconds: 365 * 86_400 });
+    try {
+      const api = tenantApi(emu, await token(emu));
+      const full = async () => (await api.get('/endpoint/v1/endpoints', { pageSize: '500', view: 'full' })).body.items as Array<{ id: string; online: boolean; lastSeenAt: string }>;
+      const before = await full();
+      const recent = before.filter((e) => e.online);
+      expect(recent.length).toBeGreaterThan(0);
+      for (const e of before) expect(e.online).toBe(NOW - Date.parse(e.lastSeenAt) < 3_600_000);
+      emu.clock.advance(2 * 3_600_000);
+      const after = new Map((await full()).map((e) => [e.id, e.online]));
+      for (const e of recent) expect(after.get(e.id)).toBe(false);
+    } finally {
+      await emu.stop();
+    }
+  });
+});

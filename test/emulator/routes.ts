@@ -118,9 +118,9 @@ function pickFields(json: string, fields: string[]): string {
 }
 
 function renderEndpointView(ctx: ApiContext, tenant: TenantRecord, f: EndpointFacts, view: string, fields: string[]): string {
-  if (fields.length > 0) return pickFields(ctx.gen.renderEndpoint(tenant, f, true), fields);
+  if (fields.length > 0) return pickFields(ctx.gen.renderEndpoint(tenant, f, true, ctx.now()), fields);
   if (view === 'basic') return `{"id":"${f.id}","type":"${f.type}","tenant":{"id":"${tenant.id}"},"hostname":"${f.hostname}"}`;
-  return ctx.gen.renderEndpoint(tenant, f, view === 'full');
+  return ctx.gen.renderEndpoint(tenant, f, view === 'full', ctx.now());
 }
 
 export function endpointList(ctx: ApiContext, tenant: TenantRecord, q: Query): Reply {
