@@ -2,6 +2,7 @@
 // a deadline per attempt, retries with backoff or Retry-After, and the mapping of failures to the
 // typed errors of src/errors.ts. Secrets (client secret, tokens) never reach a message or a log line.
 
+import { setMaxListeners } from 'node:events';
 import { setTimeout as delay } from 'node:timers/promises';
 import { Agent, ProxyAgent, type Dispatcher } from 'undici';
 import {
@@ -144,6 +145,9 @@ export class Transport {
     this.total = new Semaphore(opts.concurrency.total);
     this.secrets.add(opts.clientSecret);
     this.agent = new Agent(this.agentOptions());
+    // Every request in flight, waiting for a slot or sleeping before a retry listens here: as many as the
+    // tenants at work queue, not a leak, and Node's warning past 10 would reach splunkd.log as an ERROR.
+    setMaxListeners(0, this.stop.signal);
     if (opts.signal?.aborted) this.stop.abort();
     else opts.signal?.addEventListener('abort', () => this.stop.abort(), { once: true });
   }

@@ -2,6 +2,7 @@
 // Run mode does everything up to collection (parse, validate, logger, secret, checkpoint store, XML stream);
 // the collection itself is passed in (`collect`), so the entry point wires the collectors and tests wire a
 // small function of their own.
+import { setMaxListeners } from 'node:events';
 import type { Writable } from 'node:stream';
 import type { CheckpointStore } from '../checkpoint/types.js';
 import { FileCheckpointStore } from '../checkpoint/file-store.js';
@@ -118,13 +119,20 @@ export async function runModularInput(argv: readonly string[], io: ModinputIo, c
  */
 export function runProcess(collect: CollectFn, checkSecret?: CheckSecretFn): void {
   const controller = new AbortController();
+  // Each tenant at work listens for the stop: with tenant_concurrency over 10 that is more than Node's
+  // leak-warning threshold, and no leak.
+  setMaxListeners(0, controller.signal);
   for (const signal of ['SIGTERM', 'SIGINT'] as const) process.on(signal, () => controller.abort());
+  const logger = () => createSplunkLogger({ level: logLevel(process.env), splunkHome: process.env.SPLUNK_HOME, stderr: process.stderr });
+  // Node prints its warnings as two lines without a severity, which splunkd.log would show as ERROR: one WARN instead.
+  process.removeAllListeners('warning');
+  process.on('warning', (warning) => logger().warn(`Node.js: ${warning.name}: ${warning.message}`));
   // An error that escapes every await (an emitter, a timer) would otherwise print Node's multi-line stack
   // into splunkd.log: one ERROR line instead, the stack only at DEBUG in the log file, then exit 1.
   const fatal = (err: unknown) => {
-    const logger = createSplunkLogger({ level: logLevel(process.env), splunkHome: process.env.SPLUNK_HOME, stderr: process.stderr });
-    logger.error(`unexpected failure, exiting: ${describeError(err)}`);
-    if (err instanceof Error && err.stack) logger.debug(err.stack);
+    const log = logger();
+    log.error(`unexpected failure, exiting: ${describeError(err)}`);
+    if (err instanceof Error && err.stack) log.debug(err.stack);
     process.stderr.write('', () => process.exit(EXIT_FAILURE));
   };
   process.on('uncaughtException', fatal);

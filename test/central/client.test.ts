@@ -627,6 +627,24 @@ describe('tenant filters, larger estates and concurrency', () => {
     await client.close();
   });
 
+  it('32 request slots and requests queued behind them give Node no leak warning (splunkd would log its unprefixed lines as ERROR)', async () => {
+    const warnings: string[] = [];
+    const onWarning = (w: Error) => warnings.push(`${w.name}: ${w.message}`);
+    process.on('warning', onWarning);
+    const stop = new AbortController();
+    const { client } = clientFor(emu, { concurrency: { total: 32 }, signal: stop.signal });
+    try {
+      const tenants = (await collect(client.tenants())).slice(0, 64);
+      await Promise.all(tenants.map(async (t) => collect(client.forTenant(t).siemEventPages({ limit: 200 }))));
+      // Warnings are emitted on the next tick.
+      await new Promise((r) => setImmediate(r));
+    } finally {
+      process.off('warning', onWarning);
+      await client.close();
+    }
+    expect(warnings).toEqual([]);
+  });
+
   it('caps requests in flight overall and per tenant, yet runs tenants in parallel', async () => {
     let inFlight = 0;
     let peak = 0;

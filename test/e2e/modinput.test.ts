@@ -1,7 +1,7 @@
 // The modular input end to end, exactly as splunkd runs it: bin/sophos_central.sh started by the splunkd stand-in
 // with the <input> document, the XML stream parsed strictly, against the emulator (a partner with tenants in three
 // regions, wall clock). Ground truth comes from the emulator's API (truth.ts).
-import { readFileSync, readdirSync } from 'node:fs';
+import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FaultRule } from '../emulator/index.js';
@@ -92,6 +92,32 @@ describe('exactly once through the wrapper and the stand-in', () => {
       expect(ids(a.records, SOURCETYPE[data])).toHaveLength(expected);
       expect(ids(b.records, SOURCETYPE[data]).sort()).toEqual(ids(a.records, SOURCETYPE[data]).sort());
     }
+  });
+});
+
+describe('stderr stays one severity-prefixed line per message (splunkd.log logs any other line as ERROR)', () => {
+  let w: World;
+  beforeAll(async () => {
+    w = await startWorld({ seed: 'stderr-lines', tenants: 100, alertsPerTenant: 20, eventsPerTenant: 50, endpointsPerTenant: 2 });
+  });
+  afterAll(() => w.stop());
+  const unprefixed = (stderr: string[]) => stderr.filter((l) => !/^(DEBUG|INFO|WARN|ERROR) /.test(l));
+
+  it('with tenant_concurrency 32, every data type: no Node leak warning for the many waits on one stop signal', async () => {
+    for (const data of ['alerts', 'events', 'endpoints'] as const) {
+      const r = await w.run(`wide_${data}`, w.params(data, { tenant_concurrency: '32' }));
+      expect(r.exitCode).toBe(0);
+      expect(unprefixed(r.stderr)).toEqual([]);
+    }
+  });
+
+  it('a warning Node emits becomes one WARN line', async () => {
+    const preload = join(w.splunkd.splunkHome, 'emit-warning.cjs');
+    writeFileSync(preload, "setTimeout(() => process.emitWarning('something odd', 'DeprecationWarning'), 50);\n");
+    const r = await w.run('warned', w.params('tenants'), { env: { NODE_OPTIONS: `--require ${preload}` } });
+    expect(r.exitCode).toBe(0);
+    expect(unprefixed(r.stderr)).toEqual([]);
+    expect(r.stderr).toContainEqual(expect.stringMatching(/^WARN TA-sophos-central: Node\.js: DeprecationWarning: something odd$/));
   });
 });
 
