@@ -102,6 +102,11 @@ export class NetworkError extends CentralError {
   override readonly code = 'TA_ERR_NETWORK';
 }
 
+/** A region host given up for the rest of a run after tenants in a row failed there (HostBreaker). No request sent. */
+export class HostDownError extends CentralError {
+  override readonly code = 'TA_ERR_HOST_DOWN';
+}
+
 /** An apiHost from whoami or a tenant list that is not a Sophos Central region host. No token is sent to it. */
 export class RefusedHostError extends CentralError {
   override readonly code = 'TA_ERR_REFUSED_HOST';

@@ -7,6 +7,7 @@ import type { InputConfig } from '../config/input-config.js';
 import { CheckpointError, describeError, errorCode } from '../errors.js';
 import type { Logger } from '../log.js';
 import { checkpointKey, type DataType } from './collector.js';
+import { HostBreaker } from './host-breaker.js';
 import { healthRecord } from './records.js';
 import type { EventSink, OutRecord } from './sink.js';
 import { collectTenants } from './tenants.js';
@@ -137,6 +138,7 @@ export async function runCollection(opts: RunOptions): Promise<RunSummary> {
       // Alerts and events resume from their checkpoints: a run whose pages cannot be saved would send them
       // again next run, so it stops here, before writing anything. A snapshot resumes from nothing.
       if (data !== 'endpoints') await opts.store.probe?.();
+      const hosts = new HostBreaker();
       await forEachConcurrent(readAhead(opts.client.tenants(filter)), opts.concurrency ?? config.tenantConcurrency ?? DEFAULT_TENANT_CONCURRENCY, async (tenant) => {
         if (opts.signal?.aborted) return;
         const { health, fatal, undated: unsaved } = await runTenant(opts.client, tenant, data, {
@@ -152,6 +154,7 @@ export async function runCollection(opts: RunOptions): Promise<RunSummary> {
           ...(config.overlapMinutes === undefined ? {} : { overlapMs: config.overlapMinutes * 60_000 }),
           ...(timeBudgetMs === undefined ? {} : { timeBudgetMs }),
           excludeTypes: config.excludeTypes,
+          hosts,
         });
         addTenant(summary, health);
         if (unsaved) {

@@ -8,6 +8,7 @@ import { collectAlerts } from './alerts.js';
 import { newCollectResult, type CollectOptions, type CollectResult, type TenantDataType } from './collector.js';
 import { collectEndpoints } from './endpoints.js';
 import { collectEvents } from './events.js';
+import { HOST_FAILURES_TO_GIVE_UP, type HostBreaker } from './host-breaker.js';
 import { healthRecord } from './records.js';
 
 export interface TenantRunOptions extends CollectOptions {
@@ -19,6 +20,8 @@ export interface TenantRunOptions extends CollectOptions {
    * run (ms). Endpoint snapshots are never cut short: a partial snapshot would start over every run.
    */
   timeBudgetMs?: number;
+  /** The run's record of region hosts that failed tenant after tenant: a tenant on one given up is not tried. */
+  hosts?: HostBreaker;
 }
 
 /** The counters a `tenant_run` record holds for its tenant and a `run_summary` adds up over tenants. */
@@ -113,6 +116,8 @@ export async function runTenant(
   const result = newCollectResult();
   let fatal: CheckpointError | undefined;
   try {
+    const down = opts.hosts?.check(target.apiHost);
+    if (down) throw down;
     // forTenant refuses an API host outside the host rule: a failure of this tenant only.
     api = client.forTenant(target);
     before = { ...api.stats };
@@ -120,10 +125,17 @@ export async function runTenant(
     await collectTenantData(api, data, { ...opts, progress: result, clockSkewMs: () => client.clockSkewMs, ...(stopAt === undefined ? {} : { stopAt }) });
     if (result.end === 'aborted') health.status = 'aborted';
     if (result.end === 'paused') health.paused = true;
+    opts.hosts?.record(target.apiHost);
   } catch (err) {
     if (opts.signal?.aborted) {
       health.status = 'aborted';
     } else {
+      if (opts.hosts?.record(target.apiHost, err)) {
+        opts.logger.warn(
+          `giving up ${target.apiHost} for the rest of this run: ${HOST_FAILURES_TO_GIVE_UP} tenants in a row failed there; ` +
+            `its other tenants are not tried (TA_ERR_HOST_DOWN) and are collected next run`,
+        );
+      }
       health.status = 'error';
       health.error_code = errorCode(err);
       health.error = describeError(err);

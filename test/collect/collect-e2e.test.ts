@@ -10,7 +10,8 @@ import type { CheckpointStore } from '../../src/checkpoint/types.js';
 import { checkpointFileName, FileCheckpointStore, storeFailure } from '../../src/checkpoint/file-store.js';
 import { MemoryCheckpointStore } from '../../src/checkpoint/memory-store.js';
 import { checkpointKey } from '../../src/collect/collector.js';
-import { runCollection, type CollectConfig, type RunSummary } from '../../src/collect/run.js';
+import { HOST_FAILURES_TO_GIVE_UP } from '../../src/collect/host-breaker.js';
+import { DEFAULT_TENANT_CONCURRENCY, runCollection, type CollectConfig, type RunSummary } from '../../src/collect/run.js';
 import { SIEM_FROM_DATE_WINDOW_MS } from '../../src/collect/siem-position.js';
 import type { Logger } from '../../src/log.js';
 import { startEmulator, type Emulator } from '../emulator/index.js';
@@ -495,6 +496,37 @@ describe('alerts end to end', () => {
     expectNoDuplicates(idsOf(sink, 'sophos:central:alerts'));
     expect(w.logs.join('\n')).not.toContain(w.emu.clientSecret);
     expect(sink.records.map((r) => r.data).join('\n')).not.toContain(w.emu.clientSecret);
+  });
+
+  it('a region that fails tenant after tenant is given up for the run: its other tenants are not tried and wait for the next run, the healthy region is not held back', async () => {
+    const w = await world({ tenants: 20, regions: ['eu01', 'us01'], alertsPerTenant: 20 });
+    const down = w.emu.tenants.filter((t) => t.dataRegion === 'us01');
+    expect(down.length).toBeGreaterThanOrEqual(8);
+    for (const t of down) w.emu.faults.add({ route: 'alerts', kind: 503, rate: 1, tenantId: t.id, retryAfterSeconds: 0 });
+    const sink = new MemorySink();
+    const summary = await run(w, config('alerts'), sink);
+    expect(summary.status).toBe('partial');
+    const runs = sink.health('tenant_run');
+    const inRegion = (h: Record<string, unknown>) => down.some((t) => t.id === (h.tenant as { id: string }).id);
+    expect(runs.filter((h) => !inRegion(h)).every((h) => h.status === 'ok')).toBe(true);
+    const tried = runs.filter((h) => inRegion(h) && h.error_code === 'TA_ERR_SERVER');
+    const skipped = runs.filter((h) => inRegion(h) && h.error_code === 'TA_ERR_HOST_DOWN');
+    // Three failures in a row give the host up; the tenants already at work there when it happens still fail on their own.
+    expect(tried.length).toBeGreaterThanOrEqual(HOST_FAILURES_TO_GIVE_UP);
+    expect(tried.length).toBeLessThanOrEqual(HOST_FAILURES_TO_GIVE_UP + DEFAULT_TENANT_CONCURRENCY - 1);
+    expect(skipped.length).toBe(down.length - tried.length);
+    for (const h of skipped) {
+      expect(h).toMatchObject({ status: 'error', requests: 0 });
+      expect(h.error).toMatch(/^not tried: [3-6] tenants in a row failed on http:\/\/127\.0\.0\.1:\d+ this run \(last: .*503.*\); collected again next run/);
+    }
+    expect(w.logs.filter((l) => l.startsWith('WARN') && l.includes('giving up'))).toEqual([
+      expect.stringMatching(/^WARN giving up http:\/\/127\.0\.0\.1:\d+ for the rest of this run: 3 tenants in a row failed there; its other tenants are not tried \(TA_ERR_HOST_DOWN\)/),
+    ]);
+    // The region is back: every one of its tenants is collected, none of their checkpoints having moved.
+    w.emu.faults.clear();
+    const again = new MemorySink();
+    expect((await run(w, config('alerts'), again)).status).toBe('ok');
+    for (const t of down) expect(again.events('sophos:central:alerts').some((a) => (a.tenant as { id: string }).id === t.id)).toBe(true);
   });
 
   it('stopped half-way (SIGTERM), then run again: every alert once', async () => {
