@@ -30,7 +30,10 @@ export function parseLogLevel(value: string): LogLevel | undefined {
 
 // Defence in depth: callers never log secrets, but a message built from a foreign error could carry one.
 const REDACTIONS: Array<[RegExp, string]> = [
-  [/\b(Bearer|Splunk|Basic)\s+[A-Za-z0-9._~+/=-]{8,}/g, '$1 <redacted>'],
+  // Up to a blank or a quote: a splunkd session key holds characters such as ^ besides base64's.
+  [/\b(Bearer|Splunk|Basic)\s+[^\s"'<>]{8,}/g, '$1 <redacted>'],
+  // The <input> document's own element, should its text ever reach a message.
+  [/(<session_key>)[^<]*/g, '$1<redacted>'],
   [
     // Not after a slash: `POST /api/v2/oauth2/token: ECONNREFUSED` names a path, and the error code after it matters.
     /(?<!\/)\b(client_secret|password|clear_password|secret|session_key|sessionKey|access_token|refresh_token|token)(["']?\s*[:=]\s*)(?:"[^"]*"|'[^']*'|[^\s"'&,;}]+)/gi,

@@ -203,7 +203,10 @@ describe('createSplunkLogger', () => {
 describe('redactSecrets', () => {
   it.each([
     ['Authorization: Bearer eyJhbGciOiJSUzI1NiJ9.abc.def', 'Authorization: Bearer <redacted>'],
-    ['Authorization: Splunk 0123456789abcdef^xyz', 'Authorization: Splunk <redacted>^xyz'],
+    ['Authorization: Splunk 0123456789abcdef^xyz', 'Authorization: Splunk <redacted>'],
+    ['authorization: Splunk Hk3^Zq0vV8y1bQpNfE7s^ab_Xc9yW2 (GET /servicesNS)', 'authorization: Splunk <redacted> (GET /servicesNS)'],
+    ['{"authorization":"Splunk Hk3^Zq0vV8y1bQp"}', '{"authorization":"Splunk <redacted>"}'],
+    ['stdin: <server_uri>https://127.0.0.1:8089</server_uri><session_key>Hk3^Zq0vV8y1bQpNfE7s</session_key>', 'stdin: <server_uri>https://127.0.0.1:8089</server_uri><session_key><redacted></session_key>'],
     ['form client_secret=abc123&grant_type=client_credentials', 'form client_secret="<redacted>"&grant_type=client_credentials'],
     ['{"clear_password":"p@ss w","realm":"r"}', '{"clear_password":"<redacted>","realm":"r"}'],
     ['proxy http://user:pw@proxy:3128 failed', 'proxy http://<redacted>@proxy:3128 failed'],
