@@ -37,12 +37,15 @@ const STALE_LOCK_MS = 60_000;
 class RotatingFile {
   private fd: number | undefined;
   private rotateAfter = 0;
+  private stuck = false;
 
   constructor(
     private readonly path: string,
     private readonly maxBytes: number,
     private readonly maxFiles: number,
     private readonly now: () => number,
+    /** Told once when rotation cannot even begin (the directory refuses the lock): the file then grows. */
+    private readonly onStuck: (reason: string) => void,
   ) {}
 
   append(line: string): void {
@@ -85,8 +88,16 @@ class RotatingFile {
     // Two processes rotating at once would each shift the generations, the second one moving the fresh file
     // the first had just left, so that a full generation was dropped early.
     const lock = `${this.path}.rotation-lock`;
+    const got = acquireLock(lock);
     // Held: another process is rotating this very file, and the next line finds the new one.
-    if (!acquireLock(lock)) return;
+    if (got === 'held') return;
+    if (got !== 'ok') {
+      // The directory refuses new entries (permissions, a read-only mount): asked again in a minute, not per line.
+      this.rotateAfter = this.now() + ROTATE_RETRY_MS;
+      if (!this.stuck) this.onStuck(got.refused);
+      this.stuck = true;
+      return;
+    }
     try {
       // Asked under the lock: another process may have rotated the full file meanwhile.
       if (this.atPath(ino) && !this.shiftGenerations()) {
@@ -127,21 +138,24 @@ class RotatingFile {
   }
 }
 
-/** Creates the lock directory (atomic across processes); one left by a process that died is taken over. */
-function acquireLock(lock: string): boolean {
+/**
+ * Creates the lock directory (atomic across processes); one left by a process that died is taken over.
+ * `held` while another process has it; `refused` with the reason when the directory takes no new entry.
+ */
+function acquireLock(lock: string): 'ok' | 'held' | { refused: string } {
   try {
     mkdirSync(lock);
-    return true;
+    return 'ok';
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') return false;
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') return { refused: (err as Error).message };
   }
   try {
-    if (Date.now() - statSync(lock).mtimeMs < STALE_LOCK_MS) return false;
+    if (Date.now() - statSync(lock).mtimeMs < STALE_LOCK_MS) return 'held';
     rmdirSync(lock);
     mkdirSync(lock);
-    return true;
+    return 'ok';
   } catch {
-    return false;
+    return 'held';
   }
 }
 
@@ -176,7 +190,11 @@ export function createSplunkLogger(options: SplunkLoggerOptions = {}): Logger {
     const dir = join(options.splunkHome, 'var', 'log', 'splunk');
     try {
       mkdirSync(dir, { recursive: true });
-      file = new RotatingFile(join(dir, LOG_FILE_NAME), options.maxBytes ?? 25 * 1024 * 1024, options.maxFiles ?? 5, () => now().getTime());
+      const maxBytes = options.maxBytes ?? 25 * 1024 * 1024;
+      const path = join(dir, LOG_FILE_NAME);
+      file = new RotatingFile(path, maxBytes, options.maxFiles ?? 5, () => now().getTime(), (reason) => {
+        stderr.write(`WARN ${prefix}cannot rotate ${path}, so it grows past ${maxBytes} bytes until ${dir} lets this user create files: ${oneLine(reason)}\n`);
+      });
     } catch (err) {
       stderr.write(`WARN ${prefix}cannot write ${join(dir, LOG_FILE_NAME)}: ${(err as Error).message}\n`);
     }
