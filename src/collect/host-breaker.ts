@@ -3,6 +3,7 @@
 // healthy regions would wait behind them: a partner with hundreds of tenants there would wait for hours.
 import {
   BadRequestError,
+  CentralError,
   describeError,
   ForbiddenError,
   HostDownError,
@@ -16,14 +17,22 @@ import {
 /** Tenants in a row that fail on one host with errors of the host itself before the run gives it up. */
 export const HOST_FAILURES_TO_GIVE_UP = 3;
 
+/**
+ * A request to the tenant's region host: it carries the tenant's ID. The token and whoami requests a tenant
+ * may also wait on go to other hosts, and their failures say nothing about this one.
+ */
+function ofTenantHost(err: unknown): err is CentralError {
+  return err instanceof CentralError && err.tenantId !== undefined;
+}
+
 /** Failures that say the host, not the tenant, is unwell: no answer, or 5xx, after every retry. */
 function isHostFailure(err: unknown): boolean {
-  return err instanceof TimeoutError || err instanceof NetworkError || err instanceof ServerError;
+  return ofTenantHost(err) && (err instanceof TimeoutError || err instanceof NetworkError || err instanceof ServerError);
 }
 
 /** Failures that are the host's answer about the tenant: the host is up. */
 function isHostAnswer(err: unknown): boolean {
-  return err instanceof ForbiddenError || err instanceof NotFoundError || err instanceof BadRequestError || err instanceof RateLimitedError;
+  return ofTenantHost(err) && (err instanceof ForbiddenError || err instanceof NotFoundError || err instanceof BadRequestError || err instanceof RateLimitedError);
 }
 
 /** Pure per-run bookkeeping; the run asks it before each tenant and tells it each outcome. */

@@ -529,6 +529,21 @@ describe('alerts end to end', () => {
     for (const t of down) expect(again.events('sophos:central:alerts').some((a) => (a.tenant as { id: string }).id === t.id)).toBe(true);
   });
 
+  it('the token service failing mid-run gives up no region host: its failures are not the region\'s', async () => {
+    const w = await world({ tenants: 8, regions: ['eu01'], alertsPerTenant: 5 });
+    await w.client.whoami();
+    w.emu.faults.add({ route: 'token', kind: 503, rate: 1 });
+    // The first alerts request finds its token revoked: every tenant then needs a token the service refuses.
+    w.emu.faults.add({ route: 'alerts', kind: 'expire-token', nth: [1] });
+    const sink = new MemorySink();
+    await runCollection({ client: w.client, config: config('alerts'), stanza: 'sophos_central://e2e', sink, store: w.store, logger: w.logger, now: () => w.emu.clock.now(), concurrency: 1 });
+    expect(w.emu.requests.filter((r) => r.route === 'alerts' && r.status >= 500)).toHaveLength(0);
+    const codes = sink.health('tenant_run').map((h) => h.error_code);
+    expect(codes).toHaveLength(8);
+    expect(codes).not.toContain('TA_ERR_HOST_DOWN');
+    expect(w.logs.some((l) => l.includes('giving up'))).toBe(false);
+  });
+
   it('stopped half-way (SIGTERM), then run again: every alert once', async () => {
     const w = await world({ tenants: 2 });
     const t0 = w.emu.clock.now();
