@@ -97,16 +97,22 @@ export async function resolveSecrets(
   const clear: Moved[] = [];
   const clientEntry = clientSecretEntry(config.clientId);
   const proxy = config.proxyUrl === undefined ? undefined : proxyCredential(config.proxyUrl);
-  let proxyUrl = config.proxyUrl;
   if (proxy && !proxy.masked) {
     const masked = withProxyPassword(config.proxyUrl!, SECRET_MASK);
     clear.push({ what: 'the proxy_url password', whose: proxy.account, entry: proxyPasswordEntry(proxy.account), secret: proxy.password, field: 'proxy_url', masked });
-  } else if (proxy) {
-    proxyUrl = withProxyPassword(config.proxyUrl!, await storedSecret(rest, proxyPasswordEntry(proxy.account)));
   }
-  if (config.clientSecret !== undefined && (await mayStoreClientSecret(stanza.name, config.clientId, config.clientSecret, proxyUrl, rest, logger, checkSecret))) {
-    const whose = `client_id ${config.clientId}`;
-    clear.unshift({ what: 'client_secret', whose, entry: clientEntry, secret: config.clientSecret, field: 'client_secret', masked: SECRET_MASK });
+  // The stanza's proxy_url in clear: a masked password is read when needed, after the clear secrets are stored.
+  const proxyInClear = async (): Promise<string | undefined> =>
+    proxy?.masked ? withProxyPassword(config.proxyUrl!, await storedSecret(rest, proxyPasswordEntry(proxy.account))) : config.proxyUrl;
+  let refused: ConfigError | undefined;
+  if (config.clientSecret !== undefined) {
+    const verdict = await clientSecretVerdict(stanza.name, config.clientId, config.clientSecret, proxyInClear, rest, logger, checkSecret);
+    if (verdict === 'store') {
+      const whose = `client_id ${config.clientId}`;
+      clear.unshift({ what: 'client_secret', whose, entry: clientEntry, secret: config.clientSecret, field: 'client_secret', masked: SECRET_MASK });
+    } else if (verdict !== 'keep') {
+      refused = verdict;
+    }
   }
   const stored: Moved[] = [];
   for (const moved of clear) {
@@ -130,45 +136,56 @@ export async function resolveSecrets(
       logger.warn(`stored ${what} but could not mask ${stored.length > 1 ? 'them' : 'it'} in ${stanza.name}; the next run tries again: ${describeError(err)}`);
     }
   }
+  // Only now: the stanza's other secrets are stored and masked whatever became of the client secret.
+  if (refused) throw refused;
   const clientSecret = config.clientSecret ?? (await storedSecret(rest, clientEntry));
+  const proxyUrl = await proxyInClear();
   return proxyUrl === undefined ? { clientSecret } : { clientSecret, proxyUrl };
 }
 
 /**
- * Whether a clear client secret may go into storage/passwords. A different secret stored for the client ID is
- * the one every other input with that client ID reads: a mistyped secret put over it would fail them all,
- * hidden behind the mask. So it replaces one only once Sophos Central has accepted it (a rotated secret);
- * refused, it fails this stanza alone; when Sophos Central cannot be asked, the next run asks again.
+ * What becomes of a clear client secret: `store` it, `keep` the stored one for now, or the error that fails
+ * the stanza. A different secret stored for the client ID is the one every other input with that client ID
+ * reads: a mistyped secret put over it would fail them all, hidden behind the mask. So it replaces one only
+ * once Sophos Central has accepted it (a rotated secret); refused, it fails this stanza alone; when Sophos
+ * Central cannot be asked, the next run asks again.
  */
-async function mayStoreClientSecret(
+async function clientSecretVerdict(
   stanza: string,
   clientId: string,
   secret: string,
-  proxyUrl: string | undefined,
+  proxyUrl: () => Promise<string | undefined>,
   rest: SecretStore,
   logger: Logger,
   checkSecret: CheckSecret | undefined,
-): Promise<boolean> {
-  if (!checkSecret) return true;
+): Promise<'store' | 'keep' | ConfigError> {
+  if (!checkSecret) return 'store';
   let current: string | undefined;
   try {
     current = await rest.getPassword(REALM, clientId);
   } catch (err) {
     if (err instanceof AbortedError) throw err;
     // splunkd cannot be asked: storing fails the same way and says so.
-    return true;
+    return 'store';
   }
-  if (!current || current === secret) return true;
-  const verdict = await checkSecret(secret, proxyUrl);
-  if (verdict === 'accepted') return true;
+  if (!current || current === secret) return 'store';
   const kept = `the different secret stored for client_id ${clientId}, which other inputs with this client ID use, is kept`;
+  let verdict: SecretVerdict;
+  try {
+    verdict = await checkSecret(secret, await proxyUrl());
+  } catch (err) {
+    if (err instanceof AbortedError) throw err;
+    // The proxy's stored password is missing, say: the run fails on it after this, with its own message.
+    verdict = 'unknown';
+  }
+  if (verdict === 'accepted') return 'store';
   if (verdict === 'refused') {
-    throw new ConfigError(
+    return new ConfigError(
       `Sophos Central refuses the client_secret typed into ${stanza}, so ${kept} and this input's stays in inputs.conf: ` +
         `type the right secret, or ${SECRET_MASK} to use the stored one`,
       'client_secret',
     );
   }
   logger.warn(`client_secret in ${stanza} differs from the secret stored for client_id ${clientId} and Sophos Central could not be asked whether it is right, so ${kept} for now; the next run asks again`);
-  return false;
+  return 'keep';
 }

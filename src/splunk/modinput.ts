@@ -329,22 +329,29 @@ async function runStanza(
           logger.warn(`[logging] loglevel = ${settings.logLevel} in ta_sophos_central_settings.conf is not DEBUG, INFO, WARN(ING) or ERROR, so it is ignored`);
         }
       }
-      // The stanza's own proxy_url wins over the app-wide one.
-      const appProxy = settings.proxyUrl ? { proxyUrl: appProxyUrl(settings.proxyUrl), proxyName: `${SETTINGS_CONF}.conf [proxy] proxy_url` } : {};
-      if (appProxy.proxyUrl && proxyCredential(appProxy.proxyUrl)) {
-        // Used all the same: refusing it would stop collection. The file is readable by every Splunk user.
-        logger.warn(
-          `${appProxy.proxyName} holds a proxy password in clear text, which any Splunk user can read: remove it there and ` +
-            "give each input its proxy_url with the password, which the input keeps in storage/passwords",
-        );
-      }
+      // The stanza's own proxy_url wins over the app-wide one, which is read only for a stanza without one.
+      const appProxy = (): Pick<InputConfig, 'proxyUrl' | 'proxyName'> =>
+        settings.proxyUrl ? { proxyUrl: appProxyUrl(settings.proxyUrl), proxyName: `${SETTINGS_CONF}.conf [proxy] proxy_url` } : {};
       const { clientId } = config;
       const check = checkSecret && ((clientSecret: string, proxyUrl: string | undefined) =>
-        checkSecret({ clientId, clientSecret, ...(proxyUrl ? { proxyUrl } : appProxy), logger, signal: io.signal }));
-      // The stanza's own secrets first: the app-wide proxy is not the stanza's to store or mask.
+        checkSecret({ clientId, clientSecret, ...(proxyUrl ? { proxyUrl } : appProxy()), logger, signal: io.signal }));
+      // The stanza's own secrets first: the app-wide proxy is not the stanza's to store or mask, and a broken
+      // one must not keep a clear secret in inputs.conf.
       const secrets = await resolveSecrets(stanza, config, rest, logger, check);
       clientSecret = secrets.clientSecret;
-      config = { ...config, ...(secrets.proxyUrl ? { proxyUrl: secrets.proxyUrl } : appProxy) };
+      if (secrets.proxyUrl) {
+        config = { ...config, proxyUrl: secrets.proxyUrl };
+      } else {
+        const app = appProxy();
+        if (app.proxyUrl && proxyCredential(app.proxyUrl)) {
+          // Used all the same: refusing it would stop collection. The file is readable by every Splunk user.
+          logger.warn(
+            `${app.proxyName} holds a proxy password in clear text, which any Splunk user can read: remove it there and ` +
+              "give each input its proxy_url with the password, which the input keeps in storage/passwords",
+          );
+        }
+        config = { ...config, ...app };
+      }
     } finally {
       await rest.close();
     }

@@ -85,10 +85,22 @@ describe('app-wide settings read through splunkd REST at run start', () => {
     expect(appProxy.tunnels.length).toBe(before);
   });
 
-  it('a malformed app-wide proxy stops the run with one ERROR line naming the settings file', async () => {
+  it('a malformed app-wide proxy stops the run with one ERROR line naming the settings file, once the clear secret is stored and masked', async () => {
     w.splunkd.settings.set('proxy', { proxy_url: 'socks5://proxy:1080' });
     const r = await w.run('bad_app_proxy', w.params('tenants'));
     expect(r.exitCode).toBe(1);
     expect(r.stderr.filter((l) => l.startsWith('ERROR'))).toEqual([expect.stringMatching(/ta_sophos_central_settings\.conf \[proxy\]: .*proxy_url must be http:\/\/host:port/)]);
+    expect(w.splunkd.stanzas.get('bad_app_proxy')!.params.client_secret).toBe('********');
+  });
+
+  it('a malformed app-wide proxy does not concern an input with its own proxy_url, nor does a password in it', async () => {
+    w.splunkd.settings.set('proxy', { proxy_url: 'socks5://proxy:1080' });
+    const r = await w.run('own_proxy_bad_app', w.params('endpoints', { proxy_url: stanzaProxy.url }));
+    expect(r.exitCode).toBe(0);
+    expect(ids(r.records, SOURCETYPE.endpoints)).toHaveLength(6);
+    w.splunkd.settings.set('proxy', { proxy_url: `http://squid:Pw0rd@${new URL(appProxy.url).host}` });
+    const unused = await w.run('own_proxy_bad_app');
+    expect(unused.exitCode).toBe(0);
+    expect(unused.stderr.filter((l) => l.startsWith('WARN'))).toEqual([]);
   });
 });

@@ -79,6 +79,22 @@ describe('resolveSecrets: the client secret', () => {
       expect(splunkd.stanzas.get('typo')!.params.client_secret).toBe('typed');
     });
 
+    it('refused, still stores and masks the stanza\'s proxy password, which nothing is wrong with', async () => {
+      splunkd.passwords.set('sophos_central:shared:', { app: 'TA-sophos-central', realm: 'sophos_central', username: 'shared', password: 'works' });
+      const proxyUrl = 'http://squid:hunter2@proxy.example:3128';
+      const withProxy = { ...params, proxy_url: proxyUrl };
+      splunkd.stanzas.set('typo-proxied', { app: 'TA-sophos-central', params: { ...withProxy } });
+      const rest = new SplunkdClient({ serverUri: splunkd.uri, sessionKey: splunkd.sessionKey });
+      const err = await resolveSecrets(stanza('typo-proxied', withProxy), { clientId: 'shared', clientSecret: 'typed', proxyUrl }, rest, recorder().logger, async () => 'refused').catch((e: unknown) => e);
+      await rest.close();
+      expect(err).toBeInstanceOf(ConfigError);
+      const { params: saved } = splunkd.stanzas.get('typo-proxied')!;
+      expect(saved.proxy_url).toBe('http://squid:********@proxy.example:3128');
+      expect(saved.client_secret).toBe('typed');
+      expect(splunkd.passwords.get('sophos_central_proxy:squid@proxy.example\\:3128:')!.password).toBe('hunter2');
+      expect(splunkd.passwords.get('sophos_central:shared:')!.password).toBe('works');
+    });
+
     it('keeps it for now, with a warning, and collects with the typed one when Sophos Central cannot be asked', async () => {
       setUp('offline');
       const { result, lines } = await resolveWith('offline', 'unknown');
