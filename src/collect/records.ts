@@ -58,8 +58,8 @@ export class ItemSerializer {
   }
 }
 
-/** A date-time without an offset, which Date.parse would read in this host's time zone. */
-const NO_OFFSET = /^\d{4}-\d\d-\d\dT\d\d:\d\d(:\d\d(\.\d+)?)?$/;
+/** A date-time without an offset (`T` or a blank between date and time), which Date.parse would read in this host's time zone. */
+const NO_OFFSET = /^\d{4}-\d\d-\d\d[T ]\d\d:\d\d(:\d\d(\.\d+)?)?$/;
 
 /**
  * Epoch milliseconds of an ISO time from the API, or undefined when it is missing or unparsable. One without
@@ -69,7 +69,7 @@ export function parseTime(value: unknown): number | undefined {
   if (typeof value !== 'string') return undefined;
   const fast = parseApiTime(value);
   if (fast !== undefined) return fast;
-  const ms = Date.parse(NO_OFFSET.test(value) ? `${value}Z` : value);
+  const ms = Date.parse(NO_OFFSET.test(value) ? `${value.replace(' ', 'T')}Z` : value);
   return Number.isNaN(ms) ? undefined : ms;
 }
 

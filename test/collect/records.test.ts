@@ -73,6 +73,8 @@ describe('parseTime', () => {
       expect(parseTime('2020-11-04T09:31:17.546')).toBe(Date.UTC(2020, 10, 4, 9, 31, 17, 546));
       expect(parseTime('2020-11-04T09:31:17')).toBe(Date.UTC(2020, 10, 4, 9, 31, 17));
       expect(parseTime('2020-11-04T09:31')).toBe(Date.UTC(2020, 10, 4, 9, 31));
+      expect(parseTime('2020-11-04 09:31:17.546')).toBe(Date.UTC(2020, 10, 4, 9, 31, 17, 546));
+      expect(parseTime('2020-11-04 09:31:17.546Z')).toBe(Date.UTC(2020, 10, 4, 9, 31, 17, 546));
     } finally {
       if (zone === undefined) delete process.env.TZ;
       else process.env.TZ = zone;
