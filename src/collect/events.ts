@@ -99,7 +99,8 @@ export async function collectEvents(api: TenantApi, opts: EventCollectOptions): 
       if (created !== undefined && !(created <= (newestCreated ?? -Infinity))) newestCreated = created;
       if (when !== undefined && !(when <= (result.newestItem ?? -Infinity))) result.newestItem = when;
       records[i] = {
-        time: (when ?? requestedAt) / 1000,
+        // Without a usable `when`, the time Sophos recorded the event is closer than the collection's.
+        time: (when ?? created ?? requestedAt) / 1000,
         sourcetype: SOURCETYPE.events,
         data: serializer.serialize(item, page.texts?.[i], heads !== undefined),
         tenantId: tenant.id,

@@ -97,3 +97,19 @@ describe('collectEvents: data gaps on later pages', () => {
     expect(sink.health('data_gap')).toEqual([]);
   });
 });
+
+describe('collectEvents: <time>', () => {
+  it('is when; without a usable when, created_at; without either, the time the page was asked for', async () => {
+    const clock = { t: T };
+    const at = (ms: number) => new Date(ms).toISOString();
+    const items = [
+      { id: 'w', when: at(T - 3 * HOUR), created_at: at(T - 2 * HOUR) },
+      { id: 'c', created_at: at(T - 2 * HOUR) },
+      { id: 'bad', when: 'garbage', created_at: at(T - HOUR) },
+      { id: 'none' },
+    ];
+    const sink = new MemorySink();
+    await collectEvents(tenantServing([{ items, cursor: 'c1', hasMore: false }], clock), { sink, store: new MemoryCheckpointStore(), key: 'k', stanza: 's', logger, now: () => clock.t });
+    expect(sink.of('sophos:central:events').map((r) => r.time)).toEqual([(T - 3 * HOUR) / 1000, (T - 2 * HOUR) / 1000, (T - HOUR) / 1000, T / 1000]);
+  });
+});
