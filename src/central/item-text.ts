@@ -117,3 +117,63 @@ export function compact(text: string): string {
   }
   return out + text.slice(from);
 }
+
+/**
+ * `text`, one compact JSON object as itemTexts gives it, with `members` (compact `"key":value` pairs, comma
+ * separated) added at the end of its top-level `tenant` object; undefined when it has no such member that is
+ * an object, or more than one `tenant` key. Adding to the text keeps every other byte the API sent, where
+ * parsing and re-serialising would rewrite numbers past 2^53 and escapes.
+ */
+export function withTenantMembers(text: string, members: string): string | undefined {
+  if (text.charCodeAt(0) !== OPEN_OBJECT) return undefined;
+  let depth = 0;
+  // At depth 1: whether the next string is a key, and the key of the value that follows.
+  let expectKey = false;
+  let key = '';
+  let close = -1;
+  let empty = false;
+  let tenantKeys = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === QUOTE) {
+      const end = closingQuote(text, i);
+      if (depth === 1 && expectKey) {
+        key = text.slice(i + 1, end);
+        expectKey = false;
+        // JSON.parse keeps the last of duplicate keys: which one the item's tenant is, is left to it.
+        if (key === 'tenant' && ++tenantKeys > 1) return undefined;
+      }
+      i = end;
+      continue;
+    }
+    if (c === OPEN_OBJECT || c === OPEN_ARRAY) {
+      depth++;
+      if (depth === 1) expectKey = true;
+      else if (depth === 2 && c === OPEN_OBJECT && key === 'tenant') {
+        close = objectEnd(text, i);
+        empty = close === i + 1;
+        i = close;
+        depth--;
+      }
+    } else if (c === CLOSE_OBJECT || c === CLOSE_ARRAY) {
+      depth--;
+    } else if (depth === 1 && c === COMMA) {
+      expectKey = true;
+      key = '';
+    }
+  }
+  if (close < 0) return undefined;
+  return `${text.slice(0, close)}${empty ? '' : ','}${members}${text.slice(close)}`;
+}
+
+/** Index of the brace that closes the object opened at `open`. */
+function objectEnd(text: string, open: number): number {
+  let depth = 0;
+  for (let i = open; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === QUOTE) i = closingQuote(text, i);
+    else if (c === OPEN_OBJECT || c === OPEN_ARRAY) depth++;
+    else if ((c === CLOSE_OBJECT || c === CLOSE_ARRAY) && --depth === 0) return i;
+  }
+  return text.length;
+}

@@ -1,6 +1,7 @@
 // Turning one API item into one Splunk event: the item's JSON, compact on one line, unchanged except
 // that `tenant.id` and `tenant.name` are added where the API left them out (interfaces.md "Events").
 
+import { withTenantMembers } from '../central/item-text.js';
 import type { OutRecord } from './sink.js';
 
 export const SOURCETYPE = {
@@ -19,14 +20,19 @@ export interface TenantRef {
 /**
  * Serialises items of one tenant. The client hands over each item's JSON text as the API sent it
  * (KeyPage/CursorPage `texts`), so the common cases cost no serialisation at all: an item that carries
- * its full tenant is emitted as that text, and one without a tenant gets the tenant spliced onto it.
- * Without the text (or for the rare partial tenant object) the parsed item is stringified.
+ * its full tenant is emitted as that text, one without a tenant gets the tenant spliced onto it, and one
+ * whose tenant lacks a member (endpoints carry `tenant.id` only) gets it added inside. Without the text the
+ * parsed item is stringified.
  */
 export class ItemSerializer {
   private readonly suffix: string;
+  private readonly idMember: string;
+  private readonly nameMember: string;
 
   constructor(private readonly tenant: TenantRef) {
-    this.suffix = `"tenant":{"id":${JSON.stringify(tenant.id)},"name":${JSON.stringify(tenant.name)}}}`;
+    this.idMember = `"id":${JSON.stringify(tenant.id)}`;
+    this.nameMember = `"name":${JSON.stringify(tenant.name)}`;
+    this.suffix = `"tenant":{${this.idMember},${this.nameMember}}}`;
   }
 
   /**
@@ -42,17 +48,19 @@ export class ItemSerializer {
       return json.length === 2 ? `{${this.suffix}` : `${json.slice(0, -1)},${this.suffix}`;
     }
     if (existing === null || typeof existing !== 'object' || Array.isArray(existing)) {
-      // A `tenant` the API sent that is not an object cannot take members without changing it;
-      // the record's tenantId/tenantName still say which tenant it came from.
+      // A `tenant` the API sent that is not an object cannot take members without changing it.
       return text ?? JSON.stringify(item);
     }
     const t = existing as Record<string, unknown>;
-    if (t.id !== undefined && t.name !== undefined) return text ?? JSON.stringify(item);
-    // Endpoints carry tenant {id} only: a shallow copy keeps every key in the API's order.
-    const tenant = { ...t };
-    if (tenant.id === undefined) tenant.id = this.tenant.id;
-    if (tenant.name === undefined) tenant.name = this.tenant.name;
-    // A head lacks the item's other members: the whole item is read back from its text (rare for alerts and events).
+    // Another tenant's ID (an item filed under another tenant) is not given this tenant's name.
+    const name = t.name === undefined && (t.id === undefined || t.id === this.tenant.id);
+    if (t.id !== undefined && !name) return text ?? JSON.stringify(item);
+    const members = t.id === undefined ? (name ? `${this.idMember},${this.nameMember}` : this.idMember) : this.nameMember;
+    const spliced = text === undefined ? undefined : withTenantMembers(text, members);
+    if (spliced !== undefined) return spliced;
+    // No text, or one the splice cannot take (a tenant key written with escapes): a shallow copy keeps every key in order.
+    const tenant = { ...t, ...(t.id === undefined ? { id: this.tenant.id } : {}), ...(name ? { name: this.tenant.name } : {}) };
+    // A head lacks the item's other members: the whole item is read back from its text.
     const whole = head && text !== undefined ? (JSON.parse(text) as Record<string, unknown>) : item;
     return JSON.stringify({ ...whole, tenant });
   }

@@ -3,7 +3,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { itemTexts } from '../../src/central/item-text.js';
+import { itemTexts, withTenantMembers } from '../../src/central/item-text.js';
 import { scanPage } from '../../src/central/page-scan.js';
 import { ItemSerializer } from '../../src/collect/records.js';
 import { FIXTURES } from '../helpers/paths.js';
@@ -59,6 +59,23 @@ function randomItem(r: () => number): Record<string, unknown> {
   else if (t < 0.45) item.tenant = null;
   return item;
 }
+
+describe('withTenantMembers', () => {
+  it.each([
+    ['{"tenant":{"id":"t"}}', '{"tenant":{"id":"t","name":"n"}}'],
+    ['{"tenant":{}}', '{"tenant":{"name":"n"}}'],
+    ['{"a":"\\"tenant\\":{}","tenant":{"id":"}{"},"b":[{"tenant":{}}]}', '{"a":"\\"tenant\\":{}","tenant":{"id":"}{","name":"n"},"b":[{"tenant":{}}]}'],
+    ['{"x":{"tenant":{"id":"t"}}}', undefined],
+    ['{"tenant":"t"}', undefined],
+    ['{"tenant":[{"id":"t"}]}', undefined],
+    ['{"tenant":{"id":"a"},"tenant":{"id":"b"}}', undefined],
+    ['{"tenant":{"id":"a"},"tenant":null}', undefined],
+    ['[1]', undefined],
+  ])('%s', (text, out) => {
+    expect(withTenantMembers(text, '"name":"n"')).toBe(out);
+    if (out !== undefined) expect(JSON.parse(out)).toEqual({ ...JSON.parse(text), tenant: { ...JSON.parse(text).tenant, name: 'n' } });
+  });
+});
 
 describe('itemTexts', () => {
   it('gives each item exactly as JSON.stringify wrote it, on 500 generated bodies', () => {
@@ -129,6 +146,24 @@ describe('ItemSerializer with the item text', () => {
       const scanned = scanPage(JSON.stringify({ items: [item] }), ['id', 'tenant'])!;
       expect(ser.serialize(scanned.heads[0]!, scanned.texts[0], true)).toBe(ser.serialize(item));
     }
+  });
+
+  it("adds a tenant's missing members inside its object in the text, every other byte as the API sent it", () => {
+    const ser = new ItemSerializer({ id: 't-1', name: 'Acme "North"' });
+    // An endpoint carries tenant {id} only; numbers past 2^53, escapes and key order must survive.
+    const text = '{"id":"e1","n":1.50,"big":12345678901234567890,"2":"k","e":"caf\\u00e9 \\/ x","tenant":{"id":"t-1"},"x":{"tenant":{}}}';
+    const item = JSON.parse(text) as Record<string, unknown>;
+    expect(ser.serialize(item, text)).toBe('{"id":"e1","n":1.50,"big":12345678901234567890,"2":"k","e":"caf\\u00e9 \\/ x","tenant":{"id":"t-1","name":"Acme \\"North\\""},"x":{"tenant":{}}}');
+    const scanned = scanPage(`{"items":[${text}]}`, ['id', 'tenant'])!;
+    expect(ser.serialize(scanned.heads[0]!, scanned.texts[0], true)).toBe(ser.serialize(item, text));
+    expect(ser.serialize({ tenant: {} }, '{"tenant":{}}')).toBe('{"tenant":{"id":"t-1","name":"Acme \\"North\\""}}');
+  });
+
+  it("does not give another tenant's ID this tenant's name", () => {
+    const ser = new ItemSerializer({ id: 't-1', name: 'Acme' });
+    const text = '{"id":"a","tenant":{"id":"t-other"}}';
+    expect(ser.serialize(JSON.parse(text) as Record<string, unknown>, text)).toBe(text);
+    expect(ser.serialize(JSON.parse(text) as Record<string, unknown>)).toBe(text);
   });
 
   it('keeps the API spelling of an item it emits from text', () => {
