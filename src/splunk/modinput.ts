@@ -89,11 +89,16 @@ function logLevel(env: NodeJS.ProcessEnv, appLevel?: string): LogLevel {
   return 'INFO';
 }
 
+/** The logger of this process, or of one stanza, at the level the environment and the app settings give. */
+function inputLogger(io: Pick<ModinputIo, 'env' | 'stderr'>, opts: { appLevel?: string; stanza?: string } = {}): Logger {
+  return createSplunkLogger({ level: logLevel(io.env, opts.appLevel), stanza: opts.stanza, splunkHome: io.env.SPLUNK_HOME, stderr: io.stderr });
+}
+
 /** Dispatches on argv and returns the exit code. Never throws; never prints a stack on stderr. */
 export async function runModularInput(argv: readonly string[], io: ModinputIo, collect: CollectFn, checkSecret?: CheckSecretFn): Promise<number> {
   // Opened on first use: --scheme, which splunkd asks every scheme for at start-up, leaves no log file behind.
   let opened: Logger | undefined;
-  const processLogger = (): Logger => (opened ??= createSplunkLogger({ level: logLevel(io.env), splunkHome: io.env.SPLUNK_HOME, stderr: io.stderr }));
+  const processLogger = (): Logger => (opened ??= inputLogger(io));
   try {
     if (argv.length === 1 && argv[0] === '--scheme') {
       await writeAll(io.stdout, renderScheme());
@@ -123,7 +128,7 @@ export function runProcess(collect: CollectFn, checkSecret?: CheckSecretFn): voi
   // leak-warning threshold, and no leak.
   setMaxListeners(0, controller.signal);
   for (const signal of ['SIGTERM', 'SIGINT'] as const) process.on(signal, () => controller.abort());
-  const logger = () => createSplunkLogger({ level: logLevel(process.env), splunkHome: process.env.SPLUNK_HOME, stderr: process.stderr });
+  const logger = () => inputLogger(process);
   // Node prints its warnings as two lines without a severity, which splunkd.log would show as ERROR: one WARN instead.
   process.removeAllListeners('warning');
   process.on('warning', (warning) => logger().warn(`Node.js: ${warning.name}: ${warning.message}`));
@@ -257,12 +262,16 @@ async function runInputs(io: ModinputIo, collect: CollectFn, logger: Logger, che
  * and keep theirs. When splunkd cannot be asked, or its list lacks a stanza this very run was given (a list
  * not to be trusted), nothing is deleted; and nothing here ever fails the run.
  */
-async function removeCheckpointsOfDeletedInputs(def: InputDefinition, io: ModinputIo, logger: Logger): Promise<void> {
+async function removeCheckpointsOfDeletedInputs(def: InputDefinition, io: ModinputIo, processLogger: Logger): Promise<void> {
   const listedAt = Date.now();
   const rest = new SplunkdClient({ serverUri: def.serverUri, sessionKey: def.sessionKey, splunkHome: io.env.SPLUNK_HOME, signal: io.signal });
   let inputs: Set<string>;
+  let logger = processLogger;
   try {
-    inputs = await rest.listInputs();
+    // The setup page's log level holds here too; the process logger was made before it could be read.
+    const [listed, settings] = await Promise.all([rest.listInputs(), rest.getAppSettings().catch(() => ({ logLevel: undefined }))]);
+    inputs = listed;
+    if (settings.logLevel) logger = inputLogger(io, { appLevel: settings.logLevel });
   } catch (err) {
     // House-keeping only: a stop (SIGTERM) leaves it to the next run, and says nothing.
     if (err instanceof AbortedError) return;
@@ -308,8 +317,7 @@ async function runStanza(
   collect: CollectFn,
   checkSecret?: CheckSecretFn,
 ): Promise<boolean> {
-  const makeLogger = (appLevel?: string) =>
-    createSplunkLogger({ level: logLevel(io.env, appLevel), stanza: stanza.name, splunkHome: io.env.SPLUNK_HOME, stderr: io.stderr });
+  const makeLogger = (appLevel?: string) => inputLogger(io, { appLevel, stanza: stanza.name });
   let logger = makeLogger();
   const started = Date.now();
   let config: InputConfig | undefined;

@@ -211,6 +211,18 @@ describe('run mode through the splunkd stand-in', () => {
       query: { count: '0', output_mode: 'json' },
     });
 
+    // The setup page's log level holds for it too: at ERROR, no INFO line.
+    await store.save(keys.deleted[0]!, { hwm: 1 });
+    splunkd.settings.set('logging', { loglevel: 'ERROR' });
+    try {
+      const quiet = await splunkd.runInput('keeper', params);
+      expect(quiet.exitCode).toBe(0);
+      expect(await store.load(keys.deleted[0]!)).toBeUndefined();
+      expect(quiet.stderr).toEqual([]);
+    } finally {
+      splunkd.settings.set('logging', { loglevel: 'INFO' });
+    }
+
     // A list that lacks the very stanza being run is not trusted: nothing is deleted.
     await store.save(keys.deleted[0]!, { hwm: 1 });
     const ghost = spawn(process.execPath, [sample.bundle], { env: { ...process.env, SPLUNK_HOME: splunkd.splunkHome }, stdio: ['pipe', 'pipe', 'pipe'] });
