@@ -239,18 +239,23 @@ async function runInputs(io: ModinputIo, collect: CollectFn, logger: Logger, che
   const def = parseInputDefinition(text);
   const stream = new XmlStream(io.stdout, { signal: io.signal });
   let code = EXIT_OK;
+  // The setup page's log level, as the stanzas read it: the house-keeping after them logs at it too.
+  let appLogLevel: string | undefined;
   try {
     for (const stanza of def.stanzas) {
       if (io.signal.aborted) break;
-      const ok = await runStanza(stanza, def.serverUri, def.sessionKey, def.checkpointDir, stream, io, collect, checkSecret);
-      if (!ok) code = EXIT_FAILURE;
+      const run = await runStanza(stanza, def.serverUri, def.sessionKey, def.checkpointDir, stream, io, collect, checkSecret);
+      appLogLevel = run.appLogLevel ?? appLogLevel;
+      if (!run.ok) code = EXIT_FAILURE;
     }
   } finally {
     // Close the stream even after a failure, so splunkd gets every complete event written so far.
     await stream.close().catch(() => undefined);
   }
   // Only after a run that went well: when anything failed or was stopped, nothing is deleted.
-  if (code === EXIT_OK && !io.signal.aborted) await removeCheckpointsOfDeletedInputs(def, io, logger);
+  if (code === EXIT_OK && !io.signal.aborted) {
+    await removeCheckpointsOfDeletedInputs(def, io, appLogLevel ? inputLogger(io, { appLevel: appLogLevel }) : logger);
+  }
   return code;
 }
 
@@ -262,16 +267,12 @@ async function runInputs(io: ModinputIo, collect: CollectFn, logger: Logger, che
  * and keep theirs. When splunkd cannot be asked, or its list lacks a stanza this very run was given (a list
  * not to be trusted), nothing is deleted; and nothing here ever fails the run.
  */
-async function removeCheckpointsOfDeletedInputs(def: InputDefinition, io: ModinputIo, processLogger: Logger): Promise<void> {
+async function removeCheckpointsOfDeletedInputs(def: InputDefinition, io: ModinputIo, logger: Logger): Promise<void> {
   const listedAt = Date.now();
   const rest = new SplunkdClient({ serverUri: def.serverUri, sessionKey: def.sessionKey, splunkHome: io.env.SPLUNK_HOME, signal: io.signal });
   let inputs: Set<string>;
-  let logger = processLogger;
   try {
-    // The setup page's log level holds here too; the process logger was made before it could be read.
-    const [listed, settings] = await Promise.all([rest.listInputs(), rest.getAppSettings().catch(() => ({ logLevel: undefined }))]);
-    inputs = listed;
-    if (settings.logLevel) logger = inputLogger(io, { appLevel: settings.logLevel });
+    inputs = await rest.listInputs();
   } catch (err) {
     // House-keeping only: a stop (SIGTERM) leaves it to the next run, and says nothing.
     if (err instanceof AbortedError) return;
@@ -316,9 +317,10 @@ async function runStanza(
   io: ModinputIo,
   collect: CollectFn,
   checkSecret?: CheckSecretFn,
-): Promise<boolean> {
+): Promise<{ ok: boolean; appLogLevel?: string }> {
   const makeLogger = (appLevel?: string) => inputLogger(io, { appLevel, stanza: stanza.name });
   let logger = makeLogger();
+  let appLogLevel: string | undefined;
   const started = Date.now();
   let config: InputConfig | undefined;
   try {
@@ -331,6 +333,7 @@ async function runStanza(
         logger.warn(`app-wide settings not read, using defaults: ${describeError(err)}`);
         return {} as { proxyUrl?: string; logLevel?: string };
       });
+      appLogLevel = settings.logLevel;
       if (settings.logLevel) {
         logger = makeLogger(settings.logLevel);
         if (!parseLogLevel(settings.logLevel)) {
@@ -383,18 +386,18 @@ async function runStanza(
     });
     const failed = (result as { status?: unknown } | undefined)?.status === 'error';
     logger.info(`${io.signal.aborted ? 'stopped on SIGTERM' : failed ? 'run failed' : 'run finished'} after ${((Date.now() - started) / 1000).toFixed(1)} s`);
-    return !failed;
+    return { ok: !failed, appLogLevel };
   } catch (err) {
     if (io.signal.aborted && (err instanceof AbortedError || (err as Error)?.name === 'AbortError')) {
       logger.info(`stopped on SIGTERM after ${((Date.now() - started) / 1000).toFixed(1)} s`);
-      return true;
+      return { ok: true, appLogLevel };
     }
     logger.error(describeError(err));
     if (err instanceof Error && err.stack) logger.debug(err.stack);
     // A stanza that failed validation still names its data type and where its events go.
     const target = config ?? { data: single(stanza.params, 'data'), ...stanzaOutput(stanza.params) };
     await reportFailedRun(stream, stanza.name, target, err, started, logger);
-    return false;
+    return { ok: false, appLogLevel };
   }
 }
 

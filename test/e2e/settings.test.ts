@@ -47,8 +47,7 @@ describe('app-wide settings read through splunkd REST at run start', () => {
     w.splunkd.settings.set('logging', { loglevel: 'DEBUG' });
     const before = settingsReads().length;
     expect((await w.run('debug_app', w.params('endpoints'))).exitCode).toBe(0);
-    // At the run's start, and for the house-keeping after its collection.
-    expect(settingsReads().length).toBe(before + 2);
+    expect(settingsReads().length).toBe(before + 1);
     expect(logLines('debug_app').some((l) => / DEBUG /.test(l))).toBe(true);
     expect((await w.run('debug_env', w.params('endpoints'), { env: { TA_SOPHOS_CENTRAL_LOG_LEVEL: 'INFO' } })).exitCode).toBe(0);
     expect(logLines('debug_env').some((l) => / DEBUG /.test(l))).toBe(false);
