@@ -39,12 +39,10 @@ function isHostAnswer(err: unknown): boolean {
 export class HostBreaker {
   private readonly inARow = new Map<string, { count: number; last: unknown }>();
 
-  constructor(private readonly threshold = HOST_FAILURES_TO_GIVE_UP) {}
-
   /** The error a tenant on `host` fails with at once when the run has given the host up, else undefined. */
   check(host: string): HostDownError | undefined {
     const state = this.inARow.get(host);
-    if (!state || state.count < this.threshold) return undefined;
+    if (!state || state.count < HOST_FAILURES_TO_GIVE_UP) return undefined;
     return new HostDownError(`not tried: ${state.count} tenants in a row failed on ${host} this run (last: ${describeError(state.last)}); collected again next run`);
   }
 
@@ -64,6 +62,6 @@ export class HostBreaker {
     state.last = err;
     this.inARow.set(host, state);
     // True once, as the host is given up: the run says so in one line.
-    return state.count === this.threshold;
+    return state.count === HOST_FAILURES_TO_GIVE_UP;
   }
 }
