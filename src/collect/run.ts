@@ -141,7 +141,7 @@ export async function runCollection(opts: RunOptions): Promise<RunSummary> {
       const hosts = new HostBreaker();
       await forEachConcurrent(readAhead(opts.client.tenants(filter)), opts.concurrency ?? config.tenantConcurrency ?? DEFAULT_TENANT_CONCURRENCY, async (tenant) => {
         if (opts.signal?.aborted) return;
-        const { health, fatal, undated: unsaved } = await runTenant(opts.client, tenant, data, {
+        const { health, record, fatal, undated: unsaved } = await runTenant(opts.client, tenant, data, {
           sink: opts.sink,
           store: opts.store,
           key: checkpointKey(opts.stanza, data, tenant.id),
@@ -161,6 +161,7 @@ export async function runCollection(opts: RunOptions): Promise<RunSummary> {
           undated ??= { first: unsaved, tenants: 0 };
           undated.tenants++;
         }
+        await opts.sink.write([record]);
         if (fatal) throw fatal;
       });
     }

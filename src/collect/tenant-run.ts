@@ -10,6 +10,7 @@ import { collectEndpoints } from './endpoints.js';
 import { collectEvents } from './events.js';
 import { HOST_FAILURES_TO_GIVE_UP, type HostBreaker } from './host-breaker.js';
 import { healthRecord } from './records.js';
+import type { OutRecord } from './sink.js';
 
 export interface TenantRunOptions extends CollectOptions {
   startDays: number;
@@ -81,6 +82,11 @@ export async function collectTenantData(
 /** One tenant's outcome: its health record, and the failure that should stop the whole run, if any. */
 export interface TenantOutcome {
   health: TenantRunHealth;
+  /**
+   * `health` as the event to write. The caller counts the tenant first and writes this after: a sink that
+   * fails here (a stop while splunkd reads nothing) must not take the tenant out of the run's summary.
+   */
+  record: OutRecord;
   /** checkpoint_dir itself is unusable (full, read-only, not writable): every other tenant would fail too. */
   fatal?: CheckpointError;
   /** The checkpoint failure of a collector that only dates its work with it (CollectResult.undated). */
@@ -88,8 +94,8 @@ export interface TenantOutcome {
 }
 
 /**
- * Collects one tenant, then writes its health record. A tenant failure (403, repeated 5xx, a refused API
- * host, its own checkpoint file unusable) is reported, never thrown; only a failing sink is thrown.
+ * Collects one tenant and makes its health record. A tenant failure (403, repeated 5xx, a refused API
+ * host, its own checkpoint file unusable) is reported, never thrown.
  */
 export async function runTenant(
   client: CentralClient,
@@ -160,8 +166,7 @@ export async function runTenant(
       `${data} of tenant ${tenant.id} (${tenant.name}): ${health.status}${health.paused ? ' (paused at its time budget)' : ''}, ${health.events} events in ${health.pages} pages`,
     );
   }
-  await opts.sink.write([healthRecord({ ...health }, ended, tenant)]);
-  return { health, ...(fatal ? { fatal } : {}), ...(result.undated ? { undated: result.undated } : {}) };
+  return { health, record: healthRecord({ ...health }, ended, tenant), ...(fatal ? { fatal } : {}), ...(result.undated ? { undated: result.undated } : {}) };
 }
 
 /** The request counters `after` gained since `before`, named as in the health records. */

@@ -85,6 +85,11 @@ describe('stopped mid-run', () => {
     const took = Date.now() - started;
     expect(stopped.exitCode).toBe(0);
     expect(stopped.stderr.join('\n')).toMatch(/stopped on SIGTERM after/);
+    // The stop line still counts the tenants and the events written, though their health records cannot be sent.
+    const count = /aborted, \d+\/(\d+) tenants ok, (\d+) events/.exec(stopped.stderr.join('\n'));
+    expect(Number(count?.[1])).toBe(w.emu.tenants.length);
+    expect(Number(count?.[2])).toBeGreaterThan(0);
+    expect(Number(count?.[2])).toBeLessThanOrEqual(ids(stopped.records, SOURCETYPE.alerts).length);
     // 2 s before the signal, then STOP_GRACE_MS (5 s) for the write in hand: well before splunkd would kill it.
     expect(took).toBeLessThan(12_000);
     const rest = await w.run('term-unread');
