@@ -1,7 +1,6 @@
 // What every per-tenant collector takes and returns. The modular input and the CLI both call them:
 // the CLI with its own sinks, and with a MemoryCheckpointStore for one-shot runs without state.
 
-import { checkpointFileName, checkpointFilePrefix } from '../checkpoint/file-store.js';
 import type { CheckpointStore } from '../checkpoint/types.js';
 import type { DataType } from '../config/input-config.js';
 import { type CheckpointError, CorruptCheckpointError } from '../errors.js';
@@ -99,37 +98,10 @@ export function newCollectResult(): CollectResult {
   return { end: 'complete', events: 0, pages: 0, gaps: [] };
 }
 
-/** One checkpoint per stanza, data type and tenant. The store turns the key into a safe file name. */
-export function checkpointKey(stanza: string, data: TenantDataType, tenantId: string): string {
-  return `${stanza}|${data}|${tenantId}`;
-}
-
-/** The stanza a checkpoint key belongs to (a stanza name may itself hold `|`), or undefined for another key. */
-export function checkpointStanza(key: string): string | undefined {
-  const tenantAt = key.lastIndexOf('|');
-  const dataAt = tenantAt > 0 ? key.lastIndexOf('|', tenantAt - 1) : -1;
-  return dataAt > 0 ? key.slice(0, dataAt) : undefined;
-}
-
 export interface LoadedCheckpoint<T> {
   value?: T;
   /** Why a saved checkpoint was not used (unreadable and set aside, or of an unknown shape). */
   discarded?: string;
-}
-
-/**
- * Whether a checkpoint file name is exactly the one a key of these stanzas has, for the tenant it names:
- * such a file belongs to something that exists and need not be read to know it. A name this cannot
- * rebuild (a truncated long stanza name, a tenant ID in capitals) answers false and is simply read.
- */
-export function isCheckpointNameOf(stanzas: readonly string[]): (name: string) => boolean {
-  const prefixes = stanzas.map((stanza) => ({ stanza, prefix: checkpointFilePrefix(`${stanza}|`) }));
-  return (name) =>
-    prefixes.some(({ stanza, prefix }) => {
-      if (!name.startsWith(prefix)) return false;
-      const m = /^(alerts|events|endpoints)_([0-9a-f-]{36})\.[0-9a-f]{16}\.json$/.exec(name.slice(prefix.length));
-      return m !== null && checkpointFileName(checkpointKey(stanza, m[1] as TenantDataType, m[2]!)) === name;
-    });
 }
 
 /** Reads a checkpoint; one that is unreadable or of the wrong shape counts as none, and says why. */

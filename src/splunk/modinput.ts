@@ -6,7 +6,7 @@ import { setMaxListeners } from 'node:events';
 import type { Writable } from 'node:stream';
 import type { CheckpointStore } from '../checkpoint/types.js';
 import { FileCheckpointStore } from '../checkpoint/file-store.js';
-import { checkpointStanza, isCheckpointNameOf } from '../collect/collector.js';
+import { checkpointStanza, isCheckpointNameOf } from '../checkpoint/keys.js';
 import type { EventSink } from '../collect/sink.js';
 import {
   type InputConfig,

@@ -9,7 +9,7 @@ import type { CentralClient, TenantApi } from '../../src/central/types.js';
 import type { CheckpointStore } from '../../src/checkpoint/types.js';
 import { checkpointFileName, FileCheckpointStore, storeFailure } from '../../src/checkpoint/file-store.js';
 import { MemoryCheckpointStore } from '../../src/checkpoint/memory-store.js';
-import { checkpointKey } from '../../src/collect/collector.js';
+import { checkpointKey } from '../../src/checkpoint/keys.js';
 import { HOST_FAILURES_TO_GIVE_UP } from '../../src/collect/host-breaker.js';
 import { DEFAULT_TENANT_CONCURRENCY, runCollection, type CollectConfig, type RunSummary } from '../../src/collect/run.js';
 import { SIEM_FROM_DATE_WINDOW_MS } from '../../src/collect/siem-position.js';

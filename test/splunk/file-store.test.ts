@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { FileCheckpointStore, checkpointFileName, storeFailure } from '../../src/checkpoint/file-store.js';
-import { isCheckpointNameOf } from '../../src/collect/collector.js';
+import { isCheckpointNameOf } from '../../src/checkpoint/keys.js';
 import { CheckpointError, CorruptCheckpointError } from '../../src/errors.js';
 
 const dirs: string[] = [];

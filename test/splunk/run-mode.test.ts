@@ -7,7 +7,7 @@ import { readFileSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FileCheckpointStore } from '../../src/checkpoint/file-store.js';
-import { checkpointKey } from '../../src/collect/collector.js';
+import { checkpointKey } from '../../src/checkpoint/keys.js';
 import { buildSampleInput } from './fixtures/build-sample.js';
 import { inputDocument, parseXmlStream, startSplunkd, type SplunkdStandIn } from '../splunkd/index.js';
 import { filesUnder } from '../helpers/files.js';

@@ -1,7 +1,7 @@
 // Checkpoint keys: one per stanza, data type and tenant, and the stanza read back from a key (used to find
 // the checkpoints of deleted inputs).
 import { describe, expect, it } from 'vitest';
-import { checkpointKey, checkpointStanza } from '../../src/collect/collector.js';
+import { checkpointKey, checkpointStanza } from '../../src/checkpoint/keys.js';
 
 describe('checkpoint keys', () => {
   it('give back the stanza they were made for, whatever the stanza name holds', () => {
