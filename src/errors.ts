@@ -1,6 +1,6 @@
 // Every failure the add-on can raise, in one module (the undici errors pattern):
 // a stable string `code`, structured facts as fields, never a secret in a field or a message.
-// `describeError` is the one place that turns them into a one-line reason and an exit code.
+// `describeError` is the one place that turns them into a one-line reason; the exit codes are below.
 
 export class TaError extends Error {
   readonly code: string = 'TA_ERR';
@@ -186,7 +186,7 @@ export class AbortedError extends TaError {
 
 export const EXIT_OK = 0;
 export const EXIT_FAILURE = 1;
-/** CLI only: some tenants succeeded, some failed. */
+/** The CLI and the clean-up: some tenants or devices succeeded, some failed. */
 export const EXIT_PARTIAL = 2;
 
 /** The `error_code` health records carry: the typed error's code, else TA_ERR_UNEXPECTED. */

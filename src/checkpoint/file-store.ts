@@ -91,10 +91,9 @@ export class FileCheckpointStore implements CheckpointStore {
    * Write a temp file, fsync, rename over the old one, fsync the directory: a crash leaves old or new.
    *
    * Hot path (one save per page, and a page is written only once the previous page's save is done). As
-   * eight fs.promises calls, each waiting for a turn of a loop busy scanning and encoding the next page, a
-   * save of under a millisecond took ~4.5 ms and a third of a 1,000,000-alert run waited on it; fully
-   * synchronous, the loop sat blocked in fsync instead. So the quick calls are synchronous and only the
-   * two fsyncs go to the thread pool, where they overlap with the next page's work.
+   * fs.promises calls, each waited for a turn of a loop busy with the next page; fully synchronous, the
+   * loop sat blocked in fsync. So the quick calls are synchronous and only the two fsyncs go to the
+   * thread pool, where they overlap with the next page's work.
    */
   async save<T>(key: string, value: T): Promise<void> {
     try {

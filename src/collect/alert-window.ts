@@ -30,7 +30,8 @@ export interface AlertCheckpoint {
   /**
    * Every alert raised before `hwm - overlap` that the API showed has been emitted. Mid-run it
    * is the newest `raisedAt` emitted (pages come oldest first); after a complete run it is the run's
-   * `to`, so quiet tenants do not re-read ever longer ranges. Epoch ms.
+   * `to`, capped a minute before the last page's Date (completeAlertWindow), so quiet tenants do not
+   * re-read ever longer ranges. Epoch ms.
    */
   hwm: number;
   /** IDs emitted whose raisedAt (epoch ms) is at or after `hwm - overlap`: the dedup set. */

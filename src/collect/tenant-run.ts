@@ -1,6 +1,7 @@
 // One data type for one tenant, with its `tenant_run` health record: the collector's counts, the
 // client's request counters for this run, and the error that stopped it, if any. A failure is caught
-// here so that one tenant never stops the others; the checkpoint stays at the last page written.
+// here so that one tenant never stops the others (only an unusable checkpoint_dir, which every tenant
+// would meet, stops the run); the checkpoint stays at the last page written.
 
 import type { CentralClient, RequestStats, Tenant, TenantApi } from '../central/types.js';
 import { CheckpointError, describeError, errorCode } from '../errors.js';
