@@ -320,7 +320,7 @@ export class Transport {
         kind: 'status',
         status: res.statusCode,
         body,
-        retryAfterMs: parseRetryAfter(res.headers['retry-after'], Date.now()),
+        retryAfterMs: parseRetryAfter(res.headers['retry-after'], this.opts.now()),
       };
     } catch (err) {
       if (this.stop.signal.aborted) throw this.aborted();

@@ -1,4 +1,7 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { describe, expect, it } from 'vitest';
+import { createCentralClient } from '../../src/central/client.js';
 import { backoffDelay, DEFAULT_RETRY_POLICY, isRetryableStatus, nextDelay, parseRetryAfter, rateLimitDelay, type RetryPolicy } from '../../src/central/retry.js';
 
 const policy: RetryPolicy = { maxAttempts: 5, maxRetryTimeMs: 60_000, baseDelayMs: 100, maxDelayMs: 1000 };
@@ -67,5 +70,42 @@ describe('nextDelay', () => {
 describe('isRetryableStatus', () => {
   it('retries 408, 429 and 5xx only', () => {
     expect([400, 401, 403, 404, 408, 409, 429, 500, 502, 503, 504].filter(isRetryableStatus)).toEqual([408, 429, 500, 502, 503, 504]);
+  });
+});
+
+describe('a Retry-After given as a date, through the client', () => {
+  it('is measured on the client\'s clock, as every other wait is', async () => {
+    // The client's clock is years from the wall clock: a date measured against Date.now() reads as long past.
+    const clock = Date.UTC(2024, 0, 1);
+    let answered = 0;
+    const server = createServer((_req, res) => {
+      if (answered++ === 0) {
+        res.writeHead(429, { 'retry-after': new Date(clock + 7000).toUTCString(), 'content-type': 'application/json' }).end('{"error":"TooManyRequests"}');
+      } else {
+        res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ access_token: 't0ken-value', token_type: 'bearer', expires_in: 3600 }));
+      }
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const waits: number[] = [];
+    const client = createCentralClient({
+      clientId: 'c1',
+      clientSecret: 's3cr3t-value',
+      authUrl: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+      env: {},
+      now: () => clock,
+      sleep: async (ms) => {
+        waits.push(ms);
+      },
+    });
+    try {
+      await client.whoami().catch(() => undefined);
+      expect(answered).toBeGreaterThanOrEqual(2);
+      // Honoured as is, plus the jitter of under a second nextDelay adds (the wall clock would have given 0 plus jitter).
+      expect(waits[0]).toBeGreaterThanOrEqual(7000);
+      expect(waits[0]).toBeLessThan(8000);
+    } finally {
+      await client.close();
+      await new Promise((resolve) => server.close(resolve));
+    }
   });
 });
