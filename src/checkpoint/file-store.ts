@@ -146,11 +146,6 @@ export class FileCheckpointStore implements CheckpointStore {
     }
   }
 
-  async remove(key: string): Promise<void> {
-    await fs.rm(join(this.dir, checkpointFileName(key)), { force: true });
-    await this.syncDir();
-  }
-
   /**
    * Removes every checkpoint whose key `orphaned` says belongs to nothing any more, except those written at
    * or after `writtenBefore` (epoch ms): whatever created them may be newer than the caller's knowledge.

@@ -16,10 +16,6 @@ export class MemoryCheckpointStore implements CheckpointStore {
     this.values.set(key, JSON.stringify(value));
   }
 
-  async remove(key: string): Promise<void> {
-    this.values.delete(key);
-  }
-
   /** Every saved key, in the order first saved. */
   keys(): string[] {
     return [...this.values.keys()];

@@ -9,7 +9,6 @@ export interface CheckpointStore {
   load<T>(key: string): Promise<T | undefined>;
   /** Atomic: write, fsync, rename. A crash leaves either the old or the new value. */
   save<T>(key: string, value: T): Promise<void>;
-  remove(key: string): Promise<void>;
   /**
    * Fails as save() would when no save can succeed now (no rights, a read-only or full disk), changing no
    * checkpoint. Stores whose saves cannot fail that way have none.

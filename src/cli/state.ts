@@ -90,11 +90,6 @@ export class DeferredCheckpointStore implements CheckpointStore {
     this.pending.set(key, structuredClone(value));
   }
 
-  async remove(key: string): Promise<void> {
-    this.pending.delete(key);
-    await this.inner.remove(key);
-  }
-
   async commit(key: string): Promise<void> {
     if (!this.pending.has(key)) return;
     await this.inner.save(key, this.pending.get(key));

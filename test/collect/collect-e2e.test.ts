@@ -193,7 +193,6 @@ describe('alerts end to end', () => {
     let saves = 0;
     const filling: CheckpointStore = {
       load: (key) => disk.load(key),
-      remove: (key) => disk.remove(key),
       probe: () => disk.probe(),
       save: (key, value) =>
         ++saves <= 2 ? disk.save(key, value) : Promise.reject(storeFailure('save the checkpoint in', base, Object.assign(new Error('no space'), { code: 'ENOSPC' }), base)),
@@ -226,7 +225,7 @@ describe('alerts end to end', () => {
       const added = data === 'alerts' ? w.emu.addAlerts(w.emu.tenants[0]!.id, 30, { raisedAt: w.emu.clock.now() - 5 * MIN }) : w.emu.addEvents(w.emu.tenants[1]!.id, 300);
       // The disk fills up: loads work, and every save fails as the file system answers then.
       const noSpace = () => Promise.reject(storeFailure('save the checkpoint in', base, Object.assign(new Error('no space'), { code: 'ENOSPC' }), base));
-      const full: CheckpointStore = { load: (key) => disk.load(key), save: noSpace, remove: (key) => disk.remove(key), probe: noSpace };
+      const full: CheckpointStore = { load: (key) => disk.load(key), save: noSpace, probe: noSpace };
       const blockedFrom = sink.records.length;
       for (let n = 0; n < 3; n++) {
         const summary = await run(w, config(data), sink, { store: full });
@@ -251,8 +250,8 @@ describe('alerts end to end', () => {
       const unreadable = () => Promise.reject(storeFailure('read the checkpoint in', base, Object.assign(new Error('denied'), { code: 'EACCES' }), base));
       const disk = new FileCheckpointStore(base);
       for (const broken of [
-        { load: (key: string) => disk.load(key), save: noSpace, remove: (key: string) => disk.remove(key), probe: noSpace },
-        { load: unreadable, save: (key: string, value: unknown) => disk.save(key, value), remove: (key: string) => disk.remove(key) },
+        { load: (key: string) => disk.load(key), save: noSpace, probe: noSpace },
+        { load: unreadable, save: (key: string, value: unknown) => disk.save(key, value) },
       ] as CheckpointStore[]) {
         w.logs.length = 0;
         const sink = new MemorySink();
