@@ -338,19 +338,11 @@ class TenantApiImpl implements TenantApi {
   }
 
   siemEventPages(q: SiemQuery = {}): AsyncIterable<CursorPage<SiemItem>> {
-    return this.siemPages('/siem/v1/events', q, true);
-  }
-
-  siemAlertPages(q: SiemQuery = {}): AsyncIterable<CursorPage<SiemItem>> {
-    return this.siemPages('/siem/v1/alerts', q, false);
-  }
-
-  private siemPages(path: string, q: SiemQuery, events: boolean): AsyncIterable<CursorPage<SiemItem>> {
     const query: Query = { limit: String(q.limit ?? SIEM_MAX_LIMIT) };
     if (q.cursor) query.cursor = q.cursor;
     else if (q.fromDate !== undefined) query.from_date = String(Math.floor(q.fromDate));
-    if (events) setList(query, 'exclude_types', q.excludeTypes);
-    return cursorPages<SiemItem>((query) => this.getPage(path, query, SIEM_HEAD), query);
+    setList(query, 'exclude_types', q.excludeTypes);
+    return cursorPages<SiemItem>((query) => this.getPage('/siem/v1/events', query, SIEM_HEAD), query);
   }
 
   async getEndpoint(id: string, view?: 'basic' | 'summary' | 'full'): Promise<Endpoint | undefined> {

@@ -139,7 +139,6 @@ export interface TenantApi {
   endpointPages(query?: EndpointQuery): AsyncIterable<KeyPage<Endpoint>>;
   alertPages(query?: AlertQuery): AsyncIterable<KeyPage<Alert>>;
   siemEventPages(query?: SiemQuery): AsyncIterable<CursorPage<SiemItem>>;
-  siemAlertPages(query?: SiemQuery): AsyncIterable<CursorPage<SiemItem>>;
   /** Live read of one endpoint; undefined when the API answers 404. */
   getEndpoint(id: string, view?: 'basic' | 'summary' | 'full'): Promise<Endpoint | undefined>;
   /** DELETE one endpoint. Never retried automatically (not idempotent in effect). */
