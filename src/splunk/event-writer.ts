@@ -91,7 +91,6 @@ function hasMarkup(text: string): boolean {
 export interface StanzaOutput {
   /** Full stanza name, e.g. `sophos_central://prod`. */
   stanza: string;
-  source?: string;
   index?: string;
   host?: string;
 }
@@ -99,7 +98,6 @@ export interface StanzaOutput {
 /** EventSink for one stanza: each record becomes one `<event unbroken="1">...<done/></event>`. */
 export class XmlEventWriter implements EventSink {
   private readonly head: string;
-  private readonly source: string;
   private readonly tail: string;
   private readonly sourcetypes = new Map<string, { text: string; ascii: boolean }>();
 
@@ -108,7 +106,6 @@ export class XmlEventWriter implements EventSink {
     output: StanzaOutput,
   ) {
     this.head = `<event stanza="${escapeXml(output.stanza)}" unbroken="1">`;
-    this.source = output.source === undefined ? '' : `<source>${escapeXml(output.source)}</source>`;
     this.tail =
       (output.index === undefined ? '' : `<index>${escapeXml(output.index)}</index>`) +
       (output.host === undefined ? '' : `<host>${escapeXml(output.host)}</host>`);
@@ -175,7 +172,7 @@ export class XmlEventWriter implements EventSink {
   private afterTime(sourcetype: string): { text: string; ascii: boolean } {
     let after = this.sourcetypes.get(sourcetype);
     if (after === undefined) {
-      const text = `${this.source}<sourcetype>${escapeXml(sourcetype)}</sourcetype>${this.tail}<data>`;
+      const text = `<sourcetype>${escapeXml(sourcetype)}</sourcetype>${this.tail}<data>`;
       after = { text, ascii: !NON_ASCII.test(this.head + text) };
       this.sourcetypes.set(sourcetype, after);
     }

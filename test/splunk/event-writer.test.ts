@@ -68,7 +68,7 @@ describe('XmlEventWriter', () => {
 
   it('escapes markup and XML 1.0 forbidden characters, so a strict parser reads the data back with the values the API sent', async () => {
     const { out, text } = collect();
-    const w = XmlEventWriter.open(out, { stanza: 'sophos_central://x<&">', source: 'a&b' });
+    const w = XmlEventWriter.open(out, { stanza: 'sophos_central://x<&">', index: 'a&b' });
     const nasty = JSON.stringify({
       d: 'a<b>&c "q" ]]> <![CDATA[ x ]]> &amp; </data></event></stream>',
       ctl: 'nul\u0000 bell\u0007 vt\u000b ff\u000c esc\u001b tab\t lf\n cr\r',
@@ -82,7 +82,7 @@ describe('XmlEventWriter', () => {
     const events = parseStream(xml);
     expect(events).toHaveLength(2);
     expect(events[0]!['@_stanza']).toBe('sophos_central://x<&">');
-    expect(events[0]!.source).toBe('a&b');
+    expect(events[0]!.index).toBe('a&b');
     const expected = nasty.replace(/[\u0000-\u0008\u000B\u000C\u000E-\u001F]/g, '');
     expect(events[0]!.data).toBe(expected);
     expect(JSON.parse(events[0]!.data as string).d).toBe('a<b>&c "q" ]]> <![CDATA[ x ]]> &amp; </data></event></stream>');
