@@ -94,6 +94,17 @@ function inputLogger(io: Pick<ModinputIo, 'env' | 'stderr'>, opts: { appLevel?: 
   return createSplunkLogger({ level: logLevel(io.env, opts.appLevel), stanza: opts.stanza, splunkHome: io.env.SPLUNK_HOME, stderr: io.stderr });
 }
 
+/** splunkd's REST API as the input definition names it, with the run's stop signal. */
+function splunkdFor(io: ModinputIo, def: { serverUri: string; sessionKey: string }): SplunkdClient {
+  return new SplunkdClient({ serverUri: def.serverUri, sessionKey: def.sessionKey, splunkHome: io.env.SPLUNK_HOME, signal: io.signal });
+}
+
+/** One ERROR line for splunkd.log; the stack only at DEBUG, in the add-on's own log file. */
+function logFailure(logger: Logger, err: unknown, prefix = ''): void {
+  logger.error(`${prefix}${describeError(err)}`);
+  if (err instanceof Error && err.stack) logger.debug(err.stack);
+}
+
 /** Dispatches on argv and returns the exit code. Never throws; never prints a stack on stderr. */
 export async function runModularInput(argv: readonly string[], io: ModinputIo, collect: CollectFn, checkSecret?: CheckSecretFn): Promise<number> {
   // Opened on first use: --scheme, which splunkd asks every scheme for at start-up, leaves no log file behind.
@@ -111,8 +122,7 @@ export async function runModularInput(argv: readonly string[], io: ModinputIo, c
     );
     return EXIT_FAILURE;
   } catch (err) {
-    processLogger().error(describeError(err));
-    if (err instanceof Error && err.stack) processLogger().debug(err.stack);
+    logFailure(processLogger(), err);
     return EXIT_FAILURE;
   }
 }
@@ -135,9 +145,7 @@ export function runProcess(collect: CollectFn, checkSecret?: CheckSecretFn): voi
   // An error that escapes every await (an emitter, a timer) would otherwise print Node's multi-line stack
   // into splunkd.log: one ERROR line instead, the stack only at DEBUG in the log file, then exit 1.
   const fatal = (err: unknown) => {
-    const log = logger();
-    log.error(`unexpected failure, exiting: ${describeError(err)}`);
-    if (err instanceof Error && err.stack) log.debug(err.stack);
+    logFailure(logger(), err, 'unexpected failure, exiting: ');
     process.stderr.write('', () => process.exit(EXIT_FAILURE));
   };
   process.on('uncaughtException', fatal);
@@ -164,7 +172,7 @@ async function validateArguments(io: ModinputIo, logger: Logger): Promise<number
   let message: string;
   try {
     const def = parseValidationDefinition(await readStdin(io.stdin, { timeoutMs: io.stdinTimeoutMs, signal: io.signal }));
-    const rest = new SplunkdClient({ serverUri: def.serverUri, sessionKey: def.sessionKey, splunkHome: io.env.SPLUNK_HOME, signal: io.signal });
+    const rest = splunkdFor(io, def);
     try {
       const { clientId, clientSecret, proxyUrl: proxy } = validateInputFields(await withStoredStanza(def.name, def.params, rest, logger));
       // A masked or empty secret must be stored already: by an earlier run, or by the setup page. An edit that
@@ -269,7 +277,7 @@ async function runInputs(io: ModinputIo, collect: CollectFn, logger: Logger, che
  */
 async function removeCheckpointsOfDeletedInputs(def: InputDefinition, io: ModinputIo, logger: Logger): Promise<void> {
   const listedAt = Date.now();
-  const rest = new SplunkdClient({ serverUri: def.serverUri, sessionKey: def.sessionKey, splunkHome: io.env.SPLUNK_HOME, signal: io.signal });
+  const rest = splunkdFor(io, def);
   let inputs: Set<string>;
   try {
     inputs = await rest.listInputs();
@@ -325,7 +333,7 @@ async function runStanza(
   let config: InputConfig | undefined;
   try {
     config = validateInputParams(stanza.params, { checkInterval: false });
-    const rest = new SplunkdClient({ serverUri, sessionKey, splunkHome: io.env.SPLUNK_HOME, signal: io.signal });
+    const rest = splunkdFor(io, { serverUri, sessionKey });
     let clientSecret: string;
     try {
       const settings = await rest.getAppSettings().catch((err: unknown) => {
@@ -392,8 +400,7 @@ async function runStanza(
       logger.info(`stopped on SIGTERM after ${((Date.now() - started) / 1000).toFixed(1)} s`);
       return { ok: true, appLogLevel };
     }
-    logger.error(describeError(err));
-    if (err instanceof Error && err.stack) logger.debug(err.stack);
+    logFailure(logger, err);
     // A stanza that failed validation still names its data type and where its events go.
     const target = config ?? { data: single(stanza.params, 'data'), ...stanzaOutput(stanza.params) };
     await reportFailedRun(stream, stanza.name, target, err, started, logger);
