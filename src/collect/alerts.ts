@@ -11,7 +11,7 @@ import {
   planAlertWindow,
   type PageAlert,
 } from './alert-window.js';
-import { clockSkew, DATE_RESOLUTION_MS, loadCheckpoint, newCollectResult, type CollectResult, reportGap, reportReset, type AlertCollectOptions } from './collector.js';
+import { clockSkew, DATE_RESOLUTION_MS, later, loadCheckpoint, newCollectResult, type CollectResult, reportGap, reportReset, type AlertCollectOptions } from './collector.js';
 import { eachCommittedPage, PageCommits } from './paging.js';
 import { iso, ItemSerializer, parseTime, SOURCETYPE } from './records.js';
 import type { OutRecord } from './sink.js';
@@ -60,7 +60,7 @@ export async function collectAlerts(api: TenantApi, opts: AlertCollectOptions): 
     for (let n = 0; n < emit.length; n++) {
       const i = emit[n]!;
       const raisedAt = refs[i]!.raisedAt;
-      if (raisedAt !== undefined && !(raisedAt <= (result.newestItem ?? -Infinity))) result.newestItem = raisedAt;
+      result.newestItem = later(result.newestItem, raisedAt);
       records[n] = {
         time: (raisedAt ?? runStart) / 1000,
         sourcetype: SOURCETYPE.alerts,

@@ -98,6 +98,11 @@ export function newCollectResult(): CollectResult {
   return { end: 'complete', events: 0, pages: 0, gaps: [] };
 }
 
+/** The later of two times, either of which may be unknown. */
+export function later(a: number | undefined, b: number | undefined): number | undefined {
+  return b === undefined || (a !== undefined && a >= b) ? a : b;
+}
+
 export interface LoadedCheckpoint<T> {
   value?: T;
   /** Why a saved checkpoint was not used (unreadable and set aside, or of an unknown shape). */

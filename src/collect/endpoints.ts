@@ -4,7 +4,7 @@
 
 import type { TenantApi } from '../central/types.js';
 import { CheckpointError } from '../errors.js';
-import { loadCheckpoint, newCollectResult, type CollectResult, type CollectOptions } from './collector.js';
+import { later, loadCheckpoint, newCollectResult, type CollectResult, type CollectOptions } from './collector.js';
 import { eachPage } from './paging.js';
 import { ItemSerializer, parseTime, SOURCETYPE } from './records.js';
 import type { OutRecord } from './sink.js';
@@ -39,7 +39,7 @@ export async function collectEndpoints(api: TenantApi, opts: CollectOptions): Pr
       const item = page.items[i]!;
       // Lag for an inventory: how long ago the most recently seen device checked in.
       const seen = parseTime(item.lastSeenAt);
-      if (seen !== undefined && !(seen <= (result.newestItem ?? -Infinity))) result.newestItem = seen;
+      result.newestItem = later(result.newestItem, seen);
       records[i] = {
         time: snapshotAt / 1000,
         sourcetype: SOURCETYPE.endpoints,

@@ -3,7 +3,7 @@
 
 import type { CursorPage, SiemItem, TenantApi } from '../central/types.js';
 import { BadRequestError, describeError } from '../errors.js';
-import { clockSkew, DATE_RESOLUTION_MS, loadCheckpoint, newCollectResult, type CollectResult, reportGap, reportReset, type EventCollectOptions } from './collector.js';
+import { clockSkew, DATE_RESOLUTION_MS, later, loadCheckpoint, newCollectResult, type CollectResult, reportGap, reportReset, type EventCollectOptions } from './collector.js';
 import { eachCommittedPage, PageCommits } from './paging.js';
 import { ItemSerializer, parseTime, SOURCETYPE } from './records.js';
 import type { OutRecord } from './sink.js';
@@ -96,8 +96,8 @@ export async function collectEvents(api: TenantApi, opts: EventCollectOptions): 
       const item = items[i]!;
       const when = parseTime(item.when);
       const created = parseTime(item.created_at) ?? when;
-      if (created !== undefined && !(created <= (newestCreated ?? -Infinity))) newestCreated = created;
-      if (when !== undefined && !(when <= (result.newestItem ?? -Infinity))) result.newestItem = when;
+      newestCreated = later(newestCreated, created);
+      result.newestItem = later(result.newestItem, when);
       records[i] = {
         // Without a usable `when`, the time Sophos recorded the event is closer than the collection's.
         time: (when ?? created ?? requestedAt) / 1000,
