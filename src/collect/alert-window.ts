@@ -28,10 +28,10 @@ const RETENTION_MARGIN_MS = 5 * MINUTE;
 export interface AlertCheckpoint {
   v: 1;
   /**
-   * Every alert raised before `hwm - overlap` that the API showed has been emitted. Mid-run it
-   * is the newest `raisedAt` emitted (pages come oldest first); after a complete run it is the run's
-   * `to`, capped a minute before the last page's Date (completeAlertWindow), so quiet tenants do not
-   * re-read ever longer ranges. Epoch ms.
+   * Every alert raised before `hwm` that the API showed has been emitted; the overlap before it is read
+   * again for late ones. Mid-run it is the newest `raisedAt` emitted (pages come oldest first); after a
+   * complete run it is the run's `to`, capped a minute before the last page's Date (completeAlertWindow),
+   * so quiet tenants do not re-read ever longer ranges. Epoch ms.
    */
   hwm: number;
   /** IDs emitted whose raisedAt (epoch ms) is at or after `hwm - overlap`: the dedup set. */
@@ -109,12 +109,14 @@ export interface AlertState {
 }
 
 export function alertStateFrom(checkpoint: AlertCheckpoint | undefined, window: AlertWindow): AlertState {
-  // A first run, or a run past a reported gap or reset, starts afresh at `from`; saving this state right
-  // away makes the next run start at the same `from` instead of reporting the gap or reset again.
+  // A first run, or a run past a reported gap or reset, starts afresh at `from`, and nothing before it is
+  // owed: the mark is `from`, never later, so that a run which reads nothing and is then overtaken by
+  // retention reports what it missed as a gap. Saving this state right away makes the next run start at the
+  // same `from` (seenSince) instead of reporting the gap or reset again.
   const { overlap } = window;
-  if (!checkpoint || window.gap) return { hwm: window.from + overlap, seen: new Map(), overlap, seenSince: window.from };
+  if (!checkpoint || window.gap) return { hwm: window.from, seen: new Map(), overlap, seenSince: window.from };
   const seen = new Map(Object.entries(checkpoint.seen));
-  if (window.reset) return { hwm: window.from + overlap, seen, newest: checkpoint.newest, overlap, seenSince: window.from };
+  if (window.reset) return { hwm: window.from, seen, newest: checkpoint.newest, overlap, seenSince: window.from };
   return { hwm: checkpoint.hwm, seen, newest: checkpoint.newest, overlap, seenSince: checkpoint.seenSince ?? checkpoint.hwm - overlap };
 }
 

@@ -143,10 +143,10 @@ describe('acceptAlertPage', () => {
 });
 
 describe('alertStateFrom', () => {
-  it('first run: nothing before from is emitted, so the mark is from plus the overlap', () => {
+  it('first run: nothing before from is owed, so the mark is from', () => {
     const w = planAlertWindow(undefined, T, 3);
     const s = alertStateFrom(undefined, w);
-    expect(s.hwm - ALERT_OVERLAP_MS).toBe(w.from);
+    expect(s.hwm).toBe(w.from);
     expect(planAlertWindow(alertCheckpoint(s, T), T + MIN, 3).from).toBe(w.from);
   });
   it('after a reported gap: the next run starts at the same from, without a new gap', () => {
@@ -156,6 +156,26 @@ describe('alertStateFrom', () => {
     expect(next.from).toBe(w.from);
     expect(next.gap).toBeUndefined();
     expect(s.seen.size).toBe(0);
+  });
+  for (const interval of [5 * MIN, HOUR]) {
+    it(`after a reported gap, a run that read nothing leaves no alert unaccounted for (next run ${interval / MIN} min later)`, () => {
+      const lost = cp(T - 100 * DAY);
+      const w = planAlertWindow(lost, T, 1);
+      // The gap run saves its restart state, then fails before any page.
+      const saved = alertCheckpoint(alertStateFrom(lost, w), T);
+      const next = planAlertWindow(saved, T + interval, 1);
+      // Retention has moved on by the interval: what lies between the two floors is a gap of its own, from
+      // where the first one ended, never skipped without a record.
+      expect(next.gap).toEqual({ start: w.from, end: next.from });
+      expect(next.from).toBe(w.from + interval);
+    });
+  }
+  it('a first run at the retention floor that wrote one page and failed: the alerts after it that aged out are a gap', () => {
+    const w = planAlertWindow(undefined, T, 90);
+    const s = alertStateFrom(undefined, w);
+    acceptAlertPage(s, [{ id: 'a', raisedAt: w.from + MIN }], w);
+    const next = planAlertWindow(alertCheckpoint(s, T), T + 10 * MIN, 90);
+    expect(next.gap).toEqual({ start: w.from + MIN, end: next.from });
   });
   it('a mark inside retention whose overlap is not: the alerts already emitted stay deduplicated', () => {
     const mark = T - ALERT_RETENTION_MS + 10 * MIN;
@@ -168,7 +188,7 @@ describe('alertStateFrom', () => {
     const saved = cp(T + DAY, { a: T + DAY - MIN }, T - HOUR);
     const w = planAlertWindow(saved, T, 1);
     const s = alertStateFrom(saved, w);
-    expect(s.hwm - ALERT_OVERLAP_MS).toBe(w.from);
+    expect(s.hwm).toBe(w.from);
     expect(s.newest).toBe(T - HOUR);
     expect(acceptAlertPage(s, [{ id: 'a', raisedAt: T - HOUR }], w)).toEqual([]);
     const next = planAlertWindow(alertCheckpoint(s, T), T + MIN, 1);
