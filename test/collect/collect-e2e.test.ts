@@ -607,6 +607,37 @@ describe('alerts end to end', () => {
     expect(saved!.hwm).toBe(Math.floor(w.emu.clock.now() / 1000) * 1000 - MIN);
   });
 
+  it('re-reading an overlap that holds nothing new rewrites no checkpoint until the window completes', async () => {
+    // An alert storm inside the overlap: each page of it would otherwise rewrite every ID of the storm, run after run.
+    const w = await world({ tenants: 1, alertsPerTenant: 0 });
+    const tenant = w.emu.tenants[0]!.id;
+    w.emu.addAlerts(tenant, 250, { raisedAt: w.emu.clock.now() - 10 * MIN });
+    const store = new MemoryCheckpointStore();
+    let saves = 0;
+    const save = store.save.bind(store);
+    store.save = async (key, value) => {
+      saves++;
+      return save(key, value);
+    };
+    const sink = new MemorySink();
+    await run(w, config('alerts'), sink, { store });
+    expect(idsOf(sink, 'sophos:central:alerts')).toHaveLength(250);
+    w.emu.clock.advance(MIN);
+    saves = 0;
+    const again = await run(w, config('alerts'), sink, { store });
+    expect(again.pages).toBe(3);
+    expect(saves).toBe(1);
+    // A new alert on the last page of the re-read is still saved with it, and sent once.
+    w.emu.clock.advance(MIN);
+    const [late] = w.emu.addAlerts(tenant, 1, { raisedAt: w.emu.clock.now() - 2 * MIN });
+    saves = 0;
+    await run(w, config('alerts'), sink, { store });
+    expect(saves).toBe(1);
+    const ids = idsOf(sink, 'sophos:central:alerts');
+    expectNoDuplicates(ids);
+    expect(ids).toContain(late!.id);
+  });
+
   it.each([
     ['stays ahead', 20 * MIN],
     ['is corrected before the next run', 0],
