@@ -8,7 +8,7 @@ import { CheckpointError, describeError, errorCode } from '../errors.js';
 import type { Logger } from '../log.js';
 import { checkpointKey } from '../checkpoint/keys.js';
 import type { DataType } from './collector.js';
-import { HostBreaker } from './host-breaker.js';
+import { HOST_FAILURES_TO_GIVE_UP, HostBreaker } from './host-breaker.js';
 import { healthRecord } from './records.js';
 import type { EventSink, OutRecord } from './sink.js';
 import { collectTenants } from './tenants.js';
@@ -37,6 +37,8 @@ export const DEFAULT_TENANT_CONCURRENCY = 4;
 
 /** Tenant failures per run that get an ERROR line of their own. */
 const TENANT_ERROR_LINES = 5;
+/** Tenant warnings (data gaps, checkpoint restarts) per run that get a WARN line of their own. */
+const TENANT_WARN_LINES = 5;
 
 /**
  * A forwarder clock this far from Sophos's gets a WARN line and `clock_skew_s` in the run's summary: the
@@ -113,13 +115,18 @@ export async function runCollection(opts: RunOptions): Promise<RunSummary> {
   const timeBudgetMs = tenantTimeBudgetMs(config.intervalSeconds);
   // Token, whoami and tenant-list requests belong to no tenant: the summary counts them too.
   const globalBefore = { ...opts.client.stats };
-  // A partner with hundreds of denied tenants would write hundreds of ERROR lines every run: the first few
-  // get their own, the run's line counts the rest, and every one has its tenant_run record.
+  // A partner with hundreds of denied tenants would write hundreds of ERROR lines every run, and as many
+  // data-gap WARN lines every run once their positions age past 24 hours: the first few get their own, the
+  // run's line counts the rest, and every one has its health record.
   let tenantErrors = 0;
+  let tenantWarnings = 0;
   const tenantLogger: Logger = {
     ...opts.logger,
     error: (message) => {
       if (++tenantErrors <= TENANT_ERROR_LINES) opts.logger.error(message);
+    },
+    warn: (message) => {
+      if (++tenantWarnings <= TENANT_WARN_LINES) opts.logger.warn(message);
     },
   };
   let failure: unknown;
@@ -142,7 +149,7 @@ export async function runCollection(opts: RunOptions): Promise<RunSummary> {
       const hosts = new HostBreaker();
       await forEachConcurrent(readAhead(opts.client.tenants(filter)), opts.concurrency ?? config.tenantConcurrency ?? DEFAULT_TENANT_CONCURRENCY, async (tenant) => {
         if (opts.signal?.aborted) return;
-        const { health, record, fatal, undated: unsaved } = await runTenant(opts.client, tenant, data, {
+        const { health, record, fatal, undated: unsaved, hostGivenUp } = await runTenant(opts.client, tenant, data, {
           sink: opts.sink,
           store: opts.store,
           key: checkpointKey(opts.stanza, data, tenant.id),
@@ -158,6 +165,12 @@ export async function runCollection(opts: RunOptions): Promise<RunSummary> {
           hosts,
         });
         addTenant(summary, health);
+        if (hostGivenUp) {
+          opts.logger.warn(
+            `giving up ${hostGivenUp} for the rest of this run: ${HOST_FAILURES_TO_GIVE_UP} tenants in a row failed there; ` +
+              `its other tenants are not tried (TA_ERR_HOST_DOWN) and are collected next run`,
+          );
+        }
         if (unsaved) {
           undated ??= { first: unsaved, tenants: 0 };
           undated.tenants++;
@@ -205,6 +218,9 @@ export async function runCollection(opts: RunOptions): Promise<RunSummary> {
   }
   if (tenantErrors > TENANT_ERROR_LINES) {
     line += `; ${tenantErrors - TENANT_ERROR_LINES} more tenant failures not logged one by one (all failures: ${failureCodes(summary.results)}; see the tenant_run health records)`;
+  }
+  if (tenantWarnings > TENANT_WARN_LINES) {
+    line += `; ${tenantWarnings - TENANT_WARN_LINES} more tenant warnings not logged one by one (see the data_gap and checkpoint_reset health records)`;
   }
   // A stop (SIGTERM) that cut a request short is no error.
   if (failure !== undefined && summary.status !== 'aborted') opts.logger.error(`${line}: ${summary.error}`);

@@ -9,7 +9,7 @@ import { collectAlerts } from './alerts.js';
 import { newCollectResult, type CollectOptions, type CollectResult, type TenantDataType } from './collector.js';
 import { collectEndpoints } from './endpoints.js';
 import { collectEvents } from './events.js';
-import { HOST_FAILURES_TO_GIVE_UP, type HostBreaker } from './host-breaker.js';
+import type { HostBreaker } from './host-breaker.js';
 import { healthRecord } from './records.js';
 import type { OutRecord } from './sink.js';
 
@@ -92,6 +92,8 @@ export interface TenantOutcome {
   fatal?: CheckpointError;
   /** The checkpoint failure of a collector that only dates its work with it (CollectResult.undated). */
   undated?: CheckpointError;
+  /** The region host this tenant's failure made the run give up (HostBreaker): the run says so once. */
+  hostGivenUp?: string;
 }
 
 /**
@@ -122,6 +124,7 @@ export async function runTenant(
   };
   const result = newCollectResult();
   let fatal: CheckpointError | undefined;
+  let hostGivenUp: string | undefined;
   try {
     const down = opts.hosts?.check(target.apiHost);
     if (down) throw down;
@@ -137,12 +140,7 @@ export async function runTenant(
     if (opts.signal?.aborted) {
       health.status = 'aborted';
     } else {
-      if (opts.hosts?.record(target.apiHost, err)) {
-        opts.logger.warn(
-          `giving up ${target.apiHost} for the rest of this run: ${HOST_FAILURES_TO_GIVE_UP} tenants in a row failed there; ` +
-            `its other tenants are not tried (TA_ERR_HOST_DOWN) and are collected next run`,
-        );
-      }
+      if (opts.hosts?.record(target.apiHost, err)) hostGivenUp = target.apiHost;
       health.status = 'error';
       health.error_code = errorCode(err);
       health.error = describeError(err);
@@ -167,7 +165,13 @@ export async function runTenant(
       `${data} of tenant ${tenant.id} (${tenant.name}): ${health.status}${health.paused ? ' (paused at its time budget)' : ''}, ${health.events} events in ${health.pages} pages`,
     );
   }
-  return { health, record: healthRecord({ ...health }, ended, tenant), ...(fatal ? { fatal } : {}), ...(result.undated ? { undated: result.undated } : {}) };
+  return {
+    health,
+    record: healthRecord({ ...health }, ended, tenant),
+    ...(fatal ? { fatal } : {}),
+    ...(result.undated ? { undated: result.undated } : {}),
+    ...(hostGivenUp ? { hostGivenUp } : {}),
+  };
 }
 
 /** The request counters `after` gained since `before`, named as in the health records. */

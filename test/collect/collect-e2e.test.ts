@@ -803,6 +803,21 @@ describe('SIEM events end to end', () => {
     expect(sink.health('data_gap')).toHaveLength(1);
   });
 
+  it('data gaps of many tenants: five WARN lines of their own, the rest counted in the run line, each in its data_gap record', async () => {
+    const w = await world({ tenants: 8, eventsPerTenant: 10 });
+    const sink = new MemorySink();
+    await run(w, config('events'), sink);
+    w.emu.clock.advance(30 * HOUR);
+    w.logs.length = 0;
+    const summary = await run(w, config('events'), sink);
+    expect(summary.data_gaps).toBe(8);
+    expect(sink.health('data_gap')).toHaveLength(8);
+    const warnings = w.logs.filter((l) => l.startsWith('WARN'));
+    expect(warnings).toHaveLength(5);
+    for (const line of warnings) expect(line).toMatch(/^WARN data gap for events of tenant /);
+    expect(w.logs).toContainEqual(expect.stringMatching(/^INFO stanza sophos_central:\/\/e2e events: ok, 8\/8 tenants ok, \d+ events; 3 more tenant warnings not logged one by one \(see the data_gap and checkpoint_reset health records\)$/));
+  });
+
   /**
    * One tenant collected once, its saved cursor then swapped for one the API refuses and 30 events added five
    * minutes later, and the run that meets the refusal; this host's clock `skewMs` ahead throughout.
