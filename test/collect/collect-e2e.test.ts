@@ -803,6 +803,26 @@ describe('SIEM events end to end', () => {
     expect(sink.health('data_gap')).toHaveLength(1);
   });
 
+  it('a gap run that then collects nothing for the tenant: the next run reports the few minutes it fell behind as a gap of its own, from where the first ended', async () => {
+    const w = await world({ tenants: 1 });
+    const tenant = w.emu.tenants[0]!.id;
+    const sink = new MemorySink();
+    await run(w, config('events'), sink);
+    w.emu.clock.advance(30 * HOUR);
+    w.emu.faults.add({ route: 'siem-events', kind: 403, rate: 1, tenantId: tenant });
+    await run(w, config('events'), sink);
+    w.emu.faults.clear();
+    w.emu.clock.advance(5 * MIN);
+    await run(w, config('events'), sink);
+    const [first, second] = sink.health('data_gap');
+    expect(second).toBeDefined();
+    expect(second!.gap_start).toBe(first!.gap_end);
+    expect(second!.gap_seconds).toBeGreaterThanOrEqual(299);
+    expect(second!.gap_seconds).toBeLessThanOrEqual(301);
+    // Still inside the API's 24 hours: the record says what reached past them, a restart's reach.
+    expect(second!.reason).toMatch(/less ten minutes kept for retries/);
+  });
+
   it('data gaps of many tenants: five WARN lines of their own, the rest counted in the run line, each in its data_gap record', async () => {
     const w = await world({ tenants: 8, eventsPerTenant: 10 });
     const sink = new MemorySink();
