@@ -23,6 +23,9 @@ const PROBE_BODY = Buffer.alloc(4096, 0x20);
 
 const fsyncAsync = promisify(fsync);
 
+/** How a damaged checkpoint set aside by load() is named: its file name, this, then the time. */
+const CORRUPT_SUFFIX = '.corrupt-';
+
 /**
  * The file name for a key: a readable, filesystem-safe prefix plus a hash of the exact key. The hash keeps
  * names unambiguous (keys differing only in case or in replaced characters never share a file, also on
@@ -74,7 +77,7 @@ export class FileCheckpointStore implements CheckpointStore {
     if (envelope === undefined) {
       // Set aside rather than delete: an admin can inspect it, and the next run starts from a safe point
       // instead of failing on every run.
-      const aside = `${file}.corrupt-${new Date().toISOString().replace(/[:.]/g, '-')}`;
+      const aside = `${file}${CORRUPT_SUFFIX}${new Date().toISOString().replace(/[:.]/g, '-')}`;
       try {
         await fs.rename(file, aside);
       } catch (err) {
@@ -150,7 +153,8 @@ export class FileCheckpointStore implements CheckpointStore {
    * Removes every checkpoint whose key `orphaned` says belongs to nothing any more, except those written at
    * or after `writtenBefore` (epoch ms): whatever created them may be newer than the caller's knowledge.
    * Files `live` recognises by name as belonging to what still exists are not even read: with thousands of
-   * tenants, reading every file after every run cost seconds. Unreadable files are left to load().
+   * tenants, reading every file after every run cost seconds. Unreadable files are left to load(). A removed
+   * checkpoint's set-aside copies (`.corrupt-<time>`, from load()) go with it: nothing else would ever remove them.
    * Returns the removed keys.
    */
   async removeOrphans(orphaned: (key: string) => boolean, writtenBefore: number, live: (name: string) => boolean = () => false): Promise<string[]> {
@@ -171,6 +175,7 @@ export class FileCheckpointStore implements CheckpointStore {
         if (typeof key !== 'string' || !orphaned(key) || file !== join(this.dir, checkpointFileName(key))) continue;
         if ((await fs.stat(file)).mtimeMs >= writtenBefore) continue;
         await fs.rm(file, { force: true });
+        for (const aside of names.filter((n) => n.startsWith(`${name}${CORRUPT_SUFFIX}`))) await fs.rm(join(this.dir, aside), { force: true });
         removed.push(key);
       } catch {
         // Gone meanwhile (another input process), or unreadable: nothing to do here.

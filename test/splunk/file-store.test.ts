@@ -37,6 +37,11 @@ describe('FileCheckpointStore', () => {
     utimesSync(later, new Date(cutOff + 1000), new Date(cutOff + 1000));
     writeFileSync(join(dir, 'not-a-checkpoint.json'), '{ broken');
     writeFileSync(join(dir, 'copied.json'), JSON.stringify({ key: 'sophos_central://gone|alerts|t9', value: {} }));
+    // Damaged copies set aside by load() go with their checkpoint; the kept one's stay.
+    const gone = checkpointFileName('sophos_central://gone|alerts|t1');
+    const kept = checkpointFileName('sophos_central://kept|alerts|t1');
+    writeFileSync(join(dir, `${gone}.corrupt-2026-01-01T00-00-00-000Z`), '{oops');
+    writeFileSync(join(dir, `${kept}.corrupt-2026-01-01T00-00-00-000Z`), '{oops');
 
     const removed = await store.removeOrphans((key) => key.startsWith('sophos_central://gone'), cutOff);
 
@@ -46,7 +51,7 @@ describe('FileCheckpointStore', () => {
     expect(await store.load('sophos_central://gone-later|alerts|t1')).toEqual({ hwm: 3 });
     // A file that is not the store's own for its key (renamed or copied by hand) is not the store's to delete.
     expect(readdirSync(dir).sort()).toEqual(
-      [checkpointFileName('sophos_central://gone-later|alerts|t1'), checkpointFileName('sophos_central://kept|alerts|t1'), 'copied.json', 'not-a-checkpoint.json'].sort(),
+      [checkpointFileName('sophos_central://gone-later|alerts|t1'), kept, `${kept}.corrupt-2026-01-01T00-00-00-000Z`, 'copied.json', 'not-a-checkpoint.json'].sort(),
     );
     expect(await setup().store.removeOrphans(() => true, cutOff)).toEqual([]);
   });
