@@ -176,6 +176,7 @@ async function run(options: CliOptions, io: CliIo, logger: Logger, progress?: Pr
       store,
       logger,
       signal: controller.signal,
+      tenantWarnLines: Number.POSITIVE_INFINITY,
     });
     if (summary.failure !== undefined) throw summary.failure;
   } catch (err) {

@@ -59,6 +59,11 @@ export interface RunOptions {
   signal?: AbortSignal;
   /** Tenants collected at once; default the config's tenantConcurrency, else DEFAULT_TENANT_CONCURRENCY. */
   concurrency?: number;
+  /**
+   * Tenant warnings (data gaps, checkpoint restarts) logged at WARN per run, the rest at DEBUG; default
+   * TENANT_WARN_LINES. The CLI, whose own outputs drop the health records, logs every one.
+   */
+  tenantWarnLines?: number;
 }
 
 /** The `run_summary` health record (field names documented in README "What gets collected"). */
@@ -116,17 +121,19 @@ export async function runCollection(opts: RunOptions): Promise<RunSummary> {
   // Token, whoami and tenant-list requests belong to no tenant: the summary counts them too.
   const globalBefore = { ...opts.client.stats };
   // A partner with hundreds of denied tenants would write hundreds of ERROR lines every run, and as many
-  // data-gap WARN lines every run once their positions age past 24 hours: the first few get their own, the
-  // run's line counts the rest, and every one has its health record.
+  // data-gap WARN lines every run once their positions age past 24 hours: the first few get their own line,
+  // a count says how many more there were, and every one has its health record.
   let tenantErrors = 0;
   let tenantWarnings = 0;
+  const warnLines = opts.tenantWarnLines ?? TENANT_WARN_LINES;
   const tenantLogger: Logger = {
     ...opts.logger,
     error: (message) => {
       if (++tenantErrors <= TENANT_ERROR_LINES) opts.logger.error(message);
     },
     warn: (message) => {
-      if (++tenantWarnings <= TENANT_WARN_LINES) opts.logger.warn(message);
+      if (++tenantWarnings <= warnLines) opts.logger.warn(message);
+      else opts.logger.debug(message);
     },
   };
   let failure: unknown;
@@ -210,6 +217,12 @@ export async function runCollection(opts: RunOptions): Promise<RunSummary> {
         `(the Date of its answers); collection allows for it, but the lag and checkpoint ages in the health records are off by as much: synchronise the clock (NTP)`,
     );
   }
+  if (tenantWarnings > warnLines) {
+    opts.logger.warn(
+      `stanza ${opts.stanza}: ${tenantWarnings - warnLines} more tenant warnings (data gaps, checkpoint restarts) this run, logged at DEBUG only; ` +
+        'for alerts and events each has its data_gap or checkpoint_reset health record',
+    );
+  }
   const ended = now();
   summary.duration_ms = ended - started;
   let line = `stanza ${opts.stanza} ${config.data}: ${summary.status}, ${summary.tenants_ok}/${summary.tenants} tenants ok, ${summary.events} events`;
@@ -218,9 +231,6 @@ export async function runCollection(opts: RunOptions): Promise<RunSummary> {
   }
   if (tenantErrors > TENANT_ERROR_LINES) {
     line += `; ${tenantErrors - TENANT_ERROR_LINES} more tenant failures not logged one by one (all failures: ${failureCodes(summary.results)}; see the tenant_run health records)`;
-  }
-  if (tenantWarnings > TENANT_WARN_LINES) {
-    line += `; ${tenantWarnings - TENANT_WARN_LINES} more tenant warnings not logged one by one (see the data_gap and checkpoint_reset health records)`;
   }
   // A stop (SIGTERM) that cut a request short is no error.
   if (failure !== undefined && summary.status !== 'aborted') opts.logger.error(`${line}: ${summary.error}`);

@@ -8,6 +8,8 @@ import { startEmulator, type Emulator } from '../emulator/index.js';
 import { startHec, type HecStandIn } from '../hec/server.js';
 import { startSecretsManager, type SecretsManagerStandIn } from '../aws/secrets-manager.js';
 import { runCliChild, type CliResult } from './run-cli.js';
+import { FileCheckpointStore } from '../../src/checkpoint/file-store.js';
+import { checkpointKey } from '../../src/checkpoint/keys.js';
 
 const TENANTS = 3;
 const ENDPOINTS = 12;
@@ -386,6 +388,28 @@ describe('partial failure', () => {
       expect(bad.requests.filter((q) => q.listener === 'trap')).toHaveLength(0);
     } finally {
       await bad.stop();
+    }
+  });
+});
+
+describe('data gaps', () => {
+  it('every tenant whose saved window aged out of retention gets its own data-gap WARN line, health records or not', async () => {
+    // More tenants than a modular input run logs gap lines for: the CLI's outputs drop the health records.
+    const many = await startEmulator({ seed: 8, tenants: 7, endpointsPerTenant: 1, alertsPerTenant: 3, eventsPerTenant: 1, clockMode: 'wall' });
+    try {
+      const dir = workdir();
+      const state = join(dir, 'state');
+      const store = new FileCheckpointStore(join(state, 'alerts'));
+      const old = Date.now() - 100 * 86_400_000;
+      for (const t of many.tenants) await store.save(checkpointKey('cli', 'alerts', t.id), { v: 1, hwm: old, seen: {}, savedAt: old });
+      const r = await runCliChild(['-a', 'env', '-g', 'alerts', '-pa', '-o', 'stdout'], {
+        cwd: dir,
+        env: { ...env(dir), SOPHOS_CENTRAL_AUTH_URL: many.authUrl, SOPHOS_CENTRAL_API_URL: many.apiUrl, SOPHOS_CENTRAL_CLIENT_ID: many.clientId, SOPHOS_CENTRAL_CLIENT_SECRET: many.clientSecret, SOPHOS_CENTRAL_STATE_DIR: state },
+      });
+      expect(r.code, r.stderr).toBe(0);
+      for (const t of many.tenants) expect(r.errLines.filter((l) => l.includes(t.id) && /data gap/.test(l))).toHaveLength(1);
+    } finally {
+      await many.stop();
     }
   });
 });
