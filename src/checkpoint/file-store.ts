@@ -153,8 +153,9 @@ export class FileCheckpointStore implements CheckpointStore {
    * Removes every checkpoint whose key `orphaned` says belongs to nothing any more, except those written at
    * or after `writtenBefore` (epoch ms): whatever created them may be newer than the caller's knowledge.
    * Files `live` recognises by name as belonging to what still exists are not even read: with thousands of
-   * tenants, reading every file after every run cost seconds. Unreadable files are left to load(). A removed
-   * checkpoint's set-aside copies (`.corrupt-<time>`, from load()) go with it: nothing else would ever remove them.
+   * tenants, reading every file after every run cost seconds. Unreadable files are left to load(). Copies
+   * load() set aside (`.corrupt-<time>`) go with their checkpoint, or, where none was saved since, by the key
+   * they open with when it is still readable: nothing else would ever remove them.
    * Returns the removed keys.
    */
   async removeOrphans(orphaned: (key: string) => boolean, writtenBefore: number, live: (name: string) => boolean = () => false): Promise<string[]> {
@@ -179,6 +180,20 @@ export class FileCheckpointStore implements CheckpointStore {
         removed.push(key);
       } catch {
         // Gone meanwhile (another input process), or unreadable: nothing to do here.
+      }
+    }
+    const present = new Set(names);
+    for (const aside of names) {
+      const at = aside.indexOf(CORRUPT_SUFFIX);
+      if (at < 0 || present.has(aside.slice(0, at))) continue;
+      const file = join(this.dir, aside);
+      try {
+        const key = keyAtHead(file, head);
+        if (key === undefined || !orphaned(key) || checkpointFileName(key) !== aside.slice(0, at)) continue;
+        if ((await fs.stat(file)).mtimeMs >= writtenBefore) continue;
+        await fs.rm(file, { force: true });
+      } catch {
+        // Gone meanwhile: nothing to do here.
       }
     }
     if (removed.length > 0) await this.syncDir();

@@ -42,6 +42,11 @@ describe('FileCheckpointStore', () => {
     const kept = checkpointFileName('sophos_central://kept|alerts|t1');
     writeFileSync(join(dir, `${gone}.corrupt-2026-01-01T00-00-00-000Z`), '{oops');
     writeFileSync(join(dir, `${kept}.corrupt-2026-01-01T00-00-00-000Z`), '{oops');
+    // Set aside with no checkpoint saved since: gone by the key it opens with, when that can still be read.
+    const alone = checkpointFileName('sophos_central://gone|endpoints|t2');
+    writeFileSync(join(dir, `${alone}.corrupt-2026-01-01T00-00-00-000Z`), '{"key":"sophos_central://gone|endpoints|t2","savedAt":"2026-01-01T00:00:0');
+    const unreadable = checkpointFileName('sophos_central://gone|endpoints|t3');
+    writeFileSync(join(dir, `${unreadable}.corrupt-2026-01-01T00-00-00-000Z`), '\u0000\u0000');
 
     const removed = await store.removeOrphans((key) => key.startsWith('sophos_central://gone'), cutOff);
 
@@ -51,7 +56,14 @@ describe('FileCheckpointStore', () => {
     expect(await store.load('sophos_central://gone-later|alerts|t1')).toEqual({ hwm: 3 });
     // A file that is not the store's own for its key (renamed or copied by hand) is not the store's to delete.
     expect(readdirSync(dir).sort()).toEqual(
-      [checkpointFileName('sophos_central://gone-later|alerts|t1'), kept, `${kept}.corrupt-2026-01-01T00-00-00-000Z`, 'copied.json', 'not-a-checkpoint.json'].sort(),
+      [
+        checkpointFileName('sophos_central://gone-later|alerts|t1'),
+        kept,
+        `${kept}.corrupt-2026-01-01T00-00-00-000Z`,
+        `${unreadable}.corrupt-2026-01-01T00-00-00-000Z`,
+        'copied.json',
+        'not-a-checkpoint.json',
+      ].sort(),
     );
     expect(await setup().store.removeOrphans(() => true, cutOff)).toEqual([]);
   });
