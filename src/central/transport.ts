@@ -320,7 +320,9 @@ export class Transport {
         kind: 'status',
         status: res.statusCode,
         body,
-        retryAfterMs: parseRetryAfter(res.headers['retry-after'], this.opts.now()),
+        // A date is on the server's clock: measured from its Date where there is one, so a skewed host clock
+        // neither cuts the wait short nor stretches it.
+        retryAfterMs: parseRetryAfter(res.headers['retry-after'], date ?? this.opts.now()),
       };
     } catch (err) {
       if (this.stop.signal.aborted) throw this.aborted();

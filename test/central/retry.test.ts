@@ -74,13 +74,19 @@ describe('isRetryableStatus', () => {
 });
 
 describe('a Retry-After given as a date, through the client', () => {
-  it('is measured on the client\'s clock, as every other wait is', async () => {
-    // The client's clock is years from the wall clock: a date measured against Date.now() reads as long past.
-    const clock = Date.UTC(2024, 0, 1);
+  it.each([
+    ['the server\'s Date, with the host clock five minutes ahead', 5 * 60_000, true],
+    ['the client\'s clock, without a Date', 0, false],
+  ])('is measured from %s', async (_name, ahead, withDate) => {
+    // Sophos's clock is years from the wall clock: a date measured against Date.now() reads as long past.
+    const sophos = Date.UTC(2024, 0, 1);
+    const clock = sophos + ahead;
     let answered = 0;
     const server = createServer((_req, res) => {
+      res.sendDate = false;
+      const date = withDate ? { date: new Date(sophos).toUTCString() } : {};
       if (answered++ === 0) {
-        res.writeHead(429, { 'retry-after': new Date(clock + 7000).toUTCString(), 'content-type': 'application/json' }).end('{"error":"TooManyRequests"}');
+        res.writeHead(429, { ...date, 'retry-after': new Date(sophos + 7000).toUTCString(), 'content-type': 'application/json' }).end('{"error":"TooManyRequests"}');
       } else {
         res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ access_token: 't0ken-value', token_type: 'bearer', expires_in: 3600 }));
       }
