@@ -1,6 +1,7 @@
 // Ground truth for the end-to-end tests: what the emulator serves, read straight from its API in this process
 // (a separate client, so the input under test shares nothing with it but the emulator).
 import type { TenantApi } from '../../src/central/types.js';
+import type { TenantDataType } from '../../src/collect/collector.js';
 import { SIEM_FROM_DATE_WINDOW_MS } from '../../src/collect/siem-position.js';
 import { emulatorClient } from '../helpers/central.js';
 import type { Emulator } from '../emulator/index.js';
@@ -49,5 +50,23 @@ export function eventTruth(emu: Emulator, slack = 5 * MIN): Promise<Map<string, 
       out.set(t.id, ids);
     }
     return out;
+  });
+}
+
+/**
+ * How many pages a first run reads of one tenant's `data` at `pageSize` (alerts over the last `days`): the
+ * request number of its last page.
+ */
+export function pageCount(emu: Emulator, data: TenantDataType, tenantId: string, pageSize: number, days: number): Promise<number> {
+  const now = emu.clock.now();
+  return withClient(emu, async (api) => {
+    const t = api(tenantId);
+    const pages =
+      data === 'alerts' ? t.alertPages({ from: new Date(now - days * DAY).toISOString(), to: new Date(now - MIN).toISOString(), pageSize })
+        : data === 'events' ? t.siemEventPages({ fromDate: Math.floor((now - SIEM_FROM_DATE_WINDOW_MS) / 1000), limit: pageSize })
+          : t.endpointPages({ pageSize });
+    let n = 0;
+    for await (const _ of pages) n++;
+    return n;
   });
 }

@@ -1,6 +1,10 @@
 // The emulator and the splunkd stand-in wired together as splunkd on a heavy forwarder would be: the modular
 // input runs through bin/sophos_central.sh and reaches the emulator through SOPHOS_CENTRAL_AUTH_URL/API_URL.
 // Shared by the end-to-end tests and `npm run demo`.
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { checkpointFileName } from '../../src/checkpoint/file-store.js';
+import { checkpointKey, type CheckpointData } from '../../src/checkpoint/keys.js';
 import { startEmulator, type Emulator } from '../emulator/index.js';
 import { startSplunkd, type RunOptions, type RunResult, type SplunkdStandIn, type StreamEvent } from '../splunkd/index.js';
 import { hasOpenssl } from '../splunkd/certs.js';
@@ -67,6 +71,12 @@ export function ids(recs: Collected[], sourcetype: string): string[] {
 
 export function health(recs: Collected[], type?: string): Array<Record<string, unknown>> {
   return recs.filter((r) => r.sourcetype === HEALTH && (type === undefined || r.event.type === type)).map((r) => r.event);
+}
+
+/** The checkpoint input `name` keeps for one tenant's `data`, as its file holds it; undefined while it has none. */
+export function checkpointText(w: World, name: string, data: CheckpointData, tenantId: string): string | undefined {
+  const file = join(w.splunkd.checkpointDir, checkpointFileName(checkpointKey(`sophos_central://${name}`, data, tenantId)));
+  return existsSync(file) ? readFileSync(file, 'utf8') : undefined;
 }
 
 /** How many of `later` were already in `earlier`, plus repeats within `later`. */
