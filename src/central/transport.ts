@@ -216,6 +216,12 @@ export class Transport {
           attempt--;
           continue;
         }
+        // Refused with its fresh token, which another request has since renewed: that token was revoked too, so
+        // this 401 says nothing about the request. One more attempt with the current token, as any retry counts.
+        if (reauthenticated && this.token?.value !== token && attempt < this.opts.policy.maxAttempts) {
+          retrying = true;
+          continue;
+        }
         // Refused with a fresh token too: this 401 is about the request (a tenant the credential cannot reach).
         if (reauthenticated && this.token?.value === token) this.uncured401Until = this.opts.now() + TOKEN_HOLD_MS;
       }

@@ -160,8 +160,8 @@ describe('emulator faults: nothing lost', () => {
   it.each(kinds)('%s on alert and SIEM pages', async (kind) => {
     const alerts = await alertTruth(w.emu, 90);
     const events = await eventTruth(w.emu);
-    // One revocation per route: a second one while a request that has already renewed its token is in flight
-    // (requests 2 and 4 of four tenants at once) fails that request by timing alone.
+    // One revocation per route: a second one (requests 2 and 4 of four tenants at once) can refuse a request that
+    // has already renewed before the revoking request has renewed, which reads as a 401 about the request.
     const nth = kind === 'expire-token' ? [2] : [2, 4];
     for (const route of ['alerts', 'siem-events']) w.emu.faults.add({ route, kind, nth, ...(kind === 429 || kind === 503 ? { retryAfterSeconds: 1 } : {}) });
     const name = `fault_${String(kind).replace('-', '_')}`;
