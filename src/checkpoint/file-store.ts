@@ -167,6 +167,8 @@ export class FileCheckpointStore implements CheckpointStore {
       throw err;
     }
     const removed: string[] = [];
+    /** File names removed here: their set-aside copies go with them. */
+    const gone = new Set<string>();
     const head = Buffer.alloc(HEAD_BYTES);
     for (const name of names.filter((n) => n.endsWith('.json') && !live(n))) {
       const file = join(this.dir, name);
@@ -176,7 +178,7 @@ export class FileCheckpointStore implements CheckpointStore {
         if (typeof key !== 'string' || !orphaned(key) || file !== join(this.dir, checkpointFileName(key))) continue;
         if ((await fs.stat(file)).mtimeMs >= writtenBefore) continue;
         await fs.rm(file, { force: true });
-        for (const aside of names.filter((n) => n.startsWith(`${name}${CORRUPT_SUFFIX}`))) await fs.rm(join(this.dir, aside), { force: true });
+        gone.add(name);
         removed.push(key);
       } catch {
         // Gone meanwhile (another input process), or unreadable: nothing to do here.
@@ -185,12 +187,16 @@ export class FileCheckpointStore implements CheckpointStore {
     const present = new Set(names);
     for (const aside of names) {
       const at = aside.indexOf(CORRUPT_SUFFIX);
-      if (at < 0 || present.has(aside.slice(0, at))) continue;
+      if (at < 0) continue;
+      const base = aside.slice(0, at);
+      if (present.has(base) && !gone.has(base)) continue;
       const file = join(this.dir, aside);
       try {
-        const key = keyAtHead(file, head);
-        if (key === undefined || !orphaned(key) || checkpointFileName(key) !== aside.slice(0, at)) continue;
-        if ((await fs.stat(file)).mtimeMs >= writtenBefore) continue;
+        if (!gone.has(base)) {
+          const key = keyAtHead(file, head);
+          if (key === undefined || !orphaned(key) || checkpointFileName(key) !== base) continue;
+          if ((await fs.stat(file)).mtimeMs >= writtenBefore) continue;
+        }
         await fs.rm(file, { force: true });
       } catch {
         // Gone meanwhile: nothing to do here.
