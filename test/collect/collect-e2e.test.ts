@@ -68,6 +68,18 @@ function run(w: World, cfg: CollectConfig, sink: MemorySink, more: { signal?: Ab
 }
 
 /** Ground truth: every alert the emulator shows for a tenant raised in [from, to), straight from the API. */
+/** A memory store that counts its saves (`saves.count`, which a test may reset). */
+function countingStore(): { store: MemoryCheckpointStore; saves: { count: number } } {
+  const store = new MemoryCheckpointStore();
+  const saves = { count: 0 };
+  const save = store.save.bind(store);
+  store.save = async (key, value) => {
+    saves.count++;
+    return save(key, value);
+  };
+  return { store, saves };
+}
+
 async function alertIds(w: World, tenantId: string, from: number, to: number): Promise<string[]> {
   const tenant = w.emu.tenants.find((t) => t.id === tenantId)!;
   const api = w.client.forTenant({ ...tenant, raw: {} });
@@ -589,19 +601,13 @@ describe('alerts end to end', () => {
 
   it('an idle tenant costs one checkpoint save per run, and its window still completes', async () => {
     const w = await world({ tenants: 1, alertsPerTenant: 30 });
-    const store = new MemoryCheckpointStore();
-    let saves = 0;
-    const save = store.save.bind(store);
-    store.save = async (key, value) => {
-      saves++;
-      return save(key, value);
-    };
+    const { store, saves } = countingStore();
     const sink = new MemorySink();
     await run(w, config('alerts'), sink, { store });
     w.emu.clock.advance(5 * MIN);
-    saves = 0;
+    saves.count = 0;
     await run(w, config('alerts'), sink, { store });
-    expect(saves).toBe(1);
+    expect(saves.count).toBe(1);
     const saved = await store.load<{ hwm: number }>(checkpointKey('sophos_central://e2e', 'alerts', w.emu.tenants[0]!.id));
     // A minute before Sophos's clock on the last page, which its Date header gives in whole seconds.
     expect(saved!.hwm).toBe(Math.floor(w.emu.clock.now() / 1000) * 1000 - MIN);
@@ -612,27 +618,21 @@ describe('alerts end to end', () => {
     const w = await world({ tenants: 1, alertsPerTenant: 0 });
     const tenant = w.emu.tenants[0]!.id;
     w.emu.addAlerts(tenant, 250, { raisedAt: w.emu.clock.now() - 10 * MIN });
-    const store = new MemoryCheckpointStore();
-    let saves = 0;
-    const save = store.save.bind(store);
-    store.save = async (key, value) => {
-      saves++;
-      return save(key, value);
-    };
+    const { store, saves } = countingStore();
     const sink = new MemorySink();
     await run(w, config('alerts'), sink, { store });
     expect(idsOf(sink, 'sophos:central:alerts')).toHaveLength(250);
     w.emu.clock.advance(MIN);
-    saves = 0;
+    saves.count = 0;
     const again = await run(w, config('alerts'), sink, { store });
     expect(again.pages).toBe(3);
-    expect(saves).toBe(1);
+    expect(saves.count).toBe(1);
     // A new alert on the last page of the re-read is still saved with it, and sent once.
     w.emu.clock.advance(MIN);
     const [late] = w.emu.addAlerts(tenant, 1, { raisedAt: w.emu.clock.now() - 2 * MIN });
-    saves = 0;
+    saves.count = 0;
     await run(w, config('alerts'), sink, { store });
-    expect(saves).toBe(1);
+    expect(saves.count).toBe(1);
     const ids = idsOf(sink, 'sophos:central:alerts');
     expectNoDuplicates(ids);
     expect(ids).toContain(late!.id);
