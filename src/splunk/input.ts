@@ -76,7 +76,7 @@ export function readStdin(stream: NodeJS.ReadableStream = process.stdin, options
     const onData = (chunk: Buffer | string) => {
       const from = Math.max(0, text.length - 16);
       if (!decode(typeof chunk === 'string' ? Buffer.from(chunk) : chunk)) return;
-      if (endTags.some((tag) => text.includes(tag, from))) finish();
+      if (endTags.some((tag) => text.includes(tag, from)) && !inOpenSection(text)) finish();
     };
     const onEnd = () => {
       if (!decode()) return;
@@ -96,6 +96,15 @@ export function readStdin(stream: NodeJS.ReadableStream = process.stdin, options
     stream.on('error', onError);
     stream.resume();
   });
+}
+
+/**
+ * Whether `text` ends inside a CDATA section or a comment: a closing tag there is a value's text, not the
+ * document's end. splunkd escapes values rather than wrapping them in CDATA, but a document that does is
+ * still XML, and stopping inside one would report it as malformed.
+ */
+function inOpenSection(text: string): boolean {
+  return text.lastIndexOf('<![CDATA[') > text.lastIndexOf(']]>') || text.lastIndexOf('<!--') > text.lastIndexOf('-->');
 }
 
 const ARRAY_TAGS = new Set(['stanza', 'param', 'param_list', 'value', 'item']);

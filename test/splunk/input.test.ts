@@ -118,6 +118,14 @@ describe('readStdin', () => {
     expect(await p).toBe('<items><x>é€</x></items>');
   });
 
+  it('reads on past a closing tag inside a CDATA section or comment, to the one that ends the document', async () => {
+    const s = new PassThrough();
+    const p = readStdin(s, { timeoutMs: 5000 });
+    const doc = '<input><!-- no </input> here --><x><![CDATA[a </input> b]]></x></input>';
+    for (const part of doc.split(/(?<=<\/input>)/)) s.write(part);
+    expect(await p).toBe(doc);
+  });
+
   it.each([
     ['a timeout', (s: PassThrough) => s.write('<input>'), /^no complete document on stdin after 0 s/],
     ['empty stdin', (s: PassThrough) => s.end('  \n'), /^stdin was empty/],
