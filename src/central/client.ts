@@ -290,8 +290,8 @@ class TenantApiImpl implements TenantApi {
    * One list page, with its text kept so that the pager can hand each item's JSON on as sent; with
    * `head`, scanned for those item members instead of parsed (page-scan.ts).
    */
-  private async getPage(path: string, query: Query, head?: readonly string[]): Promise<Fetched> {
-    const req = this.request(path, query);
+  private async getPage(path: string, query: Query, signal: AbortSignal | undefined, head?: readonly string[]): Promise<Fetched> {
+    const req = { ...this.request(path, query), signal };
     const scan = head && ((text: string) => scanPage(text, head));
     return (await this.transport.sendForText(scan ? { ...req, scan } : req)) as Fetched;
   }
@@ -304,7 +304,7 @@ class TenantApiImpl implements TenantApi {
     setList(query, 'healthStatus', q.healthStatus);
     setList(query, 'ids', q.ids);
     setList(query, 'fields', q.fields);
-    return keyPages<Endpoint>((query) => this.getPage('/endpoint/v1/endpoints', query), query);
+    return keyPages<Endpoint>((query) => this.getPage('/endpoint/v1/endpoints', query, q.signal), query);
   }
 
   /** Oldest first (`sort=raisedAt:asc`), so a checkpoint on the last raisedAt written is safe. */
@@ -316,14 +316,14 @@ class TenantApiImpl implements TenantApi {
       // An explicit size (an input's page_size) gets the same fallback: up to 1000 is valid for today's API.
       const size = Math.min(q.pageSize ?? ALERTS_MAX_PAGE, this.client.alertsPageCap);
       try {
-        return await this.getPage('/common/v1/alerts', { ...query, pageSize: String(size) }, ALERT_HEAD);
+        return await this.getPage('/common/v1/alerts', { ...query, pageSize: String(size) }, q.signal, ALERT_HEAD);
       } catch (err) {
         if (!(err instanceof BadRequestError) || size <= ALERTS_LEGACY_MAX_PAGE) throw err;
         // The 400 may be about something else (`from`, a page key): the smaller size is kept only once it
         // is answered, and otherwise the first refusal is what the caller sees.
         let page: Fetched;
         try {
-          page = await this.getPage('/common/v1/alerts', { ...query, pageSize: String(ALERTS_LEGACY_MAX_PAGE) }, ALERT_HEAD);
+          page = await this.getPage('/common/v1/alerts', { ...query, pageSize: String(ALERTS_LEGACY_MAX_PAGE) }, q.signal, ALERT_HEAD);
         } catch (again) {
           throw again instanceof BadRequestError ? err : again;
         }
@@ -342,7 +342,7 @@ class TenantApiImpl implements TenantApi {
     if (q.cursor) query.cursor = q.cursor;
     else if (q.fromDate !== undefined) query.from_date = String(Math.floor(q.fromDate));
     setList(query, 'exclude_types', q.excludeTypes);
-    return cursorPages<SiemItem>((query) => this.getPage('/siem/v1/events', query, SIEM_HEAD), query);
+    return cursorPages<SiemItem>((query) => this.getPage('/siem/v1/events', query, q.signal, SIEM_HEAD), query);
   }
 
   async getEndpoint(id: string, view?: 'basic' | 'summary' | 'full'): Promise<Endpoint | undefined> {

@@ -77,6 +77,11 @@ interface SendRequest {
    * value, that is passed on as `scanned` and the body is not parsed; undefined falls back to JSON.parse.
    */
   scan?: (text: string) => object | undefined;
+  /**
+   * Cancels this request alone, in flight or waiting to retry (a page loop that ended while its next page was
+   * on the way); it then rejects with AbortedError. The transport's own stop (SIGTERM, close()) applies as well.
+   */
+  signal?: AbortSignal;
 }
 
 type Outcome =
@@ -86,6 +91,9 @@ type Outcome =
   /** `final`: retrying cannot help (an untrusted certificate, a proxy refusing the tunnel); `hint`: what to do. */
   | { kind: 'network'; cause: unknown; detail: string; final?: boolean; hint?: string }
   | { kind: 'timeout' };
+
+/** A 2xx answer: its parsed body (none when scanned), its text, and its Date (epoch ms). */
+type Reply = { body: unknown; text: string; scanned?: object; date?: number };
 
 /** What `send` resolves to for a 404 when the caller allowed one. */
 export const NOT_FOUND = Symbol('not found');
@@ -184,24 +192,35 @@ export class Transport {
   }
 
   /** `send`, also keeping the body's text (list pages slice their items' JSON from it, see item-text.ts). */
-  async sendForText(req: SendRequest): Promise<{ body: unknown; text: string; scanned?: object; date?: number } | typeof NOT_FOUND> {
+  async sendForText(req: SendRequest): Promise<Reply | typeof NOT_FOUND> {
     if (req.auth && req.origin !== this.opts.base.apiUrl) {
       // Defence in depth: TenantApi only exists for checked hosts, but never let a token leave otherwise.
       checkRegionHost(req.origin, this.opts.base, req.lane?.tenantId);
     }
+    if (req.signal === undefined) return this.sendWith(req, this.stop.signal);
+    const cut = linkedSignal(this.stop.signal, req.signal);
+    try {
+      return await this.sendWith(req, cut.signal);
+    } finally {
+      cut.dispose();
+    }
+  }
+
+  /** sendForText, every wait and attempt of it ended by `signal`. */
+  private async sendWith(req: SendRequest, signal: AbortSignal): Promise<Reply | typeof NOT_FOUND> {
     const started = this.opts.now();
     let reauthenticated = false;
     // Counted once the retry is sent: the wait or the token it needs may fail first.
     let retrying = false;
     for (let attempt = 1; ; attempt++) {
-      this.throwIfAborted();
+      this.throwIfAborted(signal);
       const lane = req.lane;
       const stats = lane?.stats ?? this.globalStats;
-      if (lane && lane.notBefore > this.opts.now()) await this.wait(lane.notBefore - this.opts.now());
+      if (lane && lane.notBefore > this.opts.now()) await this.wait(lane.notBefore - this.opts.now(), signal);
       const token = req.auth ? await this.bearer() : undefined;
       if (retrying) stats.retries++;
       retrying = false;
-      const outcome = await this.attemptWithSlots(req, token);
+      const outcome = await this.attemptWithSlots(req, token, signal);
       countAttempt(stats, outcome, req.allowNotFound);
 
       if (outcome.kind === 'ok') return outcome;
@@ -248,32 +267,32 @@ export class Transport {
       if (this.retryLines === RETRY_INFO_LINES) {
         this.opts.logger?.info(`further retries of this run are logged at DEBUG only; the tenant_run health records count them all`);
       }
-      await this.wait(wait);
+      await this.wait(wait, signal);
     }
   }
 
-  private async attemptWithSlots(req: SendRequest, token: string | undefined): Promise<Outcome> {
+  private async attemptWithSlots(req: SendRequest, token: string | undefined, signal: AbortSignal): Promise<Outcome> {
     // Tenant slot first, so a tenant waiting for its own turn holds no global slot.
     try {
-      await req.lane?.slots.acquire(this.stop.signal);
+      await req.lane?.slots.acquire(signal);
     } catch (err) {
-      throw this.stopped(err);
+      throw this.stopped(err, signal);
     }
     try {
-      await this.total.acquire(this.stop.signal);
+      await this.total.acquire(signal);
       try {
-        return await this.attempt(req, token);
+        return await this.attempt(req, token, signal);
       } finally {
         this.total.release();
       }
     } catch (err) {
-      throw this.stopped(err);
+      throw this.stopped(err, signal);
     } finally {
       req.lane?.slots.release();
     }
   }
 
-  private async attempt(req: SendRequest, token: string | undefined): Promise<Outcome> {
+  private async attempt(req: SendRequest, token: string | undefined, signal: AbortSignal): Promise<Outcome> {
     const controller = new AbortController();
     let timedOut = false;
     const timer = setTimeout(() => {
@@ -281,7 +300,7 @@ export class Transport {
       controller.abort();
     }, this.opts.timeoutMs);
     const onAbort = (): void => controller.abort();
-    this.stop.signal.addEventListener('abort', onAbort, { once: true });
+    signal.addEventListener('abort', onAbort, { once: true });
     const headers: Record<string, string> = {
       accept: 'application/json',
       'user-agent': `TA-sophos-central/${VERSION}`,
@@ -331,13 +350,13 @@ export class Transport {
         retryAfterMs: parseRetryAfter(res.headers['retry-after'], date ?? this.opts.now()),
       };
     } catch (err) {
-      if (this.stop.signal.aborted) throw this.aborted();
+      if (signal.aborted) throw this.aborted();
       const code = (err as { code?: unknown } | null)?.code;
       if (timedOut || (typeof code === 'string' && code.endsWith('_TIMEOUT'))) return { kind: 'timeout' };
       return { kind: 'network', cause: err, detail: networkDetail(err), ...networkAdvice(err, this.proxySource(req.origin)) };
     } finally {
       clearTimeout(timer);
-      this.stop.signal.removeEventListener('abort', onAbort);
+      signal.removeEventListener('abort', onAbort);
     }
   }
 
@@ -420,7 +439,8 @@ export class Transport {
    */
   private tokenWorks(token: string): Promise<boolean> {
     if (this.tokenCheck?.token === token) return this.tokenCheck.works;
-    const works = this.attemptWithSlots({ method: 'GET', origin: this.opts.base.apiUrl, path: WHOAMI_PATH, auth: true, idempotent: true }, token).then(
+    const whoami: SendRequest = { method: 'GET', origin: this.opts.base.apiUrl, path: WHOAMI_PATH, auth: true, idempotent: true };
+    const works = this.attemptWithSlots(whoami, token, this.stop.signal).then(
       (outcome) => {
         countAttempt(this.globalStats, outcome);
         return !(outcome.kind === 'status' && outcome.status === 401);
@@ -474,21 +494,21 @@ export class Transport {
     return value;
   }
 
-  private async wait(ms: number): Promise<void> {
+  private async wait(ms: number, signal: AbortSignal): Promise<void> {
     try {
-      await this.opts.sleep(ms, this.stop.signal);
+      await this.opts.sleep(ms, signal);
     } catch (err) {
-      throw this.stopped(err);
+      throw this.stopped(err, signal);
     }
   }
 
-  /** `err`, or AbortedError when it came of the stop signal (SIGTERM, close()): what a caller should see. */
-  private stopped(err: unknown): unknown {
-    return this.stop.signal.aborted ? this.aborted() : err;
+  /** `err`, or AbortedError when it came of `signal` (SIGTERM, close(), the request's own): what a caller should see. */
+  private stopped(err: unknown, signal: AbortSignal): unknown {
+    return signal.aborted ? this.aborted() : err;
   }
 
-  private throwIfAborted(): void {
-    if (this.stop.signal.aborted) throw this.aborted();
+  private throwIfAborted(signal: AbortSignal): void {
+    if (signal.aborted) throw this.aborted();
   }
 
   private aborted(): AbortedError {
@@ -628,6 +648,25 @@ function networkDetail(err: unknown): string {
     return typeof code === 'string' ? `${code} ${err.message}` : err.message;
   }
   return String(err);
+}
+
+/**
+ * A signal aborted once either of two is, and `dispose` to stop listening: AbortSignal.any would do, but it
+ * needs Node 20.3, and the wrapper runs any Node 20.
+ */
+function linkedSignal(a: AbortSignal, b: AbortSignal): { signal: AbortSignal; dispose(): void } {
+  const link = new AbortController();
+  const abort = (): void => link.abort();
+  if (a.aborted || b.aborted) link.abort();
+  a.addEventListener('abort', abort, { once: true });
+  b.addEventListener('abort', abort, { once: true });
+  return {
+    signal: link.signal,
+    dispose() {
+      a.removeEventListener('abort', abort);
+      b.removeEventListener('abort', abort);
+    },
+  };
 }
 
 export function defaultSleep(ms: number, signal?: AbortSignal): Promise<void> {

@@ -97,7 +97,16 @@ export interface CursorPage<T> {
   hasMore: boolean;
 }
 
-export interface EndpointQuery {
+/** What every list's pages take besides its own filters. */
+export interface PageQuery {
+  /**
+   * Cancels the page request on its way (in flight or waiting to retry) when the caller's page loop has ended
+   * without it; that request then rejects with AbortedError.
+   */
+  signal?: AbortSignal;
+}
+
+export interface EndpointQuery extends PageQuery {
   view?: 'basic' | 'summary' | 'full';
   /** Date-time or signed ISO-8601 duration, e.g. `-P90D`. */
   lastSeenBefore?: string;
@@ -108,7 +117,7 @@ export interface EndpointQuery {
   pageSize?: number;
 }
 
-export interface AlertQuery {
+export interface AlertQuery extends PageQuery {
   /** Raised on or after (ISO time). */
   from?: string;
   /** Raised before (ISO time). */
@@ -116,7 +125,7 @@ export interface AlertQuery {
   pageSize?: number;
 }
 
-export interface SiemQuery {
+export interface SiemQuery extends PageQuery {
   /** Resume point from a previous page; wins over fromDate. */
   cursor?: string;
   /** Unix seconds, within the last 24 hours. */

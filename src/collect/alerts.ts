@@ -46,7 +46,7 @@ export async function collectAlerts(api: TenantApi, opts: AlertCollectOptions): 
   if (window.gap || window.reset || loaded.discarded) await opts.store.save(opts.key, alertCheckpoint(state, now()));
 
   const serializer = new ItemSerializer(tenant);
-  const pages = api.alertPages({ from: iso(window.from), to: iso(window.to), pageSize: opts.pageSize });
+  const pages = (signal: AbortSignal) => api.alertPages({ from: iso(window.from), to: iso(window.to), pageSize: opts.pageSize, signal });
   const commits = new PageCommits(opts.store, opts.key);
   /** When this run first sent a new alert (by `now`). */
   let progressSince: number | undefined;

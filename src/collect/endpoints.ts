@@ -32,7 +32,7 @@ export async function collectEndpoints(api: TenantApi, opts: CollectOptions): Pr
   if (loaded?.discarded) opts.logger.warn(loaded.discarded);
   result.checkpointAge = checkpoint && snapshotAt - checkpoint.savedAt;
   const serializer = new ItemSerializer(tenant);
-  const pages = api.endpointPages({ view: 'full', pageSize: opts.pageSize });
+  const pages = (signal: AbortSignal) => api.endpointPages({ view: 'full', pageSize: opts.pageSize, signal });
   result.end = await eachPage(pages, now, opts.signal, async (page) => {
     const records: OutRecord[] = new Array(page.items.length);
     for (let i = 0; i < page.items.length; i++) {

@@ -63,12 +63,14 @@ export async function collectEvents(api: TenantApi, opts: EventCollectOptions): 
     // Where this start asks the API to begin (a cursor: as far as the gap checks are concerned).
     const startedFrom = fromDate === undefined ? (trust?.position ?? position) : fromDate * 1000;
     let first = true;
-    const pages = api.siemEventPages({
-      cursor: start.cursor,
-      fromDate,
-      limit: opts.pageSize,
-      excludeTypes: opts.excludeTypes && opts.excludeTypes.length > 0 ? opts.excludeTypes : undefined,
-    });
+    const pages = (signal: AbortSignal) =>
+      api.siemEventPages({
+        cursor: start.cursor,
+        fromDate,
+        limit: opts.pageSize,
+        excludeTypes: opts.excludeTypes && opts.excludeTypes.length > 0 ? opts.excludeTypes : undefined,
+        signal,
+      });
     result.end = await eachCommittedPage(commits, pages, now, opts.signal, async (page, requestedAt) => {
       // Where the request for this page stood: the start, else the position the previous page's cursor stands
       // for (never before the start: an empty page leaves an earlier reading of a v1 checkpoint's position).

@@ -742,6 +742,33 @@ describe('tenant filters, larger estates and concurrency', () => {
     }
   });
 
+  it("a page request's own signal cancels it, in flight or waiting for a slot, and leaves the client at work", async () => {
+    const slow = await startEmulator({ seed: 'slow', tenants: 1, latencyMs: 300 });
+    try {
+      const { client } = clientFor(slow, { concurrency: { perTenant: 1 } });
+      const [tenant] = await collect(client.tenants());
+      const api = client.forTenant(tenant!);
+      const cancel = new AbortController();
+      // The first holds the tenant's one slot; the second waits for it.
+      const pending = [ids(api.alertPages({ from: alertsFrom(slow), signal: cancel.signal })), ids(api.endpointPages({ signal: cancel.signal }))].map((p) =>
+        p.catch((e: unknown) => e),
+      );
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      const sent = slow.requests.length;
+      cancel.abort();
+      for (const err of await Promise.all(pending)) {
+        expect(err).toBeInstanceOf(AbortedError);
+        expect((err as Error).message).toBe('Stopped: the Sophos Central request was cancelled');
+      }
+      expect(slow.requests.length).toBe(sent);
+      // Only those requests ended: the client and the tenant's slot still serve the next one.
+      expect((await ids(api.endpointPages())).length).toBeGreaterThan(0);
+      await client.close();
+    } finally {
+      await slow.stop();
+    }
+  });
+
   it('reports a tenant the credential may not reach as ForbiddenError', async () => {
     const { client } = clientFor(emu);
     const [tenant] = await collect(client.tenants());

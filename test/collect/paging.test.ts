@@ -1,8 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { eachPage, PageCommits } from '../../src/collect/paging.js';
 
-function pages(n: number, opts: { failAt?: number; onReturn?: () => void; onFail?: () => void } = {}): AsyncIterable<number> {
-  return {
+/** A page source of `n` pages for eachPage; `hangAt`: that request settles only once the loop's signal cancels it. */
+function pages(
+  n: number,
+  opts: { failAt?: number; hangAt?: number; onReturn?: () => void; onFail?: () => void } = {},
+): (signal: AbortSignal) => AsyncIterable<number> {
+  return (signal) => ({
     [Symbol.asyncIterator]() {
       let i = 0;
       return {
@@ -10,6 +14,9 @@ function pages(n: number, opts: { failAt?: number; onReturn?: () => void; onFail
           if (i === opts.failAt) {
             opts.onFail?.();
             throw new Error(`request ${i} failed`);
+          }
+          if (i === opts.hangAt) {
+            await new Promise((_resolve, reject) => signal.addEventListener('abort', () => reject(new Error('cancelled')), { once: true }));
           }
           return i < n ? { done: false, value: i++ } : { done: true, value: undefined };
         },
@@ -19,7 +26,7 @@ function pages(n: number, opts: { failAt?: number; onReturn?: () => void; onFail
         },
       };
     },
-  };
+  });
 }
 
 describe('eachPage', () => {
@@ -46,7 +53,7 @@ describe('eachPage', () => {
     const ac = new AbortController();
     ac.abort();
     let asked = false;
-    const source: AsyncIterable<number> = { [Symbol.asyncIterator]: () => ((asked = true), pages(1)[Symbol.asyncIterator]()) };
+    const source = (signal: AbortSignal) => ((asked = true), pages(1)(signal));
     expect(await eachPage(source, () => 0, ac.signal, async () => undefined)).toBe('aborted');
     expect(asked).toBe(false);
   });
@@ -70,17 +77,24 @@ describe('eachPage', () => {
     expect(returned).toBe(true);
   });
 
+  it('a failing handler cancels the page asked for ahead instead of waiting for it', async () => {
+    const run = eachPage(pages(5, { hangAt: 1 }), () => 0, undefined, async () => {
+      throw new Error('sink closed');
+    });
+    await expect(run).rejects.toThrow('sink closed');
+  });
+
   it('from stopAt on asks for no further page: the page in hand is the last, and the loop ends paused', async () => {
     let clock = 0;
     let asked = 0;
     let returned = false;
     const source = pages(10, { onReturn: () => (returned = true) });
-    const counted: AsyncIterable<number> = {
+    const counted = (signal: AbortSignal): AsyncIterable<number> => ({
       [Symbol.asyncIterator]() {
-        const it = source[Symbol.asyncIterator]();
+        const it = source(signal)[Symbol.asyncIterator]();
         return { next: () => (asked++, it.next()), return: () => it.return!() };
       },
-    };
+    });
     const seen: number[] = [];
     const end = await eachPage(counted, () => clock, undefined, async (p) => {
       seen.push(p);

@@ -1,0 +1,64 @@
+// A page loop that fails (its sink or checkpoint store refused a page) cancels the page it asked for ahead,
+// instead of waiting through that request's retries: a tenant of a failing API would otherwise hold its
+// collection slot for minutes after its run had already failed.
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { collectAlerts } from '../../src/collect/alerts.js';
+import { collectEvents } from '../../src/collect/events.js';
+import { collectEndpoints } from '../../src/collect/endpoints.js';
+import { MemoryCheckpointStore } from '../../src/checkpoint/memory-store.js';
+import type { CentralClient, TenantApi } from '../../src/central/types.js';
+import type { Logger } from '../../src/log.js';
+import { emulatorClient } from '../helpers/central.js';
+import { startEmulator, type Emulator } from '../emulator/index.js';
+import { MemorySink } from './memory-sink.js';
+
+const logger: Logger = { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined };
+const open: Array<{ emu: Emulator; client: CentralClient }> = [];
+afterEach(async () => {
+  for (const { emu, client } of open.splice(0)) {
+    await client.close();
+    await emu.stop();
+  }
+});
+
+/**
+ * One tenant whose second page of `route` answers 503 to every attempt, and a client whose wait before a retry
+ * ends only when cancelled: a loop that waited for that request would never end.
+ */
+async function failingSecondPage(route: string) {
+  const emu = await startEmulator({ seed: 3, tenants: 1, alertsPerTenant: 30, eventsPerTenant: 30, endpointsPerTenant: 30 });
+  emu.faults.add({ route, kind: 503, nth: [2, 3, 4, 5, 6, 7, 8, 9, 10] });
+  const waits: number[] = [];
+  const client = emulatorClient(emu, {
+    now: () => emu.clock.now(),
+    sleep: (ms, signal) =>
+      new Promise<void>((_resolve, reject) => {
+        waits.push(ms);
+        signal?.addEventListener('abort', () => reject(signal.reason as Error), { once: true });
+      }),
+  });
+  open.push({ emu, client });
+  let api: TenantApi | undefined;
+  for await (const tenant of client.tenants()) api = client.forTenant(tenant);
+  return { emu, api: api!, waits };
+}
+
+describe('a page loop that fails cancels the page it asked for ahead', () => {
+  const opts = (sink: MemorySink) => ({ sink, store: new MemoryCheckpointStore(), key: 'k', stanza: 's', logger, pageSize: 10 });
+
+  it.each([
+    ['alerts', 'alerts', (api: Parameters<typeof collectAlerts>[0], sink: MemorySink) => collectAlerts(api, { ...opts(sink), startDays: 90 })],
+    ['events', 'siem-events', (api: Parameters<typeof collectEvents>[0], sink: MemorySink) => collectEvents(api, opts(sink))],
+    ['endpoints', 'endpoints', (api: Parameters<typeof collectEndpoints>[0], sink: MemorySink) => collectEndpoints(api, opts(sink))],
+  ])('%s: the sink failure is reported while the next page waits to retry', async (_data, route, collect) => {
+    const { api, waits } = await failingSecondPage(route);
+    // The first page's write fails once the next page has been refused and waits to retry.
+    const sink = new MemorySink();
+    sink.write = async () => {
+      await vi.waitFor(() => expect(waits).toHaveLength(1));
+      throw new Error('sink closed');
+    };
+    await expect(collect(api, sink)).rejects.toThrow('sink closed');
+    expect(waits).toHaveLength(1);
+  });
+});
