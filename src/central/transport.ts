@@ -241,8 +241,16 @@ export class Transport {
           retrying = true;
           continue;
         }
-        // Refused with a fresh token too: this 401 is about the request (a tenant the credential cannot reach).
-        if (reauthenticated && this.token?.value === token) this.uncured401Until = this.opts.now() + TOKEN_HOLD_MS;
+        if (reauthenticated && this.token?.value === token) {
+          // Refused with its fresh token, still the current one: revoked again before anything renewed it, or a 401
+          // about the request (a tenant the credential cannot reach). whoami tells which.
+          if (attempt < this.opts.policy.maxAttempts && !(await this.tokenWorks(token))) {
+            if (this.token?.value === token) this.token = undefined;
+            retrying = true;
+            continue;
+          }
+          this.uncured401Until = this.opts.now() + TOKEN_HOLD_MS;
+        }
       }
       let retryAfterMs: number | undefined;
       const rateLimited = outcome.kind === 'status' && outcome.status === 429;
