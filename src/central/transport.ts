@@ -221,7 +221,7 @@ export class Transport {
       if (retrying) stats.retries++;
       retrying = false;
       const outcome = await this.attemptWithSlots(req, token, signal);
-      countAttempt(stats, outcome, req.allowNotFound);
+      countFailure(stats, outcome, req.allowNotFound);
 
       if (outcome.kind === 'ok') return outcome;
       if (outcome.kind === 'status' && outcome.status === 404 && req.allowNotFound) return NOT_FOUND;
@@ -317,6 +317,8 @@ export class Transport {
     if (token !== undefined) headers.authorization = `Bearer ${token}`;
     if (req.form !== undefined) headers['content-type'] = 'application/x-www-form-urlencoded';
     const search = req.query ? new URLSearchParams(req.query).toString() : '';
+    // Counted as it leaves, not by its outcome: one cut short in flight (a stop, a cancelled page) reached the API too.
+    (req.lane?.stats ?? this.globalStats).requests++;
     try {
       const res = await this.dispatcherFor(req.origin).request({
         origin: req.origin,
@@ -450,7 +452,7 @@ export class Transport {
     const whoami: SendRequest = { method: 'GET', origin: this.opts.base.apiUrl, path: WHOAMI_PATH, auth: true, idempotent: true };
     const works = this.attemptWithSlots(whoami, token, this.stop.signal).then(
       (outcome) => {
-        countAttempt(this.globalStats, outcome);
+        countFailure(this.globalStats, outcome);
         return !(outcome.kind === 'status' && outcome.status === 401);
       },
     );
@@ -575,9 +577,8 @@ export class Transport {
   }
 }
 
-/** Counts one attempt that got an answer or failed: a request, an error unless it succeeded (or was an allowed 404), a 429. */
-function countAttempt(stats: RequestStats, outcome: Outcome, allowNotFound = false): void {
-  stats.requests++;
+/** Counts an attempt's failure (a 404 the caller allowed is none); the attempt itself was counted as it left. */
+function countFailure(stats: RequestStats, outcome: Outcome, allowNotFound = false): void {
   if (outcome.kind === 'ok' || (outcome.kind === 'status' && outcome.status === 404 && allowNotFound)) return;
   stats.errors++;
   if (outcome.kind === 'status' && outcome.status === 429) stats.rateLimited++;

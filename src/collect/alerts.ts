@@ -58,10 +58,11 @@ export async function collectAlerts(api: TenantApi, opts: AlertCollectOptions): 
     const { hwm } = state;
     const emit = acceptAlertPage(state, refs, window);
     const records: OutRecord[] = new Array(emit.length);
+    let newest: number | undefined;
     for (let n = 0; n < emit.length; n++) {
       const i = emit[n]!;
       const raisedAt = refs[i]!.raisedAt;
-      result.newestItem = later(result.newestItem, raisedAt);
+      newest = later(newest, raisedAt);
       records[n] = {
         time: (raisedAt ?? runStart) / 1000,
         sourcetype: SOURCETYPE.alerts,
@@ -73,6 +74,8 @@ export async function collectAlerts(api: TenantApi, opts: AlertCollectOptions): 
     if (records.length > 0) {
       progressSince ??= now();
       await commits.write(opts.sink, records);
+      // Only once written: lag_seconds is about what reached Splunk.
+      result.newestItem = later(result.newestItem, newest);
     }
     // The last page completes the window in the same save: an idle tenant costs one save per run, not two.
     if (page.nextKey === undefined) completeAlertWindow(state, window, page.serverTime);

@@ -35,11 +35,12 @@ export async function collectEndpoints(api: TenantApi, opts: CollectOptions): Pr
   const pages = (signal: AbortSignal) => api.endpointPages({ view: 'full', pageSize: opts.pageSize, signal });
   result.end = await eachPage(pages, now, opts.signal, async (page) => {
     const records: OutRecord[] = new Array(page.items.length);
+    let newest: number | undefined;
     for (let i = 0; i < page.items.length; i++) {
       const item = page.items[i]!;
       // Lag for an inventory: how long ago the most recently seen device checked in.
       const seen = parseTime(item.lastSeenAt);
-      result.newestItem = later(result.newestItem, seen);
+      newest = later(newest, seen);
       records[i] = {
         time: snapshotAt / 1000,
         sourcetype: SOURCETYPE.endpoints,
@@ -49,6 +50,8 @@ export async function collectEndpoints(api: TenantApi, opts: CollectOptions): Pr
       };
     }
     if (records.length > 0) await opts.sink.write(records);
+    // Only once written: lag_seconds is about what reached Splunk.
+    result.newestItem = later(result.newestItem, newest);
     result.pages++;
     result.events += records.length;
   });

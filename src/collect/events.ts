@@ -99,12 +99,13 @@ export async function collectEvents(api: TenantApi, opts: EventCollectOptions): 
     const items: readonly Record<string, unknown>[] = heads ?? page.items;
     const records: OutRecord[] = new Array(items.length);
     let newestCreated: number | undefined;
+    let newestWhen: number | undefined;
     for (let i = 0; i < items.length; i++) {
       const item = items[i]!;
       const when = parseTime(item.when);
       const created = parseTime(item.created_at) ?? when;
       newestCreated = later(newestCreated, created);
-      result.newestItem = later(result.newestItem, when);
+      newestWhen = later(newestWhen, when);
       records[i] = {
         // Without a usable `when`, the time Sophos recorded the event is closer than the collection's.
         time: (when ?? created ?? requestedAt) / 1000,
@@ -115,6 +116,8 @@ export async function collectEvents(api: TenantApi, opts: EventCollectOptions): 
       };
     }
     if (records.length > 0) await commits.write(opts.sink, records);
+    // Only once written: lag_seconds is about what reached Splunk.
+    result.newestItem = later(result.newestItem, newestWhen);
     const saved = siemCheckpointAfterPage(
       position,
       // Never later than Sophos's own Date on the page: a clock stepped back during the request (NTP) would

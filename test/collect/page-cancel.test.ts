@@ -1,10 +1,12 @@
 // A page loop that fails (its sink or checkpoint store refused a page) cancels the page it asked for ahead,
 // instead of waiting through that request's retries: a tenant of a failing API would otherwise hold its
-// collection slot for minutes after its run had already failed.
+// collection slot for minutes after its run had already failed. What such a run reports is what happened:
+// the cancelled request counted, the lag only of what was written.
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { collectAlerts } from '../../src/collect/alerts.js';
 import { collectEvents } from '../../src/collect/events.js';
 import { collectEndpoints } from '../../src/collect/endpoints.js';
+import { newCollectResult, type CollectResult } from '../../src/collect/collector.js';
 import { MemoryCheckpointStore } from '../../src/checkpoint/memory-store.js';
 import type { CentralClient, TenantApi } from '../../src/central/types.js';
 import type { Logger } from '../../src/log.js';
@@ -25,9 +27,9 @@ afterEach(async () => {
  * One tenant whose second page of `route` answers 503 to every attempt, and a client whose wait before a retry
  * ends only when cancelled: a loop that waited for that request would never end.
  */
-async function failingSecondPage(route: string) {
-  const emu = await startEmulator({ seed: 3, tenants: 1, alertsPerTenant: 30, eventsPerTenant: 30, endpointsPerTenant: 30 });
-  emu.faults.add({ route, kind: 503, nth: [2, 3, 4, 5, 6, 7, 8, 9, 10] });
+async function failingSecondPage(route: string, latencyMs = 0) {
+  const emu = await startEmulator({ seed: 3, tenants: 1, alertsPerTenant: 30, eventsPerTenant: 30, endpointsPerTenant: 30, latencyMs });
+  if (latencyMs === 0) emu.faults.add({ route, kind: 503, nth: [2, 3, 4, 5, 6, 7, 8, 9, 10] });
   const waits: number[] = [];
   const client = emulatorClient(emu, {
     now: () => emu.clock.now(),
@@ -44,13 +46,14 @@ async function failingSecondPage(route: string) {
 }
 
 describe('a page loop that fails cancels the page it asked for ahead', () => {
-  const opts = (sink: MemorySink) => ({ sink, store: new MemoryCheckpointStore(), key: 'k', stanza: 's', logger, pageSize: 10 });
+  const opts = (sink: MemorySink, progress = newCollectResult()) => ({ sink, store: new MemoryCheckpointStore(), key: 'k', stanza: 's', logger, pageSize: 10, progress });
+  const COLLECTORS = [
+    ['alerts', 'alerts', (api: TenantApi, sink: MemorySink, progress?: CollectResult) => collectAlerts(api, { ...opts(sink, progress), startDays: 90 })],
+    ['events', 'siem-events', (api: TenantApi, sink: MemorySink, progress?: CollectResult) => collectEvents(api, opts(sink, progress))],
+    ['endpoints', 'endpoints', (api: TenantApi, sink: MemorySink, progress?: CollectResult) => collectEndpoints(api, opts(sink, progress))],
+  ] as const;
 
-  it.each([
-    ['alerts', 'alerts', (api: Parameters<typeof collectAlerts>[0], sink: MemorySink) => collectAlerts(api, { ...opts(sink), startDays: 90 })],
-    ['events', 'siem-events', (api: Parameters<typeof collectEvents>[0], sink: MemorySink) => collectEvents(api, opts(sink))],
-    ['endpoints', 'endpoints', (api: Parameters<typeof collectEndpoints>[0], sink: MemorySink) => collectEndpoints(api, opts(sink))],
-  ])('%s: the sink failure is reported while the next page waits to retry', async (_data, route, collect) => {
+  it.each(COLLECTORS)('%s: the sink failure is reported while the next page waits to retry', async (_data, route, collect) => {
     const { api, waits } = await failingSecondPage(route);
     // The first page's write fails once the next page has been refused and waits to retry.
     const sink = new MemorySink();
@@ -60,5 +63,24 @@ describe('a page loop that fails cancels the page it asked for ahead', () => {
     };
     await expect(collect(api, sink)).rejects.toThrow('sink closed');
     expect(waits).toHaveLength(1);
+  });
+
+  it.each(COLLECTORS)('%s: the next page, cancelled in flight, counts as a request; nothing written, no lag', async (_data, route, collect) => {
+    const { emu, api } = await failingSecondPage(route, 150);
+    const tenantId = emu.tenants[0]!.id;
+    const sent = () => emu.requests.filter((r) => r.route === route && r.tenantId === tenantId);
+    // The first page's write fails while the next page is on its way: received by the API, not yet answered.
+    const sink = new MemorySink();
+    sink.write = async () => {
+      await vi.waitFor(() => expect(sent()).toHaveLength(2));
+      throw new Error('sink closed');
+    };
+    const progress = newCollectResult();
+    await expect(collect(api, sink, progress)).rejects.toThrow('sink closed');
+    expect(api.stats.requests).toBe(sent().length);
+    expect(api.stats.errors).toBe(0);
+    expect(progress.events).toBe(0);
+    // The lag is that of what reached Splunk: here nothing.
+    expect(progress.newestItem).toBeUndefined();
   });
 });
