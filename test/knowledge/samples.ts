@@ -122,7 +122,7 @@ export function emulatorSamples(): Sample[] {
       sourcetype: 'sophos:central:health',
       event: {
         type: 'tenant_run', stanza: 'sophos_central://acme_alerts', data: 'alerts', tenant: ACME, status: 'ok', events: 42, pages: 1,
-        requests: 2, retries: 1, rate_limited: 1, errors: 0, duration_ms: 812, lag_seconds: 64, checkpoint_age_seconds: 300, data_gaps: 0,
+        requests: 2, retries: 1, rate_limited: 1, errors: 1, duration_ms: 812, lag_seconds: 64, checkpoint_age_seconds: 300, data_gaps: 0,
       },
     },
     {
@@ -130,7 +130,7 @@ export function emulatorSamples(): Sample[] {
       sourcetype: 'sophos:central:health',
       event: {
         type: 'tenant_run', stanza: 'sophos_central://acme_events', data: 'events', tenant: ACME, status: 'error', events: 0, pages: 0,
-        requests: 3, retries: 2, rate_limited: 0, errors: 1, error_code: 'TA_ERR_SERVER', error: 'Sophos Central answered HTTP 503 three times',
+        requests: 3, retries: 2, rate_limited: 0, errors: 3, error_code: 'TA_ERR_SERVER', error: 'Sophos Central answered HTTP 503 three times',
         duration_ms: 30512, lag_seconds: null, checkpoint_age_seconds: 1200, data_gaps: 0,
       },
     },
