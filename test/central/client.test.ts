@@ -723,49 +723,34 @@ describe('tenant filters, larger estates and concurrency', () => {
     await client.close();
   });
 
-  it('close() ends requests in flight and those waiting for a slot with AbortedError, and nothing is sent after', async () => {
-    const slow = await startEmulator({ seed: 'slow', tenants: 1, latencyMs: 300 });
-    try {
-      const { client } = clientFor(slow, { concurrency: { perTenant: 1 } });
-      const [tenant] = await collect(client.tenants());
-      const api = client.forTenant(tenant!);
-      // The first holds the tenant's one slot; the second waits for it.
-      const pending = [ids(api.alertPages({ from: alertsFrom(slow) })), ids(api.endpointPages())].map((p) => p.catch((e: unknown) => e));
-      await new Promise((resolve) => setTimeout(resolve, 100));
-      const sent = slow.requests.length;
-      await client.close();
-      for (const err of await Promise.all(pending)) {
-        expect(err).toBeInstanceOf(AbortedError);
-        expect((err as Error).message).toBe('Stopped: the Sophos Central client was closed');
-      }
-      expect(slow.requests.length).toBe(sent);
-    } finally {
-      await slow.stop();
-    }
-  });
-
-  it("a page request's own signal cancels it, in flight or waiting for a slot, and leaves the client at work", async () => {
+  it.each([
+    ['close() ends', 'Stopped: the Sophos Central client was closed'],
+    ["a page request's own signal cancels", 'Stopped: the Sophos Central request was cancelled'],
+  ] as const)('%s requests in flight and those waiting for a slot with AbortedError, and nothing is sent after', async (how, message) => {
+    const byClose = how.startsWith('close');
     const slow = await startEmulator({ seed: 'slow', tenants: 1, latencyMs: 300 });
     try {
       const { client } = clientFor(slow, { concurrency: { perTenant: 1 } });
       const [tenant] = await collect(client.tenants());
       const api = client.forTenant(tenant!);
       const cancel = new AbortController();
+      const signal = byClose ? undefined : cancel.signal;
       // The first holds the tenant's one slot; the second waits for it.
-      const pending = [ids(api.alertPages({ from: alertsFrom(slow), signal: cancel.signal })), ids(api.endpointPages({ signal: cancel.signal }))].map((p) =>
-        p.catch((e: unknown) => e),
-      );
+      const pending = [ids(api.alertPages({ from: alertsFrom(slow), signal })), ids(api.endpointPages({ signal }))].map((p) => p.catch((e: unknown) => e));
       await new Promise((resolve) => setTimeout(resolve, 100));
       const sent = slow.requests.length;
-      cancel.abort();
+      if (byClose) await client.close();
+      else cancel.abort();
       for (const err of await Promise.all(pending)) {
         expect(err).toBeInstanceOf(AbortedError);
-        expect((err as Error).message).toBe('Stopped: the Sophos Central request was cancelled');
+        expect((err as Error).message).toBe(message);
       }
       expect(slow.requests.length).toBe(sent);
-      // Only those requests ended: the client and the tenant's slot still serve the next one.
-      expect((await ids(api.endpointPages())).length).toBeGreaterThan(0);
-      await client.close();
+      if (!byClose) {
+        // Only those requests ended: the client and the tenant's slot still serve the next one.
+        expect((await ids(api.endpointPages())).length).toBeGreaterThan(0);
+        await client.close();
+      }
     } finally {
       await slow.stop();
     }
