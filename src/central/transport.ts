@@ -19,6 +19,7 @@ import {
   TimeoutError,
   describeError,
 } from '../errors.js';
+import { linkedSignal } from '../abort.js';
 import type { Logger } from '../log.js';
 import { VERSION } from '../version.js';
 import { type BaseUrls, checkRegionHost } from './hosts.js';
@@ -657,25 +658,6 @@ function networkDetail(err: unknown): string {
     return typeof code === 'string' ? `${code} ${err.message}` : err.message;
   }
   return String(err);
-}
-
-/**
- * A signal aborted once either of two is, and `dispose` to stop listening: AbortSignal.any would do, but it
- * needs Node 20.3, and the wrapper runs any Node 20.
- */
-function linkedSignal(a: AbortSignal, b: AbortSignal): { signal: AbortSignal; dispose(): void } {
-  const link = new AbortController();
-  const abort = (): void => link.abort();
-  if (a.aborted || b.aborted) link.abort();
-  a.addEventListener('abort', abort, { once: true });
-  b.addEventListener('abort', abort, { once: true });
-  return {
-    signal: link.signal,
-    dispose() {
-      a.removeEventListener('abort', abort);
-      b.removeEventListener('abort', abort);
-    },
-  };
 }
 
 export function defaultSleep(ms: number, signal?: AbortSignal): Promise<void> {

@@ -1,7 +1,9 @@
 // The page loop every collector shares: hand each page to a handler that writes it and saves the
 // checkpoint, and stop at a page boundary once the run is asked to stop (SIGTERM).
 
+import { linkedSignal } from '../abort.js';
 import type { CheckpointStore } from '../checkpoint/types.js';
+import { AbortedError } from '../errors.js';
 import type { EventSink, OutRecord } from './sink.js';
 
 export type PageLoopEnd = 'complete' | 'aborted' | 'paused';
@@ -100,6 +102,7 @@ export async function eachPage<P>(
  */
 export class PageCommits {
   private last: Promise<void> = Promise.resolve();
+  private readonly failure = new AbortController();
 
   constructor(
     private readonly store: CheckpointStore,
@@ -116,8 +119,14 @@ export class PageCommits {
   /** Starts saving `value` (a snapshot: the caller must not change it) after the previous save. */
   save(value: unknown): void {
     this.last = this.last.then(() => this.store.save(this.key, value));
-    // Reported by the next write or by settled(); never an unhandled rejection meanwhile.
-    this.last.catch(() => undefined);
+    // Reported by the next write or by settled(); never an unhandled rejection meanwhile. `failed` tells the
+    // page loop at once, so it stops waiting for a page it could not commit.
+    this.last.catch(() => this.failure.abort());
+  }
+
+  /** Aborted once a save has failed. */
+  get failed(): AbortSignal {
+    return this.failure.signal;
   }
 
   /** Resolves once every save has finished; rejects with the first failure. */
@@ -126,17 +135,33 @@ export class PageCommits {
   }
 }
 
-/** eachPage with a PageCommits: waits for the last save on every way out, the loop's own failure first. */
+/**
+ * eachPage with a PageCommits: a failed save also cancels the page asked for ahead, and every way out waits
+ * for the last save. The loop's own failure is reported first, unless it is that cancel: then the save's.
+ */
 export async function eachCommittedPage<P>(
   commits: PageCommits,
-  ...args: Parameters<typeof eachPage<P>>
+  ...[pages, ...rest]: Parameters<typeof eachPage<P>>
 ): Promise<PageLoopEnd> {
+  let joined: ReturnType<typeof linkedSignal> | undefined;
+  // Without this the loop heard of the failure only once that page had come, through all its retries, and
+  // reported their failure (a server error, held against a healthy host) in place of the checkpoint's.
+  const cancellable = (cancel: AbortSignal): AsyncIterable<P> => {
+    joined = linkedSignal(cancel, commits.failed);
+    return pages(joined.signal);
+  };
   let end: PageLoopEnd;
   try {
-    end = await eachPage(...args);
+    end = await eachPage(cancellable, ...rest);
   } catch (err) {
-    await commits.settled().catch(() => undefined);
+    const saveFailure = await commits.settled().then(
+      () => undefined,
+      (failure: unknown) => ({ failure }),
+    );
+    if (saveFailure && err instanceof AbortedError) throw saveFailure.failure;
     throw err;
+  } finally {
+    joined?.dispose();
   }
   await commits.settled();
   return end;

@@ -7,14 +7,16 @@ import { collectAlerts } from '../../src/collect/alerts.js';
 import { collectEvents } from '../../src/collect/events.js';
 import { collectEndpoints } from '../../src/collect/endpoints.js';
 import { newCollectResult, type CollectResult } from '../../src/collect/collector.js';
+import { runTenant } from '../../src/collect/tenant-run.js';
 import { MemoryCheckpointStore } from '../../src/checkpoint/memory-store.js';
-import type { CentralClient, TenantApi } from '../../src/central/types.js';
+import { CheckpointError } from '../../src/errors.js';
+import type { CentralClient, Tenant, TenantApi } from '../../src/central/types.js';
 import type { Logger } from '../../src/log.js';
 import { emulatorClient } from '../helpers/central.js';
 import { startEmulator, type Emulator } from '../emulator/index.js';
 import { MemorySink } from './memory-sink.js';
 
-const logger: Logger = { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined };
+const quiet: Logger = { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined };
 const open: Array<{ emu: Emulator; client: CentralClient }> = [];
 afterEach(async () => {
   for (const { emu, client } of open.splice(0)) {
@@ -24,12 +26,11 @@ afterEach(async () => {
 });
 
 /**
- * One tenant whose second page of `route` answers 503 to every attempt, and a client whose wait before a retry
- * ends only when cancelled: a loop that waited for that request would never end.
+ * One tenant, `faults` added once it is found, and a client whose wait before a retry ends only when cancelled:
+ * a loop that waited for such a request would never end.
  */
-async function failingSecondPage(route: string, latencyMs = 0) {
+async function cancellable(faults: (emu: Emulator) => void, latencyMs = 0) {
   const emu = await startEmulator({ seed: 3, tenants: 1, alertsPerTenant: 30, eventsPerTenant: 30, endpointsPerTenant: 30, latencyMs });
-  if (latencyMs === 0) emu.faults.add({ route, kind: 503, nth: [2, 3, 4, 5, 6, 7, 8, 9, 10] });
   const waits: number[] = [];
   const client = emulatorClient(emu, {
     now: () => emu.clock.now(),
@@ -40,13 +41,20 @@ async function failingSecondPage(route: string, latencyMs = 0) {
       }),
   });
   open.push({ emu, client });
-  let api: TenantApi | undefined;
-  for await (const tenant of client.tenants()) api = client.forTenant(tenant);
-  return { emu, api: api!, waits };
+  let tenant: Tenant | undefined;
+  for await (const t of client.tenants()) tenant = t;
+  faults(emu);
+  return { emu, client, tenant: tenant!, api: client.forTenant(tenant!), waits };
 }
 
+/** One tenant whose second page of `route` answers 503 to every attempt (without latency; with it, every page is slow). */
+const failingSecondPage = (route: string, latencyMs = 0) =>
+  cancellable((emu) => {
+    if (latencyMs === 0) emu.faults.add({ route, kind: 503, nth: [2, 3, 4, 5, 6, 7, 8, 9, 10] });
+  }, latencyMs);
+
 describe('a page loop that fails cancels the page it asked for ahead', () => {
-  const opts = (sink: MemorySink, progress = newCollectResult()) => ({ sink, store: new MemoryCheckpointStore(), key: 'k', stanza: 's', logger, pageSize: 10, progress });
+  const opts = (sink: MemorySink, progress = newCollectResult()) => ({ sink, store: new MemoryCheckpointStore(), key: 'k', stanza: 's', logger: quiet, pageSize: 10, progress });
   const COLLECTORS = [
     ['alerts', 'alerts', (api: TenantApi, sink: MemorySink, progress?: CollectResult) => collectAlerts(api, { ...opts(sink, progress), startDays: 90 })],
     ['events', 'siem-events', (api: TenantApi, sink: MemorySink, progress?: CollectResult) => collectEvents(api, opts(sink, progress))],
@@ -82,5 +90,29 @@ describe('a page loop that fails cancels the page it asked for ahead', () => {
     expect(progress.events).toBe(0);
     // The lag is that of what reached Splunk: here nothing.
     expect(progress.newestItem).toBeUndefined();
+  });
+
+});
+
+describe.each([
+  ['alerts', 'alerts'],
+  ['events', 'siem-events'],
+] as const)('%s: a checkpoint save that fails while the next page waits to retry', (data, route) => {
+  // Before, the loop waited for that page through its retries and reported their server error, which the run
+  // also held against the tenant's region host.
+  it('cancels that page, and is the tenant error in place of the page\'s', async () => {
+    const { emu, client, tenant } = await cancellable((e) => e.faults.add({ route, kind: 503, nth: [2, 3, 4, 5, 6, 7, 8, 9, 10] }));
+    const store = new MemoryCheckpointStore();
+    store.save = async () => {
+      throw new CheckpointError('checkpoint_dir is full', 'directory');
+    };
+    const run = runTenant(client, tenant, data, { sink: new MemorySink(), store, key: 'k', stanza: 's', logger: quiet, pageSize: 10, startDays: 90, now: () => emu.clock.now() });
+    const hung = new Promise<'still waiting after 3 s'>((resolve) => setTimeout(() => resolve('still waiting after 3 s'), 3000).unref());
+    const out = await Promise.race([run, hung]);
+    if (out === 'still waiting after 3 s') throw new Error(out);
+    expect(out.health.error_code).toBe('TA_ERR_CHECKPOINT');
+    expect(out.fatal).toBeInstanceOf(CheckpointError);
+    // Page 1, and page 2 refused once, then cancelled while it waited to retry.
+    expect(emu.requests.filter((r) => r.route === route)).toHaveLength(2);
   });
 });
