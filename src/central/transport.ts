@@ -218,7 +218,9 @@ export class Transport {
       const lane = req.lane;
       const stats = lane?.stats ?? this.globalStats;
       if (lane && lane.notBefore > this.opts.now()) await this.wait(lane.notBefore - this.opts.now(), signal);
-      const token = req.auth ? await this.bearer() : undefined;
+      // Token work is shared with other requests (a renewal and its retries, a whoami): a request whose own
+      // signal ends stops waiting for it and leaves it to them.
+      const token = req.auth ? await this.untilAborted(this.bearer(), signal) : undefined;
       if (retrying) stats.retries++;
       retrying = false;
       const outcome = await this.attemptWithSlots(req, token, signal);
@@ -228,7 +230,7 @@ export class Transport {
       if (outcome.kind === 'status' && outcome.status === 404 && req.allowNotFound) return NOT_FOUND;
 
       if (outcome.kind === 'status' && outcome.status === 401 && token !== undefined) {
-        if (!reauthenticated && (await this.renewAfter401(token))) {
+        if (!reauthenticated && (await this.untilAborted(this.renewAfter401(token), signal))) {
           // An expired or revoked token: one fresh token and one more try, for any method, since a
           // 401 means the API refused the request before acting on it.
           reauthenticated = true;
@@ -245,7 +247,7 @@ export class Transport {
         if (reauthenticated && this.token?.value === token) {
           // Refused with its fresh token, still the current one: revoked again before anything renewed it, or a 401
           // about the request (a tenant the credential cannot reach). whoami tells which.
-          if (attempt < this.opts.policy.maxAttempts && !(await this.tokenWorks(token))) {
+          if (attempt < this.opts.policy.maxAttempts && !(await this.untilAborted(this.tokenWorks(token), signal))) {
             if (this.token?.value === token) this.token = undefined;
             retrying = true;
             continue;
@@ -503,6 +505,19 @@ export class Transport {
     this.token = { value, refreshAt: now + refreshIn, expiresAt: now + lifetimeMs };
     this.tokenFailure = undefined;
     return value;
+  }
+
+  /** `work`, or AbortedError once `signal` ends this request's wait for it; the work goes on for the others. */
+  private untilAborted<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
+    // The stop ends the shared work itself.
+    if (signal === this.stop.signal) return work;
+    return new Promise<T>((resolve, reject) => {
+      const onAbort = (): void => reject(this.aborted());
+      if (signal.aborted) onAbort();
+      else signal.addEventListener('abort', onAbort, { once: true });
+      // Also handles `work`: a renewal no request awaits any more must not become an unhandled rejection.
+      work.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+    });
   }
 
   private async wait(ms: number, signal: AbortSignal): Promise<void> {

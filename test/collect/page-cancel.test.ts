@@ -92,6 +92,38 @@ describe('a page loop that fails cancels the page it asked for ahead', () => {
     expect(progress.newestItem).toBeUndefined();
   });
 
+  it.each([
+    [
+      'a token renewal that is being retried',
+      (emu: Emulator) => {
+        // The second page finds its token revoked, and the token service then answers 503.
+        emu.faults.add({ route: 'alerts', kind: 'expire-token', nth: [2] });
+        emu.faults.add({ route: 'token', kind: 503, rate: 1 });
+      },
+    ],
+    [
+      'a whoami check of its freshly renewed token',
+      (emu: Emulator) => {
+        // The second page finds its token revoked, and the renewed one too; whoami then does not answer.
+        emu.faults.add({ route: 'alerts', kind: 'expire-token', nth: [2, 3] });
+        emu.faults.add({ route: 'whoami', kind: 'stall', rate: 1 });
+      },
+    ],
+  ] as const)('alerts: the sink failure is reported while the next page waits for %s', async (what, faults) => {
+    const { emu, api, waits } = await cancellable(faults);
+    const sink = new MemorySink();
+    sink.write = async () => {
+      if (what.includes('renewal')) await vi.waitFor(() => expect(waits).toHaveLength(1));
+      else await vi.waitFor(() => expect(emu.requests.filter((r) => r.route === 'whoami').length).toBeGreaterThan(1));
+      throw new Error('sink closed');
+    };
+    const run = collectAlerts(api, { ...opts(sink), startDays: 90 }).then(
+      () => 'resolved',
+      (err: Error) => err.message,
+    );
+    const hung = new Promise((resolve) => setTimeout(() => resolve('still waiting after 3 s'), 3000).unref());
+    expect(await Promise.race([run, hung])).toBe('sink closed');
+  });
 });
 
 describe.each([
