@@ -211,7 +211,7 @@ export class Transport {
   private async sendWith(req: SendRequest, signal: AbortSignal): Promise<Reply | typeof NOT_FOUND> {
     const started = this.opts.now();
     let reauthenticated = false;
-    // Counted once the retry is sent: the wait or the token it needs may fail first.
+    // Counted as the retry leaves (attempt): the wait, the token or a slot it needs may end it first.
     let retrying = false;
     for (let attempt = 1; ; attempt++) {
       this.throwIfAborted(signal);
@@ -221,9 +221,8 @@ export class Transport {
       // Token work is shared with other requests (a renewal and its retries, a whoami): a request whose own
       // signal ends stops waiting for it and leaves it to them.
       const token = req.auth ? await this.untilAborted(this.bearer(), signal) : undefined;
-      if (retrying) stats.retries++;
+      const outcome = await this.attemptWithSlots(req, token, signal, retrying);
       retrying = false;
-      const outcome = await this.attemptWithSlots(req, token, signal);
       countFailure(stats, outcome, req.allowNotFound);
 
       if (outcome.kind === 'ok') return outcome;
@@ -282,7 +281,7 @@ export class Transport {
     }
   }
 
-  private async attemptWithSlots(req: SendRequest, token: string | undefined, signal: AbortSignal): Promise<Outcome> {
+  private async attemptWithSlots(req: SendRequest, token: string | undefined, signal: AbortSignal, retry = false): Promise<Outcome> {
     // Tenant slot first, so a tenant waiting for its own turn holds no global slot.
     try {
       await req.lane?.slots.acquire(signal);
@@ -292,7 +291,7 @@ export class Transport {
     try {
       await this.total.acquire(signal);
       try {
-        return await this.attempt(req, token, signal);
+        return await this.attempt(req, token, signal, retry);
       } finally {
         this.total.release();
       }
@@ -303,7 +302,10 @@ export class Transport {
     }
   }
 
-  private async attempt(req: SendRequest, token: string | undefined, signal: AbortSignal): Promise<Outcome> {
+  /** One request on the wire; `retry` when it repeats an earlier attempt, for the health counts. */
+  private async attempt(req: SendRequest, token: string | undefined, signal: AbortSignal, retry = false): Promise<Outcome> {
+    // Cancelled between a slot's grant (which no longer listens) and here: nothing goes out.
+    this.throwIfAborted(signal);
     const controller = new AbortController();
     let timedOut = false;
     const timer = setTimeout(() => {
@@ -321,7 +323,9 @@ export class Transport {
     if (req.form !== undefined) headers['content-type'] = 'application/x-www-form-urlencoded';
     const search = req.query ? new URLSearchParams(req.query).toString() : '';
     // Counted as it leaves, not by its outcome: one cut short in flight (a stop, a cancelled page) reached the API too.
-    (req.lane?.stats ?? this.globalStats).requests++;
+    const stats = req.lane?.stats ?? this.globalStats;
+    stats.requests++;
+    if (retry) stats.retries++;
     try {
       const res = await this.dispatcherFor(req.origin).request({
         origin: req.origin,

@@ -756,6 +756,36 @@ describe('tenant filters, larger estates and concurrency', () => {
     }
   });
 
+  it('a retry cancelled while it waits for a slot is not counted: retries, like requests, count what was sent', async () => {
+    const local = await startEmulator({ seed: 'slot-retry', tenants: 1 });
+    let endWait: (() => void) | undefined;
+    const { client } = clientFor(local, {
+      concurrency: { perTenant: 1 },
+      sleep: () => new Promise<void>((resolve) => (endWait = resolve)),
+    });
+    try {
+      const [tenant] = await collect(client.tenants());
+      const api = client.forTenant(tenant!);
+      local.faults.add({ route: 'endpoints', kind: 503, nth: [1] });
+      local.faults.add({ route: 'alerts', kind: 'stall', nth: [1] });
+      const cancel = new AbortController();
+      const refused = ids(api.endpointPages({ signal: cancel.signal })).catch((e: unknown) => e);
+      await vi.waitFor(() => expect(endWait).toBeDefined());
+      // While it waits to retry, a stalled request takes the tenant's one slot; the retry then waits for it.
+      void ids(api.alertPages({ from: alertsFrom(local) })).catch(() => undefined);
+      await vi.waitFor(() => expect(local.requests.filter((r) => r.route === 'alerts')).toHaveLength(1));
+      endWait!();
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      cancel.abort();
+      expect(await refused).toBeInstanceOf(AbortedError);
+      expect(api.stats).toMatchObject({ requests: 2, retries: 0, errors: 1 });
+    } finally {
+      // Also ends the stalled request.
+      await client.close();
+      await local.stop();
+    }
+  });
+
   it('reports a tenant the credential may not reach as ForbiddenError', async () => {
     const { client } = clientFor(emu);
     const [tenant] = await collect(client.tenants());
