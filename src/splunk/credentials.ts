@@ -73,6 +73,8 @@ interface Moved {
   secret: string;
   field: string;
   masked: string;
+  /** Nothing was stored when the verdict was made: a 409 means another input stored one since, judged afresh. */
+  createOnly?: () => Promise<'store' | 'create' | 'keep' | ConfigError>;
 }
 
 /** Sophos Central's answer on a client secret: its token service accepted it, refused it, or could not be asked. */
@@ -106,10 +108,14 @@ export async function resolveSecrets(
     proxy?.masked ? withProxyPassword(config.proxyUrl!, await storedSecret(rest, proxyPasswordEntry(proxy.account))) : config.proxyUrl;
   let refused: ConfigError | undefined;
   if (config.clientSecret !== undefined) {
-    const verdict = await clientSecretVerdict(stanza.name, config.clientId, config.clientSecret, proxyInClear, rest, logger, checkSecret);
-    if (verdict === 'store') {
+    const judge = () => clientSecretVerdict(stanza.name, config.clientId, config.clientSecret!, proxyInClear, rest, logger, checkSecret);
+    const verdict = await judge();
+    if (verdict === 'store' || verdict === 'create') {
       const whose = `client_id ${config.clientId}`;
-      clear.unshift({ what: 'client_secret', whose, entry: clientEntry, secret: config.clientSecret, field: 'client_secret', masked: SECRET_MASK });
+      clear.unshift({
+        what: 'client_secret', whose, entry: clientEntry, secret: config.clientSecret, field: 'client_secret', masked: SECRET_MASK,
+        ...(verdict === 'create' ? { createOnly: judge } : {}),
+      });
     } else if (verdict !== 'keep') {
       refused = verdict;
     }
@@ -117,7 +123,14 @@ export async function resolveSecrets(
   const stored: Moved[] = [];
   for (const moved of clear) {
     try {
-      const how = await rest.storePassword(moved.entry.realm, moved.entry.account, moved.secret);
+      let how = await rest.storePassword(moved.entry.realm, moved.entry.account, moved.secret, undefined, moved.createOnly ? { createOnly: true } : {});
+      if (how === 'exists') {
+        // Stored by another input since this run looked: judged like any other secret stored before.
+        const again = await moved.createOnly!();
+        if (again instanceof ConfigError) refused = again;
+        if (again !== 'store' && again !== 'create') continue;
+        how = await rest.storePassword(moved.entry.realm, moved.entry.account, moved.secret);
+      }
       logger.info(`${moved.what} for ${moved.whose} ${how} in storage/passwords (realm ${moved.entry.realm})`);
       stored.push(moved);
     } catch (err) {
@@ -158,7 +171,7 @@ async function clientSecretVerdict(
   rest: SecretStore,
   logger: Logger,
   checkSecret: CheckSecret | undefined,
-): Promise<'store' | 'keep' | ConfigError> {
+): Promise<'store' | 'create' | 'keep' | ConfigError> {
   if (!checkSecret) return 'store';
   let current: string | undefined;
   try {
@@ -168,7 +181,9 @@ async function clientSecretVerdict(
     // splunkd cannot be asked: storing fails the same way and says so.
     return 'store';
   }
-  if (!current || current === secret) return 'store';
+  // Nothing stored yet: created, unless another input with this client ID stores one first.
+  if (!current) return 'create';
+  if (current === secret) return 'store';
   const kept = `the different secret stored for client_id ${clientId}, which other inputs with this client ID use, is kept`;
   let verdict: SecretVerdict;
   try {

@@ -156,8 +156,8 @@ export class SplunkdClient {
     return (await this.passwordEntry(realm, username, app))?.content?.clear_password;
   }
 
-  /** Creates the entry (201), or on 409 updates the existing one. */
-  async storePassword(realm: string, username: string, password: string, app = APP): Promise<'created' | 'updated'> {
+  /** Creates the entry (201), or on 409 updates the existing one; with `createOnly`, leaves it and says `exists`. */
+  async storePassword(realm: string, username: string, password: string, app = APP, opts: { createOnly?: boolean } = {}): Promise<'created' | 'updated' | 'exists'> {
     const base = `/servicesNS/nobody/${encodeURIComponent(app)}/storage/passwords`;
     try {
       await this.call('POST', base, { name: username, password, realm });
@@ -165,6 +165,7 @@ export class SplunkdClient {
     } catch (err) {
       if (!(err instanceof SplunkdError) || err.status !== 409) throw err;
     }
+    if (opts.createOnly) return 'exists';
     // Updated under the name splunkd lists it by, as solnlib does (splunk-addon.md §3): how a colon in a
     // username (a proxy account's port) is escaped in an entity name is not documented, so it is not built here.
     const name = (await this.passwordEntry(realm, username, app))?.name;

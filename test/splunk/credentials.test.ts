@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigError } from '../../src/errors.js';
 import type { Logger } from '../../src/log.js';
-import { type CheckSecret, resolveSecrets, type SecretVerdict } from '../../src/splunk/credentials.js';
+import { type CheckSecret, resolveSecrets, type SecretStore, type SecretVerdict } from '../../src/splunk/credentials.js';
 import { SplunkdClient } from '../../src/splunk/rest.js';
 import { startSplunkd, type SplunkdStandIn } from '../splunkd/index.js';
 
@@ -126,6 +126,31 @@ describe('resolveSecrets: the client secret', () => {
       });
       await rest.close();
       expect(asked).toEqual([proxyUrl]);
+    });
+
+    // splunkd starts the inputs of one client ID at once: another stores its secret after this run found none.
+    it.each([
+      ['refused', 'works', ConfigError],
+      ['accepted', 'typed', Object],
+    ] as const)('stored by another input after this run found none, it is judged the same way: %s, the store holds %j', async (verdict, kept, result) => {
+      splunkd.passwords.delete('sophos_central:raced:');
+      splunkd.stanzas.set(`raced-${verdict}`, { app: 'TA-sophos-central', params: {} });
+      const real = new SplunkdClient({ serverUri: splunkd.uri, sessionKey: splunkd.sessionKey });
+      const rest: SecretStore = {
+        getPassword: async (realm, user) => {
+          const seen = await real.getPassword(realm, user);
+          splunkd.passwords.set('sophos_central:raced:', { app: 'TA-sophos-central', realm: 'sophos_central', username: 'raced', password: 'works' });
+          return seen;
+        },
+        storePassword: (...a) => real.storePassword(...a),
+        updateInput: (...a) => real.updateInput(...a),
+      };
+      const check: CheckSecret = async (secret) => (secret === 'works' || verdict === 'accepted' ? 'accepted' : 'refused');
+      const raced = { client_id: 'raced', client_secret: 'typed', data: 'alerts' };
+      const out = await resolveSecrets(stanza(`raced-${verdict}`, raced), { clientId: 'raced', clientSecret: 'typed' }, rest, recorder().logger, check).catch((e: unknown) => e);
+      await real.close();
+      expect(out).toBeInstanceOf(result);
+      expect(splunkd.passwords.get('sophos_central:raced:')!.password).toBe(kept);
     });
   });
 
