@@ -268,7 +268,9 @@ const DIRECTORY_ERRORS = new Set(['ENOSPC', 'EDQUOT', 'EROFS', 'ENOTDIR', 'ENOEN
  */
 export function storeFailure(what: string, path: string, err: unknown, dir: string): CheckpointError {
   if (err instanceof CheckpointError) return err;
-  const code = (err as NodeJS.ErrnoException).code;
+  // mkdir of checkpoint_dir itself, where a file stands, fails with EEXIST: the ENOTDIR case, one level up.
+  const raw = (err as NodeJS.ErrnoException).code;
+  const code = raw === 'EEXIST' ? 'ENOTDIR' : raw;
   const scope = DIRECTORY_ERRORS.has(code ?? '') || ((code === 'EACCES' || code === 'EPERM') && !usable(dir)) ? 'directory' : 'file';
   const hint =
     code === 'EBUSY' || (process.platform === 'win32' && code === 'EPERM')
@@ -280,11 +282,11 @@ export function storeFailure(what: string, path: string, err: unknown, dir: stri
           : code === 'EROFS'
             ? 'the file system is read-only'
             : code === 'ENOTDIR'
-              ? `a file stands where a directory of ${dir} should be`
+              ? `a file stands where ${raw === 'EEXIST' ? `the directory ${dir}` : `a directory of ${dir}`} should be`
               : code === 'EISDIR'
                 ? 'a directory stands where the checkpoint file should be: remove it'
                 : undefined;
-  const reason = code ?? (err instanceof Error ? err.message : String(err));
+  const reason = raw ?? (err instanceof Error ? err.message : String(err));
   return new CheckpointError(`cannot ${what} ${path}: ${reason}${hint ? `; ${hint}` : ''}`, scope, { cause: err });
 }
 

@@ -162,6 +162,20 @@ describe('FileCheckpointStore', () => {
     expect((err as Error).message).toBe(`cannot save the checkpoint in ${join(dir, 'sub')}: ENOTDIR; a file stands where a directory of ${join(dir, 'sub')} should be`);
   });
 
+  it('reports checkpoint_dir itself being a file (EEXIST from mkdir) as the directory\'s problem, with the fix', async () => {
+    const { dir } = setup();
+    mkdirSync(dirname(dir), { recursive: true });
+    writeFileSync(dir, 'a file where the directory should be');
+    for (const attempt of [() => new FileCheckpointStore(dir).probe(), () => new FileCheckpointStore(dir).save('k', 1)]) {
+      const err = await attempt().catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(CheckpointError);
+      expect(err).toMatchObject({
+        scope: 'directory',
+        message: `cannot save the checkpoint in ${dir}: EEXIST; a file stands where the directory ${dir} should be`,
+      });
+    }
+  });
+
   it('probe: saves can succeed, it creates the directory, and it leaves no file behind', async () => {
     const { dir } = setup();
     const store = new FileCheckpointStore(join(dir, 'new'));
