@@ -11,7 +11,7 @@ import type { DataType } from './collector.js';
 import { HOST_FAILURES_TO_GIVE_UP, HostBreaker } from './host-breaker.js';
 import { healthRecord } from './records.js';
 import type { EventSink, OutRecord } from './sink.js';
-import { collectTenants } from './tenants.js';
+import { collectTenants, type TenantsResult } from './tenants.js';
 import { HEALTH_COUNTS, runTenant, statsSince, zeroCounts, type HealthCounts, type TenantRunHealth } from './tenant-run.js';
 
 /** The part of InputConfig a run reads; an InputConfig fits as is. */
@@ -89,6 +89,11 @@ export interface RunSummary extends HealthCounts {
   error?: string;
   /** This host's clock minus Sophos's, in seconds, when CLOCK_SKEW_WARN_MS or more apart. */
   clock_skew_s?: number;
+  /**
+   * `tenants`: the `_time` (epoch seconds) of every tenant event this run wrote, a snapshot complete when
+   * `status=ok`, like an endpoints tenant_run's snapshot_time.
+   */
+  snapshot_time?: number;
   /** Entries of the `tenants` setting that named no tenant of the credential (TenantFilter.onUnmatched). */
   tenants_unmatched?: string[];
   /** Per-tenant records of this run (not part of the health event). */
@@ -140,13 +145,14 @@ export async function runCollection(opts: RunOptions): Promise<RunSummary> {
   let undated: { first: unknown; tenants: number } | undefined;
   try {
     if (config.data === 'tenants') {
-      const listed = { events: 0 };
+      const listed: TenantsResult = { events: 0 };
       try {
         await collectTenants(opts.client, { sink: opts.sink, filter, pageSize: config.pageSize, now, signal: opts.signal, progress: listed });
       } finally {
         summary.tenants = listed.events;
         summary.tenants_ok = listed.events;
         summary.events = listed.events;
+        if (listed.snapshotTime !== undefined) summary.snapshot_time = listed.snapshotTime;
       }
     } else {
       const data = config.data;

@@ -10,6 +10,8 @@ const BATCH = 500;
 
 export interface TenantsResult {
   events: number;
+  /** The `<time>` (epoch seconds) every event of this snapshot carries. */
+  snapshotTime?: number;
 }
 
 /**
@@ -23,6 +25,7 @@ export async function collectTenants(
 ): Promise<TenantsResult> {
   const at = (opts.now ?? Date.now)() / 1000;
   const result = opts.progress ?? { events: 0 };
+  result.snapshotTime = at;
   let batch: OutRecord[] = [];
   const flush = async (): Promise<void> => {
     if (batch.length === 0) return;

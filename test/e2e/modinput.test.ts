@@ -76,6 +76,15 @@ describe('exactly once through the wrapper and the stand-in', () => {
     ]);
   });
 
+  it('tenants: the run_summary names the _time of its snapshot, so a list cut short (partial) is told from a complete one', async () => {
+    w.emu.faults.add({ route: 'partner-tenants', kind: 403, nth: [2] });
+    const r = await w.run('tenants_partial', w.params('tenants', { page_size: '1' }));
+    w.emu.faults.clear();
+    const times = new Set(r.events.filter((e) => e.sourcetype === SOURCETYPE.tenants).map((e) => e.time));
+    expect(times.size).toBe(1);
+    expect(health(r.records, 'run_summary')[0]).toMatchObject({ status: 'partial', snapshot_time: [...times][0] });
+  });
+
   it('a parameter name mistyped in inputs.conf gets one WARN naming the parameter meant', async () => {
     const r = await w.run('typo_alerts', w.params('alerts', { start_day: '7' }));
     expect(r.exitCode).toBe(0);
