@@ -73,8 +73,8 @@ interface Moved {
   secret: string;
   field: string;
   masked: string;
-  /** Nothing was stored when the verdict was made: a 409 means another input stored one since, judged afresh. */
-  createOnly?: () => Promise<'store' | 'create' | 'keep' | ConfigError>;
+  /** Set when nothing was stored at the verdict: the entry is only created, and on a 409 (another input stored one since) judged again. */
+  judgeAgain?: () => Promise<'store' | 'create' | 'keep' | ConfigError>;
 }
 
 /** Sophos Central's answer on a client secret: its token service accepted it, refused it, or could not be asked. */
@@ -114,7 +114,7 @@ export async function resolveSecrets(
       const whose = `client_id ${config.clientId}`;
       clear.unshift({
         what: 'client_secret', whose, entry: clientEntry, secret: config.clientSecret, field: 'client_secret', masked: SECRET_MASK,
-        ...(verdict === 'create' ? { createOnly: judge } : {}),
+        ...(verdict === 'create' ? { judgeAgain: judge } : {}),
       });
     } else if (verdict !== 'keep') {
       refused = verdict;
@@ -123,10 +123,10 @@ export async function resolveSecrets(
   const stored: Moved[] = [];
   for (const moved of clear) {
     try {
-      let how = await rest.storePassword(moved.entry.realm, moved.entry.account, moved.secret, undefined, moved.createOnly ? { createOnly: true } : {});
+      let how = await rest.storePassword(moved.entry.realm, moved.entry.account, moved.secret, undefined, moved.judgeAgain ? { createOnly: true } : {});
       if (how === 'exists') {
         // Stored by another input since this run looked: judged like any other secret stored before.
-        const again = await moved.createOnly!();
+        const again = await moved.judgeAgain!();
         if (again instanceof ConfigError) refused = again;
         if (again !== 'store' && again !== 'create') continue;
         how = await rest.storePassword(moved.entry.realm, moved.entry.account, moved.secret);
@@ -157,11 +157,11 @@ export async function resolveSecrets(
 }
 
 /**
- * What becomes of a clear client secret: `store` it, `keep` the stored one for now, or the error that fails
- * the stanza. A different secret stored for the client ID is the one every other input with that client ID
- * reads: a mistyped secret put over it would fail them all, hidden behind the mask. So it replaces one only
- * once Sophos Central has accepted it (a rotated secret); refused, it fails this stanza alone; when Sophos
- * Central cannot be asked, the next run asks again.
+ * What becomes of a clear client secret: `store` it, `create` it where none is stored yet, `keep` the stored
+ * one for now, or the error that fails the stanza. A different secret stored for the client ID is the one
+ * every other input with that client ID reads: a mistyped secret put over it would fail them all, hidden
+ * behind the mask. So it replaces one only once Sophos Central has accepted it (a rotated secret); refused,
+ * it fails this stanza alone; when Sophos Central cannot be asked, the next run asks again.
  */
 async function clientSecretVerdict(
   stanza: string,
