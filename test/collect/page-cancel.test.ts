@@ -47,6 +47,10 @@ async function cancellable(faults: (emu: Emulator) => void, latencyMs = 0) {
   return { emu, client, tenant: tenant!, api: client.forTenant(tenant!), waits };
 }
 
+/** `work`'s outcome, or 'still waiting after 3 s': a loop that waits for a cancelled request would never end. */
+const within3s = <T>(work: Promise<T>): Promise<T | 'still waiting after 3 s'> =>
+  Promise.race([work, new Promise<'still waiting after 3 s'>((resolve) => setTimeout(() => resolve('still waiting after 3 s'), 3000).unref())]);
+
 /** One tenant whose second page of `route` answers 503 to every attempt (without latency; with it, every page is slow). */
 const failingSecondPage = (route: string, latencyMs = 0) =>
   cancellable((emu) => {
@@ -121,8 +125,7 @@ describe('a page loop that fails cancels the page it asked for ahead', () => {
       () => 'resolved',
       (err: Error) => err.message,
     );
-    const hung = new Promise((resolve) => setTimeout(() => resolve('still waiting after 3 s'), 3000).unref());
-    expect(await Promise.race([run, hung])).toBe('sink closed');
+    expect(await within3s(run)).toBe('sink closed');
   });
 });
 
@@ -133,14 +136,12 @@ describe.each([
   // Before, the loop waited for that page through its retries and reported their server error, which the run
   // also held against the tenant's region host.
   it('cancels that page, and is the tenant error in place of the page\'s', async () => {
-    const { emu, client, tenant } = await cancellable((e) => e.faults.add({ route, kind: 503, nth: [2, 3, 4, 5, 6, 7, 8, 9, 10] }));
+    const { emu, client, tenant } = await failingSecondPage(route);
     const store = new MemoryCheckpointStore();
     store.save = async () => {
       throw new CheckpointError('checkpoint_dir is full', 'directory');
     };
-    const run = runTenant(client, tenant, data, { sink: new MemorySink(), store, key: 'k', stanza: 's', logger: quiet, pageSize: 10, startDays: 90, now: () => emu.clock.now() });
-    const hung = new Promise<'still waiting after 3 s'>((resolve) => setTimeout(() => resolve('still waiting after 3 s'), 3000).unref());
-    const out = await Promise.race([run, hung]);
+    const out = await within3s(runTenant(client, tenant, data, { sink: new MemorySink(), store, key: 'k', stanza: 's', logger: quiet, pageSize: 10, startDays: 90, now: () => emu.clock.now() }));
     if (out === 'still waiting after 3 s') throw new Error(out);
     expect(out.health.error_code).toBe('TA_ERR_CHECKPOINT');
     expect(out.fatal).toBeInstanceOf(CheckpointError);
