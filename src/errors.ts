@@ -100,6 +100,12 @@ export class TimeoutError extends CentralError {
 /** Connection refused, reset or dropped, a truncated or unparsable body, after retries. */
 export class NetworkError extends CentralError {
   override readonly code = 'TA_ERR_NETWORK';
+  /** The status a proxy answered CONNECT with (407: it refused the user and password), when that was the failure. */
+  readonly proxyStatus?: number;
+  constructor(message: string, facts: CentralErrorFacts & { proxyStatus?: number } = {}) {
+    super(message, facts);
+    this.proxyStatus = facts.proxyStatus;
+  }
 }
 
 /** A region host given up for the rest of a run after tenants in a row failed there (HostBreaker). No request sent. */

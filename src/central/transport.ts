@@ -90,7 +90,7 @@ type Outcome =
   | { kind: 'ok'; status: number; body: unknown; text: string; scanned?: object; date?: number }
   | { kind: 'status'; status: number; body: unknown; retryAfterMs?: number }
   /** `final`: retrying cannot help (an untrusted certificate, a proxy refusing the tunnel); `hint`: what to do. */
-  | { kind: 'network'; cause: unknown; detail: string; final?: boolean; hint?: string }
+  | { kind: 'network'; cause: unknown; detail: string; final?: boolean; hint?: string; proxyStatus?: number }
   | { kind: 'timeout' };
 
 /** A 2xx answer: its parsed body (none when scanned), its text, and its Date (epoch ms). */
@@ -563,6 +563,7 @@ export class Transport {
       return new NetworkError(`Sophos Central connection to ${req.origin} failed: ${this.redact(outcome.detail)}${tries}${hint}`, {
         ...facts,
         cause: outcome.cause,
+        proxyStatus: outcome.proxyStatus,
       });
     }
     const body = (outcome.body ?? {}) as Record<string, unknown>;
@@ -644,7 +645,7 @@ const PROXY_REFUSED = /^Proxy response \((\d{3})\) !== 200/;
  * Failures no retry can mend, with what usually fixes them: a certificate Node does not trust (a
  * TLS-inspecting proxy, most often) and a proxy that refuses the tunnel. A proxy's 5xx stays retryable.
  */
-export function networkAdvice(err: unknown, proxy?: ProxySource): { final?: boolean; hint?: string } {
+export function networkAdvice(err: unknown, proxy?: ProxySource): { final?: boolean; hint?: string; proxyStatus?: number } {
   const code = (err as { code?: unknown } | null)?.code;
   if (code === 'ERR_TLS_CERT_ALTNAME_INVALID') {
     return { final: true, hint: 'the certificate is for another host name: a TLS-inspecting proxy, or a URL naming the wrong host' };
@@ -658,17 +659,17 @@ export function networkAdvice(err: unknown, proxy?: ProxySource): { final?: bool
       hint: "the server's certificate is not trusted: if a TLS-inspecting proxy is in the way, add its CA with NODE_EXTRA_CA_CERTS in splunkd's environment",
     };
   }
-  const proxyStatus = err instanceof Error ? PROXY_REFUSED.exec(err.message)?.[1] : undefined;
-  if (proxyStatus === '407') {
+  const matched = err instanceof Error ? PROXY_REFUSED.exec(err.message)?.[1] : undefined;
+  if (matched === undefined) return {};
+  const proxyStatus = Number(matched);
+  if (proxyStatus === 407) {
     const where = proxy?.name ?? 'proxy_url';
-    if (proxy?.credentials) return { final: true, hint: `the proxy refused the user and password in ${where}: type them again correctly` };
+    if (proxy?.credentials) return { final: true, proxyStatus, hint: `the proxy refused the user and password in ${where}: type them again correctly` };
     // Spelled out without a URL: the log's redaction would blank a user:password@ after ://.
-    return { final: true, hint: `the proxy requires authentication: put its user and password into ${where}, as user:password@ before host:port` };
+    return { final: true, proxyStatus, hint: `the proxy requires authentication: put its user and password into ${where}, as user:password@ before host:port` };
   }
-  if (proxyStatus !== undefined && Number(proxyStatus) < 500) {
-    return { final: true, hint: `the proxy refused the tunnel (${proxyStatus}): allow the Sophos Central hosts in its policy` };
-  }
-  return {};
+  if (proxyStatus < 500) return { final: true, proxyStatus, hint: `the proxy refused the tunnel (${proxyStatus}): allow the Sophos Central hosts in its policy` };
+  return { proxyStatus };
 }
 
 function networkDetail(err: unknown): string {

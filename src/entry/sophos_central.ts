@@ -1,6 +1,6 @@
 // What splunkd runs (through bin/sophos_central.sh or .cmd) for the sophos_central scheme.
 import type { CentralClientOptions } from '../central/client.js';
-import { AbortedError, BadCredentialsError } from '../errors.js';
+import { AbortedError, BadCredentialsError, NetworkError } from '../errors.js';
 import type { CheckSecretFn, CollectFn } from '../splunk/modinput.js';
 import { renderScheme } from '../splunk/scheme.js';
 
@@ -43,7 +43,8 @@ const checkSecret: CheckSecretFn = async ({ clientId, clientSecret, proxyUrl, pr
     return 'accepted';
   } catch (err) {
     if (err instanceof AbortedError) throw err;
-    return err instanceof BadCredentialsError ? 'refused' : 'unknown';
+    if (err instanceof BadCredentialsError) return 'refused';
+    return err instanceof NetworkError && err.proxyStatus === 407 ? 'proxy refused' : 'unknown';
   } finally {
     await client.close();
   }

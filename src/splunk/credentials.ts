@@ -64,6 +64,9 @@ export interface StanzaSecrets {
   proxyUrl?: string;
 }
 
+/** What becomes of a clear secret: `store` it, `create` it where none is stored yet, `keep` the stored one for now, or the error that fails the stanza. */
+type Fate = 'store' | 'create' | 'keep' | ConfigError;
+
 /** One clear secret of the stanza: where it goes, and its field's value once masked. */
 interface Moved {
   what: string;
@@ -74,11 +77,14 @@ interface Moved {
   field: string;
   masked: string;
   /** Set when nothing was stored at the verdict: the entry is only created, and on a 409 (another input stored one since) judged again. */
-  judgeAgain?: () => Promise<'store' | 'create' | 'keep' | ConfigError>;
+  judgeAgain?: () => Promise<Fate>;
 }
 
-/** Sophos Central's answer on a client secret: its token service accepted it, refused it, or could not be asked. */
-export type SecretVerdict = 'accepted' | 'refused' | 'unknown';
+/**
+ * Sophos Central's answer on a client secret: its token service accepted it, refused it, or could not be
+ * asked; or the stanza's proxy refused its user and password (407) before it could be.
+ */
+export type SecretVerdict = 'accepted' | 'refused' | 'proxy refused' | 'unknown';
 
 /** Asks Sophos Central about a client secret of the stanza, through `proxyUrl` (clear) when the stanza has one. */
 export type CheckSecret = (clientSecret: string, proxyUrl: string | undefined) => Promise<SecretVerdict>;
@@ -86,8 +92,8 @@ export type CheckSecret = (clientSecret: string, proxyUrl: string | undefined) =
 /**
  * Returns the clear secrets of this stanza: the client secret, and the proxy_url with its password. Clear
  * secrets in the stanza are stored (created or updated), then the stanza is masked in one edit, then they are
- * used. Masked or empty ones are read from storage/passwords. A clear client secret that differs from the one
- * stored for its client ID replaces it only once `checkSecret` says Sophos Central accepts it.
+ * used. Masked or empty ones are read from storage/passwords. A clear secret that differs from the one stored
+ * for its client ID or proxy account replaces it only once `checkSecret` shows it works (see `fateOf`).
  */
 export async function resolveSecrets(
   stanza: Pick<StanzaDefinition, 'name' | 'inputName' | 'app' | 'params'>,
@@ -96,29 +102,61 @@ export async function resolveSecrets(
   logger: Logger,
   checkSecret?: CheckSecret,
 ): Promise<StanzaSecrets> {
-  const clear: Moved[] = [];
+  // Both secrets typed in and both different from the stored ones: one token request answers for the two.
+  const ask = checkSecret && askedOnce(checkSecret);
   const clientEntry = clientSecretEntry(config.clientId);
   const proxy = config.proxyUrl === undefined ? undefined : proxyCredential(config.proxyUrl);
-  if (proxy && !proxy.masked) {
-    const masked = withProxyPassword(config.proxyUrl!, SECRET_MASK);
-    clear.push({ what: 'the proxy_url password', whose: proxy.account, entry: proxyPasswordEntry(proxy.account), secret: proxy.password, field: 'proxy_url', masked });
-  }
   // The stanza's proxy_url in clear: a masked password is read when needed, after the clear secrets are stored.
   const proxyInClear = async (): Promise<string | undefined> =>
     proxy?.masked ? withProxyPassword(config.proxyUrl!, await storedSecret(rest, proxyPasswordEntry(proxy.account))) : config.proxyUrl;
+  const clear: Moved[] = [];
   let refused: ConfigError | undefined;
+  const judged = async (moved: Moved, judge: () => Promise<Fate>) => {
+    const fate = await judge();
+    if (fate instanceof ConfigError) refused ??= fate;
+    else if (fate !== 'keep') clear.push({ ...moved, ...(fate === 'create' ? { judgeAgain: judge } : {}) });
+  };
   if (config.clientSecret !== undefined) {
-    const judge = () => clientSecretVerdict(stanza.name, config.clientId, config.clientSecret!, proxyInClear, rest, logger, checkSecret);
-    const verdict = await judge();
-    if (verdict === 'store' || verdict === 'create') {
-      const whose = `client_id ${config.clientId}`;
-      clear.unshift({
-        what: 'client_secret', whose, entry: clientEntry, secret: config.clientSecret, field: 'client_secret', masked: SECRET_MASK,
-        ...(verdict === 'create' ? { judgeAgain: judge } : {}),
-      });
-    } else if (verdict !== 'keep') {
-      refused = verdict;
-    }
+    const secret = config.clientSecret;
+    const whose = `client_id ${config.clientId}`;
+    const kept = `the different secret stored for ${whose}, which other inputs with this client ID use, is kept`;
+    await judged({ what: 'client_secret', whose, entry: clientEntry, secret, field: 'client_secret', masked: SECRET_MASK }, () =>
+      fateOf(secret, clientEntry, rest, logger, ask && {
+        trial: async () => {
+          const verdict = await ask(secret, await proxyInClear());
+          return verdict === 'accepted' ? 'works' : verdict === 'refused' ? 'refused' : 'unknown';
+        },
+        refused: () =>
+          new ConfigError(
+            `Sophos Central refuses the client_secret typed into ${stanza.name}, so ${kept} and this input's stays in inputs.conf: ` +
+              `type the right secret, or ${SECRET_MASK} to use the stored one`,
+            'client_secret',
+          ),
+        untried: () =>
+          `client_secret in ${stanza.name} differs from the secret stored for ${whose} and Sophos Central could not be asked whether it is right, so ${kept} for now; the next run asks again`,
+      }),
+    );
+  }
+  if (proxy && !proxy.masked) {
+    const entry = proxyPasswordEntry(proxy.account);
+    const kept = `the different password stored for ${proxy.account}, which other inputs with this proxy account use, is kept`;
+    await judged({ what: 'the proxy_url password', whose: proxy.account, entry, secret: proxy.password, field: 'proxy_url', masked: withProxyPassword(config.proxyUrl!, SECRET_MASK) }, () =>
+      fateOf(proxy.password, entry, rest, logger, ask && {
+        // Any answer from Sophos Central, even a refused client secret, came through the proxy.
+        trial: async () => {
+          const verdict = await ask(config.clientSecret ?? (await storedSecret(rest, clientEntry)), config.proxyUrl);
+          return verdict === 'proxy refused' ? 'refused' : verdict === 'unknown' ? 'unknown' : 'works';
+        },
+        refused: () =>
+          new ConfigError(
+            `the proxy refuses the password in the proxy_url typed into ${stanza.name}, so ${kept} and this input's stays in inputs.conf: ` +
+              `type the right password, or ${SECRET_MASK} in its place to use the stored one`,
+            'proxy_url',
+          ),
+        untried: () =>
+          `the proxy_url password in ${stanza.name} differs from the one stored for ${proxy.account} and the proxy could not be asked whether it is right, so ${kept} for now; the next run asks again`,
+      }),
+    );
   }
   const stored: Moved[] = [];
   for (const moved of clear) {
@@ -127,7 +165,7 @@ export async function resolveSecrets(
       if (how === 'exists') {
         // Stored by another input since this run looked: judged like any other secret stored before.
         const again = await moved.judgeAgain!();
-        if (again instanceof ConfigError) refused = again;
+        if (again instanceof ConfigError) refused ??= again;
         if (again !== 'store' && again !== 'create') continue;
         how = await rest.storePassword(moved.entry.realm, moved.entry.account, moved.secret);
       }
@@ -149,58 +187,61 @@ export async function resolveSecrets(
       logger.warn(`stored ${what} but could not mask ${stored.length > 1 ? 'them' : 'it'} in ${stanza.name}; the next run tries again: ${describeError(err)}`);
     }
   }
-  // Only now: the stanza's other secrets are stored and masked whatever became of the client secret.
+  // Only now: the stanza's other secrets are stored and masked whatever became of the refused one.
   if (refused) throw refused;
   const clientSecret = config.clientSecret ?? (await storedSecret(rest, clientEntry));
   const proxyUrl = await proxyInClear();
   return proxyUrl === undefined ? { clientSecret } : { clientSecret, proxyUrl };
 }
 
+/** `check`, asked at most once per client secret and proxy URL. */
+function askedOnce(check: CheckSecret): CheckSecret {
+  const answers = new Map<string, Promise<SecretVerdict>>();
+  return (clientSecret, proxyUrl) => {
+    const key = JSON.stringify([clientSecret, proxyUrl]);
+    let answer = answers.get(key);
+    if (!answer) answers.set(key, (answer = check(clientSecret, proxyUrl)));
+    return answer;
+  };
+}
+
+/** How a clear secret is tried, and what is said when it fails or cannot be tried. */
+interface Trial {
+  trial(): Promise<'works' | 'refused' | 'unknown'>;
+  refused(): ConfigError;
+  untried(): string;
+}
+
 /**
- * What becomes of a clear client secret: `store` it, `create` it where none is stored yet, `keep` the stored
- * one for now, or the error that fails the stanza. A different secret stored for the client ID is the one
- * every other input with that client ID reads: a mistyped secret put over it would fail them all, hidden
- * behind the mask. So it replaces one only once Sophos Central has accepted it (a rotated secret); refused,
- * it fails this stanza alone; when Sophos Central cannot be asked, the next run asks again.
+ * The fate of a clear secret typed into a stanza. A different secret stored in `entry` is the one every other
+ * input with that client ID or proxy account reads: a mistyped secret put over it would fail them all, hidden
+ * behind the mask. So it replaces one only once it is seen to work (a rotated secret); refused, it fails this
+ * stanza alone; when it cannot be tried, the stored one is kept and the next run tries again. Without a way to
+ * try it, it is stored.
  */
-async function clientSecretVerdict(
-  stanza: string,
-  clientId: string,
-  secret: string,
-  proxyUrl: () => Promise<string | undefined>,
-  rest: SecretStore,
-  logger: Logger,
-  checkSecret: CheckSecret | undefined,
-): Promise<'store' | 'create' | 'keep' | ConfigError> {
-  if (!checkSecret) return 'store';
+async function fateOf(secret: string, entry: SecretEntry, rest: SecretStore, logger: Logger, how: Trial | undefined): Promise<Fate> {
+  if (!how) return 'store';
   let current: string | undefined;
   try {
-    current = await rest.getPassword(REALM, clientId);
+    current = await rest.getPassword(entry.realm, entry.account);
   } catch (err) {
     if (err instanceof AbortedError) throw err;
     // splunkd cannot be asked: storing fails the same way and says so.
     return 'store';
   }
-  // Nothing stored yet: created, unless another input with this client ID stores one first.
+  // Nothing stored yet: created, unless another input stores one first.
   if (!current) return 'create';
   if (current === secret) return 'store';
-  const kept = `the different secret stored for client_id ${clientId}, which other inputs with this client ID use, is kept`;
-  let verdict: SecretVerdict;
+  let result: 'works' | 'refused' | 'unknown';
   try {
-    verdict = await checkSecret(secret, await proxyUrl());
+    result = await how.trial();
   } catch (err) {
     if (err instanceof AbortedError) throw err;
-    // The proxy's stored password is missing, say: the run fails on it after this, with its own message.
-    verdict = 'unknown';
+    // A secret the trial needs is not stored, say: the run fails on it after this, with its own message.
+    result = 'unknown';
   }
-  if (verdict === 'accepted') return 'store';
-  if (verdict === 'refused') {
-    return new ConfigError(
-      `Sophos Central refuses the client_secret typed into ${stanza}, so ${kept} and this input's stays in inputs.conf: ` +
-        `type the right secret, or ${SECRET_MASK} to use the stored one`,
-      'client_secret',
-    );
-  }
-  logger.warn(`client_secret in ${stanza} differs from the secret stored for client_id ${clientId} and Sophos Central could not be asked whether it is right, so ${kept} for now; the next run asks again`);
+  if (result === 'works') return 'store';
+  if (result === 'refused') return how.refused();
+  logger.warn(how.untried());
   return 'keep';
 }

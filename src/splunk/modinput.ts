@@ -60,8 +60,9 @@ export interface StanzaRun {
 export type CollectFn = (run: StanzaRun) => Promise<unknown>;
 
 /**
- * Asks Sophos Central whether it accepts a client secret (through the stanza's proxy, when it has one): the
- * check before a secret typed into a stanza replaces a different one stored for its client ID.
+ * Asks Sophos Central whether it accepts a client secret, through the stanza's proxy when it has one: the check
+ * before a client secret or proxy password typed into a stanza replaces a different one stored for its client ID
+ * or proxy account.
  */
 export type CheckSecretFn = (
   check: Pick<StanzaRun, 'logger' | 'signal'> & Pick<InputConfig, 'clientId' | 'proxyUrl' | 'proxyName'> & { clientSecret: string },

@@ -1,6 +1,7 @@
 // A minimal HTTP CONNECT proxy for tests: tunnels each CONNECT to its target and records the
 // target and the Proxy-Authorization header, so a test sees that traffic really went through it.
-// With `requireAuth`, a CONNECT without that Proxy-Authorization gets 407, as a squid with basic auth does.
+// With `requireAuth`, a CONNECT without that Proxy-Authorization gets 407, as a squid with basic auth does;
+// a test may change it while the proxy runs (the proxy's password changed).
 import { createServer, type IncomingMessage } from 'node:http';
 import { connect, type Socket } from 'node:net';
 import type { AddressInfo } from 'node:net';
@@ -8,6 +9,7 @@ import type { AddressInfo } from 'node:net';
 export interface ConnectProxy {
   url: string;
   tunnels: Array<{ target: string; proxyAuthorization?: string }>;
+  requireAuth?: string;
   stop(): Promise<void>;
 }
 
@@ -20,7 +22,7 @@ export async function startConnectProxy(opts: { requireAuth?: string } = {}): Pr
   server.on('connect', (req: IncomingMessage, client: Socket, head: Buffer) => {
     const target = req.url ?? '';
     tunnels.push({ target, proxyAuthorization: req.headers['proxy-authorization'] });
-    if (opts.requireAuth !== undefined && req.headers['proxy-authorization'] !== opts.requireAuth) {
+    if (proxy.requireAuth !== undefined && req.headers['proxy-authorization'] !== proxy.requireAuth) {
       client.end('HTTP/1.1 407 Proxy Authentication Required\r\nProxy-Authenticate: Basic realm="proxy"\r\nContent-Length: 0\r\n\r\n');
       return;
     }
@@ -42,13 +44,15 @@ export async function startConnectProxy(opts: { requireAuth?: string } = {}): Pr
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
-  return {
+  const proxy: ConnectProxy = {
     url: `http://127.0.0.1:${port}`,
     tunnels,
+    ...(opts.requireAuth !== undefined ? { requireAuth: opts.requireAuth } : {}),
     stop: () =>
       new Promise<void>((resolve) => {
         for (const s of sockets) s.destroy();
         server.close(() => resolve());
       }),
   };
+  return proxy;
 }

@@ -82,8 +82,8 @@ describe('network failures', () => {
     expect(advice.hint).toMatch(hint);
   });
 
-  it('a proxy 502 stays retryable; a connection refused has no advice', () => {
-    expect(networkAdvice(new Error('Proxy response (502) !== 200 when HTTP Tunneling'))).toEqual({});
+  it('a proxy 502 stays retryable, with its status; a connection refused has no advice', () => {
+    expect(networkAdvice(new Error('Proxy response (502) !== 200 when HTTP Tunneling'))).toEqual({ proxyStatus: 502 });
     expect(networkAdvice(Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' }))).toEqual({});
     expect(networkAdvice(new Error('Proxy response (403) !== 200 when HTTP Tunneling'))).toMatchObject({ final: true, hint: expect.stringMatching(/refused the tunnel \(403\)/) });
   });
@@ -92,10 +92,12 @@ describe('network failures', () => {
     const refused = new Error('Proxy response (407) !== 200 when HTTP Tunneling');
     expect(networkAdvice(refused, { name: 'proxy_url', credentials: false })).toEqual({
       final: true,
+      proxyStatus: 407,
       hint: 'the proxy requires authentication: put its user and password into proxy_url, as user:password@ before host:port',
     });
     expect(networkAdvice(refused, { name: 'the *_PROXY environment variable', credentials: true })).toEqual({
       final: true,
+      proxyStatus: 407,
       hint: 'the proxy refused the user and password in the *_PROXY environment variable: type them again correctly',
     });
   });

@@ -102,4 +102,34 @@ describe('a proxy password in proxy_url', () => {
       expect.stringMatching(/no proxy password stored for someone@127\.0\.0\.1:9; type proxy_url again with the password in it, as user:password@ before host:port$/),
     ]);
   });
+
+  it("a mistyped password in another input's proxy_url replaces nothing: that input alone fails, saying so; a changed password typed again replaces the stored one", async () => {
+    const hostPort = new URL(proxy.url).host;
+    const stored = () => [...w.splunkd.passwords.values()].find((p) => p.realm === 'sophos_central_proxy' && p.username === `squid@${hostPort}`)!.password;
+    const typo = await w.run('typo_proxy', w.params('tenants', { proxy_url: `http://squid:Wr0ng-Typ0@${hostPort}` }));
+    expect(typo.exitCode).toBe(1);
+    expect(typo.stderr.filter((l) => l.startsWith('ERROR'))).toEqual([
+      expect.stringMatching(/the proxy refuses the password in the proxy_url typed into sophos_central:\/\/typo_proxy, so the different password stored for squid@127\.0\.0\.1:\d+, which other inputs with this proxy account use, is kept/),
+    ]);
+    expect(typo.stderr.join('\n')).not.toContain('Wr0ng-Typ0');
+    expect(stored()).toBe(PASSWORD);
+    expect(w.splunkd.stanzas.get('typo_proxy')!.params.proxy_url).toBe(`http://squid:Wr0ng-Typ0@${hostPort}`);
+    // The input that stored the password still authenticates with it.
+    expect((await w.run('auth_proxy')).exitCode).toBe(0);
+
+    const changed = 'N3w-Pr0xy-Passw0rd';
+    const before = proxy.requireAuth;
+    proxy.requireAuth = `Basic ${Buffer.from(`squid:${changed}`).toString('base64')}`;
+    try {
+      const rotated = await w.run('typo_proxy', w.params('tenants', { proxy_url: `http://squid:${changed}@${hostPort}` }));
+      expect(rotated.exitCode).toBe(0);
+      expect(stored()).toBe(changed);
+      expect(w.splunkd.stanzas.get('typo_proxy')!.params.proxy_url).toBe(`http://squid:********@${hostPort}`);
+      // ... and every input of that proxy account reads the new one.
+      expect((await w.run('auth_proxy')).exitCode).toBe(0);
+    } finally {
+      proxy.requireAuth = before;
+      [...w.splunkd.passwords.values()].find((p) => p.username === `squid@${hostPort}`)!.password = PASSWORD;
+    }
+  });
 });

@@ -252,3 +252,126 @@ describe('resolveSecrets: a proxy password in proxy_url', () => {
     expect(splunkd.requests.slice(before).map((r) => r.method)).toEqual(['GET']);
   });
 });
+
+describe('resolveSecrets: a clear proxy password that differs from the one stored for its proxy account (other inputs may use that one)', () => {
+  const account = 'sophos_central_proxy:guard@proxy.example.com\\:3128:';
+  const typedUrl = 'http://guard:n3w-pw@proxy.example.com:3128';
+  const params = { client_id: 'guarded', client_secret: '********', data: 'alerts', proxy_url: typedUrl };
+  const setUp = (name: string) => {
+    splunkd.passwords.set(account, { app: 'TA-sophos-central', realm: 'sophos_central_proxy', username: 'guard@proxy.example.com:3128', password: 'right' });
+    splunkd.passwords.set('sophos_central:guarded:', { app: 'TA-sophos-central', realm: 'sophos_central', username: 'guarded', password: 'stored-secret' });
+    splunkd.stanzas.set(name, { app: 'TA-sophos-central', params: { ...params } });
+  };
+  const resolveWith = async (name: string, verdict: SecretVerdict, clientSecret?: string) => {
+    const rest = new SplunkdClient({ serverUri: splunkd.uri, sessionKey: splunkd.sessionKey });
+    const { lines, logger } = recorder();
+    const asked: Array<[string, string | undefined]> = [];
+    const check: CheckSecret = async (secret, proxyUrl) => {
+      asked.push([secret, proxyUrl]);
+      return verdict;
+    };
+    const config = { clientId: 'guarded', proxyUrl: typedUrl, ...(clientSecret ? { clientSecret } : {}) };
+    const stanzaParams = clientSecret ? { ...params, client_secret: clientSecret } : params;
+    try {
+      const result = await resolveSecrets(stanza(name, stanzaParams), config, rest, logger, check).catch((e: unknown) => e);
+      return { result, lines, asked };
+    } finally {
+      await rest.close();
+    }
+  };
+
+  it.each(['accepted', 'refused'] as const)(
+    'replaces it once a request through the proxy with the new one gets an answer from Sophos Central (%s): a changed proxy password',
+    async (verdict) => {
+      setUp(`proxy-rotate-${verdict}`);
+      const { result, asked, lines } = await resolveWith(`proxy-rotate-${verdict}`, verdict);
+      // Asked with the stored client secret, through the proxy with the typed password.
+      expect(asked).toEqual([['stored-secret', typedUrl]]);
+      expect(result).toEqual({ clientSecret: 'stored-secret', proxyUrl: typedUrl });
+      expect(splunkd.passwords.get(account)!.password).toBe('n3w-pw');
+      expect(splunkd.stanzas.get(`proxy-rotate-${verdict}`)!.params.proxy_url).toBe('http://guard:********@proxy.example.com:3128');
+      expect(lines[0]).toBe('INFO the proxy_url password for guard@proxy.example.com:3128 updated in storage/passwords (realm sophos_central_proxy)');
+    },
+  );
+
+  it('keeps it, leaves proxy_url in clear and fails this stanza when the proxy refuses the new one (a typo)', async () => {
+    setUp('proxy-typo');
+    const { result } = await resolveWith('proxy-typo', 'proxy refused');
+    expect(result).toBeInstanceOf(ConfigError);
+    expect((result as ConfigError).param).toBe('proxy_url');
+    expect((result as ConfigError).message).toBe(
+      'the proxy refuses the password in the proxy_url typed into sophos_central://proxy-typo, so the different password stored for ' +
+        "guard@proxy.example.com:3128, which other inputs with this proxy account use, is kept and this input's stays in inputs.conf: " +
+        'type the right password, or ******** in its place to use the stored one',
+    );
+    expect((result as Error).message).not.toContain('n3w-pw');
+    expect(splunkd.passwords.get(account)!.password).toBe('right');
+    expect(splunkd.stanzas.get('proxy-typo')!.params.proxy_url).toBe(typedUrl);
+  });
+
+  it('refused, still stores and masks a new client secret typed with it, asking Sophos Central once for both', async () => {
+    setUp('proxy-typo-secret');
+    splunkd.passwords.delete('sophos_central:guarded:');
+    const { result, asked } = await resolveWith('proxy-typo-secret', 'proxy refused', 'new-secret');
+    expect(result).toBeInstanceOf(ConfigError);
+    // Nothing stored for the client ID: created without asking; the proxy password is asked about once.
+    expect(asked).toEqual([['new-secret', typedUrl]]);
+    expect(splunkd.passwords.get('sophos_central:guarded:')!.password).toBe('new-secret');
+    expect(splunkd.stanzas.get('proxy-typo-secret')!.params).toMatchObject({ client_secret: '********', proxy_url: typedUrl });
+    expect(splunkd.passwords.get(account)!.password).toBe('right');
+  });
+
+  it('both different from the stored ones: one question answers for the two, and a 407 keeps both stored ones', async () => {
+    setUp('proxy-both');
+    const { result, asked, lines } = await resolveWith('proxy-both', 'proxy refused', 'other-secret');
+    expect(asked).toEqual([['other-secret', typedUrl]]);
+    expect((result as ConfigError).param).toBe('proxy_url');
+    expect(splunkd.passwords.get('sophos_central:guarded:')!.password).toBe('stored-secret');
+    expect(splunkd.passwords.get(account)!.password).toBe('right');
+    // The client secret could not be judged behind the proxy's 407: kept for now, with a warning.
+    expect(lines).toEqual([expect.stringMatching(/^WARN client_secret in sophos_central:\/\/proxy-both differs from the secret stored for client_id guarded and Sophos Central could not be asked/)]);
+  });
+
+  it('keeps it for now, with a warning, and collects through the typed one when the proxy cannot be asked', async () => {
+    setUp('proxy-offline');
+    const { result, lines } = await resolveWith('proxy-offline', 'unknown');
+    expect(result).toEqual({ clientSecret: 'stored-secret', proxyUrl: typedUrl });
+    expect(splunkd.passwords.get(account)!.password).toBe('right');
+    expect(splunkd.stanzas.get('proxy-offline')!.params.proxy_url).toBe(typedUrl);
+    expect(lines).toEqual([
+      'WARN the proxy_url password in sophos_central://proxy-offline differs from the one stored for guard@proxy.example.com:3128 and the proxy could not be ' +
+        'asked whether it is right, so the different password stored for guard@proxy.example.com:3128, which other inputs with this proxy account use, is kept for now; the next run asks again',
+    ]);
+  });
+
+  it('asks nothing when the typed password is the stored one', async () => {
+    setUp('proxy-same');
+    splunkd.passwords.get(account)!.password = 'n3w-pw';
+    const { result, asked } = await resolveWith('proxy-same', 'proxy refused');
+    expect(asked).toEqual([]);
+    expect(result).toEqual({ clientSecret: 'stored-secret', proxyUrl: typedUrl });
+    expect(splunkd.stanzas.get('proxy-same')!.params.proxy_url).toBe('http://guard:********@proxy.example.com:3128');
+  });
+
+  it('stored by another input after this run found none, it is judged as a stored one: a 407 keeps the other input\'s', async () => {
+    setUp('proxy-raced');
+    splunkd.passwords.delete(account);
+    const real = new SplunkdClient({ serverUri: splunkd.uri, sessionKey: splunkd.sessionKey });
+    const rest: SecretStore = {
+      getPassword: async (realm, user) => {
+        const seen = await real.getPassword(realm, user);
+        if (realm === 'sophos_central_proxy') {
+          splunkd.passwords.set(account, { app: 'TA-sophos-central', realm, username: user, password: 'right' });
+        }
+        return seen;
+      },
+      storePassword: (...a) => real.storePassword(...a),
+      updateInput: (...a) => real.updateInput(...a),
+    };
+    const check: CheckSecret = async (_, proxyUrl) => (proxyUrl === typedUrl ? 'proxy refused' : 'accepted');
+    const out = await resolveSecrets(stanza('proxy-raced', params), { clientId: 'guarded', proxyUrl: typedUrl }, rest, recorder().logger, check).catch((e: unknown) => e);
+    await real.close();
+    expect(out).toBeInstanceOf(ConfigError);
+    expect(splunkd.passwords.get(account)!.password).toBe('right');
+  });
+});
