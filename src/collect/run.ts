@@ -64,6 +64,8 @@ export interface RunOptions {
    * TENANT_WARN_LINES. The CLI, whose own outputs drop the health records, logs every one.
    */
   tenantWarnLines?: number;
+  /** The stanza's fields still holding a secret in clear in inputs.conf, for the summary (`secrets_in_clear`). */
+  secretsInClear?: string[];
 }
 
 /** The `run_summary` health record (field names documented in README "What gets collected"). */
@@ -96,6 +98,8 @@ export interface RunSummary extends HealthCounts {
   snapshot_time?: number;
   /** Entries of the `tenants` setting that named no tenant of the credential (TenantFilter.onUnmatched). */
   tenants_unmatched?: string[];
+  /** Fields of the stanza that still hold a secret in clear in inputs.conf (RunOptions.secretsInClear). */
+  secrets_in_clear?: string[];
   /** Per-tenant records of this run (not part of the health event). */
   results: TenantRunHealth[];
   /** The failure that ended the run early, whatever its status (not part of the health event). */
@@ -112,6 +116,7 @@ export async function runCollection(opts: RunOptions): Promise<RunSummary> {
   const started = now();
   const { config } = opts;
   const summary = newRunSummary(opts.stanza, config.data);
+  if (opts.secretsInClear?.length) summary.secrets_in_clear = opts.secretsInClear;
   let ownTenantId: string | undefined;
   const filter: TenantFilter = {
     include: config.tenants,

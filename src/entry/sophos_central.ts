@@ -14,7 +14,7 @@ async function centralClient(opts: CentralClientOptions) {
 }
 
 // One stanza's run: a client for its credential, the collectors, and the client closed whatever happens.
-const collect: CollectFn = async ({ stanza, config, clientSecret, sink, store, logger, signal }) => {
+const collect: CollectFn = async ({ stanza, config, clientSecret, secretsInClear, sink, store, logger, signal }) => {
   const [client, { runCollection }] = await Promise.all([
     centralClient({
       clientId: config.clientId,
@@ -29,7 +29,7 @@ const collect: CollectFn = async ({ stanza, config, clientSecret, sink, store, l
     import('../collect/run.js'),
   ]);
   try {
-    return await runCollection({ client, config, stanza, sink, store, logger, signal });
+    return await runCollection({ client, config, stanza, sink, store, logger, signal, ...(secretsInClear ? { secretsInClear } : {}) });
   } finally {
     await client.close();
   }

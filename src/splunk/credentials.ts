@@ -62,6 +62,8 @@ export interface StanzaSecrets {
   clientSecret: string;
   /** The stanza's proxy_url with its password in clear, when it has one. */
   proxyUrl?: string;
+  /** The stanza's fields that still hold a secret in clear in inputs.conf after this run, when any do. */
+  inClear?: string[];
 }
 
 /** What becomes of a clear secret: `store` it, `create` it where none is stored yet, `keep` the stored one for now, or the error that fails the stanza. */
@@ -177,11 +179,15 @@ export async function resolveSecrets(
       logger.warn(`could not store ${moved.what} in storage/passwords, so it stays in inputs.conf for now: ${describeError(err)}`);
     }
   }
+  const inClear = new Set<string>();
+  if (config.clientSecret !== undefined) inClear.add('client_secret');
+  if (proxy && !proxy.masked) inClear.add('proxy_url');
   if (stored.length > 0) {
     const what = stored.map((m) => m.what).join(' and ');
     try {
       await rest.updateInput(stanza.app ?? APP, stanza.inputName, maskingFields(stanza.params, Object.fromEntries(stored.map((m) => [m.field, m.masked]))));
       logger.info(`${what} in ${stanza.name} replaced by ${SECRET_MASK}`);
+      for (const m of stored) inClear.delete(m.field);
     } catch (err) {
       if (err instanceof AbortedError) throw err;
       logger.warn(`stored ${what} but could not mask ${stored.length > 1 ? 'them' : 'it'} in ${stanza.name}; the next run tries again: ${describeError(err)}`);
@@ -191,7 +197,7 @@ export async function resolveSecrets(
   if (refused) throw refused;
   const clientSecret = config.clientSecret ?? (await storedSecret(rest, clientEntry));
   const proxyUrl = await proxyInClear();
-  return proxyUrl === undefined ? { clientSecret } : { clientSecret, proxyUrl };
+  return { clientSecret, ...(proxyUrl === undefined ? {} : { proxyUrl }), ...(inClear.size > 0 ? { inClear: [...inClear] } : {}) };
 }
 
 /** `check`, asked at most once per client secret and proxy URL. */

@@ -45,6 +45,8 @@ export interface StanzaRun {
   config: InputConfig;
   /** The clear secret, from the stanza or from storage/passwords. Never log or store it. */
   clientSecret: string;
+  /** The stanza's fields still holding a secret in clear in inputs.conf (splunkd could not store or mask it), when any do. */
+  secretsInClear?: string[];
   sink: EventSink;
   store: CheckpointStore;
   logger: Logger;
@@ -336,6 +338,7 @@ async function runStanza(
     config = validateInputParams(stanza.params, { checkInterval: false });
     const rest = splunkdFor(io, { serverUri, sessionKey });
     let clientSecret: string;
+    let secretsInClear: string[] | undefined;
     try {
       const settings = await rest.getAppSettings().catch((err: unknown) => {
         if (err instanceof AbortedError) throw err;
@@ -359,6 +362,7 @@ async function runStanza(
       // one must not keep a clear secret in inputs.conf.
       const secrets = await resolveSecrets(stanza, config, rest, logger, check);
       clientSecret = secrets.clientSecret;
+      secretsInClear = secrets.inClear;
       if (secrets.proxyUrl) {
         config = { ...config, proxyUrl: secrets.proxyUrl };
       } else {
@@ -388,6 +392,7 @@ async function runStanza(
       stanza: stanza.name,
       config,
       clientSecret,
+      ...(secretsInClear ? { secretsInClear } : {}),
       sink: new XmlEventWriter(stream, { stanza: stanza.name, index: config.index, host: config.host }),
       store: new FileCheckpointStore(checkpointDir),
       logger,

@@ -45,4 +45,24 @@ describe('two inputs with one client ID', () => {
     expect(w.splunkd.stanzas.get('second')!.params.client_secret).toBe('********');
     expect((await w.run('first')).exitCode).toBe(0);
   });
+
+  it('a rotated secret Sophos Central could not be asked about is used but not stored, and the run_summary says it is still in clear', async () => {
+    const old = stored();
+    const rotated = w.emu.rotateSecret();
+    // The check's whoami is refused (a 403 is final, not an answer on the secret); the collection's is served.
+    w.emu.faults.add({ route: 'whoami', kind: 403, nth: [1] });
+    const typed = await w.run('third', { ...w.params('tenants'), client_secret: rotated });
+    w.emu.faults.clear();
+    expect(typed.exitCode).toBe(0);
+    expect(typed.records.filter((r) => r.sourcetype === SOURCETYPE.tenants)).toHaveLength(2);
+    expect(stored()).toBe(old);
+    expect(w.splunkd.stanzas.get('third')!.params.client_secret).toBe(rotated);
+    expect(health(typed.records, 'run_summary')).toEqual([expect.objectContaining({ status: 'ok', secrets_in_clear: ['client_secret'] })]);
+    expect(typed.stdout).not.toContain(rotated);
+
+    // Asked again next run, it replaces the stored one and is masked: nothing left in clear.
+    const again = await w.run('third');
+    expect(stored()).toBe(rotated);
+    expect(health(again.records, 'run_summary')[0]).not.toHaveProperty('secrets_in_clear');
+  });
 });

@@ -111,5 +111,6 @@ describe('dashboards and saved searches', () => {
     expect(fields).toEqual(['tenantName']);
     expect(available.get('sophos:central:alerts')!.has('tenantName')).toBe(false);
     expect(searchRefs('`sophos_central_index` sourcetype=sophos:central:health | eval x=lag_seconds*2 | where x>1 AND nope="a"').fields.sort()).toEqual(['lag_seconds', 'nope']);
+    expect(searchRefs("`sophos_central_index` sourcetype=sophos:central:health | eval s=mvjoin('secrets_in_clear{}', \", \")").fields).toEqual(['secrets_in_clear{}']);
   });
 });

@@ -153,6 +153,15 @@ export function emulatorSamples(): Sample[] {
       },
     },
     {
+      origin: 'collector health run_summary of an input whose typed secret splunkd could not store or mask',
+      sourcetype: 'sophos:central:health',
+      event: {
+        type: 'run_summary', stanza: 'sophos_central://acme_tenants', data: 'tenants', status: 'ok', tenants: 3, tenants_ok: 3,
+        tenants_failed: 0, tenants_aborted: 0, tenants_paused: 0, events: 3, pages: 1, requests: 3, retries: 0, rate_limited: 0, errors: 0, data_gaps: 0,
+        duration_ms: 640, snapshot_time: 1767945600, secrets_in_clear: ['client_secret', 'proxy_url'],
+      },
+    },
+    {
       origin: 'collector health data_gap',
       sourcetype: 'sophos:central:health',
       event: {

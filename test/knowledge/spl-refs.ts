@@ -16,7 +16,9 @@ export function searchRefs(spl: string): { sourcetypes: string[]; fields: string
     if (!defined.has(f)) used.add(f);
   };
   const exprFields = (expr: string) => {
-    for (const m of expr.replace(/"[^"]*"/g, '""').matchAll(/([A-Za-z_][\w.]*)\s*(\()?/g)) if (!m[2] && !KEYWORDS.has(m[1]!) && m[1] !== 'TOKEN') use(m[1]!);
+    // 'name' is a field in eval, however it is spelt ("{}" of a JSON array included).
+    const unquoted = expr.replace(/"[^"]*"/g, '""').replace(/'([^']+)'/g, (_, name: string) => (use(name), '""'));
+    for (const m of unquoted.matchAll(/([A-Za-z_][\w.]*)\s*(\()?/g)) if (!m[2] && !KEYWORDS.has(m[1]!) && m[1] !== 'TOKEN') use(m[1]!);
   };
   const [base = '', ...pipes] = text.split(/\s\|\s/);
   for (const m of base.matchAll(/([A-Za-z_][\w.]*)\s*!?=/g)) used.add(m[1]!);

@@ -98,7 +98,7 @@ describe('resolveSecrets: the client secret', () => {
     it('keeps it for now, with a warning, and collects with the typed one when Sophos Central cannot be asked', async () => {
       setUp('offline');
       const { result, lines } = await resolveWith('offline', 'unknown');
-      expect(result).toEqual({ clientSecret: 'typed' });
+      expect(result).toEqual({ clientSecret: 'typed', inClear: ['client_secret'] });
       expect(splunkd.passwords.get('sophos_central:shared:')!.password).toBe('works');
       expect(splunkd.stanzas.get('offline')!.params.client_secret).toBe('typed');
       expect(lines).toEqual([expect.stringMatching(/^WARN client_secret in sophos_central:\/\/offline differs from the secret stored for client_id shared and Sophos Central could not be asked whether it is right, so .* is kept for now; the next run asks again$/)]);
@@ -157,7 +157,7 @@ describe('resolveSecrets: the client secret', () => {
   it('keeps collecting with the clear secret, with a warning, when splunkd cannot store it', async () => {
     const rest = new SplunkdClient({ serverUri: splunkd.uri, sessionKey: 'wrong-key' });
     const { lines, logger } = recorder();
-    expect(await resolveSecrets(stanza('x'), { clientId: 'c', clientSecret: 'clear' }, rest, logger)).toEqual({ clientSecret: 'clear' });
+    expect(await resolveSecrets(stanza('x'), { clientId: 'c', clientSecret: 'clear' }, rest, logger)).toEqual({ clientSecret: 'clear', inClear: ['client_secret'] });
     await rest.close();
     expect(lines).toEqual([expect.stringMatching(/^WARN could not store client_secret in storage\/passwords, so it stays in inputs\.conf for now: splunkd refused the session key \(401\)/)]);
     expect(lines.join()).not.toContain('wrong-key');
@@ -166,7 +166,7 @@ describe('resolveSecrets: the client secret', () => {
   it('warns when the secret is stored but the stanza cannot be masked', async () => {
     const rest = new SplunkdClient({ serverUri: splunkd.uri, sessionKey: splunkd.sessionKey });
     const { lines, logger } = recorder();
-    expect(await resolveSecrets(stanza('gone'), { clientId: 'gone-client', clientSecret: 's' }, rest, logger)).toEqual({ clientSecret: 's' });
+    expect(await resolveSecrets(stanza('gone'), { clientId: 'gone-client', clientSecret: 's' }, rest, logger)).toEqual({ clientSecret: 's', inClear: ['client_secret'] });
     await rest.close();
     expect(lines[1]).toMatch(/^WARN stored client_secret but could not mask it in sophos_central:\/\/gone; the next run tries again: splunkd refused \(404\)/);
   });
@@ -335,7 +335,7 @@ describe('resolveSecrets: a clear proxy password that differs from the one store
   it('keeps it for now, with a warning, and collects through the typed one when the proxy cannot be asked', async () => {
     setUp('proxy-offline');
     const { result, lines } = await resolveWith('proxy-offline', 'unknown');
-    expect(result).toEqual({ clientSecret: 'stored-secret', proxyUrl: typedUrl });
+    expect(result).toEqual({ clientSecret: 'stored-secret', proxyUrl: typedUrl, inClear: ['proxy_url'] });
     expect(splunkd.passwords.get(account)!.password).toBe('right');
     expect(splunkd.stanzas.get('proxy-offline')!.params.proxy_url).toBe(typedUrl);
     expect(lines).toEqual([
