@@ -106,18 +106,31 @@ export interface AlertState {
   overlap: number;
   /** AlertCheckpoint.seenSince. */
   seenSince: number;
+  /** The mark this run started from: where it falls back to when the API's order cannot be trusted. */
+  startHwm: number;
+  /** The newest raisedAt read this run, in the order the API sent them (not saved). */
+  readMax?: number;
+  /**
+   * Set once an alert came older than one read before it this run: the API did not send oldest first, as
+   * asked, so alerts still unread may lie before the newest read, and the mark stays at `startHwm` until
+   * the window is complete (not saved: the next run checks the order afresh).
+   */
+  unordered?: boolean;
 }
 
 export function alertStateFrom(checkpoint: AlertCheckpoint | undefined, window: AlertWindow): AlertState {
   // A first run, or a run past a reported gap or reset, starts afresh at `from`, and nothing before it is
   // owed: the mark is `from`, never later, so that a run which reads nothing and is then overtaken by
   // retention reports what it missed as a gap. Saving this state right away makes the next run start at the
-  // same `from` (seenSince) instead of reporting the gap or reset again.
+  // same `from` (seenSince) instead of reporting the gap or reset again. The IDs saved stay: past a gap, those
+  // raised after the mark (read by a run that met alerts out of order) are still inside the window.
   const { overlap } = window;
-  if (!checkpoint || window.gap) return { hwm: window.from, seen: new Map(), overlap, seenSince: window.from };
+  if (!checkpoint) return { hwm: window.from, seen: new Map(), overlap, seenSince: window.from, startHwm: window.from };
   const seen = new Map(Object.entries(checkpoint.seen));
-  if (window.reset) return { hwm: window.from, seen, newest: checkpoint.newest, overlap, seenSince: window.from };
-  return { hwm: checkpoint.hwm, seen, newest: checkpoint.newest, overlap, seenSince: checkpoint.seenSince ?? checkpoint.hwm - overlap };
+  if (window.gap) return { hwm: window.from, seen, overlap, seenSince: window.from, startHwm: window.from };
+  if (window.reset) return { hwm: window.from, seen, newest: checkpoint.newest, overlap, seenSince: window.from, startHwm: window.from };
+  const seenSince = checkpoint.seenSince ?? checkpoint.hwm - overlap;
+  return { hwm: checkpoint.hwm, seen, newest: checkpoint.newest, overlap, seenSince, startHwm: checkpoint.hwm };
 }
 
 export interface PageAlert {
@@ -132,17 +145,31 @@ export interface PageAlert {
  * Returns the indexes of the items to emit, in page order. An alert without a usable raisedAt is
  * emitted once and remembered at the window's `to`, so it stays deduplicated for a full overlap. One without
  * an ID cannot be told from another, so it is emitted every time it is read rather than dropped as a repeat.
+ *
+ * The mark follows the newest alert read only while alerts come oldest first, as the client asks
+ * (sort=raisedAt:asc). sophos-central-api.md §5 shows that parameter with `raisedAt:desc` only: should the
+ * API send another order, a run that stopped after a page would otherwise save a mark past alerts it never
+ * read, and lose them. The first alert older than one read before it sets `unordered`, and the mark goes
+ * back to where the run started, keeping every ID read since, until the window is complete.
  */
 export function acceptAlertPage(state: AlertState, page: PageAlert[], window: AlertWindow): number[] {
   const emit: number[] = [];
   for (let i = 0; i < page.length; i++) {
     const { id, raisedAt } = page[i]!;
+    if (raisedAt !== undefined && !state.unordered) {
+      if (state.readMax !== undefined && raisedAt < state.readMax) {
+        state.unordered = true;
+        state.hwm = state.startHwm;
+      } else {
+        state.readMax = raisedAt;
+      }
+    }
     if (id !== undefined && state.seen.has(id)) continue;
     // The same ID twice within one page is emitted once as well.
     const at = raisedAt === undefined ? window.to : Math.min(raisedAt, window.to);
     if (id !== undefined) state.seen.set(id, at);
     // The mark never passes `to`: an alert the API sent from beyond the window must not skip later ones.
-    if (raisedAt !== undefined && at > state.hwm) state.hwm = at;
+    if (raisedAt !== undefined && at > state.hwm && !state.unordered) state.hwm = at;
     if (raisedAt !== undefined && (state.newest === undefined || at > state.newest)) state.newest = at;
     emit.push(i);
   }

@@ -55,8 +55,14 @@ export async function collectAlerts(api: TenantApi, opts: AlertCollectOptions): 
     const heads = page.heads;
     const items: readonly Record<string, unknown>[] = heads ?? page.items;
     const refs: PageAlert[] = items.map((a) => ({ id: typeof a.id === 'string' && a.id !== '' ? a.id : undefined, raisedAt: parseTime(a.raisedAt) }));
-    const { hwm } = state;
+    const { hwm, unordered } = state;
     const emit = acceptAlertPage(state, refs, window);
+    if (state.unordered && !unordered) {
+      opts.logger.warn(
+        `alerts of tenant ${tenant.id} came newest first or out of order, not oldest first as asked (sort=raisedAt:asc): ` +
+          "the checkpoint keeps this run's starting mark and every alert ID read until the window is read to its end, so a run stopped before then reads it again, with nothing lost or repeated",
+      );
+    }
     const records: OutRecord[] = new Array(emit.length);
     let newest: number | undefined;
     for (let n = 0; n < emit.length; n++) {

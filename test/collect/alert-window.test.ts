@@ -109,10 +109,12 @@ describe('acceptAlertPage', () => {
     { name: 'an unparsable raisedAt is emitted and does not move the mark', hwm: T - 30 * MIN, seen: {}, page: [['u', undefined]], emit: [0], hwmAfter: T - 30 * MIN },
     { name: 'a raisedAt beyond to never moves the mark past to', hwm: T - 30 * MIN, seen: {}, page: [['f', T + DAY]], emit: [0], hwmAfter: T - MIN },
     { name: 'an empty page changes nothing', hwm: T - 30 * MIN, seen: { a: T - 20 * MIN }, page: [], emit: [], hwmAfter: T - 30 * MIN },
+    { name: 'alerts newest first (sort not honoured) are emitted, the mark stays where the run started', hwm: T - 30 * MIN, seen: {}, page: [['b', T - 10 * MIN], ['a', T - 20 * MIN]], emit: [0, 1], hwmAfter: T - 30 * MIN },
+    { name: 'equal raisedAt is still in order', hwm: T - 30 * MIN, seen: {}, page: [['a', T - 20 * MIN], ['b', T - 20 * MIN]], emit: [0, 1], hwmAfter: T - 20 * MIN },
   ];
   for (const c of cases) {
     it(c.name, () => {
-      const state = { hwm: c.hwm, seen: new Map(Object.entries(c.seen)), overlap: ALERT_OVERLAP_MS, seenSince: window.from };
+      const state = { hwm: c.hwm, seen: new Map(Object.entries(c.seen)), overlap: ALERT_OVERLAP_MS, seenSince: window.from, startHwm: c.hwm };
       const emit = acceptAlertPage(state, c.page.map(([id, raisedAt]) => ({ id, raisedAt })), window);
       expect(emit).toEqual(c.emit);
       expect(state.hwm).toBe(c.hwmAfter);
@@ -120,7 +122,7 @@ describe('acceptAlertPage', () => {
     });
   }
   it('tracks the newest raisedAt emitted, below to and unmoved by alerts without one', () => {
-    const state: AlertState = { hwm: window.from, seen: new Map(), overlap: ALERT_OVERLAP_MS, seenSince: window.from };
+    const state: AlertState = { hwm: window.from, seen: new Map(), overlap: ALERT_OVERLAP_MS, seenSince: window.from, startHwm: window.from };
     acceptAlertPage(state, [{ id: 'n1', raisedAt: T - 20 * MIN }, { id: 'u', raisedAt: undefined }, { id: 'n0', raisedAt: T - 25 * MIN }], window);
     expect(state.newest).toBe(T - 20 * MIN);
     acceptAlertPage(state, [{ id: 'f', raisedAt: T + DAY }], window);
@@ -128,15 +130,35 @@ describe('acceptAlertPage', () => {
     expect(alertCheckpoint(state, T).newest).toBe(window.to);
   });
   it('emits alerts without an ID every time, none taken for a repeat of another, and remembers none of them', () => {
-    const state = { hwm: window.from, seen: new Map<string, number>(), overlap: ALERT_OVERLAP_MS, seenSince: window.from };
+    const state = { hwm: window.from, seen: new Map<string, number>(), overlap: ALERT_OVERLAP_MS, seenSince: window.from, startHwm: window.from };
     const page = [{ id: undefined, raisedAt: T - 20 * MIN }, { id: undefined, raisedAt: T - 20 * MIN }, { id: 'a', raisedAt: T - 10 * MIN }];
     expect(acceptAlertPage(state, page, window)).toEqual([0, 1, 2]);
-    expect(acceptAlertPage(state, page, window)).toEqual([0, 1]);
-    expect([...state.seen.keys()]).toEqual(['a']);
     expect(state.hwm).toBe(T - 10 * MIN);
+    // Read again by a later run.
+    const later = { ...state, readMax: undefined, startHwm: state.hwm };
+    expect(acceptAlertPage(later, page, window)).toEqual([0, 1]);
+    expect([...later.seen.keys()]).toEqual(['a']);
+  });
+  it('once an alert comes older than one read before it, the mark goes back to where the run started for the rest of the run, and every ID read is kept', () => {
+    const start = T - 60 * MIN;
+    const state: AlertState = { hwm: start, seen: new Map(), overlap: ALERT_OVERLAP_MS, seenSince: start - ALERT_OVERLAP_MS, startHwm: start };
+    // Page 1 in order: the mark follows it.
+    acceptAlertPage(state, [{ id: 'p1', raisedAt: T - 40 * MIN }, { id: 'p2', raisedAt: T - 30 * MIN }], window);
+    expect(state.hwm).toBe(T - 30 * MIN);
+    expect(state.unordered).toBeUndefined();
+    // Page 2 starts before page 1 ended: unread alerts may lie anywhere after the run's start.
+    expect(acceptAlertPage(state, [{ id: 'q1', raisedAt: T - 50 * MIN }, { id: 'q2', raisedAt: T - 5 * MIN }], window)).toEqual([0, 1]);
+    expect(state.unordered).toBe(true);
+    expect(state.hwm).toBe(start);
+    const saved = alertCheckpoint(state, T);
+    expect(saved.hwm).toBe(start);
+    expect(Object.keys(saved.seen).sort()).toEqual(['p1', 'p2', 'q1', 'q2']);
+    // The window read to its end: everything before `to` has been seen, whatever the order.
+    completeAlertWindow(state, window);
+    expect(state.hwm).toBe(window.to);
   });
   it('remembers an alert without raisedAt at the window end, so it stays deduplicated a full overlap', () => {
-    const state = { hwm: window.from, seen: new Map<string, number>(), overlap: ALERT_OVERLAP_MS, seenSince: window.from };
+    const state = { hwm: window.from, seen: new Map<string, number>(), overlap: ALERT_OVERLAP_MS, seenSince: window.from, startHwm: window.from };
     acceptAlertPage(state, [{ id: 'u', raisedAt: undefined }], window);
     expect(state.seen.get('u')).toBe(window.to);
   });
@@ -156,6 +178,13 @@ describe('alertStateFrom', () => {
     expect(next.from).toBe(w.from);
     expect(next.gap).toBeUndefined();
     expect(s.seen.size).toBe(0);
+  });
+  it('past a gap, IDs saved from after the mark (a run that met alerts out of order) stay deduplicated', () => {
+    const saved = cp(T - 100 * DAY, { old: T - 100 * DAY, recent: T - HOUR });
+    const w = planAlertWindow(saved, T, 1);
+    expect(w.gap).toBeDefined();
+    const s = alertStateFrom(saved, w);
+    expect(acceptAlertPage(s, [{ id: 'recent', raisedAt: T - HOUR }, { id: 'new', raisedAt: T - 30 * MIN }], w)).toEqual([1]);
   });
   for (const interval of [5 * MIN, HOUR]) {
     it(`after a reported gap, a run that read nothing leaves no alert unaccounted for (next run ${interval / MIN} min later)`, () => {
@@ -213,6 +242,7 @@ describe('alertCheckpoint and completeAlertWindow', () => {
       ]),
       overlap: ALERT_OVERLAP_MS,
       seenSince: T - DAY,
+      startHwm: T,
     };
     const saved = alertCheckpoint(state, T + 1);
     expect(saved).toEqual({ v: 1, hwm: T, seen: { edge: T - ALERT_OVERLAP_MS, new: T - MIN }, seenSince: T - ALERT_OVERLAP_MS, savedAt: T + 1 });
@@ -221,20 +251,20 @@ describe('alertCheckpoint and completeAlertWindow', () => {
   });
   it('a complete run moves the mark to the window end', () => {
     const w = { from: T - DAY, to: T - MIN, overlap: ALERT_OVERLAP_MS };
-    const state = { hwm: T - 2 * 60 * MIN, seen: new Map<string, number>(), overlap: ALERT_OVERLAP_MS, seenSince: T - DAY };
+    const state = { hwm: T - 2 * 60 * MIN, seen: new Map<string, number>(), overlap: ALERT_OVERLAP_MS, seenSince: T - DAY, startHwm: T - 2 * 60 * MIN };
     completeAlertWindow(state, w);
     expect(state.hwm).toBe(w.to);
     expect(planAlertWindow(alertCheckpoint(state, T), T + 5 * MIN, 1).from).toBe(w.to - ALERT_OVERLAP_MS);
   });
   it("the mark stops a minute before Sophos's clock when this host's runs ahead, and never moves back", () => {
     const w = { from: T - DAY, to: T - MIN, overlap: ALERT_OVERLAP_MS };
-    const ahead = { hwm: T - 2 * 60 * MIN, seen: new Map<string, number>(), overlap: ALERT_OVERLAP_MS, seenSince: T - DAY };
+    const ahead = { hwm: T - 2 * 60 * MIN, seen: new Map<string, number>(), overlap: ALERT_OVERLAP_MS, seenSince: T - DAY, startHwm: T - 2 * 60 * MIN };
     completeAlertWindow(ahead, w, T - 20 * MIN);
     expect(ahead.hwm).toBe(T - 21 * MIN);
-    const behind = { hwm: T - 2 * 60 * MIN, seen: new Map<string, number>(), overlap: ALERT_OVERLAP_MS, seenSince: T - DAY };
+    const behind = { hwm: T - 2 * 60 * MIN, seen: new Map<string, number>(), overlap: ALERT_OVERLAP_MS, seenSince: T - DAY, startHwm: T - 2 * 60 * MIN };
     completeAlertWindow(behind, w, T + 20 * MIN);
     expect(behind.hwm).toBe(w.to);
-    const past = { hwm: T - 10 * MIN, seen: new Map<string, number>(), overlap: ALERT_OVERLAP_MS, seenSince: T - DAY };
+    const past = { hwm: T - 10 * MIN, seen: new Map<string, number>(), overlap: ALERT_OVERLAP_MS, seenSince: T - DAY, startHwm: T - 10 * MIN };
     completeAlertWindow(past, w, T - 20 * MIN);
     expect(past.hwm).toBe(T - 10 * MIN);
   });

@@ -576,6 +576,35 @@ describe('alerts end to end', () => {
     expect(idsOf(sink, 'sophos:central:alerts').sort()).toEqual(want.sort());
   });
 
+  it('alerts newest first (an API that ignores sort=raisedAt:asc), stopped half-way and then run again: every alert once, with a WARN', async () => {
+    const w = await world({ tenants: 1, alertsPerTenant: 400, alertsOrder: 'newest-first' });
+    const t0 = w.emu.clock.now();
+    const ac = new AbortController();
+    const sink = new MemorySink();
+    const abortingSink = {
+      write: async (records: Parameters<MemorySink['write']>[0]) => {
+        await sink.write(records);
+        if (sink.of('sophos:central:alerts').length >= 50) ac.abort();
+      },
+    };
+    const first = await runCollection({ client: w.client, config: config('alerts', { startDays: 30, pageSize: 25 }), stanza: 'sophos_central://e2e', sink: abortingSink, store: w.store, logger: w.logger, now: () => w.emu.clock.now(), signal: ac.signal });
+    expect(first.status).toBe('aborted');
+    expect(w.logs.filter((l) => l.includes('came newest first or out of order'))).toHaveLength(1);
+    w.emu.clock.advance(5 * MIN);
+    await run(w, config('alerts', { startDays: 30, pageSize: 25 }), sink);
+    const want = await alertIds(w, w.emu.tenants[0]!.id, t0 - 30 * DAY, t0 - MIN);
+    expect(want.length).toBeGreaterThan(100);
+    const ids = idsOf(sink, 'sophos:central:alerts');
+    expect(new Set(ids)).toEqual(new Set(want));
+    expect(ids).toHaveLength(new Set(ids).size);
+    expect(w.logs.some((l) => l.includes('data gap'))).toBe(false);
+    // A complete run moves the mark on as usual: the next run reads only its overlap.
+    const before = sink.of('sophos:central:alerts').length;
+    w.emu.clock.advance(5 * MIN);
+    expect((await run(w, config('alerts', { startDays: 30, pageSize: 25 }), sink)).status).toBe('ok');
+    expect(sink.of('sophos:central:alerts').length).toBe(before);
+  });
+
   it('a crash between writing a page and saving its checkpoint repeats at most that page', async () => {
     const w = await world({ tenants: 1, alertsPerTenant: 400 });
     const t0 = w.emu.clock.now();

@@ -27,6 +27,11 @@ export interface EmulatorOptions {
   eventsPerTenant?: number;
   tokenTtlSeconds?: number;
   alertsMaxPageSize?: number;
+  /**
+   * 'as-asked' (default): the alerts list follows `sort`. 'newest-first': it ignores `sort` and answers newest
+   * first, the one order sophos-central-api.md §5 shows (`raisedAt:desc`), which the docs do not rule out.
+   */
+  alertsOrder?: 'as-asked' | 'newest-first';
   /** Initial emulator clock, epoch ms. */
   now?: number;
   /** A tenant whose apiHost is a trap listener on `localhost` (for a tenant credential: its whoami dataRegion). */
@@ -245,7 +250,7 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
     if (!s) states.set(t.index, (s = newTenantState(gen, t)));
     return s;
   };
-  const ctx: ApiContext = { gen, now: clock.now, alertsMaxPageSize, state, siemStaleFromDate: opts.siemStaleFromDate ?? 'clamp' };
+  const ctx: ApiContext = { gen, now: clock.now, alertsMaxPageSize, alertsOrder: opts.alertsOrder ?? 'as-asked', state, siemStaleFromDate: opts.siemStaleFromDate ?? 'clamp' };
 
   const callerId = idType === 'partner' ? gen.partnerId() : idType === 'organization' ? gen.organizationId() : tenants[0]!.id;
 

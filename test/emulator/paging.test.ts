@@ -228,6 +228,19 @@ describe('Common alerts (key paging over raisedAt)', () => {
     expect(desc.map((a) => a.id)).toEqual(items.map((a) => a.id).reverse());
   });
 
+  it("alertsOrder 'newest-first' answers newest first whatever sort asks", async () => {
+    const other = await startEmulator({ now: NOW, alertsPerTenant: 250, alertsMaxPageSize: 100, tokenTtlSeconds: 365 * 86_400, alertsOrder: 'newest-first' });
+    try {
+      const otherApi = tenantApi(other, await token(other));
+      const items = await keyPaged(otherApi, '/common/v1/alerts', { sort: 'raisedAt:asc', pageSize: '100' });
+      const times = items.map((a) => Date.parse(a.raisedAt));
+      expect(items).toHaveLength(250);
+      expect(times).toEqual([...times].sort((x, y) => y - x));
+    } finally {
+      await other.stop();
+    }
+  });
+
   it('nextKey is a numeric string; pages carry size and maxSize', async () => {
     const res = await api.get('/common/v1/alerts', { sort: 'raisedAt:asc', pageSize: '3' });
     expect(res.body.pages).toEqual({ nextKey: expect.stringMatching(/^\d+$/), size: 3, maxSize: 100 });

@@ -47,6 +47,8 @@ export interface ApiContext {
   gen: Generator;
   now(): number;
   alertsMaxPageSize: number;
+  /** EmulatorOptions.alertsOrder. */
+  alertsOrder: 'as-asked' | 'newest-first';
   state(tenant: TenantRecord): TenantState;
   /** What a SIEM `from_date` older than 24 hours gets (EmulatorOptions.siemStaleFromDate). */
   siemStaleFromDate: 'clamp' | 'reject';
@@ -241,7 +243,7 @@ export function alertList(ctx: ApiContext, tenant: TenantRecord, q: Query): Repl
   // so a client that forgets sort=raisedAt:asc notices.
   const sort = q.sort ?? 'raisedAt:desc';
   if (sort !== 'raisedAt:asc' && sort !== 'raisedAt:desc' && sort !== 'raisedAt') return badRequest(`'sort' must be raisedAt:asc or raisedAt:desc.`);
-  const asc = sort !== 'raisedAt:desc';
+  const asc = sort !== 'raisedAt:desc' && ctx.alertsOrder === 'as-asked';
   let key: Pos | undefined;
   if (q.pageFromKey !== undefined && (key = parseAlertKey(q.pageFromKey)) === undefined) return badRequest(`'pageFromKey' is not a valid page key.`);
 
