@@ -32,22 +32,29 @@ export async function collectEndpoints(api: TenantApi, opts: CollectOptions): Pr
   if (loaded?.discarded) opts.logger.warn(loaded.discarded);
   result.checkpointAge = checkpoint && snapshotAt - checkpoint.savedAt;
   const serializer = new ItemSerializer(tenant);
+  // The list is live and its page keys are opaque (sophos-central-api.md §4): should a device come on two
+  // pages of one snapshot, a second copy would count it twice in the snapshot. Its ID only, not the item.
+  const written = new Set<string>();
   const pages = (signal: AbortSignal) => api.endpointPages({ view: 'full', pageSize: opts.pageSize, signal });
   result.end = await eachPage(pages, now, opts.signal, async (page) => {
-    const records: OutRecord[] = new Array(page.items.length);
+    const records: OutRecord[] = [];
     let newest: number | undefined;
     for (let i = 0; i < page.items.length; i++) {
       const item = page.items[i]!;
+      if (typeof item.id === 'string') {
+        if (written.has(item.id)) continue;
+        written.add(item.id);
+      }
       // Lag for an inventory: how long ago the most recently seen device checked in.
       const seen = parseTime(item.lastSeenAt);
       newest = later(newest, seen);
-      records[i] = {
+      records.push({
         time: snapshotAt / 1000,
         sourcetype: SOURCETYPE.endpoints,
         data: serializer.serialize(item, page.texts?.[i]),
         tenantId: tenant.id,
         tenantName: tenant.name,
-      };
+      });
     }
     if (records.length > 0) await opts.sink.write(records);
     // Only once written: lag_seconds is about what reached Splunk.
