@@ -75,19 +75,26 @@ export class FileCheckpointStore implements CheckpointStore {
       envelope = undefined;
     }
     if (envelope === undefined) {
-      // Set aside rather than delete: an admin can inspect it, and the next run starts from a safe point
-      // instead of failing on every run.
-      const aside = `${file}${CORRUPT_SUFFIX}${new Date().toISOString().replace(/[:.]/g, '-')}`;
-      try {
-        await fs.rename(file, aside);
-      } catch (err) {
-        // Gone meanwhile: another input process set it aside (and reported it) first.
-        if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-        throw storeFailure('set aside the unreadable checkpoint', file, err, this.dir);
-      }
+      const aside = await this.setAside(key);
+      // Gone meanwhile: another input process set it aside (and reported it) first.
+      if (aside === undefined) return undefined;
       throw new CorruptCheckpointError(`checkpoint for "${key}" was unreadable and was set aside as ${aside}`);
     }
     return envelope.value as T;
+  }
+
+  async setAside(key: string): Promise<string | undefined> {
+    // Set aside rather than delete: an admin can inspect it, and the next run starts from a safe point
+    // instead of failing on every run.
+    const file = join(this.dir, checkpointFileName(key));
+    const aside = `${file}${CORRUPT_SUFFIX}${new Date().toISOString().replace(/[:.]/g, '-')}`;
+    try {
+      await fs.rename(file, aside);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw storeFailure('set aside the unusable checkpoint', file, err, this.dir);
+    }
+    return aside;
   }
 
   /**

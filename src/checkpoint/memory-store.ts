@@ -16,6 +16,12 @@ export class MemoryCheckpointStore implements CheckpointStore {
     this.values.set(key, JSON.stringify(value));
   }
 
+  /** Nowhere to put it aside: dropped, as the restart's save would. */
+  async setAside(key: string): Promise<undefined> {
+    this.values.delete(key);
+    return undefined;
+  }
+
   /** Every saved key, in the order first saved. */
   keys(): string[] {
     return [...this.values.keys()];

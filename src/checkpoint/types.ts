@@ -10,6 +10,12 @@ export interface CheckpointStore {
   /** Atomic: write, fsync, rename. A crash leaves either the old or the new value. */
   save<T>(key: string, value: T): Promise<void>;
   /**
+   * Moves a value that loaded but is of no use to its reader (an unknown shape: a hand edit, a newer release's)
+   * out of the way, as load() does with an unreadable one, so the restart that follows does not destroy it.
+   * Returns where it went, when it went somewhere an admin can look; undefined when there was nothing to move.
+   */
+  setAside(key: string): Promise<string | undefined>;
+  /**
    * Fails as save() would when no save can succeed now (no rights, a read-only or full disk), changing no
    * checkpoint. Stores whose saves cannot fail that way have none.
    */

@@ -90,6 +90,11 @@ export class DeferredCheckpointStore implements CheckpointStore {
     this.pending.set(key, structuredClone(value));
   }
 
+  setAside(key: string): Promise<string | undefined> {
+    this.pending.delete(key);
+    return this.inner.setAside(key);
+  }
+
   async commit(key: string): Promise<void> {
     if (!this.pending.has(key)) return;
     await this.inner.save(key, this.pending.get(key));

@@ -123,7 +123,8 @@ export async function loadCheckpoint<T>(
   }
   if (value === undefined) return {};
   if (valid(value)) return { value };
-  return { discarded: `checkpoint ${opts.key} has an unknown shape` };
+  const aside = await opts.store.setAside(opts.key);
+  return { discarded: `checkpoint ${opts.key} has an unknown shape${aside === undefined ? '' : ` and was set aside as ${aside}`}` };
 }
 
 /** One health record about a tenant's collection (its `type` and own fields after the common ones), written now. */

@@ -1,6 +1,6 @@
 // The collectors against the real emulator through the real client: exactly once across runs, under
 // faults, with a failing tenant, across a 24-hour gap, and when stopped half-way.
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -205,6 +205,7 @@ describe('alerts end to end', () => {
     let saves = 0;
     const filling: CheckpointStore = {
       load: (key) => disk.load(key),
+      setAside: (key) => disk.setAside(key),
       probe: () => disk.probe(),
       save: (key, value) =>
         ++saves <= 2 ? disk.save(key, value) : Promise.reject(storeFailure('save the checkpoint in', base, Object.assign(new Error('no space'), { code: 'ENOSPC' }), base)),
@@ -237,7 +238,7 @@ describe('alerts end to end', () => {
       const added = data === 'alerts' ? w.emu.addAlerts(w.emu.tenants[0]!.id, 30, { raisedAt: w.emu.clock.now() - 5 * MIN }) : w.emu.addEvents(w.emu.tenants[1]!.id, 300);
       // The disk fills up: loads work, and every save fails as the file system answers then.
       const noSpace = () => Promise.reject(storeFailure('save the checkpoint in', base, Object.assign(new Error('no space'), { code: 'ENOSPC' }), base));
-      const full: CheckpointStore = { load: (key) => disk.load(key), save: noSpace, probe: noSpace };
+      const full: CheckpointStore = { load: (key) => disk.load(key), setAside: (key) => disk.setAside(key), save: noSpace, probe: noSpace };
       const blockedFrom = sink.records.length;
       for (let n = 0; n < 3; n++) {
         const summary = await run(w, config(data), sink, { store: full });
@@ -262,8 +263,8 @@ describe('alerts end to end', () => {
       const unreadable = () => Promise.reject(storeFailure('read the checkpoint in', base, Object.assign(new Error('denied'), { code: 'EACCES' }), base));
       const disk = new FileCheckpointStore(base);
       for (const broken of [
-        { load: (key: string) => disk.load(key), save: noSpace, probe: noSpace },
-        { load: unreadable, save: (key: string, value: unknown) => disk.save(key, value) },
+        { load: (key: string) => disk.load(key), setAside: (key: string) => disk.setAside(key), save: noSpace, probe: noSpace },
+        { load: unreadable, setAside: unreadable, save: (key: string, value: unknown) => disk.save(key, value) },
       ] as CheckpointStore[]) {
         w.logs.length = 0;
         const sink = new MemorySink();
@@ -702,6 +703,28 @@ describe('alerts end to end', () => {
     w.emu.clock.advance(5 * MIN);
     await run(w, cfg, sink);
     expectNoDuplicates(idsOf(sink, 'sophos:central:alerts'));
+  });
+
+  it('a checkpoint file of an unknown shape is set aside as *.corrupt-<time>, named in the checkpoint_reset record, not overwritten', async () => {
+    const w = await world({ tenants: 1 });
+    const dir = mkdtempSync(join(tmpdir(), 'ta-ckpt-'));
+    try {
+      const store = new FileCheckpointStore(dir);
+      const key = checkpointKey('sophos_central://e2e', 'alerts', w.emu.tenants[0]!.id);
+      // A hand edit: the mark as a date string instead of epoch ms.
+      const edited = { v: 1, hwm: '2026-01-10T11:00:00.000Z', seen: {}, savedAt: 1 };
+      await store.save(key, edited);
+      const sink = new MemorySink();
+      await run(w, config('alerts', { startDays: 3 }), sink, { store });
+      const aside = readdirSync(dir).filter((n) => n.includes('.corrupt-'));
+      expect(aside).toEqual([expect.stringMatching(new RegExp(`^${checkpointFileName(key).replace(/[.]/g, '\\.')}\\.corrupt-`))]);
+      expect(JSON.parse(readFileSync(join(dir, aside[0]!), 'utf8')).value).toEqual(edited);
+      expect(sink.health('checkpoint_reset')).toEqual([
+        expect.objectContaining({ reason: `checkpoint ${key} has an unknown shape and was set aside as ${join(dir, aside[0]!)}` }),
+      ]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('a checkpoint of an unknown shape restarts as a first run, once, with a checkpoint_reset record', async () => {

@@ -139,7 +139,7 @@ describe('PageCommits', () => {
     const pending: Array<() => void> = [];
     const store = {
       load: async () => undefined,
-      remove: async () => undefined,
+      setAside: async () => undefined,
       save: (_key: string, value: unknown) => new Promise<void>((resolve) => pending.push(() => (saved.push(value), resolve()))),
     };
     return { store, saved, pending };
@@ -180,7 +180,7 @@ describe('PageCommits', () => {
 
   it('a failed save stops the next write before anything is handed over, and is reported by settled', async () => {
     const written: string[] = [];
-    const store = { load: async () => undefined, remove: async () => undefined, save: async () => Promise.reject(new Error('disk full')) };
+    const store = { load: async () => undefined, setAside: async () => undefined, save: async () => Promise.reject(new Error('disk full')) };
     const sink = { write: async (records: { data: string }[]) => void written.push(records[0]!.data) };
     const commits = new PageCommits(store, 'k');
     await commits.write(sink, rec(1));
