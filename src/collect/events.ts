@@ -12,6 +12,7 @@ import {
   planSiemStart,
   resumeByDate,
   siemCheckpointAfterPage,
+  SIEM_WINDOW_MS,
   siemReadings,
   silentGap,
   type SiemCheckpoint,
@@ -86,7 +87,9 @@ export async function collectEvents(api: TenantApi, opts: EventCollectOptions): 
       const answeredAt = page.serverTime === undefined ? sophos(now()) : page.serverTime + DATE_RESOLUTION_MS - 1;
       const gap = silentGap(askedFrom, answeredAt);
       if (gap) {
-        await reportGap(opts, 'events', tenant, gap, `${GAP_REASON}: it answered from its last 24 hours, the position asked for having aged past them before it answered`);
+        // A saved cursor already past the 24 hours when the run began, or one that aged past them since.
+        const aged = askedFrom < sophosStart - SIEM_WINDOW_MS ? 'the saved position being older than that when the run began' : 'the position asked for having aged past them before it answered';
+        await reportGap(opts, 'events', tenant, gap, `${GAP_REASON}: it answered from its last 24 hours, ${aged}`);
         result.gaps.push(gap);
       }
       await writePage(page, requestedAt);

@@ -8,13 +8,6 @@ const MINUTE = 60_000;
 export const SIEM_WINDOW_MS = 24 * 60 * MINUTE;
 
 /**
- * How old a saved cursor's position may be and still be resumed: one minute inside the 24 hours. The API
- * answers an older cursor from "the last 24 hours" without saying so, so such a cursor is restarted here and
- * the span reported as a gap instead.
- */
-export const SIEM_SAFE_WINDOW_MS = SIEM_WINDOW_MS - MINUTE;
-
-/**
  * How far back a `from_date` goes: ten minutes inside the 24 hours. Unlike a cursor, a `from_date` is sent
  * again unchanged by every retry, which may come up to five minutes later (DEFAULT_RETRY_POLICY), and the
  * skew it is moved by is measured to the second; what the API does with one past 24 hours (400 or a silent
@@ -77,12 +70,15 @@ function saneCheckpoint(checkpoint: SiemCheckpoint, runStart: number): SiemCheck
   return checkpoint.position > runStart ? { ...checkpoint, position: Math.min(checkpoint.savedAt, runStart) } : checkpoint;
 }
 
-/** Where a run starting at `runStart` (Sophos's clock, as positions) resumes. */
+/**
+ * Where a run starting at `runStart` (Sophos's clock, as positions) resumes. A saved cursor is sent whatever
+ * its age: one older than the 24 hours is answered from "the last 24 hours" (§6), the oldest anything can
+ * still reach, where a from_date has to stay ten minutes inside them. What it skipped is reported from the
+ * first page's Date (silentGap), so only a checkpoint without a cursor plans a gap here.
+ */
 export function planSiemStart(checkpoint: SiemCheckpoint | undefined, runStart: number): SiemStart {
-  const oldest = runStart - SIEM_FROM_DATE_WINDOW_MS;
-  if (!checkpoint) return { fromDate: oldest };
-  // A cursor is trusted a little longer than a from_date (SIEM_SAFE_WINDOW_MS); past that, both restart alike.
-  if (!checkpoint.cursor || checkpoint.position < runStart - SIEM_SAFE_WINDOW_MS) return resumeByDate(checkpoint.position, runStart);
+  if (!checkpoint) return { fromDate: runStart - SIEM_FROM_DATE_WINDOW_MS };
+  if (!checkpoint.cursor) return resumeByDate(checkpoint.position, runStart);
   return { cursor: checkpoint.cursor };
 }
 
@@ -95,8 +91,8 @@ export function resumeByDate(position: number, runStart: number): SiemStart {
 /**
  * The span the API dropped without saying so from a page asked for at position `askedFrom` and answered at
  * `answeredAt` (both Sophos's clock, as positions). A cursor older than its 24 hours is answered from "the
- * last 24 hours" (§6), so a position trusted when the run began can still age out during a long round of
- * retries on any page.
+ * last 24 hours" (§6): a saved one already that old when the run began, or one that aged out during a long
+ * round of retries on any page.
  */
 export function silentGap(askedFrom: number, answeredAt: number): { start: number; end: number } | undefined {
   const oldestServed = answeredAt - SIEM_WINDOW_MS;

@@ -12,7 +12,7 @@ import { MemoryCheckpointStore } from '../../src/checkpoint/memory-store.js';
 import { checkpointKey } from '../../src/checkpoint/keys.js';
 import { HOST_FAILURES_TO_GIVE_UP } from '../../src/collect/host-breaker.js';
 import { DEFAULT_TENANT_CONCURRENCY, runCollection, type CollectConfig, type RunSummary } from '../../src/collect/run.js';
-import { SIEM_FROM_DATE_WINDOW_MS } from '../../src/collect/siem-position.js';
+import { SIEM_FROM_DATE_WINDOW_MS, SIEM_WINDOW_MS } from '../../src/collect/siem-position.js';
 import type { Logger } from '../../src/log.js';
 import { startEmulator, type Emulator } from '../emulator/index.js';
 import type { EventSink } from '../../src/collect/sink.js';
@@ -834,20 +834,26 @@ describe('SIEM events end to end', () => {
     // Ingested an hour after the input stopped, and out of the API's 24 hours by the next run.
     w.emu.clock.advance(HOUR);
     const lost = w.emu.addEvents(w.emu.tenants[0]!.id, 5);
-    w.emu.clock.advance(29 * HOUR);
+    // Ingested 6 h 5 min after it stopped: 23 h 55 min old at the next run, which the API still serves, and a
+    // restart by from_date (ten minutes inside the 24 hours) would not reach.
+    w.emu.clock.advance(5 * HOUR + 5 * MIN);
+    const edge = w.emu.addEvents(w.emu.tenants[0]!.id, 4);
+    w.emu.clock.advance(23 * HOUR + 55 * MIN);
     const kept = w.emu.addEvents(w.emu.tenants[0]!.id, 6, { when: w.emu.clock.now() - 2 * HOUR });
     const before = sink.records.length;
     const summary = await run(w, config('events'), sink);
     expect(summary.data_gaps).toBe(1);
     const [gap] = sink.health('data_gap');
     expect(gap).toMatchObject({ data: 'events', tenant: { id: w.emu.tenants[0]!.id } });
+    expect(gap!.reason).toMatch(/the saved position being older than that when the run began$/);
     expect(Date.parse(gap!.gap_start as string)).toBeGreaterThanOrEqual(stopped - 2 * MIN);
     expect(Date.parse(gap!.gap_start as string)).toBeLessThanOrEqual(stopped);
-    // On Sophos's clock as this host measures it from the Date header, which is rounded down to the second.
-    expect(Date.parse(gap!.gap_end as string)).toBeLessThanOrEqual(w.emu.clock.now() - SIEM_FROM_DATE_WINDOW_MS);
-    expect(Date.parse(gap!.gap_end as string)).toBeGreaterThan(w.emu.clock.now() - SIEM_FROM_DATE_WINDOW_MS - 1000);
+    // The saved cursor is answered from the API's last 24 hours: on Sophos's clock as this host measures it
+    // from the Date header, rounded down to the second, whose last millisecond errs towards a longer gap.
+    expect(Date.parse(gap!.gap_end as string)).toBeLessThan(w.emu.clock.now() - SIEM_WINDOW_MS + 1000);
+    expect(Date.parse(gap!.gap_end as string)).toBeGreaterThanOrEqual(w.emu.clock.now() - SIEM_WINDOW_MS);
     const fresh = new Set(idsOf(sink, 'sophos:central:events', before));
-    for (const e of kept) expect(fresh.has(e.id)).toBe(true);
+    for (const e of [...edge, ...kept]) expect(fresh.has(e.id)).toBe(true);
     for (const e of lost) expect(fresh.has(e.id)).toBe(false);
     // The gap is reported once, not on every run after it.
     w.emu.clock.advance(5 * MIN);
@@ -855,24 +861,29 @@ describe('SIEM events end to end', () => {
     expect(sink.health('data_gap')).toHaveLength(1);
   });
 
-  it('a gap run that then collects nothing for the tenant: the next run reports the few minutes it fell behind as a gap of its own, from where the first ended', async () => {
+  it('a saved cursor past 24 hours whose run then fails for the tenant moves nothing: the next run reports one gap, to what the API then serves', async () => {
     const w = await world({ tenants: 1 });
     const tenant = w.emu.tenants[0]!.id;
     const sink = new MemorySink();
     await run(w, config('events'), sink);
-    w.emu.clock.advance(30 * HOUR);
+    const stopped = w.emu.clock.now();
+    // 23 h 57 min old at the last run below: still served, through the saved cursor.
+    w.emu.clock.advance(6 * HOUR + 8 * MIN);
+    const edge = w.emu.addEvents(tenant, 3);
+    w.emu.clock.advance(23 * HOUR + 52 * MIN);
     w.emu.faults.add({ route: 'siem-events', kind: 403, rate: 1, tenantId: tenant });
     await run(w, config('events'), sink);
     w.emu.faults.clear();
+    expect(sink.health('data_gap')).toEqual([]);
     w.emu.clock.advance(5 * MIN);
+    const before = sink.records.length;
     await run(w, config('events'), sink);
-    const [first, second] = sink.health('data_gap');
-    expect(second).toBeDefined();
-    expect(second!.gap_start).toBe(first!.gap_end);
-    expect(second!.gap_seconds).toBeGreaterThanOrEqual(299);
-    expect(second!.gap_seconds).toBeLessThanOrEqual(301);
-    // Still inside the API's 24 hours: the record says what reached past them, a restart's reach.
-    expect(second!.reason).toMatch(/less ten minutes kept for retries/);
+    const [gap, ...more] = sink.health('data_gap');
+    expect(more).toEqual([]);
+    expect(Date.parse(gap!.gap_start as string)).toBeLessThanOrEqual(stopped);
+    expect(Date.parse(gap!.gap_end as string)).toBeGreaterThanOrEqual(w.emu.clock.now() - SIEM_WINDOW_MS);
+    const fresh = new Set(idsOf(sink, 'sophos:central:events', before));
+    for (const e of edge) expect(fresh.has(e.id)).toBe(true);
   });
 
   it('data gaps of many tenants: five WARN lines of their own, then one counting the rest (at DEBUG), each in its data_gap record', async () => {

@@ -5,7 +5,6 @@ import {
   planSiemStart,
   resumeByDate,
   SIEM_FROM_DATE_WINDOW_MS,
-  SIEM_SAFE_WINDOW_MS,
   SIEM_WINDOW_MS,
   siemCheckpointAfterPage,
   siemReadings,
@@ -19,20 +18,20 @@ const T = Date.UTC(2025, 0, 10, 12, 0, 0);
 
 describe('planSiemStart', () => {
   const oldest = T - SIEM_FROM_DATE_WINDOW_MS;
-  const cursorBound = T - SIEM_SAFE_WINDOW_MS;
   const cases: Array<{ name: string; checkpoint?: SiemCheckpoint; expected: ReturnType<typeof planSiemStart> }> = [
     { name: 'first run: from_date ten minutes inside 24 h', expected: { fromDate: oldest } },
     { name: 'a fresh cursor resumes', checkpoint: { v: 1, cursor: 'c1', position: T - HOUR, savedAt: T - HOUR }, expected: { cursor: 'c1' } },
-    { name: 'a cursor older than a from_date may be, but inside the safe window, resumes', checkpoint: { v: 1, cursor: 'c2', position: cursorBound, savedAt: cursorBound }, expected: { cursor: 'c2' } },
-    { name: 'a cursor 30 s from 24 h is a gap (the API would restart it silently)', checkpoint: { v: 1, cursor: 'c3', position: T - SIEM_WINDOW_MS + 30_000, savedAt: T - 23 * HOUR }, expected: { fromDate: oldest, gap: { start: T - SIEM_WINDOW_MS + 30_000, end: oldest } } },
-    { name: 'a cursor three days old is a gap from its position', checkpoint: { v: 1, cursor: 'c4', position: T - 72 * HOUR, savedAt: T - 72 * HOUR }, expected: { fromDate: oldest, gap: { start: T - 72 * HOUR, end: oldest } } },
+    { name: 'a cursor older than a from_date may be resumes', checkpoint: { v: 1, cursor: 'c2', position: oldest - 5 * MIN, savedAt: oldest - 5 * MIN }, expected: { cursor: 'c2' } },
+    // The API answers it from its last 24 hours, ten minutes more than a restart by from_date would reach; the
+    // first page's Date says what it skipped (silentGap).
+    { name: 'a cursor past 24 h still resumes', checkpoint: { v: 1, cursor: 'c3', position: T - SIEM_WINDOW_MS - 30_000, savedAt: T - 25 * HOUR }, expected: { cursor: 'c3' } },
+    { name: 'a cursor three days old still resumes', checkpoint: { v: 1, cursor: 'c4', position: T - 72 * HOUR, savedAt: T - 72 * HOUR }, expected: { cursor: 'c4' } },
     { name: 'a position without a cursor (after a gap) restarts from that position', checkpoint: { v: 1, position: T - 2 * HOUR, savedAt: T - 2 * HOUR }, expected: { fromDate: T - 2 * HOUR } },
     { name: 'a position without a cursor at the from_date bound restarts from it', checkpoint: { v: 1, position: oldest, savedAt: oldest }, expected: { fromDate: oldest } },
-    { name: 'a position without a cursor older than a from_date may be is a gap up to the bound', checkpoint: { v: 1, position: cursorBound, savedAt: cursorBound }, expected: { fromDate: oldest, gap: { start: cursorBound, end: oldest } } },
+    { name: 'a position without a cursor older than a from_date may be is a gap up to the bound', checkpoint: { v: 1, position: oldest - 5 * MIN, savedAt: oldest - 5 * MIN }, expected: { fromDate: oldest, gap: { start: oldest - 5 * MIN, end: oldest } } },
   ];
   for (const c of cases) it(c.name, () => expect(planSiemStart(c.checkpoint, T)).toEqual(c.expected));
-  it('a cursor is trusted to a minute inside the API window; a from_date stays ten minutes inside it, more than the retries take', () => {
-    expect(SIEM_WINDOW_MS - SIEM_SAFE_WINDOW_MS).toBe(MIN);
+  it('a from_date stays ten minutes inside the API window, more than the retries take', () => {
     expect(SIEM_WINDOW_MS - SIEM_FROM_DATE_WINDOW_MS).toBe(10 * MIN);
     expect(SIEM_WINDOW_MS - SIEM_FROM_DATE_WINDOW_MS).toBeGreaterThan(DEFAULT_RETRY_POLICY.maxRetryTimeMs);
   });
@@ -61,8 +60,8 @@ describe('siemReadings', () => {
     const future: SiemCheckpoint = { v: 2, cursor: 'c', position: T + 365 * 24 * HOUR, savedAt: T - 3 * 24 * HOUR };
     const { trust } = siemReadings(future, 0, T);
     expect(trust).toEqual({ ...future, position: T - 3 * 24 * HOUR });
-    // Three days old: the cursor is no longer trusted, and the span is a gap.
-    expect(planSiemStart(trust, T)).toMatchObject({ gap: { start: T - 3 * 24 * HOUR } });
+    // Three days old: what the API no longer has is a gap from there, once it answers.
+    expect(silentGap(trust!.position, T)).toEqual({ start: T - 3 * 24 * HOUR, end: T - SIEM_WINDOW_MS });
   });
 });
 
