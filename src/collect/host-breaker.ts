@@ -25,14 +25,29 @@ function ofTenantHost(err: unknown): err is CentralError {
   return err instanceof CentralError && err.tenantId !== undefined;
 }
 
+/**
+ * A 500 with Sophos's own error body (`error` or `correlationId`): the API itself answered, failing on that
+ * tenant's request, as it may for one tenant's data. A gateway's 502-504, or a 5xx without that body, is not.
+ */
+function isTenantServerError(err: ServerError): boolean {
+  return err.status === 500 && (err.sophosError !== undefined || err.correlationId !== undefined);
+}
+
 /** Failures that say the host, not the tenant, is unwell: no answer, or 5xx, after every retry. */
 function isHostFailure(err: unknown): boolean {
-  return ofTenantHost(err) && (err instanceof TimeoutError || err instanceof NetworkError || err instanceof ServerError);
+  return ofTenantHost(err) && (err instanceof TimeoutError || err instanceof NetworkError || (err instanceof ServerError && !isTenantServerError(err)));
 }
 
 /** Failures that are the host's answer about the tenant: the host is up. */
 function isHostAnswer(err: unknown): boolean {
-  return ofTenantHost(err) && (err instanceof ForbiddenError || err instanceof NotFoundError || err instanceof BadRequestError || err instanceof RateLimitedError);
+  return (
+    ofTenantHost(err) &&
+    (err instanceof ForbiddenError ||
+      err instanceof NotFoundError ||
+      err instanceof BadRequestError ||
+      err instanceof RateLimitedError ||
+      (err instanceof ServerError && isTenantServerError(err)))
+  );
 }
 
 /** Pure per-run bookkeeping; the run asks it before each tenant and tells it each outcome. */
@@ -48,7 +63,7 @@ export class HostBreaker {
 
   /**
    * A tenant's outcome on `host`. A host failure adds to the count; a success, or an answer about the tenant
-   * itself (403, 404, 400, 429: the host is answering), clears it; anything else (the sink, a checkpoint, the
+   * itself (403, 404, 400, 429, a 500 with Sophos's error body: the host is answering), clears it; anything else (the sink, a checkpoint, the
    * token service, a tenant not tried) says nothing about the host.
    */
   record(host: string, err?: unknown): boolean {

@@ -541,6 +541,21 @@ describe('alerts end to end', () => {
     for (const t of down) expect(again.events('sophos:central:alerts').some((a) => (a.tenant as { id: string }).id === t.id)).toBe(true);
   });
 
+  it("tenants whose requests each fail with Sophos's own 500 give up no region host: its healthy tenants are collected, run after run", async () => {
+    const w = await world({ tenants: 6, regions: ['eu01'], alertsPerTenant: 5 });
+    // The tenant list comes in a stable order: the same three fail first every run.
+    const broken = w.emu.tenants.slice(0, 3).map((t) => t.id);
+    for (const id of broken) w.emu.faults.add({ route: 'alerts', kind: 500, rate: 1, tenantId: id, retryAfterSeconds: 0 });
+    for (let n = 0; n < 2; n++) {
+      const sink = new MemorySink();
+      await runCollection({ client: w.client, config: config('alerts'), stanza: 'sophos_central://e2e', sink, store: w.store, logger: w.logger, now: () => w.emu.clock.now(), concurrency: 1 });
+      const runs = sink.health('tenant_run');
+      expect(runs.filter((h) => broken.includes((h.tenant as { id: string }).id)).map((h) => h.error_code)).toEqual(['TA_ERR_SERVER', 'TA_ERR_SERVER', 'TA_ERR_SERVER']);
+      expect(runs.filter((h) => !broken.includes((h.tenant as { id: string }).id)).map((h) => h.status)).toEqual(['ok', 'ok', 'ok']);
+    }
+    expect(w.logs.some((l) => l.includes('giving up'))).toBe(false);
+  });
+
   it('the token service failing mid-run gives up no region host: its failures are not the region\'s', async () => {
     const w = await world({ tenants: 8, regions: ['eu01'], alertsPerTenant: 5 });
     await w.client.whoami();

@@ -24,6 +24,15 @@ describe('HostBreaker', () => {
     expect(b.check(EU)).toBeUndefined();
   });
 
+  it('counts a 500 without a Sophos error body, and 502-504 with one, against the host', () => {
+    for (const failure of [new ServerError('internal error', { ...onHost, status: 500 }), new ServerError('bad gateway', { ...onHost, status: 502, correlationId: 'c-2' })]) {
+      const b = new HostBreaker();
+      b.record(US, failure);
+      b.record(US, failure);
+      expect(b.record(US, failure)).toBe(true);
+    }
+  });
+
   it('a success on the host starts the count again', () => {
     const b = new HostBreaker();
     b.record(US, new TimeoutError('t', onHost));
@@ -34,8 +43,13 @@ describe('HostBreaker', () => {
     expect(b.check(US)).toBeUndefined();
   });
 
-  it("takes a tenant's own failure (403, 400, 429) for the host answering", () => {
-    for (const answer of [new ForbiddenError('forbidden', { ...onHost, status: 403 }), new BadRequestError('bad request', { ...onHost, status: 400 }), new RateLimitedError('too many requests', { ...onHost, status: 429 })]) {
+  it("takes a tenant's own failure (403, 400, 429, a 500 with Sophos's error body) for the host answering", () => {
+    for (const answer of [
+      new ForbiddenError('forbidden', { ...onHost, status: 403 }),
+      new BadRequestError('bad request', { ...onHost, status: 400 }),
+      new RateLimitedError('too many requests', { ...onHost, status: 429 }),
+      new ServerError('internal error', { ...onHost, status: 500, sophosError: 'internalServerError', correlationId: 'c-1' }),
+    ]) {
       const b = new HostBreaker();
       b.record(US, new TimeoutError('t', onHost));
       b.record(US, new TimeoutError('t', onHost));
