@@ -130,11 +130,14 @@ export async function* cursorPages<T>(get: GetPage, query: Query): AsyncGenerato
 
 /**
  * Page-number paging (partner and organization tenant lists): page 1 with `pageTotal=true`, then
- * pages 2..`pages.total`. Without a total it goes on until a short or empty page.
+ * pages 2..`pages.total`, and on past it while the last page was full. Without a total it goes on until a
+ * short or empty page.
  *
  * A page number is a position in a list that may change while it is read (a tenant added ahead of the
  * current page pushes the last item of one page onto the next), so with `idOf` an item whose id was
- * already yielded is left out: a tenant listed twice would otherwise be collected twice at once.
+ * already yielded is left out: a tenant listed twice would otherwise be collected twice at once. And the
+ * item pushed past the total page is read from the page after it: a page past the end is empty (§3), so
+ * this costs one request when the list fills its last page exactly.
  */
 export async function* numberPages<T>(get: GetPage, query: Query, pageSize: number, idOf?: (item: T) => unknown): AsyncGenerator<T[]> {
   const seen = new Set<unknown>();
@@ -153,7 +156,7 @@ export async function* numberPages<T>(get: GetPage, query: Query, pageSize: numb
   let items = itemsOf<T>(first, 'tenant list');
   const total = typeof first.pages?.total === 'number' ? first.pages.total : undefined;
   yield unseen(items);
-  for (let page = 2; total === undefined ? items.length >= pageSize : page <= total; page++) {
+  for (let page = 2; (total !== undefined && page <= total) || items.length >= pageSize; page++) {
     items = itemsOf<T>((await get({ ...query, page: String(page), pageSize: size })).body, 'tenant list');
     if (items.length === 0) return;
     yield unseen(items);

@@ -149,16 +149,22 @@ describe('numberPages', () => {
     const noTotal = scripted([{ items: [o(1), o(2)], pages: {} }, { items: [o(3)], pages: {} }]);
     expect(await all(numberPages(noTotal.get, {}, 2))).toEqual([[o(1), o(2)], [o(3)]]);
   });
-  it('yields an item once when the list shifts between pages, by id, and reads on to the total', async () => {
-    // A tenant added ahead of page 2 while page 1 was read: b comes back as the first item of page 2.
+  it('yields an item once when the list shifts between pages, by id, and reads on past the total while the last page is full', async () => {
+    // A tenant added ahead of page 2 while page 1 was read: b comes back as the first item of page 2, and
+    // the last one, e, is pushed past the total onto page 4.
     const shifted = scripted([
       { items: [{ id: 'a' }, { id: 'b' }], pages: { total: 3 } },
       { items: [{ id: 'b' }, { id: 'c' }], pages: {} },
       { items: [{ id: 'd' }, {}], pages: {} },
+      { items: [{ id: 'e' }], pages: {} },
     ]);
     const pages = await all(numberPages<{ id?: string }>(shifted.get, {}, 2, (t) => t.id));
-    expect(pages).toEqual([[{ id: 'a' }, { id: 'b' }], [{ id: 'c' }], [{ id: 'd' }, {}]]);
-    expect(shifted.queries.map((q) => q.page)).toEqual(['1', '2', '3']);
+    expect(pages).toEqual([[{ id: 'a' }, { id: 'b' }], [{ id: 'c' }], [{ id: 'd' }, {}], [{ id: 'e' }]]);
+    expect(shifted.queries.map((q) => q.page)).toEqual(['1', '2', '3', '4']);
+    // A last page short of full ends the list at the total.
+    const done = scripted([{ items: [{ id: 'a' }, { id: 'b' }], pages: { total: 2 } }, { items: [{ id: 'c' }], pages: {} }]);
+    await all(numberPages<{ id: string }>(done.get, {}, 2, (t) => t.id));
+    expect(done.queries.map((q) => q.page)).toEqual(['1', '2']);
     // Without a total, the page length (duplicates included) still decides whether another page follows.
     const open = scripted([{ items: [{ id: 'a' }, { id: 'b' }], pages: {} }, { items: [{ id: 'b' }, { id: 'c' }], pages: {} }, { items: [], pages: {} }]);
     expect(await all(numberPages<{ id: string }>(open.get, {}, 2, (t) => t.id))).toEqual([[{ id: 'a' }, { id: 'b' }], [{ id: 'c' }]]);
