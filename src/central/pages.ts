@@ -2,7 +2,7 @@
 // page, works out the pointer to the next page, and stops when there is none; callers only see pages.
 // Only one page is held at a time, so memory stays flat however long the list is.
 
-import { CentralError } from '../errors.js';
+import { BadRequestError, CentralError, NotFoundError } from '../errors.js';
 import { itemTexts } from './item-text.js';
 import type { ScannedPage } from './page-scan.js';
 import type { CursorPage, KeyPage } from './types.js';
@@ -157,7 +157,16 @@ export async function* numberPages<T>(get: GetPage, query: Query, pageSize: numb
   const total = typeof first.pages?.total === 'number' ? first.pages.total : undefined;
   yield unseen(items);
   for (let page = 2; (total !== undefined && page <= total) || items.length >= pageSize; page++) {
-    items = itemsOf<T>((await get({ ...query, page: String(page), pageSize: size })).body, 'tenant list');
+    let body: unknown;
+    try {
+      body = (await get({ ...query, page: String(page), pageSize: size })).body;
+    } catch (err) {
+      // Past the total the page is only looked at: a tenant list that refuses a page beyond its end (the
+      // docs show an empty one for another list only) has ended there.
+      if (total !== undefined && page > total && (err instanceof BadRequestError || err instanceof NotFoundError)) return;
+      throw err;
+    }
+    items = itemsOf<T>(body, 'tenant list');
     if (items.length === 0) return;
     yield unseen(items);
   }

@@ -1,6 +1,6 @@
 // The paging rules, driven by a scripted sequence of response bodies (no server needed).
 import { describe, expect, it } from 'vitest';
-import { CentralError } from '../../src/errors.js';
+import { BadRequestError, CentralError, NotFoundError } from '../../src/errors.js';
 import { cursorPages, keyPages, numberPages, type Query } from '../../src/central/pages.js';
 
 function scripted(bodies: unknown[]) {
@@ -161,6 +161,20 @@ describe('numberPages', () => {
     const pages = await all(numberPages<{ id?: string }>(shifted.get, {}, 2, (t) => t.id));
     expect(pages).toEqual([[{ id: 'a' }, { id: 'b' }], [{ id: 'c' }], [{ id: 'd' }, {}], [{ id: 'e' }]]);
     expect(shifted.queries.map((q) => q.page)).toEqual(['1', '2', '3', '4']);
+    // A list that refuses a page past its total (400 or 404) has ended there; before it, a refusal is a failure.
+    type GetPage = Parameters<typeof numberPages>[0];
+    for (const refusal of [new BadRequestError('page out of range', { status: 400 }), new NotFoundError('no such page', { status: 404 })]) {
+      const pastEnd: GetPage = async (q) => {
+        if (q.page === '3') throw refusal;
+        return { body: { items: [{ id: `p${q.page}a` }, { id: `p${q.page}b` }], pages: q.page === '1' ? { total: 2 } : {} } };
+      };
+      expect((await all(numberPages<{ id: string }>(pastEnd, {}, 2, (t) => t.id))).flat()).toHaveLength(4);
+      const early: GetPage = async (q) => {
+        if (q.page === '2') throw refusal;
+        return { body: { items: [{ id: 'a' }, { id: 'b' }], pages: { total: 2 } } };
+      };
+      await expect(all(numberPages(early, {}, 2))).rejects.toBe(refusal);
+    }
     // A last page short of full ends the list at the total.
     const done = scripted([{ items: [{ id: 'a' }, { id: 'b' }], pages: { total: 2 } }, { items: [{ id: 'c' }], pages: {} }]);
     await all(numberPages<{ id: string }>(done.get, {}, 2, (t) => t.id));

@@ -143,8 +143,8 @@ async function ruleFor(w: World, c: Combo): Promise<FaultRule | undefined> {
     case 'first': return { ...base, nth: [1] };
     case 'middle': return { ...base, nth: [2] };
     case 'last': {
-      // The tenants data type lists one tenant a page.
-      const last = onData ? await pageCount(w.emu, c.data as TenantDataType, target, PAGE_SIZE[c.data], START_DAYS) : w.emu.tenants.length;
+      // The tenants data type lists one tenant a page, every page full: the list ends with the empty page after them.
+      const last = onData ? await pageCount(w.emu, c.data as TenantDataType, target, PAGE_SIZE[c.data], START_DAYS) : w.emu.tenants.length + 1;
       return { ...base, nth: [last] };
     }
     case 'persistent': return { ...base, rate: 1 };
