@@ -50,8 +50,13 @@ const checkSecret: CheckSecretFn = async ({ clientId, clientSecret, proxyUrl, pr
   }
 };
 
-// splunkd introspects every scheme at start-up: answer --scheme without loading the HTTP stack.
-if (process.argv.length === 3 && process.argv[2] === '--scheme') {
+// Run without the wrappers, which check it first, an older Node would fail further on with a stack trace in
+// splunkd.log (String#isWellFormed is Node 20's): the wrappers' one ERROR line instead.
+if (Number(process.versions.node.split('.')[0]) < 20) {
+  process.stderr.write(`ERROR TA-sophos-central: Node.js 20 or newer is required, found ${process.version}. Install Node.js 20+ on this host.\n`);
+  process.exitCode = 1;
+} else if (process.argv.length === 3 && process.argv[2] === '--scheme') {
+  // splunkd introspects every scheme at start-up: answered without loading the HTTP stack.
   // A reader that went away (splunkd stopping) gets exit 1, not Node's stack trace for an unhandled EPIPE.
   process.stdout.on('error', () => process.exit(1));
   process.stdout.write(renderScheme());

@@ -102,6 +102,18 @@ describe('bin/sophos_central.sh', () => {
     expect(r.stderr).toMatch(/^ERROR .*Node\.js 20 or newer is required.*v18/);
   });
 
+  it('the bundle run directly on a Node older than 20 writes the same one ERROR line and exits 1, no stack trace', () => {
+    // Node 18 as far as the bundle can tell: its version, and no String#isWellFormed.
+    const preload = join(tmp, 'node18.cjs');
+    writeFileSync(preload, "delete String.prototype.isWellFormed;\nObject.defineProperty(process, 'version', { value: 'v18.19.0' });\nObject.defineProperty(process.versions, 'node', { value: '18.19.0' });\n");
+    for (const args of [['--scheme'], ['--validate-arguments'], []]) {
+      const r = spawnSync(process.execPath, ['--require', preload, BUNDLE, ...args], { input: '', encoding: 'utf8' });
+      expect(r.status).toBe(1);
+      expect(r.stdout).toBe('');
+      expect(r.stderr).toBe('ERROR TA-sophos-central: Node.js 20 or newer is required, found v18.19.0. Install Node.js 20+ on this host.\n');
+    }
+  });
+
   it('writes one ERROR line and exits 1 when no Node exists at all', () => {
     const r = run(['--scheme'], { PATH: fakePath('path-none') });
     expect(r.status).toBe(1);
