@@ -48,7 +48,10 @@ function serverConfFiles(splunkHome: string): string[] {
   ];
 }
 
-/** The [sslConfig] settings splunkd runs with: each key from the highest-precedence file that sets it. */
+/**
+ * The [sslConfig] settings splunkd runs with: each key from the highest-precedence file that sets it, an empty
+ * value included (`sslRootCAPath =` in system/local unsets an app's; callers read an empty value as unset).
+ */
 function sslConfig(splunkHome: string): Record<string, string> {
   const merged: Record<string, string> = {};
   for (const file of serverConfFiles(splunkHome)) {
@@ -61,7 +64,7 @@ function sslConfig(splunkHome: string): Record<string, string> {
       continue;
     }
     for (const [key, value] of Object.entries(stanza ?? {})) {
-      if (!(key in merged) && value !== '') merged[key] = value;
+      if (!(key in merged)) merged[key] = value;
     }
   }
   return merged;

@@ -278,6 +278,9 @@ describe('splunkdCa', () => {
       // A configured CA that cannot be read falls back to Splunk's default, not to the next setting.
       rmSync(join(home, 'certs/sys.pem'));
       expect(splunkdCa(home)).toEqual({ ca: 'DEFAULT CA', path: join(home, 'etc/auth/cacert.pem') });
+      // Set empty in system/local, it is unset there, as splunkd reads it: the apps' values no longer count.
+      conf('etc/system/local', 'sslRootCAPath =\ncaCertFile =');
+      expect(splunkdCa(home)).toEqual({ ca: 'DEFAULT CA', path: join(home, 'etc/auth/cacert.pem') });
     } finally {
       rmSync(home, { recursive: true, force: true });
     }
