@@ -151,7 +151,8 @@ export function proxyUrl(raw: string): string {
   if (url.protocol !== 'http:' && url.protocol !== 'https:') fail(`scheme ${url.protocol.slice(0, -1)} is not supported`);
   if (url.pathname !== '/' || url.search !== '' || url.hash !== '') fail('no path, query or fragment allowed');
   const m = PROXY_URL.exec(raw);
-  if (!m) fail('the port is required');
+  // With a port there, what the pattern refused is an `@` or a blank written as is in the user info.
+  if (!m) fail(/:\d+\/?$/.test(raw) ? 'an @ or a blank in the user name or password must be %-encoded, as %40 and %20' : 'the port is required');
   if (Number(m![1]) < 1 || Number(m![1]) > 65535) fail('the port must be 1 to 65535');
   const checked = raw.replace(/\/$/, '');
   let credential: ReturnType<typeof proxyCredential>;

@@ -32,6 +32,8 @@ describe('validateInputParams: bad configurations', () => {
     ['proxy with a bad scheme', { proxy_url: 'socks5://proxy.corp:1080' }, 'proxy_url', /\(scheme socks5 is not supported\)/],
     ['proxy not a URL', { proxy_url: 'proxy.corp:3128' }, 'proxy_url', /proxy_url must be/],
     ['proxy password with a stray %', { proxy_url: 'http://user:50%off@proxy.corp:3128' }, 'proxy_url', /^proxy_url must be .*\(the user name or password has a malformed %-escape: write % as %25\), got "http:\/\/\*\*\*@proxy\.corp:3128"$/],
+    ['proxy password with an @ as is', { proxy_url: 'http://user:p@ss@proxy.corp:3128' }, 'proxy_url', /\(an @ or a blank in the user name or password must be %-encoded, as %40 and %20\), got "http:\/\/\*\*\*@proxy\.corp:3128"$/],
+    ['proxy password with a blank', { proxy_url: 'http://user:my pass@proxy.corp:3128' }, 'proxy_url', /\(an @ or a blank in the user name or password must be %-encoded, as %40 and %20\), got "http:\/\/\*\*\*@proxy\.corp:3128"$/],
     ['proxy password without a user', { proxy_url: 'http://:pw@proxy.corp:3128' }, 'proxy_url', /\(a password needs a user name before it\), got "http:\/\/\*\*\*@proxy\.corp:3128"$/],
     ['proxy password too long', { proxy_url: `http://u:${'p'.repeat(256)}@proxy.corp:3128` }, 'proxy_url', /\(the password is longer than 255 characters, more than Splunk's storage\/passwords holds\)/],
     ['truncated tenant ID', { tenants: '0b3c4d5e-1f2a-4b6c-8d9e' }, 'tenants', /^tenants: "0b3c4d5e-1f2a-4b6c-8d9e" looks like a tenant ID but is not a complete UUID/],
