@@ -17,6 +17,8 @@ export interface BaseUrls {
   apiUrl: string;
   /** Hostname of an overridden global API: region hosts on this hostname are accepted too. */
   overrideHostname?: string;
+  /** Its scheme: an https one accepts region hosts there over https only, so no token goes out in clear. */
+  overrideProtocol?: string;
 }
 
 type Env = Record<string, string | undefined>;
@@ -30,6 +32,7 @@ export function resolveBaseUrls(opts: { authUrl?: string; apiUrl?: string }, env
     authUrl: authUrl === undefined ? DEFAULT_AUTH_URL : parseBase(authUrl, opts.authUrl ? 'authUrl' : 'SOPHOS_CENTRAL_AUTH_URL').origin,
     apiUrl: api?.origin ?? DEFAULT_API_URL,
     overrideHostname: api?.hostname,
+    overrideProtocol: api?.protocol,
   };
 }
 
@@ -72,6 +75,7 @@ export function checkRegionHost(apiHost: unknown, base: BaseUrls, tenantId?: str
   }
   if (base.overrideHostname !== undefined && url.hostname === base.overrideHostname) {
     if (url.protocol !== 'https:' && url.protocol !== 'http:') return refuse('not http(s)');
+    if (base.overrideProtocol === 'https:' && url.protocol !== 'https:') return refuse(`plain http to the https SOPHOS_CENTRAL_API_URL host ${base.overrideHostname}`);
     return url.origin;
   }
   if (url.protocol !== 'https:' || url.port !== '' || !REGION_HOST.test(url.hostname)) {

@@ -7,11 +7,11 @@ const overridden = resolveBaseUrls({}, { SOPHOS_CENTRAL_API_URL: 'http://127.0.0
 
 describe('resolveBaseUrls', () => {
   it('defaults to the real Sophos URLs', () => {
-    expect(real).toEqual({ authUrl: 'https://id.sophos.com', apiUrl: 'https://api.central.sophos.com', overrideHostname: undefined });
+    expect(real).toEqual({ authUrl: 'https://id.sophos.com', apiUrl: 'https://api.central.sophos.com', overrideHostname: undefined, overrideProtocol: undefined });
   });
   it('takes scheme, host and port from the environment, options first', () => {
     const env = { SOPHOS_CENTRAL_AUTH_URL: 'http://127.0.0.1:1/ignored/path', SOPHOS_CENTRAL_API_URL: 'http://localhost:2' };
-    expect(resolveBaseUrls({}, env)).toEqual({ authUrl: 'http://127.0.0.1:1', apiUrl: 'http://localhost:2', overrideHostname: 'localhost' });
+    expect(resolveBaseUrls({}, env)).toEqual({ authUrl: 'http://127.0.0.1:1', apiUrl: 'http://localhost:2', overrideHostname: 'localhost', overrideProtocol: 'http:' });
     expect(resolveBaseUrls({ apiUrl: 'https://gw.example:8443' }, env).apiUrl).toBe('https://gw.example:8443');
   });
   it('rejects a base URL that is not http(s) with a ConfigError naming it', () => {
@@ -54,6 +54,12 @@ describe('checkRegionHost', () => {
     expect(checkRegionHost('https://api-eu02.central.sophos.com', overridden)).toBe('https://api-eu02.central.sophos.com');
     expect(() => checkRegionHost('http://localhost:41003', overridden)).toThrow(RefusedHostError);
     expect(() => checkRegionHost('http://127.0.0.2:41003', overridden)).toThrow(RefusedHostError);
+  });
+
+  it('an https override accepts its hostname over https only: no token in clear to a port of the same gateway', () => {
+    const gateway = resolveBaseUrls({}, { SOPHOS_CENTRAL_API_URL: 'https://sophos-gw.corp.example' });
+    expect(checkRegionHost('https://sophos-gw.corp.example:8443', gateway)).toBe('https://sophos-gw.corp.example:8443');
+    expect(() => checkRegionHost('http://sophos-gw.corp.example:8080', gateway, 't1')).toThrow(/plain http to the https SOPHOS_CENTRAL_API_URL host sophos-gw\.corp\.example/);
   });
 
   it('carries the host and the tenant in the error, and says nothing was sent', () => {
