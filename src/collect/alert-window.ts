@@ -86,9 +86,7 @@ export function planAlertWindow(
     // no later than Sophos's clock was then: restarting one overlap before it loses nothing and repeats at
     // most an overlap of alerts. A checkpoint without it restarts as a first run.
     const from = checkpoint.newest === undefined ? firstFrom : Math.max(Math.min(checkpoint.newest, to) - overlap, floor);
-    // The newest alert sent is itself older than Central keeps: what came after it was never read, and is gone.
-    const lost = checkpoint.newest !== undefined && checkpoint.newest < floor;
-    return { from, to, overlap, reset: { mark: checkpoint.hwm }, ...(lost ? { gap: { start: checkpoint.newest!, end: floor } } : {}) };
+    return { from, to, overlap, reset: { mark: checkpoint.hwm } };
   }
   const known = checkpoint.seenSince ?? wanted;
   if (wanted >= floor) return { from: Math.max(wanted, known), to, overlap };
