@@ -106,8 +106,9 @@ export interface AlertState {
   overlap: number;
   /** AlertCheckpoint.seenSince. */
   seenSince: number;
-  /** The mark this run started from: where it falls back to when the API's order cannot be trusted. */
+  /** The mark this run started from, and its seenSince: where it falls back to when the API's order cannot be trusted. */
   startHwm: number;
+  startSeenSince: number;
   /** The newest raisedAt read this run, in the order the API sent them (not saved). */
   readMax?: number;
   /**
@@ -125,12 +126,13 @@ export function alertStateFrom(checkpoint: AlertCheckpoint | undefined, window: 
   // same `from` (seenSince) instead of reporting the gap or reset again. The IDs saved stay: past a gap, those
   // raised after the mark (read by a run that met alerts out of order) are still inside the window.
   const { overlap } = window;
-  if (!checkpoint) return { hwm: window.from, seen: new Map(), overlap, seenSince: window.from, startHwm: window.from };
+  const afresh = { hwm: window.from, overlap, seenSince: window.from, startHwm: window.from, startSeenSince: window.from };
+  if (!checkpoint) return { ...afresh, seen: new Map() };
   const seen = new Map(Object.entries(checkpoint.seen));
-  if (window.gap) return { hwm: window.from, seen, overlap, seenSince: window.from, startHwm: window.from };
-  if (window.reset) return { hwm: window.from, seen, newest: checkpoint.newest, overlap, seenSince: window.from, startHwm: window.from };
+  if (window.gap) return { ...afresh, seen };
+  if (window.reset) return { ...afresh, seen, newest: checkpoint.newest };
   const seenSince = checkpoint.seenSince ?? checkpoint.hwm - overlap;
-  return { hwm: checkpoint.hwm, seen, newest: checkpoint.newest, overlap, seenSince, startHwm: checkpoint.hwm };
+  return { hwm: checkpoint.hwm, seen, newest: checkpoint.newest, overlap, seenSince, startHwm: checkpoint.hwm, startSeenSince: seenSince };
 }
 
 export interface PageAlert {
@@ -150,7 +152,8 @@ export interface PageAlert {
  * (sort=raisedAt:asc). sophos-central-api.md §5 shows that parameter with `raisedAt:desc` only: should the
  * API send another order, a run that stopped after a page would otherwise save a mark past alerts it never
  * read, and lose them. The first alert older than one read before it sets `unordered`, and the mark goes
- * back to where the run started, keeping every ID read since, until the window is complete.
+ * back to where the run started, keeping every ID read since, until the window is complete. (Should a page
+ * saved before that have looked in order, the IDs it pruned may come again: repeats, never a loss.)
  */
 export function acceptAlertPage(state: AlertState, page: PageAlert[], window: AlertWindow): number[] {
   const emit: number[] = [];
@@ -159,7 +162,10 @@ export function acceptAlertPage(state: AlertState, page: PageAlert[], window: Al
     if (raisedAt !== undefined && !state.unordered) {
       if (state.readMax !== undefined && raisedAt < state.readMax) {
         state.unordered = true;
+        // A page saved before this one moved the mark and pruned the IDs before it: the next window starts
+        // where this run did again. Those IDs may come again; the alerts after them are not lost.
         state.hwm = state.startHwm;
+        state.seenSince = state.startSeenSince;
       } else {
         state.readMax = raisedAt;
       }

@@ -82,6 +82,10 @@ export async function collectAlerts(api: TenantApi, opts: AlertCollectOptions): 
       await commits.write(opts.sink, records);
       // Only once written: lag_seconds is about what reached Splunk.
       result.newestItem = later(result.newestItem, newest);
+    } else if (state.unordered) {
+      // Out of order, pages already sent may follow new ones (newest first: the alerts raised since the last
+      // run come first): the budget counts again from the next new alert, or the re-read would spend it.
+      progressSince = undefined;
     }
     // The last page completes the window in the same save: an idle tenant costs one save per run, not two.
     if (page.nextKey === undefined) completeAlertWindow(state, window, page.serverTime);

@@ -114,7 +114,7 @@ describe('acceptAlertPage', () => {
   ];
   for (const c of cases) {
     it(c.name, () => {
-      const state = { hwm: c.hwm, seen: new Map(Object.entries(c.seen)), overlap: ALERT_OVERLAP_MS, seenSince: window.from, startHwm: c.hwm };
+      const state = { hwm: c.hwm, seen: new Map(Object.entries(c.seen)), overlap: ALERT_OVERLAP_MS, seenSince: window.from, startHwm: c.hwm, startSeenSince: window.from };
       const emit = acceptAlertPage(state, c.page.map(([id, raisedAt]) => ({ id, raisedAt })), window);
       expect(emit).toEqual(c.emit);
       expect(state.hwm).toBe(c.hwmAfter);
@@ -122,7 +122,7 @@ describe('acceptAlertPage', () => {
     });
   }
   it('tracks the newest raisedAt emitted, below to and unmoved by alerts without one', () => {
-    const state: AlertState = { hwm: window.from, seen: new Map(), overlap: ALERT_OVERLAP_MS, seenSince: window.from, startHwm: window.from };
+    const state: AlertState = { hwm: window.from, seen: new Map(), overlap: ALERT_OVERLAP_MS, seenSince: window.from, startHwm: window.from, startSeenSince: window.from };
     acceptAlertPage(state, [{ id: 'n1', raisedAt: T - 20 * MIN }, { id: 'u', raisedAt: undefined }, { id: 'n0', raisedAt: T - 25 * MIN }], window);
     expect(state.newest).toBe(T - 20 * MIN);
     acceptAlertPage(state, [{ id: 'f', raisedAt: T + DAY }], window);
@@ -130,7 +130,7 @@ describe('acceptAlertPage', () => {
     expect(alertCheckpoint(state, T).newest).toBe(window.to);
   });
   it('emits alerts without an ID every time, none taken for a repeat of another, and remembers none of them', () => {
-    const state = { hwm: window.from, seen: new Map<string, number>(), overlap: ALERT_OVERLAP_MS, seenSince: window.from, startHwm: window.from };
+    const state = { hwm: window.from, seen: new Map<string, number>(), overlap: ALERT_OVERLAP_MS, seenSince: window.from, startHwm: window.from, startSeenSince: window.from };
     const page = [{ id: undefined, raisedAt: T - 20 * MIN }, { id: undefined, raisedAt: T - 20 * MIN }, { id: 'a', raisedAt: T - 10 * MIN }];
     expect(acceptAlertPage(state, page, window)).toEqual([0, 1, 2]);
     expect(state.hwm).toBe(T - 10 * MIN);
@@ -141,11 +141,12 @@ describe('acceptAlertPage', () => {
   });
   it('once an alert comes older than one read before it, the mark goes back to where the run started for the rest of the run, and every ID read is kept', () => {
     const start = T - 60 * MIN;
-    const state: AlertState = { hwm: start, seen: new Map(), overlap: ALERT_OVERLAP_MS, seenSince: start - ALERT_OVERLAP_MS, startHwm: start };
-    // Page 1 in order: the mark follows it.
+    const state: AlertState = { hwm: start, seen: new Map(), overlap: ALERT_OVERLAP_MS, seenSince: start - ALERT_OVERLAP_MS, startHwm: start, startSeenSince: start - ALERT_OVERLAP_MS };
+    // Page 1 in order: the mark follows it, and is saved (pruning, and seenSince moving on with it).
     acceptAlertPage(state, [{ id: 'p1', raisedAt: T - 40 * MIN }, { id: 'p2', raisedAt: T - 30 * MIN }], window);
     expect(state.hwm).toBe(T - 30 * MIN);
     expect(state.unordered).toBeUndefined();
+    expect(alertCheckpoint(state, T).seenSince).toBe(T - 30 * MIN - ALERT_OVERLAP_MS);
     // Page 2 starts before page 1 ended: unread alerts may lie anywhere after the run's start.
     expect(acceptAlertPage(state, [{ id: 'q1', raisedAt: T - 50 * MIN }, { id: 'q2', raisedAt: T - 5 * MIN }], window)).toEqual([0, 1]);
     expect(state.unordered).toBe(true);
@@ -153,12 +154,14 @@ describe('acceptAlertPage', () => {
     const saved = alertCheckpoint(state, T);
     expect(saved.hwm).toBe(start);
     expect(Object.keys(saved.seen).sort()).toEqual(['p1', 'p2', 'q1', 'q2']);
+    // Stopped here, the next run reads again from where this one started, not from the pruning of page 1.
+    expect(planAlertWindow(saved, T + 5 * MIN, 1).from).toBe(start - ALERT_OVERLAP_MS);
     // The window read to its end: everything before `to` has been seen, whatever the order.
     completeAlertWindow(state, window);
     expect(state.hwm).toBe(window.to);
   });
   it('remembers an alert without raisedAt at the window end, so it stays deduplicated a full overlap', () => {
-    const state = { hwm: window.from, seen: new Map<string, number>(), overlap: ALERT_OVERLAP_MS, seenSince: window.from, startHwm: window.from };
+    const state = { hwm: window.from, seen: new Map<string, number>(), overlap: ALERT_OVERLAP_MS, seenSince: window.from, startHwm: window.from, startSeenSince: window.from };
     acceptAlertPage(state, [{ id: 'u', raisedAt: undefined }], window);
     expect(state.seen.get('u')).toBe(window.to);
   });
@@ -243,6 +246,7 @@ describe('alertCheckpoint and completeAlertWindow', () => {
       overlap: ALERT_OVERLAP_MS,
       seenSince: T - DAY,
       startHwm: T,
+      startSeenSince: T - DAY,
     };
     const saved = alertCheckpoint(state, T + 1);
     expect(saved).toEqual({ v: 1, hwm: T, seen: { edge: T - ALERT_OVERLAP_MS, new: T - MIN }, seenSince: T - ALERT_OVERLAP_MS, savedAt: T + 1 });
@@ -251,20 +255,20 @@ describe('alertCheckpoint and completeAlertWindow', () => {
   });
   it('a complete run moves the mark to the window end', () => {
     const w = { from: T - DAY, to: T - MIN, overlap: ALERT_OVERLAP_MS };
-    const state = { hwm: T - 2 * 60 * MIN, seen: new Map<string, number>(), overlap: ALERT_OVERLAP_MS, seenSince: T - DAY, startHwm: T - 2 * 60 * MIN };
+    const state = { hwm: T - 2 * 60 * MIN, seen: new Map<string, number>(), overlap: ALERT_OVERLAP_MS, seenSince: T - DAY, startHwm: T - 2 * 60 * MIN, startSeenSince: T - DAY };
     completeAlertWindow(state, w);
     expect(state.hwm).toBe(w.to);
     expect(planAlertWindow(alertCheckpoint(state, T), T + 5 * MIN, 1).from).toBe(w.to - ALERT_OVERLAP_MS);
   });
   it("the mark stops a minute before Sophos's clock when this host's runs ahead, and never moves back", () => {
     const w = { from: T - DAY, to: T - MIN, overlap: ALERT_OVERLAP_MS };
-    const ahead = { hwm: T - 2 * 60 * MIN, seen: new Map<string, number>(), overlap: ALERT_OVERLAP_MS, seenSince: T - DAY, startHwm: T - 2 * 60 * MIN };
+    const ahead = { hwm: T - 2 * 60 * MIN, seen: new Map<string, number>(), overlap: ALERT_OVERLAP_MS, seenSince: T - DAY, startHwm: T - 2 * 60 * MIN, startSeenSince: T - DAY };
     completeAlertWindow(ahead, w, T - 20 * MIN);
     expect(ahead.hwm).toBe(T - 21 * MIN);
-    const behind = { hwm: T - 2 * 60 * MIN, seen: new Map<string, number>(), overlap: ALERT_OVERLAP_MS, seenSince: T - DAY, startHwm: T - 2 * 60 * MIN };
+    const behind = { hwm: T - 2 * 60 * MIN, seen: new Map<string, number>(), overlap: ALERT_OVERLAP_MS, seenSince: T - DAY, startHwm: T - 2 * 60 * MIN, startSeenSince: T - DAY };
     completeAlertWindow(behind, w, T + 20 * MIN);
     expect(behind.hwm).toBe(w.to);
-    const past = { hwm: T - 10 * MIN, seen: new Map<string, number>(), overlap: ALERT_OVERLAP_MS, seenSince: T - DAY, startHwm: T - 10 * MIN };
+    const past = { hwm: T - 10 * MIN, seen: new Map<string, number>(), overlap: ALERT_OVERLAP_MS, seenSince: T - DAY, startHwm: T - 10 * MIN, startSeenSince: T - DAY };
     completeAlertWindow(past, w, T - 20 * MIN);
     expect(past.hwm).toBe(T - 10 * MIN);
   });
