@@ -24,7 +24,7 @@ type GetPage = (query: Query) => Promise<Fetched>;
 
 interface Body {
   items?: unknown;
-  pages?: { nextKey?: unknown; total?: unknown };
+  pages?: { nextKey?: unknown; total?: unknown; current?: unknown };
   has_more?: unknown;
   next_cursor?: unknown;
 }
@@ -157,17 +157,25 @@ export async function* numberPages<T>(get: GetPage, query: Query, pageSize: numb
   const total = typeof first.pages?.total === 'number' ? first.pages.total : undefined;
   yield unseen(items);
   for (let page = 2; (total !== undefined && page <= total) || items.length >= pageSize; page++) {
-    let body: unknown;
+    // Past the total the page is only looked at, for an item pushed there; without IDs that cannot be told.
+    const past = total !== undefined && page > total;
+    if (past && idOf === undefined) return;
+    let body: Body;
     try {
-      body = (await get({ ...query, page: String(page), pageSize: size })).body;
+      body = (await get({ ...query, page: String(page), pageSize: size })).body as Body;
     } catch (err) {
-      // Past the total the page is only looked at: a tenant list that refuses a page beyond its end (the
-      // docs show an empty one for another list only) has ended there.
-      if (total !== undefined && page > total && (err instanceof BadRequestError || err instanceof NotFoundError)) return;
+      // A tenant list that refuses a page beyond its end (the docs show an empty one for another list only)
+      // has ended there.
+      if (past && (err instanceof BadRequestError || err instanceof NotFoundError)) return;
       throw err;
     }
     items = itemsOf<T>(body, 'tenant list');
     if (items.length === 0) return;
-    yield unseen(items);
+    const fresh = unseen(items);
+    // One that answers a page number past its end with its last page again brings nothing new, or says it is
+    // another page: the end too.
+    if (past && fresh.length === 0) return;
+    yield fresh;
+    if (past && typeof body.pages?.current === 'number' && body.pages.current !== page) return;
   }
 }

@@ -175,6 +175,15 @@ describe('numberPages', () => {
       };
       await expect(all(numberPages(early, {}, 2))).rejects.toBe(refusal);
     }
+    // One that answers a page past its end with its last page again (a clamped page number) ends there too.
+    let asked = 0;
+    const clamped: GetPage = async (q) => {
+      asked++;
+      const page = Math.min(Number(q.page), 2);
+      return { body: { items: [{ id: `p${page}a` }, { id: `p${page}b` }], pages: { current: page, total: 2 } } };
+    };
+    expect((await all(numberPages<{ id: string }>(clamped, {}, 2, (t) => t.id))).flat().map((t) => t.id)).toEqual(['p1a', 'p1b', 'p2a', 'p2b']);
+    expect(asked).toBe(3);
     // A last page short of full ends the list at the total.
     const done = scripted([{ items: [{ id: 'a' }, { id: 'b' }], pages: { total: 2 } }, { items: [{ id: 'c' }], pages: {} }]);
     await all(numberPages<{ id: string }>(done.get, {}, 2, (t) => t.id));
