@@ -91,6 +91,9 @@ export async function collectEvents(api: TenantApi, opts: EventCollectOptions): 
         const aged = askedFrom < sophosStart - SIEM_WINDOW_MS ? 'the saved position being older than that when the run began' : 'the position asked for having aged past them before it answered';
         await reportGap(opts, 'events', tenant, gap, `${GAP_REASON}: it answered from its last 24 hours, ${aged}`);
         result.gaps.push(gap);
+        // Everything before its end is written or reported lost: a page that moves the position by no item
+        // (an empty one with more to come) must not make the next page report the same span again.
+        position = Math.max(position, gap.end);
       }
       await writePage(page, requestedAt);
     }, opts.stopAt === undefined ? undefined : { at: opts.stopAt, isLast: (page) => !page.hasMore });

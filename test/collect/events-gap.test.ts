@@ -80,6 +80,28 @@ describe('collectEvents: data gaps on later pages', () => {
     ]);
   });
 
+  it('a saved cursor past 24 hours whose first page is empty with more to come: its span is reported once, a later page only adds what aged since', async () => {
+    const clock = { t: T };
+    const store = new MemoryCheckpointStore();
+    await store.save('k', { v: 2, cursor: 'c0', position: T - 30 * HOUR, savedAt: T - 30 * HOUR } satisfies SiemCheckpoint);
+    const api = {
+      ...tenantServing([], clock),
+      async *siemEventPages() {
+        yield { items: [], cursor: 'c1', hasMore: true, serverTime: T };
+        clock.t = T + 2000;
+        yield { items: [event('e1', T - 23 * HOUR)], cursor: 'c2', hasMore: false, serverTime: T + 2000 };
+      },
+    } as unknown as TenantApi;
+    const sink = new MemorySink();
+    const result = await collectEvents(api, { sink, store, key: 'k', stanza: 's', logger, now: () => clock.t });
+    expect(result.events).toBe(1);
+    const gaps = sink.health('data_gap').map((g) => [Date.parse(g.gap_start as string), Date.parse(g.gap_end as string)]);
+    expect(gaps[0]).toEqual([T - 30 * HOUR, T + 999 - 24 * HOUR]);
+    // Never the same span twice: whatever follows starts where the first ended.
+    for (let i = 1; i < gaps.length; i++) expect(gaps[i]![0]).toBe(gaps[i - 1]![1]);
+    expect(gaps.length).toBeLessThanOrEqual(2);
+  });
+
   it('an earlier release\'s checkpoint, read two ways with the clock ahead: an empty first page does not make the later reading a gap', async () => {
     const clock = { t: T };
     const store = new MemoryCheckpointStore();
