@@ -26,11 +26,12 @@ function ofTenantHost(err: unknown): err is CentralError {
 }
 
 /**
- * A 500 with Sophos's own error body (`error` or `correlationId`): the API itself answered, failing on that
- * tenant's request, as it may for one tenant's data. A gateway's 502-504, or a 5xx without that body, is not.
+ * A 500 with Sophos's own error body (it has a `correlationId`, sophos-central-api.md §7; an `error` alone is
+ * what generic servers send too): the API itself answered, failing on that tenant's request, as it may for one
+ * tenant's data. A gateway's 502-504, or a 5xx without that body, is not.
  */
 function isTenantServerError(err: ServerError): boolean {
-  return err.status === 500 && (err.sophosError !== undefined || err.correlationId !== undefined);
+  return err.status === 500 && err.correlationId !== undefined;
 }
 
 /** Failures that say the host, not the tenant, is unwell: no answer, or 5xx, after every retry. */

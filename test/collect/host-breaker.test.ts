@@ -25,7 +25,12 @@ describe('HostBreaker', () => {
   });
 
   it('counts a 500 without a Sophos error body, and 502-504 with one, against the host', () => {
-    for (const failure of [new ServerError('internal error', { ...onHost, status: 500 }), new ServerError('bad gateway', { ...onHost, status: 502, correlationId: 'c-2' })]) {
+    for (const failure of [
+      new ServerError('internal error', { ...onHost, status: 500 }),
+      // A generic server's body has an `error` too.
+      new ServerError('Internal Server Error', { ...onHost, status: 500, sophosError: 'Internal Server Error' }),
+      new ServerError('bad gateway', { ...onHost, status: 502, correlationId: 'c-2' }),
+    ]) {
       const b = new HostBreaker();
       b.record(US, failure);
       b.record(US, failure);
