@@ -21,10 +21,10 @@ import {
 
 const GAP_REASON = 'older than the 24 hours the SIEM API serves';
 /**
- * A restart by from_date reaches back ten minutes less than the API serves (SIEM_FROM_DATE_WINDOW_MS), so the
+ * A restart by from_date reaches back a minute less than the API serves (SIEM_FROM_DATE_WINDOW_MS), so the
  * start of such a gap may still have been served: said so, rather than blamed on the API.
  */
-const RESTART_GAP_REASON = 'older than a restart reaches back: the 24 hours the SIEM API serves, less ten minutes kept for retries';
+const RESTART_GAP_REASON = 'older than a restart reaches back: the 24 hours the SIEM API serves, less a minute for the request to arrive';
 
 export async function collectEvents(api: TenantApi, opts: EventCollectOptions): Promise<CollectResult> {
   const now = opts.now ?? Date.now;
@@ -59,7 +59,7 @@ export async function collectEvents(api: TenantApi, opts: EventCollectOptions): 
   const commits = new PageCommits(opts.store, opts.key);
   /** Collects from `start`; `announce` runs once its first page is in hand, before that page is written. */
   const collectFrom = async (start: SiemStart, announce?: () => Promise<void>): Promise<void> => {
-    // Whole seconds, rounded down: SIEM_FROM_DATE_WINDOW_MS leaves room for that second and for retries.
+    // Whole seconds, rounded down: SIEM_FROM_DATE_WINDOW_MS leaves room for that second.
     const fromDate = start.fromDate === undefined ? undefined : Math.floor(start.fromDate / 1000);
     // Where this start asks the API to begin (a cursor: as far as the gap checks are concerned).
     const startedFrom = fromDate === undefined ? (trust?.position ?? position) : fromDate * 1000;
@@ -141,23 +141,28 @@ export async function collectEvents(api: TenantApi, opts: EventCollectOptions): 
   // Resumed by from_date from a saved position: the earlier reading of it, which may be older than the API takes.
   const start: SiemStart = planned.cursor === undefined && planned.gap === undefined && resume ? resumeByDate(resume.position, sophosStart) : planned;
   await restart(start, loaded.discarded);
-  if (start.cursor === undefined) {
-    await collectFrom(start);
-    return result;
-  }
   const pagesBefore = result.pages;
   try {
     await collectFrom(start);
   } catch (err) {
     if (!(err instanceof BadRequestError) || result.pages !== pagesBefore) throw err;
-    // A saved cursor the API no longer takes (its format changed, the tenant moved) would fail this tenant on
-    // every run until the position aged out as a gap. Its position says where to resume by from_date instead.
-    // Only once the API answers that is the cursor given up and the restart reported; a 400 about something
-    // else fails the fallback too, and then the first refusal is what is reported.
-    // A checkpoint without the cursor plans it: its position by from_date, or the oldest one with a gap.
-    const fallback = planSiemStart({ v: 2, position, savedAt: runStart }, sophosStart);
+    // A 400 before any page, asked again once:
+    // - A saved cursor the API no longer takes (its format changed, the tenant moved) would fail this tenant on
+    //   every run until the position aged out as a gap. Its position says where to resume by from_date instead,
+    //   and only once the API answers that is the cursor given up and the restart reported.
+    // - A from_date a minute inside the 24 hours, sent again unchanged by retries, may have aged past them when
+    //   the API refused it: asked again from now, with what aged meanwhile as a gap (a first run owes nothing
+    //   before the oldest the API takes).
+    // A 400 about something else fails the second request too, and then the first refusal is what is reported.
+    const fallback =
+      start.cursor !== undefined
+        ? planSiemStart({ v: 2, position, savedAt: runStart }, sophosStart)
+        : resume === undefined
+          ? planSiemStart(undefined, sophos(now()))
+          : resumeByDate(position, sophos(now()));
+    const reset = start.cursor === undefined ? undefined : `Sophos Central refused the saved cursor (${describeError(err)})`;
     try {
-      await collectFrom(fallback, () => restart(fallback, `Sophos Central refused the saved cursor (${describeError(err)})`));
+      await collectFrom(fallback, () => restart(fallback, reset));
     } catch (again) {
       throw again instanceof BadRequestError ? err : again;
     }

@@ -8,12 +8,13 @@ const MINUTE = 60_000;
 export const SIEM_WINDOW_MS = 24 * 60 * MINUTE;
 
 /**
- * How far back a `from_date` goes: ten minutes inside the 24 hours. Unlike a cursor, a `from_date` is sent
- * again unchanged by every retry, which may come up to five minutes later (DEFAULT_RETRY_POLICY), and the
- * skew it is moved by is measured to the second; what the API does with one past 24 hours (400 or a silent
- * clamp, §6 open question) must never be reached.
+ * How far back a `from_date` goes: a minute inside the 24 hours (interfaces.md: the first run reaches back as
+ * far as the API allows), for the time the request takes to arrive and the second the skew is measured to.
+ * Retries send it again unchanged, and what the API does with one that has aged past 24 hours meanwhile is an
+ * open question (§6): answered from its last 24 hours, the first page's Date shows the span as a gap
+ * (silentGap); refused with a 400, the collector asks again from a fresh one (collectEvents).
  */
-export const SIEM_FROM_DATE_WINDOW_MS = SIEM_WINDOW_MS - 10 * MINUTE;
+export const SIEM_FROM_DATE_WINDOW_MS = SIEM_WINDOW_MS - MINUTE;
 
 export interface SiemCheckpoint {
   /** 2: `position` on Sophos's clock; 1 (earlier releases): on this host's clock (see collectEvents). */
@@ -73,7 +74,7 @@ function saneCheckpoint(checkpoint: SiemCheckpoint, runStart: number): SiemCheck
 /**
  * Where a run starting at `runStart` (Sophos's clock, as positions) resumes. A saved cursor is sent whatever
  * its age: one older than the 24 hours is answered from "the last 24 hours" (§6), the oldest anything can
- * still reach, where a from_date has to stay ten minutes inside them. What it skipped is reported from the
+ * still reach, where a from_date has to stay a minute inside them. What it skipped is reported from the
  * first page's Date (silentGap), so only a checkpoint without a cursor plans a gap here.
  */
 export function planSiemStart(checkpoint: SiemCheckpoint | undefined, runStart: number): SiemStart {

@@ -2,6 +2,7 @@
 // at the time the API answered that page (its Date), from where that page's request stood.
 import { describe, expect, it } from 'vitest';
 import type { CursorPage, TenantApi } from '../../src/central/types.js';
+import { BadRequestError } from '../../src/errors.js';
 import { MemoryCheckpointStore } from '../../src/checkpoint/memory-store.js';
 import { collectEvents } from '../../src/collect/events.js';
 import type { SiemCheckpoint } from '../../src/collect/siem-position.js';
@@ -100,6 +101,33 @@ describe('collectEvents: data gaps on later pages', () => {
     // Never the same span twice: whatever follows starts where the first ended.
     for (let i = 1; i < gaps.length; i++) expect(gaps[i]![0]).toBe(gaps[i - 1]![1]);
     expect(gaps.length).toBeLessThanOrEqual(2);
+  });
+
+  it.each([
+    ['a first run', undefined, []],
+    ['a restart from a position without a cursor', T - 24 * HOUR + 2 * MIN, [[T - 24 * HOUR + 2 * MIN, T + 5 * MIN - 24 * HOUR + MIN]]],
+  ] as const)('%s whose from_date the API refused as too old after retries asks again from a fresh one', async (_name, position, gaps) => {
+    const clock = { t: T };
+    const store = new MemoryCheckpointStore();
+    if (position !== undefined) await store.save('k', { v: 2, position, savedAt: T - HOUR } satisfies SiemCheckpoint);
+    const asked: Array<number | undefined> = [];
+    const api = {
+      ...tenantServing([], clock),
+      async *siemEventPages(q: { fromDate?: number }) {
+        asked.push(q.fromDate);
+        if (asked.length === 1) {
+          // Retried for five minutes, then refused: the from_date had aged past the 24 hours.
+          clock.t = T + 5 * MIN;
+          throw new BadRequestError("'from_date' must be within last 24 hours", { status: 400 });
+        }
+        yield { items: [event('e1', T - HOUR)], cursor: 'c1', hasMore: false, serverTime: clock.t };
+      },
+    } as unknown as TenantApi;
+    const sink = new MemorySink();
+    const result = await collectEvents(api, { sink, store, key: 'k', stanza: 's', logger, now: () => clock.t });
+    expect(result.events).toBe(1);
+    expect(asked).toEqual([Math.floor((position ?? T - 24 * HOUR + MIN) / 1000), (T + 5 * MIN - 24 * HOUR + MIN) / 1000]);
+    expect(sink.health('data_gap').map((g) => [Date.parse(g.gap_start as string), Date.parse(g.gap_end as string)])).toEqual(gaps);
   });
 
   it('an earlier release\'s checkpoint, read two ways with the clock ahead: an empty first page does not make the later reading a gap', async () => {
