@@ -20,10 +20,10 @@ export const QUERY_LAG_MS = MINUTE;
 export const ALERT_RETENTION_MS = 90 * DAY;
 
 /**
- * The oldest `from` a run asks for: five minutes inside retention, so that the API never sees a `from`
- * that has slipped out of retention by the time the request arrives.
+ * The oldest `from` a run asks for: a minute inside retention (interfaces.md: the first run reaches back
+ * `start_days`), for the request to arrive before that `from` has slipped out of it.
  */
-const RETENTION_MARGIN_MS = 5 * MINUTE;
+const RETENTION_MARGIN_MS = MINUTE;
 
 export interface AlertCheckpoint {
   v: 1;

@@ -26,15 +26,15 @@ describe('planAlertWindow', () => {
   const cases: Array<{ name: string; checkpoint?: AlertCheckpoint; startDays: number; from: number; gap?: boolean; reset?: boolean }> = [
     { name: 'first run goes back start_days', startDays: 7, from: T - 7 * DAY },
     { name: 'first run with 1 day', startDays: 1, from: T - DAY },
-    { name: 'first run at 90 days stays inside retention', startDays: 90, from: T - ALERT_RETENTION_MS + 5 * MIN },
+    { name: 'first run at 90 days stays inside retention', startDays: 90, from: T - ALERT_RETENTION_MS + MIN },
     { name: 'later run starts one overlap before the mark', checkpoint: cp(T - 10 * MIN), startDays: 7, from: T - 25 * MIN },
     { name: 'a mark one day old', checkpoint: cp(T - DAY), startDays: 1, from: T - DAY - ALERT_OVERLAP_MS },
-    { name: 'a mark past retention is a gap, from the mark on', checkpoint: cp(T - 100 * DAY), startDays: 1, from: T - ALERT_RETENTION_MS + 5 * MIN, gap: true },
-    { name: 'a mark inside retention whose overlap is not: no gap', checkpoint: cp(T - ALERT_RETENTION_MS + 10 * MIN), startDays: 1, from: T - ALERT_RETENTION_MS + 5 * MIN },
+    { name: 'a mark past retention is a gap, from the mark on', checkpoint: cp(T - 100 * DAY), startDays: 1, from: T - ALERT_RETENTION_MS + MIN, gap: true },
+    { name: 'a mark inside retention whose overlap is not: no gap', checkpoint: cp(T - ALERT_RETENTION_MS + 10 * MIN), startDays: 1, from: T - ALERT_RETENTION_MS + MIN },
     { name: 'a mark up to one overlap beyond to (clock stepped back a little) is trusted', checkpoint: cp(T - QUERY_LAG_MS + ALERT_OVERLAP_MS), startDays: 1, from: T - QUERY_LAG_MS },
     { name: 'a mark further beyond to (clock set back) restarts one overlap before the newest alert emitted', checkpoint: cp(T + DAY, {}, T - 2 * DAY), startDays: 1, from: T - 2 * DAY - ALERT_OVERLAP_MS, reset: true },
     { name: 'a mark beyond to without a newest alert restarts as a first run', checkpoint: cp(T + DAY), startDays: 3, from: T - 3 * DAY, reset: true },
-    { name: 'a reset never goes past retention', checkpoint: cp(T + DAY, {}, T - 95 * DAY), startDays: 1, from: T - ALERT_RETENTION_MS + 5 * MIN, reset: true },
+    { name: 'a reset never goes past retention', checkpoint: cp(T + DAY, {}, T - 95 * DAY), startDays: 1, from: T - ALERT_RETENTION_MS + MIN, reset: true },
     { name: 'a reset whose newest alert is beyond to starts one overlap before to', checkpoint: cp(T + DAY, {}, T + HOUR), startDays: 1, from: T - QUERY_LAG_MS - ALERT_OVERLAP_MS, reset: true },
   ];
   for (const c of cases) {

@@ -120,7 +120,7 @@ describe('alerts end to end', () => {
     const first = await run(w, config('alerts'), sink);
     expect(first.status).toBe('ok');
     for (const t of w.emu.tenants) {
-      const want = await alertIds(w, t.id, t0 - 90 * DAY + 5 * MIN, t0 - MIN);
+      const want = await alertIds(w, t.id, t0 - 90 * DAY + MIN, t0 - MIN);
       const got = sink.events('sophos:central:alerts').filter((a) => (a.tenant as { id: string }).id === t.id).map((a) => a.id as string);
       expect(want.length).toBeGreaterThan(100);
       expect(new Set(got)).toEqual(new Set(want));
@@ -172,7 +172,7 @@ describe('alerts end to end', () => {
     expect(summary.retries).toBeGreaterThan(0);
     w.emu.faults.clear();
     for (const t of w.emu.tenants) {
-      const want = await alertIds(w, t.id, t0 - 90 * DAY + 5 * MIN, t0 - MIN);
+      const want = await alertIds(w, t.id, t0 - 90 * DAY + MIN, t0 - MIN);
       const got = sink.events('sophos:central:alerts').filter((a) => (a.tenant as { id: string }).id === t.id).map((a) => a.id);
       expect(new Set(got)).toEqual(new Set(want));
     }
@@ -229,7 +229,7 @@ describe('alerts end to end', () => {
     try {
       const want: string[] = [];
       for (const t of w.emu.tenants) {
-        want.push(...(data === 'alerts' ? await alertIds(w, t.id, t0 - 90 * DAY + 5 * MIN, t0 - MIN) : await eventIds(w, t.id, t0 - SIEM_FROM_DATE_WINDOW_MS)));
+        want.push(...(data === 'alerts' ? await alertIds(w, t.id, t0 - 90 * DAY + MIN, t0 - MIN) : await eventIds(w, t.id, t0 - SIEM_FROM_DATE_WINDOW_MS)));
       }
       // A good first run, so that later runs resume from checkpoints that still read fine.
       const sink = new MemorySink();
@@ -337,7 +337,7 @@ describe('alerts end to end', () => {
     const want = new Map<string, string[]>();
     for (const t of w.emu.tenants) {
       // A tenant's first SIEM window starts 23h50 before that tenant starts, up to a few minutes after t0.
-      want.set(t.id, data === 'alerts' ? await alertIds(w, t.id, t0 - 90 * DAY + 5 * MIN, t0 - MIN) : await eventIds(w, t.id, t0 - SIEM_FROM_DATE_WINDOW_MS + 10 * MIN));
+      want.set(t.id, data === 'alerts' ? await alertIds(w, t.id, t0 - 90 * DAY + MIN, t0 - MIN) : await eventIds(w, t.id, t0 - SIEM_FROM_DATE_WINDOW_MS + 10 * MIN));
     }
     const sink = new MemorySink();
     // Each page written takes 25 s of Sophos's clock. With a 60-second interval a tenant asks for no page
@@ -587,7 +587,7 @@ describe('alerts end to end', () => {
     const partial = sink.of('sophos:central:alerts').length;
     await run(w, config('alerts'), sink);
     const want: string[] = [];
-    for (const t of w.emu.tenants) want.push(...(await alertIds(w, t.id, t0 - 90 * DAY + 5 * MIN, t0 - MIN)));
+    for (const t of w.emu.tenants) want.push(...(await alertIds(w, t.id, t0 - 90 * DAY + MIN, t0 - MIN)));
     expect(partial).toBeLessThan(want.length);
     expect(idsOf(sink, 'sophos:central:alerts').sort()).toEqual(want.sort());
   });
@@ -638,7 +638,7 @@ describe('alerts end to end', () => {
     saves = -1000;
     await run(w, config('alerts'), sink, { store: crashing });
     const ids = idsOf(sink, 'sophos:central:alerts');
-    const want = await alertIds(w, w.emu.tenants[0]!.id, t0 - 90 * DAY + 5 * MIN, t0 - MIN);
+    const want = await alertIds(w, w.emu.tenants[0]!.id, t0 - 90 * DAY + MIN, t0 - MIN);
     expect(new Set(ids)).toEqual(new Set(want));
     expect(ids.length - want.length).toBeGreaterThan(0);
     expect(ids.length - want.length).toBeLessThanOrEqual(100);
