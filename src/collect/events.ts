@@ -40,6 +40,8 @@ export async function collectEvents(api: TenantApi, opts: EventCollectOptions): 
   const result = opts.progress ?? newCollectResult();
   result.checkpointAge = resume && runStart - resume.savedAt;
   let position = resume?.position ?? sophosStart;
+  /** No position saved, nor one set aside: nothing before the oldest the API takes is owed. */
+  const firstRun = resume === undefined && loaded.discarded === undefined;
 
   /** Reports a planned start's gap or reset and saves the position it restarts from. */
   const restart = async (start: SiemStart, reset?: string): Promise<void> => {
@@ -77,6 +79,7 @@ export async function collectEvents(api: TenantApi, opts: EventCollectOptions): 
       // for (never before the start: an empty page leaves an earlier reading of a v1 checkpoint's position).
       // Any page may wait long enough for it to age out (retries, Retry-After, time-outs).
       const askedFrom = first ? startedFrom : Math.max(position, startedFrom);
+      const firstPage = first;
       if (first) {
         first = false;
         await announce?.();
@@ -85,7 +88,8 @@ export async function collectEvents(api: TenantApi, opts: EventCollectOptions): 
       // the one before it is written. The Date is rounded down to the second: its last millisecond errs
       // towards reporting a gap.
       const answeredAt = page.serverTime === undefined ? sophos(now()) : page.serverTime + DATE_RESOLUTION_MS - 1;
-      const gap = silentGap(askedFrom, answeredAt);
+      // A first run owes nothing before the oldest the API takes when it answers, however long retries took.
+      const gap = firstPage && firstRun ? undefined : silentGap(askedFrom, answeredAt);
       if (gap) {
         // A saved cursor already past the 24 hours when the run began, or one that aged past them since.
         const aged = askedFrom < sophosStart - SIEM_WINDOW_MS ? 'the saved position being older than that when the run began' : 'the position asked for having aged past them before it answered';
@@ -152,12 +156,12 @@ export async function collectEvents(api: TenantApi, opts: EventCollectOptions): 
     //   and only once the API answers that is the cursor given up and the restart reported.
     // - A from_date a minute inside the 24 hours, sent again unchanged by retries, may have aged past them when
     //   the API refused it: asked again from now, with what aged meanwhile as a gap (a first run owes nothing
-    //   before the oldest the API takes).
+    //   before the oldest the API takes; a restart after a checkpoint set aside owes what its reset named).
     // A 400 about something else fails the second request too, and then the first refusal is what is reported.
     const fallback =
       start.cursor !== undefined
-        ? planSiemStart({ v: 2, position, savedAt: runStart }, sophosStart)
-        : resume === undefined
+        ? planSiemStart({ v: 2, position, savedAt: runStart }, sophos(now()))
+        : firstRun
           ? planSiemStart(undefined, sophos(now()))
           : resumeByDate(position, sophos(now()));
     const reset = start.cursor === undefined ? undefined : `Sophos Central refused the saved cursor (${describeError(err)})`;

@@ -130,6 +130,51 @@ describe('collectEvents: data gaps on later pages', () => {
     expect(sink.health('data_gap').map((g) => [Date.parse(g.gap_start as string), Date.parse(g.gap_end as string)])).toEqual(gaps);
   });
 
+  // The API's answer to a from_date past its 24 hours is an open question (§6): answered from its last 24 hours
+  // ('clamp') or refused ('reject'). Retries here hold the first request 70 s, past the minute's margin.
+  const agingApi = (clock: { t: number }, mode: 'clamp' | 'reject', asked: Array<{ fromDate?: number; cursor?: string }> = []) =>
+    ({
+      ...tenantServing([], clock),
+      async *siemEventPages(q: { fromDate?: number; cursor?: string }) {
+        asked.push(q);
+        if (asked.length === 1) clock.t += 70_000;
+        if (q.cursor === 'refused') throw new BadRequestError('invalid cursor', { status: 400 });
+        if (mode === 'reject' && q.fromDate !== undefined && q.fromDate * 1000 < clock.t - 24 * HOUR) throw new BadRequestError("'from_date' must be within last 24 hours", { status: 400 });
+        yield { items: [], cursor: 'c1', hasMore: false, serverTime: Math.floor(clock.t / 1000) * 1000 };
+      },
+    }) as unknown as TenantApi;
+
+  it.each(['clamp', 'reject'] as const)('a first run whose from_date aged while retried (%s): no gap, nothing before the oldest the API takes being owed', async (mode) => {
+    const clock = { t: T };
+    const sink = new MemorySink();
+    const result = await collectEvents(agingApi(clock, mode), { sink, store: new MemoryCheckpointStore(), key: 'k', stanza: 's', logger, now: () => clock.t });
+    expect(result.pages).toBe(1);
+    expect(sink.health('data_gap')).toEqual([]);
+  });
+
+  it('a checkpoint set aside, then a from_date refused after retries: the span between the reset and the fresh from_date is a gap', async () => {
+    const clock = { t: T };
+    const store = new MemoryCheckpointStore();
+    await store.save('k', { v: 9 });
+    const sink = new MemorySink();
+    await collectEvents(agingApi(clock, 'reject'), { sink, store, key: 'k', stanza: 's', logger, now: () => clock.t });
+    const [reset] = sink.health('checkpoint_reset');
+    const gaps = sink.health('data_gap');
+    expect(gaps).toEqual([expect.objectContaining({ gap_start: reset!.restart_from })]);
+    expect(Date.parse(gaps[0]!.gap_end as string)).toBe(T + 70_000 - 24 * HOUR + MIN);
+  });
+
+  it('a refused cursor after retries falls back from a from_date fresh at that time, not at the run\'s start', async () => {
+    const clock = { t: T };
+    const store = new MemoryCheckpointStore();
+    await store.save('k', { v: 2, cursor: 'refused', position: T - 30 * HOUR, savedAt: T - 30 * HOUR } satisfies SiemCheckpoint);
+    const asked: Array<{ fromDate?: number; cursor?: string }> = [];
+    const sink = new MemorySink();
+    const result = await collectEvents(agingApi(clock, 'reject', asked), { sink, store, key: 'k', stanza: 's', logger, now: () => clock.t });
+    expect(result.pages).toBe(1);
+    expect(asked[1]).toMatchObject({ fromDate: (T + 70_000 - 24 * HOUR + MIN) / 1000 });
+  });
+
   it('an earlier release\'s checkpoint, read two ways with the clock ahead: an empty first page does not make the later reading a gap', async () => {
     const clock = { t: T };
     const store = new MemoryCheckpointStore();
