@@ -50,6 +50,7 @@ export async function collectAlerts(api: TenantApi, opts: AlertCollectOptions): 
   const commits = new PageCommits(opts.store, opts.key);
   /** When this run first sent a new alert (by `now`). */
   let progressSince: number | undefined;
+  let budgetRestarted = false;
   result.end = await eachCommittedPage(commits, pages, now, opts.signal, async (page) => {
     // Heads when the client scanned the page (only the members read here), else the parsed items.
     const heads = page.heads;
@@ -82,10 +83,12 @@ export async function collectAlerts(api: TenantApi, opts: AlertCollectOptions): 
       await commits.write(opts.sink, records);
       // Only once written: lag_seconds is about what reached Splunk.
       result.newestItem = later(result.newestItem, newest);
-    } else if (state.unordered) {
+    } else if (state.unordered && !budgetRestarted && progressSince !== undefined) {
       // Out of order, pages already sent may follow new ones (newest first: the alerts raised since the last
-      // run come first): the budget counts again from the next new alert, or the re-read would spend it.
+      // run come first): the budget counts again from the next new alert, or the re-read would spend it. Once
+      // only, so that the budget still bounds a run whose sent and new pages alternate.
       progressSince = undefined;
+      budgetRestarted = true;
     }
     // The last page completes the window in the same save: an idle tenant costs one save per run, not two.
     if (page.nextKey === undefined) completeAlertWindow(state, window, page.serverTime);

@@ -1,10 +1,13 @@
 // Alerts from an API that answers newest first whatever sort asks (emulator alertsOrder 'newest-first'), with
 // the time budget of a short interval: the alerts raised since the last run come on the first page, then the
-// pages already sent, then the backlog not read yet. The budget must count from the backlog's first new alert.
+// pages already sent, then the backlog not read yet. The budget must count from the backlog's first new alert,
+// and still bound a run whose sent and new pages alternate.
 import { afterEach, describe, expect, it } from 'vitest';
 import { emulatorClient } from '../helpers/central.js';
 import type { TenantApi } from '../../src/central/types.js';
 import { MemoryCheckpointStore } from '../../src/checkpoint/memory-store.js';
+import { collectAlerts } from '../../src/collect/alerts.js';
+import type { AlertCheckpoint } from '../../src/collect/alert-window.js';
 import { runCollection } from '../../src/collect/run.js';
 import type { Logger } from '../../src/log.js';
 import { startEmulator, type Emulator } from '../emulator/index.js';
@@ -59,5 +62,43 @@ describe('alerts newest first with the time budget', () => {
     } finally {
       await client.close();
     }
+  });
+});
+
+const T = Date.UTC(2025, 0, 10, 12, 0, 0);
+const quiet: Logger = { debug: () => {}, info: () => {}, warn: () => {}, error: () => {} };
+const alert = (id: string, at: number) => ({ id, raisedAt: new Date(at).toISOString(), severity: 'low' });
+
+describe('alerts out of order, sent and new pages alternating, 60 s budget, 20 s per page', () => {
+  it('reads new alerts for about a budget after the first, not for the whole window', async () => {
+    const clock = { t: T };
+    const store = new MemoryCheckpointStore();
+    const mark = T - 60 * MIN;
+    // The previous (paused, unordered) run sent the odd pages' alerts; it kept all their IDs.
+    const seen: Record<string, number> = {};
+    const pages: Array<ReturnType<typeof alert>[]> = [];
+    for (let p = 0; p < 20; p++) {
+      const at = T - 2 * MIN - p * MIN; // newest first
+      const page = [alert(`a${p}-1`, at), alert(`a${p}-2`, at - 1000)];
+      if (p % 2 === 1) for (const a of page) seen[a.id] = Date.parse(a.raisedAt);
+      pages.push(page);
+    }
+    await store.save('k', { v: 1, hwm: mark, seen, seenSince: mark - 15 * MIN - 40 * MIN, savedAt: T - MIN } satisfies AlertCheckpoint);
+    let handled = 0;
+    const api = {
+      tenant: { id: 't1', name: 'Tenant one', apiHost: 'https://api-eu01.central.sophos.com', dataRegion: 'eu01', raw: {} },
+      async *alertPages() {
+        for (let p = 0; p < pages.length; p++) {
+          clock.t += 20_000;
+          handled++;
+          yield { items: pages[p], nextKey: p + 1 < pages.length ? `k${p + 1}` : undefined, serverTime: Math.floor(clock.t / 1000) * 1000 };
+        }
+      },
+    } as unknown as TenantApi;
+    const sink = new MemorySink();
+    const result = await collectAlerts(api, { sink, store, key: 'k', stanza: 's', logger: quiet, now: () => clock.t, startDays: 1, stopAt: T + 60_000, pageSize: 2 });
+    // A budget of 60 s from the first new alert (page 1) is about three pages, plus the one in hand and a prefetch.
+    expect(result.end).toBe('paused');
+    expect(handled).toBeLessThanOrEqual(8);
   });
 });
