@@ -172,9 +172,9 @@ export async function* numberPages<T>(get: GetPage, query: Query, pageSize: numb
     items = itemsOf<T>(body, 'tenant list');
     if (items.length === 0) return;
     const fresh = unseen(items);
-    // One that answers a page number past its end with its last page again brings nothing new, or says it is
-    // another page: the end too.
-    if (past && fresh.length === 0) return;
+    // One that answers a page number past its end with its last page again brings no new ID (an item without
+    // one is new every time), or says it is another page: the end too.
+    if (past && !fresh.some((item) => idOf!(item) !== undefined)) return;
     yield fresh;
     if (past && typeof body.pages?.current === 'number' && body.pages.current !== page) return;
   }

@@ -184,6 +184,15 @@ describe('numberPages', () => {
     };
     expect((await all(numberPages<{ id: string }>(clamped, {}, 2, (t) => t.id))).flat().map((t) => t.id)).toEqual(['p1a', 'p1b', 'p2a', 'p2b']);
     expect(asked).toBe(3);
+    // ... even when that last page holds an item without an ID, and says nothing of its page number.
+    asked = 0;
+    const idless: GetPage = async (q) => {
+      asked++;
+      const page = Math.min(Number(q.page), 2);
+      return { body: { items: page === 1 ? [{ id: 'a' }, { id: 'b' }] : [{ id: 'c' }, { name: 'no id' }], pages: { total: 2 } } };
+    };
+    await all(numberPages<{ id?: string }>(idless, {}, 2, (t) => t.id));
+    expect(asked).toBe(3);
     // A last page short of full ends the list at the total.
     const done = scripted([{ items: [{ id: 'a' }, { id: 'b' }], pages: { total: 2 } }, { items: [{ id: 'c' }], pages: {} }]);
     await all(numberPages<{ id: string }>(done.get, {}, 2, (t) => t.id));
