@@ -61,7 +61,7 @@ export async function collectAlerts(api: TenantApi, opts: AlertCollectOptions): 
     if (state.unordered && !unordered) {
       opts.logger.warn(
         `alerts of tenant ${tenant.id} came newest first or out of order, not oldest first as asked (sort=raisedAt:asc): ` +
-          "the checkpoint keeps this run's starting mark and every alert ID read until the window is read to its end, so a run stopped before then reads it again, with nothing lost or repeated",
+          "the checkpoint keeps this run's starting mark and every alert ID read until the window is read to its end, so a run stopped before then reads it again and loses nothing",
       );
     }
     const records: OutRecord[] = new Array(emit.length);

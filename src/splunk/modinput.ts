@@ -45,7 +45,7 @@ export interface StanzaRun {
   config: InputConfig;
   /** The clear secret, from the stanza or from storage/passwords. Never log or store it. */
   clientSecret: string;
-  /** The stanza's fields still holding a secret in clear in inputs.conf (splunkd could not store or mask it), when any do. */
+  /** The stanza's fields still holding a secret in clear in inputs.conf (not stored, not masked, or not checked yet), when any do. */
   secretsInClear?: string[];
   sink: EventSink;
   store: CheckpointStore;
