@@ -152,6 +152,22 @@ describe('collectEvents: data gaps on later pages', () => {
     expect(sink.health('data_gap')).toEqual([]);
   });
 
+  it('a first run whose first page, answered after retries, is empty with more to come: no gap on the next page either', async () => {
+    const clock = { t: T };
+    const api = {
+      ...tenantServing([], clock),
+      async *siemEventPages() {
+        clock.t += 5 * MIN;
+        yield { items: [], cursor: 'c1', hasMore: true, serverTime: clock.t };
+        yield { items: [event('e1', T - HOUR)], cursor: 'c2', hasMore: false, serverTime: clock.t };
+      },
+    } as unknown as TenantApi;
+    const sink = new MemorySink();
+    const result = await collectEvents(api, { sink, store: new MemoryCheckpointStore(), key: 'k', stanza: 's', logger, now: () => clock.t });
+    expect(result.events).toBe(1);
+    expect(sink.health('data_gap')).toEqual([]);
+  });
+
   it('a checkpoint set aside, then a from_date refused after retries: the span between the reset and the fresh from_date is a gap', async () => {
     const clock = { t: T };
     const store = new MemoryCheckpointStore();
