@@ -88,10 +88,11 @@ export async function collectEvents(api: TenantApi, opts: EventCollectOptions): 
       // the one before it is written. The Date is rounded down to the second: its last millisecond errs
       // towards reporting a gap.
       const answeredAt = page.serverTime === undefined ? sophos(now()) : page.serverTime + DATE_RESOLUTION_MS - 1;
+      let gap: ReturnType<typeof silentGap>;
       // A first run owes nothing before the oldest the API takes when it answers, however long retries took:
       // from there on it is owed, even when this page brings no item to move the position.
-      const gap = firstPage && firstRun ? undefined : silentGap(askedFrom, answeredAt);
       if (firstPage && firstRun) position = Math.max(position, answeredAt - SIEM_WINDOW_MS);
+      else gap = silentGap(askedFrom, answeredAt);
       if (gap) {
         // A saved cursor already past the 24 hours when the run began, or one that aged past them since.
         const aged = askedFrom < sophosStart - SIEM_WINDOW_MS ? 'the saved position being older than that when the run began' : 'the position asked for having aged past them before it answered';

@@ -112,8 +112,11 @@ export async function resolveSecrets(
   const proxyInClear = async (): Promise<string | undefined> =>
     proxy?.masked ? withProxyPassword(config.proxyUrl!, await storedSecret(rest, proxyPasswordEntry(proxy.account))) : config.proxyUrl;
   const clear: Moved[] = [];
+  /** Fields typed in clear, until the edit that masks them succeeds. */
+  const inClear = new Set<string>();
   let refused: ConfigError | undefined;
   const judged = async (moved: Moved, judge: () => Promise<Fate>) => {
+    inClear.add(moved.field);
     const fate = await judge();
     if (fate instanceof ConfigError) refused ??= fate;
     else if (fate !== 'keep') clear.push({ ...moved, ...(fate === 'create' ? { judgeAgain: judge } : {}) });
@@ -179,9 +182,6 @@ export async function resolveSecrets(
       logger.warn(`could not store ${moved.what} in storage/passwords, so it stays in inputs.conf for now: ${describeError(err)}`);
     }
   }
-  const inClear = new Set<string>();
-  if (config.clientSecret !== undefined) inClear.add('client_secret');
-  if (proxy && !proxy.masked) inClear.add('proxy_url');
   if (stored.length > 0) {
     const what = stored.map((m) => m.what).join(' and ');
     try {

@@ -67,6 +67,16 @@ function run(w: World, cfg: CollectConfig, sink: MemorySink, more: { signal?: Ab
   return runCollection({ client: w.client, config: cfg, stanza: 'sophos_central://e2e', sink, store: more.store ?? w.store, logger: w.logger, now: () => w.emu.clock.now() + skew, signal: more.signal });
 }
 
+/** Writes to `sink`, and stops the run (SIGTERM) once `alerts` alerts have been written there. */
+function stopAfterAlerts(sink: MemorySink, alerts: number): { sink: EventSink; signal: AbortSignal } {
+  const stop = new AbortController();
+  const write = async (records: Parameters<MemorySink['write']>[0]) => {
+    await sink.write(records);
+    if (sink.of('sophos:central:alerts').length >= alerts) stop.abort();
+  };
+  return { sink: { write }, signal: stop.signal };
+}
+
 /** Ground truth: every alert the emulator shows for a tenant raised in [from, to), straight from the API. */
 /** A memory store that counts its saves (`saves.count`, which a test may reset). */
 function countingStore(): { store: MemoryCheckpointStore; saves: { count: number } } {
@@ -574,15 +584,9 @@ describe('alerts end to end', () => {
   it('stopped half-way (SIGTERM), then run again: every alert once', async () => {
     const w = await world({ tenants: 2 });
     const t0 = w.emu.clock.now();
-    const ac = new AbortController();
     const sink = new MemorySink();
-    const abortingSink = {
-      write: async (records: Parameters<MemorySink['write']>[0]) => {
-        await sink.write(records);
-        if (sink.of('sophos:central:alerts').length >= 150) ac.abort();
-      },
-    };
-    const first = await runCollection({ client: w.client, config: config('alerts'), stanza: 'sophos_central://e2e', sink: abortingSink, store: w.store, logger: w.logger, now: () => w.emu.clock.now(), signal: ac.signal });
+    const stopping = stopAfterAlerts(sink, 150);
+    const first = await runCollection({ client: w.client, config: config('alerts'), stanza: 'sophos_central://e2e', sink: stopping.sink, store: w.store, logger: w.logger, now: () => w.emu.clock.now(), signal: stopping.signal });
     expect(first.status).toBe('aborted');
     const partial = sink.of('sophos:central:alerts').length;
     await run(w, config('alerts'), sink);
@@ -595,15 +599,9 @@ describe('alerts end to end', () => {
   it('alerts newest first (an API that ignores sort=raisedAt:asc), stopped half-way and then run again: every alert once, with a WARN', async () => {
     const w = await world({ tenants: 1, alertsPerTenant: 400, alertsOrder: 'newest-first' });
     const t0 = w.emu.clock.now();
-    const ac = new AbortController();
     const sink = new MemorySink();
-    const abortingSink = {
-      write: async (records: Parameters<MemorySink['write']>[0]) => {
-        await sink.write(records);
-        if (sink.of('sophos:central:alerts').length >= 50) ac.abort();
-      },
-    };
-    const first = await runCollection({ client: w.client, config: config('alerts', { startDays: 30, pageSize: 25 }), stanza: 'sophos_central://e2e', sink: abortingSink, store: w.store, logger: w.logger, now: () => w.emu.clock.now(), signal: ac.signal });
+    const stopping = stopAfterAlerts(sink, 50);
+    const first = await runCollection({ client: w.client, config: config('alerts', { startDays: 30, pageSize: 25 }), stanza: 'sophos_central://e2e', sink: stopping.sink, store: w.store, logger: w.logger, now: () => w.emu.clock.now(), signal: stopping.signal });
     expect(first.status).toBe('aborted');
     expect(w.logs.filter((l) => l.includes('came newest first or out of order'))).toHaveLength(1);
     w.emu.clock.advance(5 * MIN);

@@ -18,6 +18,23 @@ function recorder() {
 }
 const stanza = (inputName: string, params: Record<string, string> = {}) => ({ name: `sophos_central://${inputName}`, inputName, app: 'TA-sophos-central', params });
 
+/** resolveSecrets against the stand-in, with a check that answers `verdict` and records what it was asked. */
+async function resolveAnswering(def: ReturnType<typeof stanza>, config: Parameters<typeof resolveSecrets>[1], verdict: SecretVerdict) {
+  const rest = new SplunkdClient({ serverUri: splunkd.uri, sessionKey: splunkd.sessionKey });
+  const { lines, logger } = recorder();
+  const asked: Array<[string, string | undefined]> = [];
+  const check: CheckSecret = async (secret, proxyUrl) => {
+    asked.push([secret, proxyUrl]);
+    return verdict;
+  };
+  try {
+    const result = await resolveSecrets(def, config, rest, logger, check).catch((e: unknown) => e);
+    return { result, lines, asked };
+  } finally {
+    await rest.close();
+  }
+}
+
 describe('resolveSecrets: the client secret', () => {
   it('updates an existing stored secret when a new clear secret is typed into the stanza', async () => {
     splunkd.passwords.set('sophos_central:rotated:', { app: 'TA-sophos-central', realm: 'sophos_central', username: 'rotated', password: 'old' });
@@ -41,21 +58,7 @@ describe('resolveSecrets: the client secret', () => {
       splunkd.passwords.set('sophos_central:shared:', { app: 'TA-sophos-central', realm: 'sophos_central', username: 'shared', password: 'works' });
       splunkd.stanzas.set(name, { app: 'TA-sophos-central', params: { ...params } });
     };
-    const resolveWith = async (name: string, verdict: SecretVerdict) => {
-      const rest = new SplunkdClient({ serverUri: splunkd.uri, sessionKey: splunkd.sessionKey });
-      const { lines, logger } = recorder();
-      const asked: Array<[string, string | undefined]> = [];
-      const check: CheckSecret = async (secret, proxyUrl) => {
-        asked.push([secret, proxyUrl]);
-        return verdict;
-      };
-      try {
-        const result = await resolveSecrets(stanza(name, params), { clientId: 'shared', clientSecret: 'typed' }, rest, logger, check).catch((e: unknown) => e);
-        return { result, lines, asked };
-      } finally {
-        await rest.close();
-      }
-    };
+    const resolveWith = (name: string, verdict: SecretVerdict) => resolveAnswering(stanza(name, params), { clientId: 'shared', clientSecret: 'typed' }, verdict);
 
     it('replaces it once Sophos Central accepts the new one (a rotated secret)', async () => {
       setUp('rotate');
@@ -262,22 +265,10 @@ describe('resolveSecrets: a clear proxy password that differs from the one store
     splunkd.passwords.set('sophos_central:guarded:', { app: 'TA-sophos-central', realm: 'sophos_central', username: 'guarded', password: 'stored-secret' });
     splunkd.stanzas.set(name, { app: 'TA-sophos-central', params: { ...params } });
   };
-  const resolveWith = async (name: string, verdict: SecretVerdict, clientSecret?: string) => {
-    const rest = new SplunkdClient({ serverUri: splunkd.uri, sessionKey: splunkd.sessionKey });
-    const { lines, logger } = recorder();
-    const asked: Array<[string, string | undefined]> = [];
-    const check: CheckSecret = async (secret, proxyUrl) => {
-      asked.push([secret, proxyUrl]);
-      return verdict;
-    };
+  const resolveWith = (name: string, verdict: SecretVerdict, clientSecret?: string) => {
     const config = { clientId: 'guarded', proxyUrl: typedUrl, ...(clientSecret ? { clientSecret } : {}) };
     const stanzaParams = clientSecret ? { ...params, client_secret: clientSecret } : params;
-    try {
-      const result = await resolveSecrets(stanza(name, stanzaParams), config, rest, logger, check).catch((e: unknown) => e);
-      return { result, lines, asked };
-    } finally {
-      await rest.close();
-    }
+    return resolveAnswering(stanza(name, stanzaParams), config, verdict);
   };
 
   it.each(['accepted', 'refused'] as const)(
