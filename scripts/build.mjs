@@ -15,6 +15,17 @@ const entryPoints = Object.fromEntries(
     .map((f) => [basename(f, '.ts'), join(entryDir, f)]),
 );
 
+// `undici` itself (not its files) resolves to scripts/undici-core.cjs, which says why.
+const undiciCore = {
+  name: 'undici-core',
+  setup(b) {
+    b.onResolve({ filter: /^undici$/ }, () => ({ path: join(root, 'scripts', 'undici-core.cjs') }));
+    b.onResolve({ filter: /^node:http2$/ }, ({ importer }) =>
+      importer.includes('undici') ? { path: join(root, 'scripts', 'no-http2.cjs') } : undefined,
+    );
+  },
+};
+
 await build({
   entryPoints,
   outdir: join(root, 'bin', 'app'),
@@ -26,6 +37,7 @@ await build({
   minifySyntax: true,
   legalComments: 'none',
   define: { __TA_VERSION__: JSON.stringify(version) },
+  plugins: [undiciCore],
   logLevel: 'warning',
 });
 

@@ -4,7 +4,7 @@
 // once HEC has accepted (and, with ack verification, indexed) every event handed to it.
 import { randomUUID } from 'node:crypto';
 import { rootCertificates } from 'node:tls';
-import { Agent, request } from 'undici';
+import { Agent, type Dispatcher } from 'undici';
 import { HecError } from '../errors.js';
 import type { Logger } from '../log.js';
 
@@ -157,6 +157,11 @@ export class HecClient {
     return h;
   }
 
+  private postTo(url: string, body: string): Promise<Dispatcher.ResponseData> {
+    const { origin, pathname, search } = new URL(url);
+    return this.agent.request({ origin, path: `${pathname}${search}`, method: 'POST', headers: this.headers(), body });
+  }
+
   /** One POST with retries; returns the ackId, if any. */
   private async post(body: string): Promise<number | undefined> {
     const url = this.opts.url;
@@ -164,7 +169,7 @@ export class HecClient {
       let verdict: HecVerdict;
       try {
         this.stats.requests++;
-        const res = await request(url, { method: 'POST', headers: this.headers(), body, dispatcher: this.agent });
+        const res = await this.postTo(url, body);
         verdict = classifyHecResponse(res.statusCode, await res.body.text());
       } catch (err) {
         const code = String((err as { code?: unknown }).code ?? '');
@@ -210,7 +215,7 @@ export class HecClient {
       let parsed: { acks?: Record<string, unknown> } | undefined;
       try {
         this.stats.requests++;
-        const res = await request(url, { method: 'POST', headers: this.headers(), body, dispatcher: this.agent });
+        const res = await this.postTo(url, body);
         const text = await res.body.text();
         verdict = classifyHecResponse(res.statusCode, text);
         if (verdict.kind === 'ok') parsed = JSON.parse(text);

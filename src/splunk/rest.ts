@@ -6,7 +6,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { hostname, networkInterfaces } from 'node:os';
 import { join, resolve } from 'node:path';
 import { checkServerIdentity, type PeerCertificate } from 'node:tls';
-import { Agent, request } from 'undici';
+import { Agent, type Dispatcher } from 'undici';
 import { AbortedError, SplunkdError } from '../errors.js';
 import { confStanza } from './conf.js';
 import { APP, SCHEME, SETTINGS_CONF } from './names.js';
@@ -235,12 +235,13 @@ export class SplunkdClient {
   private async call(method: 'GET' | 'POST', path: string, fields: Record<string, string>): Promise<unknown> {
     const params = new URLSearchParams({ ...fields, output_mode: 'json' });
     const what = `${method} ${path}`;
-    let res: Awaited<ReturnType<typeof request>> | undefined;
+    let res: Dispatcher.ResponseData | undefined;
     let text: string;
     try {
-      res = await request(`${this.origin}${path}${method === 'GET' ? `?${params}` : ''}`, {
+      res = await this.agent.request({
+        origin: this.origin,
+        path: `${path}${method === 'GET' ? `?${params}` : ''}`,
         method,
-        dispatcher: this.agent,
         headers: {
           authorization: `Splunk ${this.options.sessionKey}`,
           ...(method === 'POST' ? { 'content-type': 'application/x-www-form-urlencoded' } : {}),
