@@ -66,6 +66,8 @@ const ALERTS_LEGACY_MAX_PAGE = 100;
 const SIEM_MAX_LIMIT = 1000;
 /** No documented maximum for tenant lists; 100 matches `maxSize` of the other page-number lists. */
 const TENANTS_PAGE = 100;
+/** The page size of the API's own tenant-list example, used once the API answers 400 to a larger one. */
+const TENANTS_SMALL_PAGE = 50;
 
 /** The item members collectors read (KeyPage/CursorPage `heads`): alert and SIEM pages are scanned, not parsed. */
 const ALERT_HEAD = ['id', 'raisedAt', 'tenant'] as const;
@@ -90,6 +92,8 @@ class Client implements CentralClient {
   private whoamiResult?: Promise<Whoami>;
   /** The largest alerts page size this API takes: drops to 100 for this client once it refuses more. */
   alertsPageCap = ALERTS_MAX_PAGE;
+  /** The largest tenant-list page size this API takes: drops to 50 for this client once it refuses more. */
+  private tenantsPageCap = TENANTS_PAGE;
   readonly logger?: Logger;
 
   get stats(): RequestStats {
@@ -195,15 +199,36 @@ class Client implements CentralClient {
         idempotent: true,
       }),
     });
-    for await (const items of numberPages<Record<string, unknown>>(get, {}, opts.pageSize ?? TENANTS_PAGE, (raw) => raw.id)) {
-      for (const raw of items) {
-        const tenant = toTenant(raw);
-        if (!tenant) {
-          this.logger?.warn('Sophos Central listed a tenant without an id; skipped');
-          continue;
+    // The maximum page size is undocumented (sophos-central-api.md, open question 3): a 400 to the first page
+    // is asked again with the API's own example size, which is kept once answered. The 400 may be about
+    // something else: then the first refusal is what the caller sees. A refusal after a page is final.
+    let size = Math.min(opts.pageSize ?? TENANTS_PAGE, this.tenantsPageCap);
+    let refused: { error: BadRequestError; pageSize: number } | undefined;
+    for (let listed = false; ; ) {
+      try {
+        for await (const items of numberPages<Record<string, unknown>>(get, {}, size, (raw) => raw.id)) {
+          if (!listed && refused !== undefined && this.tenantsPageCap !== size) {
+            this.tenantsPageCap = size;
+            this.logger?.info(`Sophos Central refused tenant list pageSize=${refused.pageSize}; using ${size} from now on`);
+          }
+          listed = true;
+          for (const raw of items) {
+            const tenant = toTenant(raw);
+            if (!tenant) {
+              this.logger?.warn('Sophos Central listed a tenant without an id; skipped');
+              continue;
+            }
+            unmatched.see(tenant);
+            if (keepTenant(tenant, filter)) yield tenant;
+          }
         }
-        unmatched.see(tenant);
-        if (keepTenant(tenant, filter)) yield tenant;
+        break;
+      } catch (err) {
+        if (listed || !(err instanceof BadRequestError)) throw err;
+        if (refused !== undefined) throw refused.error;
+        if (size <= TENANTS_SMALL_PAGE) throw err;
+        refused = { error: err, pageSize: size };
+        size = TENANTS_SMALL_PAGE;
       }
     }
     if (unmatched.entries.length > 0) filter.onUnmatched?.(unmatched.entries);

@@ -861,3 +861,42 @@ describe('alerts page size fallback, on an API that takes 1000', () => {
     await client.close();
   });
 });
+
+describe('tenant list page size fallback (undocumented maximum)', () => {
+  let emu: Emulator;
+  beforeAll(async () => {
+    emu = await startEmulator({ seed: 'small-pages', tenants: 130, tenantsMaxPageSize: 50 });
+  });
+  afterAll(() => emu?.stop());
+  const sizes = (from: number) =>
+    emu.requests.slice(from).filter((r) => r.route === 'partner-tenants').map((r) => `${r.query.pageSize}:${r.status}`);
+
+  it('asks again with 50 after a 400 to its first page, and keeps 50 for this client', async () => {
+    const logs: string[] = [];
+    const { client } = clientFor(emu, { logger: { debug: () => {}, info: (m) => logs.push(m), warn: (m) => logs.push(m), error: (m) => logs.push(m) } });
+    const start = emu.requests.length;
+    const first = await collect(client.tenants());
+    expect(first.map((t) => t.id).sort()).toEqual(emu.tenants.map((t) => t.id).sort());
+    expect(sizes(start)).toEqual(['100:400', '50:200', '50:200', '50:200']);
+    const again = emu.requests.length;
+    expect(await collect(client.tenants())).toHaveLength(130);
+    expect(sizes(again)).toEqual(['50:200', '50:200', '50:200']);
+    expect(logs.filter((l) => l.includes('pageSize'))).toEqual(['Sophos Central refused tenant list pageSize=100; using 50 from now on']);
+    await client.close();
+  });
+
+  it('a 400 to the smaller size too is the first refusal, and one after a page is final', async () => {
+    const { client } = clientFor(emu);
+    let start = emu.requests.length;
+    emu.faults.add({ route: 'partner-tenants', kind: 400, nth: [1, 2] });
+    await expect(collect(client.tenants())).rejects.toBeInstanceOf(BadRequestError);
+    expect(sizes(start)).toEqual(['100:400', '50:400']);
+    emu.faults.clear();
+    start = emu.requests.length;
+    emu.faults.add({ route: 'partner-tenants', kind: 400, nth: [3] });
+    await expect(collect(client.tenants())).rejects.toBeInstanceOf(BadRequestError);
+    expect(sizes(start)).toEqual(['100:400', '50:200', '50:400']);
+    emu.faults.clear();
+    await client.close();
+  });
+});

@@ -1,7 +1,7 @@
 // Fault injection and the per-tenant rate limit. Pure decision logic: the listeners act on the verdicts.
 import { hash, unit } from './rng.js';
 
-export type FaultKind = 403 | 429 | 500 | 502 | 503 | 504 | 'drop' | 'stall' | 'truncate' | 'expire-token';
+export type FaultKind = 400 | 403 | 429 | 500 | 502 | 503 | 504 | 'drop' | 'stall' | 'truncate' | 'expire-token';
 
 export interface FaultRule {
   /** A RequestRecord.route value, or '*'. */
@@ -27,7 +27,7 @@ export interface FaultRule {
   body?: 'current' | 'legacy' | 'empty';
 }
 
-const KINDS = new Set<unknown>([403, 429, 500, 502, 503, 504, 'drop', 'stall', 'truncate', 'expire-token']);
+const KINDS = new Set<unknown>([400, 403, 429, 500, 502, 503, 504, 'drop', 'stall', 'truncate', 'expire-token']);
 
 interface ActiveRule {
   rule: FaultRule;

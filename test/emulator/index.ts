@@ -9,7 +9,7 @@ import { Generator, type TenantRecord } from './data.js';
 import { FaultTable, RateLimiter, type FaultRule } from './faults.js';
 import { seedHash } from './rng.js';
 import {
-  type ApiContext, type Reply, type TenantState, alertList, apiError, endpointDelete, endpointGet, endpointList, forbidden,
+  type ApiContext, type Reply, type TenantState, alertList, apiError, badRequest, endpointDelete, endpointGet, endpointList, forbidden,
   newTenantState, notAuthorized, notFound, siemList, tenantList,
 } from './routes.js';
 
@@ -27,6 +27,11 @@ export interface EmulatorOptions {
   eventsPerTenant?: number;
   tokenTtlSeconds?: number;
   alertsMaxPageSize?: number;
+  /**
+   * The largest tenant-list pageSize answered (default 100); more gets a 400. The real maximum is not
+   * documented (sophos-central-api.md §3, open question 3).
+   */
+  tenantsMaxPageSize?: number;
   /**
    * 'as-asked' (default): the alerts list follows `sort`. 'newest-first': it ignores `sort` and answers newest
    * first, the one order sophos-central-api.md §5 shows (`raisedAt:desc`), which the docs do not rule out.
@@ -308,7 +313,7 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
     const header = req.headers[kind === 'partner' ? 'x-partner-id' : 'x-organization-id'];
     // A missing or wrong X-Partner-ID / X-Organization-ID is a 401 (COMM-ERR); so is the wrong kind of credential.
     if (idType !== kind || header !== callerId) return notAuthorized();
-    if (id === undefined) return tenantList(query, tenants);
+    if (id === undefined) return tenantList(query, tenants, opts.tenantsMaxPageSize);
     const t = byId.get(id);
     if (t) return { status: 200, body: t.json };
     return id === foreign.id ? forbidden() : notFound();
@@ -367,6 +372,8 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
   function currentFaultReply(rule: FaultRule): Reply {
     switch (rule.kind) {
       // The body a tenant outside the caller's reach gets (partner assistance off, trial ended: COMM-ERR).
+      // A refusal of the request itself, for a reason the emulator does not otherwise produce.
+      case 400: return badRequest('Injected fault.');
       case 403: return forbidden();
       case 429: return tooMany(rule.retryAfterSeconds);
       case 500: return apiError(500, 'internalServerError', 'Internal Server Error.');

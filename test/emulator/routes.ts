@@ -73,18 +73,18 @@ function list(v: string | undefined): string[] {
 
 // ---- tenant lists (page-number paging) ----
 
-export function tenantList(q: Query, tenants: TenantRecord[]): Reply {
+export function tenantList(q: Query, tenants: TenantRecord[], maxSize = TENANTS_MAX_PAGE): Reply {
   const page = intParam(q, 'page', Number.MAX_SAFE_INTEGER);
   if (isReply(page)) return page;
-  const size = intParam(q, 'pageSize', TENANTS_MAX_PAGE);
+  const size = intParam(q, 'pageSize', maxSize);
   if (isReply(size)) return size;
   const current = page ?? 1;
-  const pageSize = size ?? DEFAULT_PAGE;
+  const pageSize = size ?? Math.min(DEFAULT_PAGE, maxSize);
   const items = tenants.slice((current - 1) * pageSize, current * pageSize).map((t) => t.json);
   // total and items only when asked for (pageTotal=true), as the Postman collection describes.
   const pages = q.pageTotal === 'true'
-    ? { current, size: pageSize, total: Math.ceil(tenants.length / pageSize), items: tenants.length, maxSize: TENANTS_MAX_PAGE }
-    : { current, size: pageSize, maxSize: TENANTS_MAX_PAGE };
+    ? { current, size: pageSize, total: Math.ceil(tenants.length / pageSize), items: tenants.length, maxSize }
+    : { current, size: pageSize, maxSize };
   return ok(`{"items":[${items.join(',')}],"pages":${JSON.stringify(pages)}}`);
 }
 
