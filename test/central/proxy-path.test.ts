@@ -94,7 +94,7 @@ describe('per-tenant rate limit, real waits', () => {
     const [tenant] = emu.tenants;
     const api = client.forTenant({ ...tenant!, raw: {} });
     const got: string[] = [];
-    for await (const page of api.siemEventPages({ fromDate: Math.floor(emu.clock.now() / 1000) - 86400, limit: 10 })) {
+    for await (const page of api.siemEventPages({ fromDate: Math.floor(emu.clock.now() / 1000) - 86400 + 60, limit: 10 })) {
       got.push(...page.items.map((i) => i.id));
     }
     await client.close();

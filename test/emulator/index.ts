@@ -47,9 +47,10 @@ export interface EmulatorOptions {
    */
   rateLimitPerTenant?: { requests: number; perMs: number; retryAfter?: boolean };
   /**
-   * A SIEM `from_date` older than 24 hours (one in the future is always refused): answered from the last 24 hours (default, as the docs say of a
-   * cursor) or refused with 400. The docs say it "must be within last 24 hours" and leave open which
-   * (sophos-central-api.md §6, open question 4); tests of collectors use 'reject', the harder case.
+   * A SIEM `from_date` older than 24 hours (one in the future is always refused): refused with 400 (default) or
+   * answered from the last 24 hours, as the docs say of a cursor. The docs say it "must be within last 24
+   * hours" and leave open which (sophos-central-api.md §6, open question 4); the one report of a real answer
+   * is a refusal (anchors.md, elastic/integrations #9140: "from_date set five months back and rejected").
    */
   siemStaleFromDate?: 'clamp' | 'reject';
   /** First port (auth); global, regions and trap follow. Default: random ports. */
@@ -255,7 +256,7 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
     if (!s) states.set(t.index, (s = newTenantState(gen, t)));
     return s;
   };
-  const ctx: ApiContext = { gen, now: clock.now, alertsMaxPageSize, alertsOrder: opts.alertsOrder ?? 'as-asked', state, siemStaleFromDate: opts.siemStaleFromDate ?? 'clamp' };
+  const ctx: ApiContext = { gen, now: clock.now, alertsMaxPageSize, alertsOrder: opts.alertsOrder ?? 'as-asked', state, siemStaleFromDate: opts.siemStaleFromDate ?? 'reject' };
 
   const callerId = idType === 'partner' ? gen.partnerId() : idType === 'organization' ? gen.organizationId() : tenants[0]!.id;
 

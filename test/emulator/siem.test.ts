@@ -5,11 +5,11 @@ import { tenantApi, token } from './test-http.js';
 const NOW = Date.parse('2025-03-01T12:00:00.000Z');
 const HOUR = 3_600_000;
 
-describe('SIEM events and alerts (cursor paging, 24 h retention)', () => {
+describe("SIEM events and alerts (cursor paging, 24 h retention), with siemStaleFromDate: 'clamp'", () => {
   let emu: Emulator;
   let api: ReturnType<typeof tenantApi>;
   beforeAll(async () => {
-    emu = await startEmulator({ now: NOW, eventsPerTenant: 2500, alertsPerTenant: 9000, tokenTtlSeconds: 365 * 86_400 });
+    emu = await startEmulator({ now: NOW, eventsPerTenant: 2500, alertsPerTenant: 9000, tokenTtlSeconds: 365 * 86_400, siemStaleFromDate: 'clamp' });
     api = tenantApi(emu, await token(emu));
   });
   afterAll(() => emu.stop());
