@@ -159,7 +159,7 @@ export interface CentralClient {
   whoami(): Promise<Whoami>;
   /**
    * Every tenant of the credential (a tenant credential yields itself), filtered; a partner's or organization's
-   * list read `pageSize` tenants a page (default 100, the most the API is known to take).
+   * list read `pageSize` tenants a page (default 100, or 50 once the API refused a larger first page).
    */
   tenants(filter?: TenantFilter, opts?: { pageSize?: number }): AsyncIterable<Tenant>;
   /** Throws RefusedHostError, without sending anything, when the tenant's apiHost breaks the host rule. */

@@ -43,7 +43,8 @@ export async function collectAlerts(api: TenantApi, opts: AlertCollectOptions): 
     const reason = "the saved mark lies after this run's window: saved while this host's clock ran ahead (by an earlier release)";
     await reportReset(opts, 'alerts', tenant, { mark: window.reset.mark, restartFrom: window.from }, reason);
   }
-  if (window.gap || window.reset || loaded.discarded) await opts.store.save(opts.key, alertCheckpoint(state, now()));
+  // Saved so that the gap or reset is reported once, not as progress: the age still counts from the last page written.
+  if (window.gap || window.reset || loaded.discarded) await opts.store.save(opts.key, alertCheckpoint(state, checkpoint?.savedAt ?? now()));
 
   const serializer = new ItemSerializer(tenant);
   const pages = (signal: AbortSignal) => api.alertPages({ from: iso(window.from), to: iso(window.to), pageSize: opts.pageSize, signal });

@@ -52,7 +52,9 @@ export async function collectEvents(api: TenantApi, opts: EventCollectOptions): 
     position = start.fromDate ?? position;
     if (reset) await reportReset(opts, 'events', tenant, { restartFrom: position }, reset);
     if (start.gap || reset) {
-      const saved: SiemCheckpoint = { v: 2, position, savedAt: now() };
+      // Saved so that the gap is reported once, not as progress: the checkpoint's age still counts from the last
+      // page written, so a tenant that keeps failing after its restart shows how long it has been failing.
+      const saved: SiemCheckpoint = { v: 2, position, savedAt: resume?.savedAt ?? now() };
       await opts.store.save(opts.key, saved);
     }
   };

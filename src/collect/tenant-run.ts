@@ -127,9 +127,8 @@ export async function runTenant(
   let hostGivenUp: string | undefined;
   try {
     const down = opts.hosts?.check(target.apiHost);
-    if (down) throw down;
     // forTenant refuses an API host outside the host rule: a failure of this tenant only.
-    api = client.forTenant(target);
+    api = down ? notAsked(target, down) : client.forTenant(target);
     before = { ...api.stats };
     const stopAt = opts.timeBudgetMs === undefined || data === 'endpoints' ? undefined : started + opts.timeBudgetMs;
     await collectTenantData(api, data, { ...opts, progress: result, clockSkewMs: () => client.clockSkewMs, ...(stopAt === undefined ? {} : { stopAt }) });
@@ -171,6 +170,25 @@ export async function runTenant(
     ...(fatal ? { fatal } : {}),
     ...(result.undated ? { undated: result.undated } : {}),
     ...(hostGivenUp ? { hostGivenUp } : {}),
+  };
+}
+
+/**
+ * The API of a tenant whose region host the run has given up on: nothing is sent, every request fails with
+ * `reason`. Its collector still reads the checkpoint first, so the tenant's record shows how far behind it
+ * falls while its region is down (checkpoint_age_seconds), and a gap that has opened is reported.
+ */
+function notAsked(tenant: Tenant, reason: Error): TenantApi {
+  const fail = () => Promise.reject(reason);
+  const pages = () => ({ [Symbol.asyncIterator]: () => ({ next: fail }) });
+  return {
+    tenant,
+    stats: { requests: 0, retries: 0, rateLimited: 0, errors: 0 },
+    endpointPages: pages,
+    alertPages: pages,
+    siemEventPages: pages,
+    getEndpoint: fail,
+    deleteEndpoint: fail,
   };
 }
 

@@ -1,0 +1,81 @@
+// A tenant that keeps failing: its checkpoint's age goes on counting from the last page it wrote, so the
+// health record (checkpoint_age_seconds) shows how long it has been failing. That holds after a restart saved
+// to report a gap once, and for a tenant not even tried because its region host was given up.
+import { describe, expect, it } from 'vitest';
+import type { CentralClient, Tenant, TenantApi } from '../../src/central/types.js';
+import { MemoryCheckpointStore } from '../../src/checkpoint/memory-store.js';
+import type { AlertCheckpoint } from '../../src/collect/alert-window.js';
+import { collectAlerts } from '../../src/collect/alerts.js';
+import { newCollectResult } from '../../src/collect/collector.js';
+import { collectEvents } from '../../src/collect/events.js';
+import { HOST_FAILURES_TO_GIVE_UP, HostBreaker } from '../../src/collect/host-breaker.js';
+import type { SiemCheckpoint } from '../../src/collect/siem-position.js';
+import { runTenant } from '../../src/collect/tenant-run.js';
+import { ForbiddenError, NetworkError } from '../../src/errors.js';
+import type { Logger } from '../../src/log.js';
+import { MemorySink } from './memory-sink.js';
+
+const HOUR = 3_600_000;
+const DAY = 24 * HOUR;
+const T = Date.UTC(2025, 0, 10, 12, 0, 0);
+const logger: Logger = { debug() {}, info() {}, warn() {}, error() {} };
+const tenant: Tenant = { id: 't1', name: 'Tenant one', apiHost: 'https://api-eu01.central.sophos.com', dataRegion: 'eu01', raw: {} };
+
+/** A tenant whose every page request is refused (403), as one that lost partner access. */
+function refusing(): TenantApi {
+  const refuse = () => ({
+    [Symbol.asyncIterator]: () => ({ next: () => Promise.reject(new ForbiddenError('Sophos Central refused access (403)', { status: 403, tenantId: tenant.id })) }),
+  });
+  return { tenant, alertPages: refuse, siemEventPages: refuse, stats: { requests: 0, retries: 0, rateLimited: 0, errors: 0 } } as unknown as TenantApi;
+}
+
+describe('a tenant that fails after a restart saved to report its gap once', () => {
+  it('events: the gap is reported once, and the age counts on from the last page written', async () => {
+    const store = new MemoryCheckpointStore();
+    const savedAt = T - 25 * HOUR;
+    // No cursor (saved after a page without one, or after an earlier restart), older than the API's 24 hours.
+    await store.save('k', { v: 2, position: savedAt, savedAt } satisfies SiemCheckpoint);
+    const first = new MemorySink();
+    await expect(collectEvents(refusing(), { sink: first, store, key: 'k', stanza: 's', logger, now: () => T })).rejects.toBeInstanceOf(ForbiddenError);
+    expect(first.health('data_gap')).toHaveLength(1);
+    expect((await store.load<SiemCheckpoint>('k'))!.savedAt).toBe(savedAt);
+
+    // At once: any time on, what aged out of the API's 24 hours meanwhile would be a gap of its own.
+    const later = T;
+    const second = new MemorySink();
+    const result = newCollectResult();
+    await expect(collectEvents(refusing(), { sink: second, store, key: 'k', stanza: 's', logger, now: () => later, progress: result })).rejects.toBeInstanceOf(ForbiddenError);
+    expect(second.health('data_gap')).toEqual([]);
+    expect(result.checkpointAge).toBe(later - savedAt);
+  });
+
+  it('alerts: the same after a gap past the 90 days Sophos Central keeps alerts', async () => {
+    const store = new MemoryCheckpointStore();
+    const savedAt = T - 100 * DAY;
+    await store.save('k', { v: 1, hwm: savedAt, seen: {}, seenSince: savedAt, savedAt } satisfies AlertCheckpoint);
+    const first = new MemorySink();
+    await expect(collectAlerts(refusing(), { sink: first, store, key: 'k', stanza: 's', logger, now: () => T, startDays: 90 })).rejects.toBeInstanceOf(ForbiddenError);
+    expect(first.health('data_gap')).toHaveLength(1);
+    expect((await store.load<AlertCheckpoint>('k'))!.savedAt).toBe(savedAt);
+  });
+});
+
+describe('a tenant on a region host the run gave up on', () => {
+  it('is not asked, yet its record carries its checkpoint age', async () => {
+    const store = new MemoryCheckpointStore();
+    const savedAt = T - 2 * HOUR;
+    await store.save('k', { v: 2, cursor: 'c1', position: savedAt, savedAt } satisfies SiemCheckpoint);
+    const hosts = new HostBreaker();
+    for (let i = 0; i < HOST_FAILURES_TO_GIVE_UP; i++) hosts.record(tenant.apiHost, new NetworkError('connection refused', { tenantId: `other${i}` }));
+    const client = {
+      forTenant: () => {
+        throw new Error('a tenant on a host given up is not asked');
+      },
+      clockSkewMs: undefined,
+    } as unknown as CentralClient;
+    const sink = new MemorySink();
+    const { health } = await runTenant(client, tenant, 'events', { sink, store, key: 'k', stanza: 's', logger, now: () => T, startDays: 1, hosts });
+    expect(health).toMatchObject({ status: 'error', error_code: 'TA_ERR_HOST_DOWN', requests: 0, checkpoint_age_seconds: 2 * 3600 });
+    expect((await store.load<SiemCheckpoint>('k'))!.cursor).toBe('c1');
+  });
+});
