@@ -106,6 +106,14 @@ describe('dashboards and saved searches', () => {
     expect(fields.filter((f) => !known.has(f))).toEqual([]);
   });
 
+  it("fills the run_summary fields carried only sometimes before 'Latest run per input' takes their latest", () => {
+    // latest() skips events without the field: a skew corrected since, or a secret stored since, would show on.
+    const xml = readFileSync(join(VIEWS, 'sophos_central_collector_health.xml'), 'utf8');
+    const query = xml.split('\n').find((l) => l.includes('type=run_summary') && l.includes('latest(clock_skew_s)'))!;
+    const beforeStats = query.slice(0, query.indexOf('| stats'));
+    for (const field of ['clock_skew_s', 'secrets_in_clear']) expect(beforeStats).toMatch(new RegExp(`[ ,]${field}=coalesce\\(`));
+  });
+
   it('notices a field the events do not carry', () => {
     const { fields } = searchRefs('`sophos_central_index` sourcetype=sophos:central:alerts | stats count by tenantName');
     expect(fields).toEqual(['tenantName']);
