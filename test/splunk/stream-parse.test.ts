@@ -18,6 +18,14 @@ describe('the stand-in reads the stream as XML 1.0 does', () => {
     ['a reference to U+FFFE', event('&#xFFFE;'), /forbids: &#xFFFE;/],
     ['< in an attribute value', event('x', 'stanza="a<b"'), /< in an attribute value/],
     ['< after > in an attribute value', event('x', 'stanza="a>b<c"'), /< in an attribute value/],
+    // splunk-addon.md §1.8: a stray console.log corrupts the stream; §1.7: its shape.
+    ['text between events (a stray console.log)', `${event('a')}debug: page 2 of 7\n${event('b')}`, /XML stream has text outside its elements: debug/],
+    ['text inside an event', event('x', 'stanza="s"', 'oops'), /event 0 has text outside its elements: oops/],
+    ['a <time> that is not epoch seconds', event('x', 'stanza="s"', '<time>abc</time>'), /<time>abc<\/time>, not epoch seconds/],
+    ['an empty <time>', event('x', 'stanza="s"', '<time></time>'), /<time><\/time>, not epoch seconds/],
+    ['<time> twice', event('x', 'stanza="s"', '<time>1</time><time>2</time>'), /<time> more than once/],
+    ['unbroken other than 1 or 0', event('x', 'unbroken="yes"'), /unbroken="yes", not "1" or "0"/],
+    ['an <event> inside an <event>', event('x', 'stanza="s"', '<event><data>y</data><done/></event>'), /event 0 has a <event> it should not/],
   ])('refuses %s', (_what, body, message) => {
     expect(() => parseXmlStream(stream(body), false)).toThrow(message);
   });

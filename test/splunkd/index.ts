@@ -276,6 +276,27 @@ function checkStrict(doc: string): void {
   }
 }
 
+/** What a <stream> and an <event> may hold (splunk-addon.md §1.7): these elements and attributes, each once, and blanks. */
+const STREAM_CHILDREN = new Set(['event']);
+const EVENT_CHILDREN = new Set(['stanza', 'unbroken', 'time', 'source', 'sourcetype', 'index', 'host', 'data', 'done']);
+
+/**
+ * Refuses what a reader of the stream would not take as the stream's events: text between or inside events (a
+ * stray console.log), an element it does not know (an <event> inside another is not an event), one given twice.
+ */
+function checkShape(node: Record<string, unknown>, where: string, allowed: Set<string>): void {
+  for (const [key, value] of Object.entries(node)) {
+    // Processing instructions are not the stream's content, as comments are not.
+    if (key.startsWith('?')) continue;
+    if (key === '#text') {
+      if (typeof value === 'string' && value.trim() !== '') throw new Error(`${where} has text outside its elements: ${value.trim().slice(0, 80)}`);
+      continue;
+    }
+    if (!allowed.has(key)) throw new Error(`${where} has a <${key}> it should not`);
+    if (key !== 'event' && Array.isArray(value)) throw new Error(`${where} has <${key}> more than once`);
+  }
+}
+
 /**
  * Parses the XML stream as splunkd must: strict UTF-8, XML 1.0 characters only, well-formed, <stream> of
  * <event>s each with <data>. `allowTruncation` keeps the complete events of a killed child.
@@ -300,9 +321,19 @@ export function parseXmlStream(raw: Buffer, allowTruncation: boolean): { events:
   const roots = Object.keys(parsed).filter((k) => !k.startsWith('?'));
   if (roots.length !== 1 || roots[0] !== 'stream') throw new Error(`XML stream root must be <stream>, got ${roots.join(', ')}`);
   const stream = parsed.stream;
-  const nodes = (stream && typeof stream === 'object' ? ((stream as Record<string, unknown>).event as Array<Record<string, unknown>> | undefined) : undefined) ?? [];
+  // A <stream> with text only (blanks, when it holds no event) parses to that text.
+  const streamNode = typeof stream === 'object' && stream !== null ? (stream as Record<string, unknown>) : { '#text': stream };
+  checkShape(streamNode, 'XML stream', STREAM_CHILDREN);
+  const nodes = (streamNode.event as Array<Record<string, unknown>> | undefined) ?? [];
   const events = nodes.map((e, i): StreamEvent => {
+    if (typeof e !== 'object' || e === null) throw new Error(`event ${i} has no <data>`);
+    checkShape(e, `event ${i}`, EVENT_CHILDREN);
     if (typeof e.data !== 'string') throw new Error(`event ${i} has no <data>`);
+    const unbroken = typeof e.unbroken === 'string' ? xmlAttribute(e.unbroken) : undefined;
+    if (unbroken !== undefined && unbroken !== '0' && unbroken !== '1') throw new Error(`event ${i} has unbroken="${unbroken}", not "1" or "0"`);
+    const time = typeof e.time === 'string' ? xmlText(e.time) : undefined;
+    if (time !== undefined && !/^\d+(\.\d+)?$/.test(time)) throw new Error(`event ${i} has <time>${time}</time>, not epoch seconds`);
+    if ('done' in e && e.done !== '') throw new Error(`event ${i} has a <done> that is not empty`);
     const text = (k: string) => (typeof e[k] === 'string' ? xmlText(e[k] as string) : undefined);
     const attribute = (k: string) => (typeof e[k] === 'string' ? xmlAttribute(e[k] as string) : undefined);
     return {
