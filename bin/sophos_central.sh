@@ -8,6 +8,11 @@ case "$TA_SOPHOS_CENTRAL_ENTRY" in
   sophos_central_cleanup) script="$dir/app/sophos_central_cleanup.js" ;;
   *) script="$dir/app/sophos_central.js" ;;
 esac
+# A broken install would otherwise leave Node's stack trace, without a severity, in splunkd.log.
+if [ ! -f "$script" ]; then
+  echo "ERROR TA-sophos-central: $script is missing: reinstall the add-on." >&2
+  exit 1
+fi
 
 # V8 heap settings. The collector keeps 15-30 MB live; the rest of its memory is garbage V8 collects late.
 # - 4 MB semi-spaces: with V8's default 16 MB its young generation alone grows to about 48 MB under the

@@ -114,6 +114,16 @@ describe('bin/sophos_central.sh', () => {
     }
   });
 
+  it('writes one ERROR line and exits 1 when the bundle is missing (a broken install)', () => {
+    const dir = join(tmp, 'no-bundle');
+    mkdirSync(dir);
+    writeFileSync(join(dir, 'sophos_central.sh'), readFileSync(WRAPPER));
+    const r = spawnSync('/bin/sh', [join(dir, 'sophos_central.sh'), '--scheme'], { env: process.env, encoding: 'utf8' });
+    expect(r.status).toBe(1);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toBe(`ERROR TA-sophos-central: ${join(dir, 'app', 'sophos_central.js')} is missing: reinstall the add-on.\n`);
+  });
+
   it('writes one ERROR line and exits 1 when no Node exists at all', () => {
     const r = run(['--scheme'], { PATH: fakePath('path-none') });
     expect(r.status).toBe(1);
