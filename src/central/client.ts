@@ -170,7 +170,7 @@ class Client implements CentralClient {
    * A tenant whose apiHost breaks the host rule is still yielded: `forTenant` refuses it, so the
    * caller records a RefusedHostError for that tenant and carries on with the others.
    */
-  async *tenants(filter: TenantFilter = {}, opts: { pageSize?: number } = {}): AsyncGenerator<Tenant> {
+  async *tenants(filter: TenantFilter = {}, opts: { pageSize?: number; onPage?: () => void } = {}): AsyncGenerator<Tenant> {
     if (filter.shard) {
       const { index, count } = filter.shard;
       if (!Number.isInteger(count) || count < 1 || !Number.isInteger(index) || index < 1 || index > count) {
@@ -212,6 +212,7 @@ class Client implements CentralClient {
             this.logger?.info(`Sophos Central refused tenant list pageSize=${refused.pageSize}; using ${size} from now on`);
           }
           listed = true;
+          opts.onPage?.();
           for (const raw of items) {
             const tenant = toTenant(raw);
             if (!tenant) {

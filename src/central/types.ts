@@ -159,9 +159,10 @@ export interface CentralClient {
   whoami(): Promise<Whoami>;
   /**
    * Every tenant of the credential (a tenant credential yields itself), filtered; a partner's or organization's
-   * list read `pageSize` tenants a page (default 100, or 50 once the API refused a larger first page).
+   * list read `pageSize` tenants a page (default 100, or 50 once the API refused a larger first page), `onPage`
+   * called for each page read.
    */
-  tenants(filter?: TenantFilter, opts?: { pageSize?: number }): AsyncIterable<Tenant>;
+  tenants(filter?: TenantFilter, opts?: { pageSize?: number; onPage?: () => void }): AsyncIterable<Tenant>;
   /** Throws RefusedHostError, without sending anything, when the tenant's apiHost breaks the host rule. */
   forTenant(tenant: Tenant): TenantApi;
   /** Counters of the requests that belong to no tenant: token, whoami and tenant lists. */

@@ -150,13 +150,14 @@ export async function runCollection(opts: RunOptions): Promise<RunSummary> {
   let undated: { first: unknown; tenants: number } | undefined;
   try {
     if (config.data === 'tenants') {
-      const listed: TenantsResult = { events: 0 };
+      const listed: TenantsResult = { events: 0, pages: 0 };
       try {
         await collectTenants(opts.client, { sink: opts.sink, filter, pageSize: config.pageSize, now, signal: opts.signal, progress: listed });
       } finally {
         summary.tenants = listed.events;
         summary.tenants_ok = listed.events;
         summary.events = listed.events;
+        summary.pages = listed.pages;
         if (listed.snapshotTime !== undefined) summary.snapshot_time = listed.snapshotTime;
       }
     } else {

@@ -10,6 +10,8 @@ const BATCH = 500;
 
 export interface TenantsResult {
   events: number;
+  /** Pages of the partner's or organization's tenant list read (none for a tenant credential). */
+  pages: number;
   /** The `<time>` (epoch seconds) every event of this snapshot carries. */
   snapshotTime?: number;
 }
@@ -24,7 +26,7 @@ export async function collectTenants(
   opts: { sink: EventSink; filter?: TenantFilter; pageSize?: number; now?: () => number; signal?: AbortSignal; progress?: TenantsResult },
 ): Promise<TenantsResult> {
   const at = (opts.now ?? Date.now)() / 1000;
-  const result = opts.progress ?? { events: 0 };
+  const result = opts.progress ?? { events: 0, pages: 0 };
   result.snapshotTime = at;
   let batch: OutRecord[] = [];
   const flush = async (): Promise<void> => {
@@ -35,7 +37,7 @@ export async function collectTenants(
     result.events += out.length;
   };
   try {
-    for await (const tenant of client.tenants(opts.filter, { pageSize: opts.pageSize })) {
+    for await (const tenant of client.tenants(opts.filter, { pageSize: opts.pageSize, onPage: () => result.pages++ })) {
       const ref = { id: tenant.id, name: tenant.name };
       batch.push({
         time: at,
