@@ -111,6 +111,24 @@ describe('bundle: --validate-arguments', () => {
     expect((await splunkd.validate({ ...base, client_id: 'a-new-client', client_secret: '********' })).exitCode).toBe(0);
   });
 
+  it('accepts a masked or empty secret it may not look up: validation run with the key of a user without list_storage_passwords', async () => {
+    const limited = await startSplunkd({ command: [process.execPath, BUNDLE], validationWithoutListPasswords: true });
+    try {
+      for (const client_secret of ['********', '']) {
+        const r = await limited.validate({ ...base, client_id: 'unknown-client', client_secret });
+        expect(r.exitCode).toBe(0);
+        expect(r.stdout).toBe('');
+        expect(r.stderr).toEqual([
+          expect.stringMatching(/^INFO TA-sophos-central: validation could not check the stored secret \(splunkd refused \(403\) .*list_storage_passwords.*\); the next run will$/),
+        ]);
+      }
+      // What it can check, it still refuses.
+      expect((await limited.validate({ ...base, client_secret: 'x', data: 'everything' })).exitCode).toBe(1);
+    } finally {
+      await limited.stop();
+    }
+  });
+
   it("checks an edit that leaves data out against the stored stanza's data type", async () => {
     splunkd.stanzas.set('stored-alerts', { app: 'TA-sophos-central', params: { ...base, client_secret: '********' } });
     for (const [fields, message] of [

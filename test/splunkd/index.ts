@@ -134,6 +134,12 @@ export interface StandInOptions {
   editItems?: 'fields' | 'stanza';
   /** Environment for every child (added to process.env and SPLUNK_HOME). */
   env?: NodeJS.ProcessEnv;
+  /**
+   * Validation gets the session key of a user without list_storage_passwords, for whom splunkd refuses
+   * storage/passwords (403). splunk-addon.md §3 names the input's own key splunk-system-user's, and does not say
+   * whose key an edit's validation gets: the editing user's, perhaps, a power user's rather than an admin's.
+   */
+  validationWithoutListPasswords?: boolean;
 }
 
 /** Splunk's defaults for a stanza, as default/inputs.conf and splunkd add them. */
@@ -379,6 +385,8 @@ export async function startSplunkd(options: StandInOptions = {}): Promise<Splunk
   const checkpointDir = join(splunkHome, 'var', 'lib', 'splunk', 'modinputs', SCHEME);
   mkdirSync(checkpointDir, { recursive: true });
   const sessionKey = randomBytes(24).toString('base64url');
+  const editorKey = randomBytes(24).toString('base64url');
+  const validationKey = options.validationWithoutListPasswords ? editorKey : sessionKey;
   const passwords = new Map<string, StoredPassword>();
   const stanzas = new Map<string, Stanza>();
   const settings = new Map<string, Record<string, string>>([
@@ -399,7 +407,7 @@ export async function startSplunkd(options: StandInOptions = {}): Promise<Splunk
   });
 
   async function validate(params: Record<string, string>, opts: RunOptions & { name?: string } = {}): Promise<ValidateResult> {
-    const doc = itemsDocument({ serverUri: uri, sessionKey, checkpointDir, name: opts.name ?? 'validation', params });
+    const doc = itemsDocument({ serverUri: uri, sessionKey: validationKey, checkpointDir, name: opts.name ?? 'validation', params });
     const r = await runChild([...(opts.command ?? defaultCommand), '--validate-arguments'], doc, childEnv(opts.env), opts);
     const stdout = r.stdout.toString('utf8');
     const m = /^<error><message>([\s\S]*)<\/message><\/error>$/.exec(stdout.trim());
@@ -412,7 +420,8 @@ export async function startSplunkd(options: StandInOptions = {}): Promise<Splunk
     const query = Object.fromEntries(url.searchParams);
     const raw = req.method === 'POST' ? await readBody(req) : '';
     const form = Object.fromEntries(new URLSearchParams(raw));
-    const authorized = req.headers.authorization === `Splunk ${sessionKey}`;
+    const editor = options.validationWithoutListPasswords === true && req.headers.authorization === `Splunk ${editorKey}`;
+    const authorized = editor || req.headers.authorization === `Splunk ${sessionKey}`;
     const json = (query.output_mode ?? form.output_mode) === 'json';
     const record: RequestRecord = {
       method: req.method ?? '',
@@ -457,6 +466,7 @@ export async function startSplunkd(options: StandInOptions = {}): Promise<Splunk
     const rest = parts.slice(3);
 
     if (rest[0] === 'storage' && rest[1] === 'passwords') {
+      if (editor) return send(403, undefined, ['You (user=editor) do not have permission to perform this operation (requires capability: list_storage_passwords).']);
       const visible = [...passwords.entries()].filter(([, p]) => p.app === app);
       if (rest.length === 2 && req.method === 'GET') {
         const search = query.search ?? '';
