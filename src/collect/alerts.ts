@@ -11,7 +11,7 @@ import {
   planAlertWindow,
   type PageAlert,
 } from './alert-window.js';
-import { clockSkew, DATE_RESOLUTION_MS, later, loadCheckpoint, newCollectResult, type CollectResult, reportGap, reportReset, type AlertCollectOptions } from './collector.js';
+import { clockSkew, DATE_RESOLUTION_MS, later, loadCheckpoint, newCollectResult, type CollectResult, reportGap, reportReset, restartSavedAt, type AlertCollectOptions } from './collector.js';
 import { eachCommittedPage, PageCommits } from './paging.js';
 import { iso, ItemSerializer, parseTime, SOURCETYPE } from './records.js';
 import type { OutRecord } from './sink.js';
@@ -43,8 +43,7 @@ export async function collectAlerts(api: TenantApi, opts: AlertCollectOptions): 
     const reason = "the saved mark lies after this run's window: saved while this host's clock ran ahead (by an earlier release)";
     await reportReset(opts, 'alerts', tenant, { mark: window.reset.mark, restartFrom: window.from }, reason);
   }
-  // Saved so that the gap or reset is reported once, not as progress: the age still counts from the last page written.
-  if (window.gap || window.reset || loaded.discarded) await opts.store.save(opts.key, alertCheckpoint(state, checkpoint?.savedAt ?? now()));
+  if (window.gap || window.reset || loaded.discarded) await opts.store.save(opts.key, alertCheckpoint(state, restartSavedAt(checkpoint, now())));
 
   const serializer = new ItemSerializer(tenant);
   const pages = (signal: AbortSignal) => api.alertPages({ from: iso(window.from), to: iso(window.to), pageSize: opts.pageSize, signal });

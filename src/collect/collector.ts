@@ -127,6 +127,15 @@ export async function loadCheckpoint<T>(
   return { discarded: `checkpoint ${opts.key} has an unknown shape${aside === undefined ? '' : ` and was set aside as ${aside}`}` };
 }
 
+/**
+ * The savedAt of a save that records a restart (so that its gap or reset is reported once) rather than progress:
+ * the previous checkpoint's, so that the age goes on counting from the last page written while the tenant keeps
+ * failing; never later than now, since one saved while this host's clock ran ahead is dated in the future.
+ */
+export function restartSavedAt(previous: { savedAt: number } | undefined, now: number): number {
+  return Math.min(previous?.savedAt ?? now, now);
+}
+
 /** One health record about a tenant's collection (its `type` and own fields after the common ones), written now. */
 async function writeTenantHealth(
   opts: CollectOptions,

@@ -3,7 +3,7 @@
 
 import type { CursorPage, SiemItem, TenantApi } from '../central/types.js';
 import { BadRequestError, describeError } from '../errors.js';
-import { clockSkew, DATE_RESOLUTION_MS, later, loadCheckpoint, newCollectResult, type CollectResult, reportGap, reportReset, type EventCollectOptions } from './collector.js';
+import { clockSkew, DATE_RESOLUTION_MS, later, loadCheckpoint, newCollectResult, type CollectResult, reportGap, reportReset, restartSavedAt, type EventCollectOptions } from './collector.js';
 import { eachCommittedPage, PageCommits } from './paging.js';
 import { ItemSerializer, parseTime, SOURCETYPE } from './records.js';
 import type { OutRecord } from './sink.js';
@@ -52,9 +52,7 @@ export async function collectEvents(api: TenantApi, opts: EventCollectOptions): 
     position = start.fromDate ?? position;
     if (reset) await reportReset(opts, 'events', tenant, { restartFrom: position }, reset);
     if (start.gap || reset) {
-      // Saved so that the gap is reported once, not as progress: the checkpoint's age still counts from the last
-      // page written, so a tenant that keeps failing after its restart shows how long it has been failing.
-      const saved: SiemCheckpoint = { v: 2, position, savedAt: resume?.savedAt ?? now() };
+      const saved: SiemCheckpoint = { v: 2, position, savedAt: restartSavedAt(resume, now()) };
       await opts.store.save(opts.key, saved);
     }
   };

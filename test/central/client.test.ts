@@ -57,7 +57,6 @@ function count(emu: Emulator, route: string, tenantId?: string): number {
   return emu.requests.filter((r) => r.route === route && (tenantId === undefined || r.tenantId === tenantId)).length;
 }
 
-// The whole retention window: the emulator clamps older starts to it.
 // A minute inside the API's 24 hours, as the collector asks: retries and Retry-After waits may age it meanwhile.
 const fromDate = (emu: Emulator): number => Math.floor(emu.clock.now() / 1000) - 24 * 3600 + 60;
 const alertsFrom = (emu: Emulator): string => new Date(emu.clock.now() - 90 * 24 * 3600_000).toISOString();

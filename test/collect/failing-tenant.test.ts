@@ -60,6 +60,21 @@ describe('a tenant that fails after a restart saved to report its gap once', () 
   });
 });
 
+describe('a tenant that fails after a reset of a checkpoint saved while the clock ran ahead', () => {
+  it('alerts: its age counts from the reset, not from a time in the future', async () => {
+    const store = new MemoryCheckpointStore();
+    const ahead = T + 2 * DAY;
+    await store.save('k', { v: 1, hwm: ahead, seen: {}, seenSince: ahead - HOUR, newest: T - HOUR, savedAt: ahead } satisfies AlertCheckpoint);
+    const first = new MemorySink();
+    await expect(collectAlerts(refusing(), { sink: first, store, key: 'k', stanza: 's', logger, now: () => T, startDays: 7 })).rejects.toBeInstanceOf(ForbiddenError);
+    expect(first.health('checkpoint_reset')).toHaveLength(1);
+    const result = newCollectResult();
+    const later = T + HOUR;
+    await expect(collectAlerts(refusing(), { sink: new MemorySink(), store, key: 'k', stanza: 's', logger, now: () => later, startDays: 7, progress: result })).rejects.toBeInstanceOf(ForbiddenError);
+    expect(result.checkpointAge).toBe(HOUR);
+  });
+});
+
 describe('a tenant on a region host the run gave up on', () => {
   it('is not asked, yet its record carries its checkpoint age', async () => {
     const store = new MemoryCheckpointStore();
