@@ -136,7 +136,8 @@ export class XmlEventWriter implements EventSink {
     for (let i = 0; i < n; i++) {
       const r = records[i]!;
       const after = this.afterTime(r.sourcetype);
-      const time = Number.isFinite(r.time) ? `<time>${r.time.toFixed(3)}</time>` : '';
+      // Epoch seconds (splunk-addon.md §1.7): a time before 1970 (a placeholder date such as 0001-01-01) is none.
+      const time = r.time >= 0 && r.time !== Infinity ? `<time>${r.time.toFixed(3)}</time>` : '';
       const lead = `${i === 0 ? '' : EVENT_END}${this.head}${time}${after.text}`;
       parts[2 * i] = lead;
       ascii[2 * i] = after.ascii;

@@ -90,11 +90,15 @@ describe('XmlEventWriter', () => {
     expect(JSON.parse(events[1]!.data as string)).toEqual({ s: 'ok \uD83D\uDE00 lone-high \uD800 lone-low \uDC00 nonchars \uFFFE\uFFFF', 'k\uFFFF': 'v', k: 'w' });
   });
 
-  it('omits <time> for a record without a usable time, leaving it to splunkd', async () => {
+  it.each([
+    ['none', Number.NaN],
+    ['one before 1970 (a placeholder date such as 0001-01-01)', Date.parse('0001-01-01T00:00:00.000Z') / 1000],
+  ])('omits <time> for a record without a usable time (%s), leaving it to splunkd', async (_what, time) => {
     const { out, text } = collect();
     const w = XmlEventWriter.open(out, { stanza: 's' });
-    await w.write([record('{}', { time: Number.NaN })]);
+    await w.write([record('{}', { time })]);
     await w.close();
+    expect(text()).not.toContain('<time>');
     expect(parseStream(text())[0]).not.toHaveProperty('time');
   });
 
