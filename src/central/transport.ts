@@ -335,12 +335,14 @@ export class Transport {
         body: req.form,
         signal: controller.signal,
       });
+      // When the headers came: Sophos dates an answer as it starts it, and a large page may take seconds more.
+      const answeredAt = this.opts.now();
       const text = await res.body.text();
       const ok = res.statusCode >= 200 && res.statusCode < 300;
       const date = headerDate(res.headers.date);
-      // An upper bound: Date is rounded down to the second, and the answer took time to arrive. Only from
+      // An upper bound: Date is rounded down to the second, and the headers took time to arrive. Only from
       // answers Sophos gave: an error may come from a proxy, with the proxy's clock.
-      if (date !== undefined && ok) this.clockSkewMs = this.opts.now() - date;
+      if (date !== undefined && ok) this.clockSkewMs = answeredAt - date;
       if (req.scan && ok) {
         const scanned = req.scan(text);
         if (scanned !== undefined) return { kind: 'ok', status: res.statusCode, body: undefined, text, scanned, date };

@@ -1,0 +1,48 @@
+// The client measures how far this host's clock is off Sophos Central's from the Date of its answers. Sophos
+// dates an answer as it starts sending it: the skew is read when the headers arrive, not once the body has, or a
+// large page over a slow link would make this host look ahead by the page's transfer time. That error moves
+// every SIEM from_date and alerts window earlier, and past the API's 24 hours a from_date is refused.
+import { once } from 'node:events';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createCentralClient } from '../../src/central/client.js';
+
+const MIN = 60_000;
+/** This host's clock, as the client reads it; the server dates its answers by it too (no real skew). */
+const clock = { t: Date.UTC(2025, 0, 10, 12, 0, 0) };
+
+let server: Server;
+let url: string;
+beforeAll(async () => {
+  server = createServer((req, res) => {
+    const headers = { 'content-type': 'application/json', date: new Date(clock.t).toUTCString() };
+    if (req.url?.startsWith('/api/v2/oauth2/token')) {
+      res.writeHead(200, headers).end(JSON.stringify({ access_token: 'token', token_type: 'bearer', expires_in: 3600 }));
+      return;
+    }
+    // whoami: the headers at once, the body ten minutes of this host's clock later (a slow transfer).
+    res.writeHead(200, headers);
+    res.flushHeaders();
+    setTimeout(() => {
+      clock.t += 10 * MIN;
+      res.end(JSON.stringify({ id: 'tenant-1', idType: 'tenant', apiHosts: { global: url, dataRegion: url } }));
+    }, 50);
+  });
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+});
+afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
+
+describe('clock skew', () => {
+  it('is read when the answer starts, not after a slow body', async () => {
+    const client = createCentralClient({ clientId: 'id', clientSecret: 'secret', authUrl: url, apiUrl: url, env: {}, now: () => clock.t });
+    try {
+      await client.whoami();
+      expect(client.clockSkewMs).toBe(0);
+    } finally {
+      await client.close();
+    }
+  });
+});
