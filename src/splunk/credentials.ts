@@ -57,6 +57,26 @@ export function maskingFields(params: StanzaDefinition['params'], masked: Record
   return { ...fields, ...masked };
 }
 
+/**
+ * The fields of a stanza as a .conf file holds it that carry a secret in clear: a client_secret that is neither
+ * empty nor the mask, a proxy_url with a password that is not. Values only read, never shown.
+ */
+export function clearSecretFields(stanza: Record<string, string> | undefined): string[] {
+  if (stanza === undefined) return [];
+  const fields: string[] = [];
+  const secret = stanza.client_secret;
+  if (secret !== undefined && secret !== '' && secret !== SECRET_MASK) fields.push('client_secret');
+  let proxy: ReturnType<typeof proxyCredential>;
+  try {
+    proxy = stanza.proxy_url ? proxyCredential(stanza.proxy_url) : undefined;
+  } catch {
+    // Not a URL the input takes: it holds no password it would store either.
+    proxy = undefined;
+  }
+  if (proxy && !proxy.masked) fields.push('proxy_url');
+  return fields;
+}
+
 /** A stanza's secrets in clear. Never log or store them. */
 export interface StanzaSecrets {
   clientSecret: string;

@@ -3,6 +3,8 @@
 // the collection itself is passed in (`collect`), so the entry point wires the collectors and tests wire a
 // small function of their own.
 import { setMaxListeners } from 'node:events';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Writable } from 'node:stream';
 import type { CheckpointStore } from '../checkpoint/types.js';
 import { FileCheckpointStore } from '../checkpoint/file-store.js';
@@ -23,9 +25,10 @@ import { failedRunRecord } from '../collect/run.js';
 import { AbortedError, ConfigError, EXIT_FAILURE, EXIT_OK, SplunkdError, describeError } from '../errors.js';
 import { parseLogLevel, type Logger, type LogLevel } from '../log.js';
 import { VERSION } from '../version.js';
-import { clientSecretEntry, proxyPasswordEntry, resolveSecrets, type SecretEntry, type SecretVerdict, storedSecret } from './credentials.js';
+import { clearSecretFields, clientSecretEntry, proxyPasswordEntry, resolveSecrets, type SecretEntry, type SecretVerdict, storedSecret } from './credentials.js';
 import { XmlEventWriter, XmlStream } from './event-writer.js';
 import { type InputDefinition, type Params, parseInputDefinition, parseValidationDefinition, readStdin, type StanzaDefinition } from './input.js';
+import { confStanza } from './conf.js';
 import { createSplunkLogger } from './log.js';
 import { SCHEME, SETTINGS_CONF } from './names.js';
 import { SplunkdClient } from './rest.js';
@@ -329,6 +332,24 @@ async function removeCheckpointsOfDeletedInputs(def: InputDefinition, io: Modinp
   for (const [stanza, count] of perStanza) logger.info(`removed ${count} checkpoint(s) of ${stanza}, which no longer exists`);
 }
 
+/**
+ * The stanza's secrets that its app's default/inputs.conf holds in clear. The edit that masks a stanza writes
+ * the app's local/inputs.conf, which takes precedence, so a copy in default/ (where a deployment server or an
+ * app package ships inputs) stays on disk in clear whatever the run does: said, not silently left.
+ */
+function clearInAppDefault(splunkHome: string | undefined, stanza: StanzaDefinition): { file: string; fields: string[] } | undefined {
+  if (!splunkHome || !stanza.app) return undefined;
+  const file = join(splunkHome, 'etc', 'apps', stanza.app, 'default', 'inputs.conf');
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch {
+    return undefined;
+  }
+  const fields = clearSecretFields(confStanza(text, stanza.name));
+  return fields.length > 0 ? { file, fields } : undefined;
+}
+
 async function runStanza(
   stanza: StanzaDefinition,
   serverUri: string,
@@ -372,7 +393,15 @@ async function runStanza(
       // one must not keep a clear secret in inputs.conf.
       const secrets = await resolveSecrets(stanza, config, rest, logger, check);
       clientSecret = secrets.clientSecret;
-      secretsInClear = secrets.inClear;
+      const leftInDefault = clearInAppDefault(io.env.SPLUNK_HOME, stanza);
+      if (leftInDefault) {
+        logger.warn(
+          `${leftInDefault.fields.join(' and ')} of ${stanza.name} ${leftInDefault.fields.length > 1 ? 'are' : 'is'} in clear text in ${leftInDefault.file}, ` +
+            "which Splunk's edits never change (a deployment server may have put it there): remove it from that file; the input keeps its secrets in storage/passwords",
+        );
+      }
+      const inClear = new Set([...(secrets.inClear ?? []), ...(leftInDefault?.fields ?? [])]);
+      secretsInClear = inClear.size > 0 ? [...inClear] : undefined;
       if (secrets.proxyUrl) {
         config = { ...config, proxyUrl: secrets.proxyUrl };
       } else {

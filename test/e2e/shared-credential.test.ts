@@ -1,5 +1,7 @@
 // Inputs that share one API credential share its stored secret (realm sophos_central, username = client ID):
 // a secret typed into one of them must not break the others, and a rotated one must reach them all.
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { health, SOURCETYPE, startWorld, type World } from './world.js';
 
@@ -64,5 +66,32 @@ describe('two inputs with one client ID', () => {
     const again = await w.run('third');
     expect(stored()).toBe(rotated);
     expect(health(again.records, 'run_summary')[0]).not.toHaveProperty('secrets_in_clear');
+  });
+});
+
+describe('a stanza its app ships in default/inputs.conf, secret included (as a deployment server may)', () => {
+  it('is masked in local/, and every run says the clear copy left in default/, in a WARN and secrets_in_clear', async () => {
+    const secret = w.emu.clientSecret;
+    const dir = join(w.splunkd.splunkHome, 'etc', 'apps', 'TA-sophos-central', 'default');
+    mkdirSync(dir, { recursive: true });
+    const file = join(dir, 'inputs.conf');
+    writeFileSync(file, `[sophos_central]\ninterval = 300\n\n[sophos_central://deployed]\nclient_id = ${w.emu.clientId}\nclient_secret = ${secret}\ndata = tenants\n`);
+    try {
+      const first = await w.run('deployed', w.params('tenants'));
+      expect(w.splunkd.stanzas.get('deployed')!.params.client_secret).toBe('********');
+      for (const run of [first, await w.run('deployed')]) {
+        expect(run.exitCode).toBe(0);
+        expect(run.stderr.filter((l) => l.startsWith('WARN'))).toEqual([
+          expect.stringContaining(`client_secret of sophos_central://deployed is in clear text in ${file}, which Splunk's edits never change`),
+        ]);
+        expect(health(run.records, 'run_summary')).toEqual([expect.objectContaining({ status: 'ok', secrets_in_clear: ['client_secret'] })]);
+        expect(run.stderr.join('\n')).not.toContain(secret);
+      }
+    } finally {
+      rmSync(file);
+    }
+    const after = await w.run('deployed');
+    expect(after.stderr.filter((l) => l.startsWith('WARN'))).toEqual([]);
+    expect(health(after.records, 'run_summary')[0]).not.toHaveProperty('secrets_in_clear');
   });
 });

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigError } from '../../src/errors.js';
 import type { Logger } from '../../src/log.js';
-import { type CheckSecret, resolveSecrets, type SecretStore, type SecretVerdict } from '../../src/splunk/credentials.js';
+import { type CheckSecret, clearSecretFields, resolveSecrets, type SecretStore, type SecretVerdict } from '../../src/splunk/credentials.js';
 import { SplunkdClient } from '../../src/splunk/rest.js';
 import { startSplunkd, type SplunkdStandIn } from '../splunkd/index.js';
 
@@ -364,5 +364,21 @@ describe('resolveSecrets: a clear proxy password that differs from the one store
     await real.close();
     expect(out).toBeInstanceOf(ConfigError);
     expect(splunkd.passwords.get(account)!.password).toBe('right');
+  });
+});
+
+describe('clearSecretFields: the secrets a .conf stanza holds in clear', () => {
+  it.each([
+    ['no stanza', undefined, []],
+    ['a masked secret', { client_secret: '********' }, []],
+    ['an empty secret', { client_secret: '' }, []],
+    ['a clear secret', { client_secret: 's3cret', data: 'alerts' }, ['client_secret']],
+    ['a proxy_url with a clear password', { proxy_url: 'http://u:p%40ss@proxy:3128' }, ['proxy_url']],
+    ['a proxy_url with the mask', { proxy_url: 'http://u:********@proxy:3128' }, []],
+    ['a proxy_url without a password', { proxy_url: 'http://proxy:3128' }, []],
+    ['a proxy_url the input would refuse', { proxy_url: 'not a url' }, []],
+    ['both in clear', { client_secret: 's3cret', proxy_url: 'https://u:p@proxy:8443' }, ['client_secret', 'proxy_url']],
+  ])('%s', (_what, stanza, fields) => {
+    expect(clearSecretFields(stanza)).toEqual(fields);
   });
 });
