@@ -28,8 +28,11 @@ export class ItemSerializer {
   private readonly suffix: string;
   private readonly idMember: string;
   private readonly nameMember: string;
+  /** IDs are UUIDs, whose case varies between APIs (see shardOf). */
+  private readonly lowerId: string;
 
   constructor(private readonly tenant: TenantRef) {
+    this.lowerId = tenant.id.toLowerCase();
     this.idMember = `"id":${JSON.stringify(tenant.id)}`;
     this.nameMember = `"name":${JSON.stringify(tenant.name)}`;
     this.suffix = `"tenant":{${this.idMember},${this.nameMember}}}`;
@@ -53,7 +56,7 @@ export class ItemSerializer {
     }
     const t = existing as Record<string, unknown>;
     // Another tenant's ID (an item filed under another tenant) is not given this tenant's name.
-    const name = t.name === undefined && (t.id === undefined || t.id === this.tenant.id);
+    const name = t.name === undefined && (t.id === undefined || (typeof t.id === 'string' && t.id.toLowerCase() === this.lowerId));
     if (t.id !== undefined && !name) return text ?? JSON.stringify(item);
     const members = t.id === undefined ? (name ? `${this.idMember},${this.nameMember}` : this.idMember) : this.nameMember;
     const spliced = text === undefined ? undefined : withTenantMembers(text, members);

@@ -39,6 +39,9 @@ describe('ItemSerializer', () => {
   const cases: Array<{ name: string; item: Record<string, unknown>; out: unknown }> = [
     { name: 'an empty object', item: {}, out: { tenant } },
     { name: 'a tenant with a name only gets the id', item: { id: 'x', tenant: { name: 'API name' } }, out: { id: 'x', tenant: { name: 'API name', id: 't-1' } } },
+    // IDs are UUIDs, whose case varies between APIs: the same tenant in capitals gets its name, its id left as sent.
+    { name: 'a tenant whose id is this tenant in another case gets the name', item: { id: 'x', tenant: { id: 'T-1' } }, out: { id: 'x', tenant: { id: 'T-1', name: tenant.name } } },
+    { name: "another tenant's id gets no name", item: { id: 'x', tenant: { id: 't-2' } }, out: { id: 'x', tenant: { id: 't-2' } } },
     { name: 'a tenant that is not an object is left as sent', item: { id: 'x', tenant: 'someone' }, out: { id: 'x', tenant: 'someone' } },
     { name: 'a null tenant is left as sent', item: { id: 'x', tenant: null }, out: { id: 'x', tenant: null } },
     { name: 'unicode and line breaks stay escaped on one line', item: { id: 'x', name: 'a\nb\u2028c é' }, out: { id: 'x', name: 'a\nb\u2028c é', tenant } },
