@@ -341,8 +341,9 @@ export class Transport {
       const ok = res.statusCode >= 200 && res.statusCode < 300;
       const date = headerDate(res.headers.date);
       // An upper bound: Date is rounded down to the second, and the headers took time to arrive. Only from
-      // answers Sophos gave: an error may come from a proxy, with the proxy's clock.
-      if (date !== undefined && ok) this.clockSkewMs = answeredAt - date;
+      // answers Sophos gave: an error may come from a proxy, with the proxy's clock, and one a cache kept (`Age`)
+      // is dated when Sophos sent it, not now.
+      if (date !== undefined && ok && res.headers.age === undefined) this.clockSkewMs = answeredAt - date;
       if (req.scan && ok) {
         const scanned = req.scan(text);
         if (scanned !== undefined) return { kind: 'ok', status: res.statusCode, body: undefined, text, scanned, date };

@@ -1,7 +1,8 @@
 // The client measures how far this host's clock is off Sophos Central's from the Date of its answers. Sophos
 // dates an answer as it starts sending it: the skew is read when the headers arrive, not once the body has, or a
 // large page over a slow link would make this host look ahead by the page's transfer time. That error moves
-// every SIEM from_date and alerts window earlier, and past the API's 24 hours a from_date is refused.
+// every SIEM from_date and alerts window earlier, and past the API's 24 hours a from_date is refused. For the
+// same reason an answer a proxy's cache kept (it carries `Age`) is not read at all.
 import { once } from 'node:events';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -14,6 +15,9 @@ const clock = { t: Date.UTC(2025, 0, 10, 12, 0, 0) };
 
 let server: Server;
 let url: string;
+/** Whether whoami is answered from a proxy's cache. */
+let cached = false;
+const whoami = () => ({ id: 'tenant-1', idType: 'tenant', apiHosts: { global: url, dataRegion: url } });
 beforeAll(async () => {
   server = createServer((req, res) => {
     const headers = { 'content-type': 'application/json', date: new Date(clock.t).toUTCString() };
@@ -21,12 +25,17 @@ beforeAll(async () => {
       res.writeHead(200, headers).end(JSON.stringify({ access_token: 'token', token_type: 'bearer', expires_in: 3600 }));
       return;
     }
+    if (cached) {
+      // An answer a proxy kept an hour: dated when Sophos sent it.
+      res.writeHead(200, { ...headers, date: new Date(clock.t - 60 * MIN).toUTCString(), age: '3600' }).end(JSON.stringify(whoami()));
+      return;
+    }
     // whoami: the headers at once, the body ten minutes of this host's clock later (a slow transfer).
     res.writeHead(200, headers);
     res.flushHeaders();
     setTimeout(() => {
       clock.t += 10 * MIN;
-      res.end(JSON.stringify({ id: 'tenant-1', idType: 'tenant', apiHosts: { global: url, dataRegion: url } }));
+      res.end(JSON.stringify(whoami()));
     }, 50);
   });
   server.listen(0, '127.0.0.1');
@@ -42,6 +51,19 @@ describe('clock skew', () => {
       await client.whoami();
       expect(client.clockSkewMs).toBe(0);
     } finally {
+      await client.close();
+    }
+  });
+
+  it('is not read from an answer a cache kept (Age), which is dated when Sophos sent it', async () => {
+    const client = createCentralClient({ clientId: 'id', clientSecret: 'secret', authUrl: url, apiUrl: url, env: {}, now: () => clock.t });
+    cached = true;
+    try {
+      await client.whoami();
+      // As the token's answer, dated now, left it: not an hour ahead.
+      expect(client.clockSkewMs).toBe(0);
+    } finally {
+      cached = false;
       await client.close();
     }
   });
