@@ -365,10 +365,16 @@ function startDaysOf(params: RawParams): number {
   return startDays;
 }
 
+/**
+ * splunkd gives every input the parameters of the `[sophos_central]` default stanza it does not set itself: one
+ * set there for one data type reaches the inputs of every other.
+ */
+const INHERITED = ' (or from the [sophos_central] default stanza in inputs.conf, which every input inherits)';
+
 /** A parameter set on an input of another data type than the one it is for; `data` undefined (itself invalid) passes. */
 function onlyFor(param: string, forData: DataType, data: DataType | undefined, what = ''): void {
   if (data !== undefined && data !== forData) {
-    throw new ConfigError(`${param} applies only to data = ${forData}${what}; remove it from this ${data} input`, param);
+    throw new ConfigError(`${param} applies only to data = ${forData}${what}; remove it from this ${data} input${INHERITED}`, param);
   }
 }
 
@@ -422,7 +428,7 @@ function pageSizeOf(params: RawParams, data: DataType | undefined): number | und
   if (pageSize !== undefined && data !== undefined) {
     const { min, max } = PAGE_SIZE_LIMITS[data];
     if (pageSize < min || pageSize > max) {
-      throw new ConfigError(`page_size for ${data} must be between ${min} and ${max} (the API's limits), got ${pageSize}; leave it empty for the maximum`, 'page_size');
+      throw new ConfigError(`page_size for ${data} must be between ${min} and ${max} (the API's limits), got ${pageSize}; leave it empty for the maximum${INHERITED}`, 'page_size');
     }
   }
   return pageSize;

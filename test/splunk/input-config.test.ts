@@ -55,7 +55,7 @@ describe('validateInputParams: bad configurations', () => {
     ['overlap_minutes zero', { overlap_minutes: '0' }, 'overlap_minutes', /^overlap_minutes must be between 1 and 1440 \(one day\), got 0; leave it empty for 15$/],
     ['overlap_minutes over a day', { overlap_minutes: '1441' }, 'overlap_minutes', /^overlap_minutes must be between 1 and 1440/],
     ['overlap_minutes not a number', { overlap_minutes: '15m' }, 'overlap_minutes', /^overlap_minutes must be a whole number, got "15m"$/],
-    ['overlap_minutes on events', { data: 'events', overlap_minutes: '30' }, 'overlap_minutes', /^overlap_minutes applies only to data = alerts; remove it from this events input$/],
+    ['overlap_minutes on events', { data: 'events', overlap_minutes: '30' }, 'overlap_minutes', /^overlap_minutes applies only to data = alerts; remove it from this events input \(or from the \[sophos_central\] default stanza in inputs.conf, which every input inherits\)$/],
     ['tenant_concurrency zero', { tenant_concurrency: '0' }, 'tenant_concurrency', /^tenant_concurrency must be between 1 and 32, got 0; leave it empty for 4$/],
     ['tenant_concurrency too high', { tenant_concurrency: '64' }, 'tenant_concurrency', /^tenant_concurrency must be between 1 and 32, got 64/],
     ['interval too short', { interval: '5' }, 'interval', /^interval must be at least 60 seconds/],
