@@ -12,6 +12,7 @@ import {
   planSiemStart,
   resumeByDate,
   siemCheckpointAfterPage,
+  SIEM_FROM_DATE_WINDOW_MS,
   SIEM_WINDOW_MS,
   siemReadings,
   silentGap,
@@ -149,6 +150,7 @@ export async function collectEvents(api: TenantApi, opts: EventCollectOptions): 
   const start: SiemStart = planned.cursor === undefined && planned.gap === undefined && resume ? resumeByDate(resume.position, sophosStart) : planned;
   await restart(start, loaded.discarded);
   const pagesBefore = result.pages;
+  const askedAt = now();
   try {
     await collectFrom(start);
   } catch (err) {
@@ -159,14 +161,17 @@ export async function collectEvents(api: TenantApi, opts: EventCollectOptions): 
     //   and only once the API answers that is the cursor given up and the restart reported.
     // - A from_date a minute inside the 24 hours, sent again unchanged by retries, may have aged past them when
     //   the API refused it: asked again from now, with what aged meanwhile as a gap (a first run owes nothing
-    //   before the oldest the API takes; a restart after a checkpoint set aside owes what its reset named).
+    //   before the oldest the API takes; a restart after a checkpoint set aside owes what its reset named). The
+    //   second is asked that much further inside the 24 hours as the first took, or the same retries would age it too.
     // A 400 about something else fails the second request too, and then the first refusal is what is reported.
+    const refusedAt = now();
+    const reach = SIEM_FROM_DATE_WINDOW_MS - Math.max(0, refusedAt - askedAt);
     const fallback =
       start.cursor !== undefined
-        ? planSiemStart({ v: 2, position, savedAt: runStart }, sophos(now()))
+        ? planSiemStart({ v: 2, position, savedAt: runStart }, sophos(refusedAt))
         : firstRun
-          ? planSiemStart(undefined, sophos(now()))
-          : resumeByDate(position, sophos(now()));
+          ? planSiemStart(undefined, sophos(refusedAt), reach)
+          : resumeByDate(position, sophos(refusedAt), reach);
     const reset = start.cursor === undefined ? undefined : `Sophos Central refused the saved cursor (${describeError(err)})`;
     try {
       await collectFrom(fallback, () => restart(fallback, reset));

@@ -77,15 +77,18 @@ function saneCheckpoint(checkpoint: SiemCheckpoint, runStart: number): SiemCheck
  * still reach, where a from_date has to stay a minute inside them. What it skipped is reported from the
  * first page's Date (silentGap), so only a checkpoint without a cursor plans a gap here.
  */
-export function planSiemStart(checkpoint: SiemCheckpoint | undefined, runStart: number): SiemStart {
-  if (!checkpoint) return { fromDate: runStart - SIEM_FROM_DATE_WINDOW_MS };
-  if (!checkpoint.cursor) return resumeByDate(checkpoint.position, runStart);
+export function planSiemStart(checkpoint: SiemCheckpoint | undefined, runStart: number, reach = SIEM_FROM_DATE_WINDOW_MS): SiemStart {
+  if (!checkpoint) return { fromDate: runStart - reach };
+  if (!checkpoint.cursor) return resumeByDate(checkpoint.position, runStart, reach);
   return { cursor: checkpoint.cursor };
 }
 
-/** A start by `from_date` at a saved position (Sophos's clock, as positions); one older than the API takes is a gap. */
-export function resumeByDate(position: number, runStart: number): SiemStart {
-  const oldest = runStart - SIEM_FROM_DATE_WINDOW_MS;
+/**
+ * A start by `from_date` at a saved position (Sophos's clock, as positions); one older than the API takes is a gap.
+ * `reach`: how far back a from_date may go (default SIEM_FROM_DATE_WINDOW_MS).
+ */
+export function resumeByDate(position: number, runStart: number, reach = SIEM_FROM_DATE_WINDOW_MS): SiemStart {
+  const oldest = runStart - reach;
   return position < oldest ? { fromDate: oldest, gap: { start: position, end: oldest } } : { fromDate: position };
 }
 

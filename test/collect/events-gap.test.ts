@@ -105,8 +105,9 @@ describe('collectEvents: data gaps on later pages', () => {
 
   it.each([
     ['a first run', undefined, []],
-    ['a restart from a position without a cursor', T - 24 * HOUR + 2 * MIN, [[T - 24 * HOUR + 2 * MIN, T + 5 * MIN - 24 * HOUR + MIN]]],
-  ] as const)('%s whose from_date the API refused as too old after retries asks again from a fresh one', async (_name, position, gaps) => {
+    // The fresh one is asked the five minutes the refused one took further inside the 24 hours: the same retries would age it too.
+    ['a restart from a position without a cursor', T - 24 * HOUR + 2 * MIN, [[T - 24 * HOUR + 2 * MIN, T + 5 * MIN - 24 * HOUR + 6 * MIN]]],
+  ] as const)('%s whose from_date the API refused as too old after retries asks again from a fresh one, as far further inside as the refused one took', async (_name, position, gaps) => {
     const clock = { t: T };
     const store = new MemoryCheckpointStore();
     if (position !== undefined) await store.save('k', { v: 2, position, savedAt: T - HOUR } satisfies SiemCheckpoint);
@@ -126,7 +127,7 @@ describe('collectEvents: data gaps on later pages', () => {
     const sink = new MemorySink();
     const result = await collectEvents(api, { sink, store, key: 'k', stanza: 's', logger, now: () => clock.t });
     expect(result.events).toBe(1);
-    expect(asked).toEqual([Math.floor((position ?? T - 24 * HOUR + MIN) / 1000), (T + 5 * MIN - 24 * HOUR + MIN) / 1000]);
+    expect(asked).toEqual([Math.floor((position ?? T - 24 * HOUR + MIN) / 1000), (T + 5 * MIN - 24 * HOUR + 6 * MIN) / 1000]);
     expect(sink.health('data_gap').map((g) => [Date.parse(g.gap_start as string), Date.parse(g.gap_end as string)])).toEqual(gaps);
   });
 
@@ -149,6 +150,25 @@ describe('collectEvents: data gaps on later pages', () => {
     const sink = new MemorySink();
     const result = await collectEvents(agingApi(clock, mode), { sink, store: new MemoryCheckpointStore(), key: 'k', stanza: 's', logger, now: () => clock.t });
     expect(result.pages).toBe(1);
+    expect(sink.health('data_gap')).toEqual([]);
+  });
+
+  it('a first run whose from_date and fresh one are each held past the minute by retries: the fresh one, asked further inside, is answered', async () => {
+    const clock = { t: T };
+    const asked: number[] = [];
+    const api = {
+      ...tenantServing([], clock),
+      async *siemEventPages(q: { fromDate: number }) {
+        asked.push(q.fromDate);
+        clock.t += 70_000;
+        if (q.fromDate * 1000 < clock.t - 24 * HOUR) throw new BadRequestError("'from_date' must be within last 24 hours", { status: 400 });
+        yield { items: [event('e1', T - HOUR)], cursor: 'c1', hasMore: false, serverTime: Math.floor(clock.t / 1000) * 1000 };
+      },
+    } as unknown as TenantApi;
+    const sink = new MemorySink();
+    const result = await collectEvents(api, { sink, store: new MemoryCheckpointStore(), key: 'k', stanza: 's', logger, now: () => clock.t });
+    expect(result.events).toBe(1);
+    expect(asked).toEqual([(T - 24 * HOUR + MIN) / 1000, (T + 70_000 - 24 * HOUR + MIN + 70_000) / 1000]);
     expect(sink.health('data_gap')).toEqual([]);
   });
 
@@ -177,7 +197,7 @@ describe('collectEvents: data gaps on later pages', () => {
     const [reset] = sink.health('checkpoint_reset');
     const gaps = sink.health('data_gap');
     expect(gaps).toEqual([expect.objectContaining({ gap_start: reset!.restart_from })]);
-    expect(Date.parse(gaps[0]!.gap_end as string)).toBe(T + 70_000 - 24 * HOUR + MIN);
+    expect(Date.parse(gaps[0]!.gap_end as string)).toBe(T + 70_000 - 24 * HOUR + MIN + 70_000);
   });
 
   it('a refused cursor after retries falls back from a from_date fresh at that time, not at the run\'s start', async () => {
