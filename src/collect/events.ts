@@ -165,7 +165,8 @@ export async function collectEvents(api: TenantApi, opts: EventCollectOptions): 
     //   second is asked that much further inside the 24 hours as the first took, or the same retries would age it too.
     // A 400 about something else fails the second request too, and then the first refusal is what is reported.
     const refusedAt = now();
-    const reach = SIEM_FROM_DATE_WINDOW_MS - Math.max(0, refusedAt - askedAt);
+    // Retries take minutes at most, but however long they took, the fresh from_date is at least a minute back.
+    const reach = Math.max(60_000, SIEM_FROM_DATE_WINDOW_MS - Math.max(0, refusedAt - askedAt));
     const fallback =
       start.cursor !== undefined
         ? planSiemStart({ v: 2, position, savedAt: runStart }, sophos(refusedAt))

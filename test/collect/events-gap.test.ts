@@ -172,6 +172,24 @@ describe('collectEvents: data gaps on later pages', () => {
     expect(sink.health('data_gap')).toEqual([]);
   });
 
+  it('a from_date refused after a day of waiting is asked again a minute back, never from the future', async () => {
+    const clock = { t: T };
+    const asked: number[] = [];
+    const api = {
+      ...tenantServing([], clock),
+      async *siemEventPages(q: { fromDate: number }) {
+        asked.push(q.fromDate);
+        if (asked.length === 1) {
+          clock.t += 25 * HOUR;
+          throw new BadRequestError("'from_date' must be within last 24 hours", { status: 400 });
+        }
+        yield { items: [], cursor: 'c1', hasMore: false, serverTime: clock.t };
+      },
+    } as unknown as TenantApi;
+    await collectEvents(api, { sink: new MemorySink(), store: new MemoryCheckpointStore(), key: 'k', stanza: 's', logger, now: () => clock.t });
+    expect(asked[1]).toBe((T + 25 * HOUR - MIN) / 1000);
+  });
+
   it('a first run whose first page, answered after retries, is empty with more to come: no gap on the next page either', async () => {
     const clock = { t: T };
     const api = {
