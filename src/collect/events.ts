@@ -25,7 +25,15 @@ const GAP_REASON = 'older than the 24 hours the SIEM API serves';
  * A restart by from_date reaches back a minute less than the API serves (SIEM_FROM_DATE_WINDOW_MS), so the
  * start of such a gap may still have been served: said so, rather than blamed on the API.
  */
-const RESTART_GAP_REASON = 'older than a restart reaches back: the 24 hours the SIEM API serves, less a minute for the request to arrive';
+const RESTART_GAP_REASON = 'older than a restart reaches back: the 24 hours the SIEM API serves, less the time for the request to arrive';
+
+/**
+ * The most a fresh from_date, asked after one refused as too old, is moved further inside the 24 hours for the
+ * time the refused request took. One request's retries give up after five minutes (retry.ts), plus a time-out:
+ * longer was spent waiting for something else (a request slot, a suspended host, a clock step), which the fresh
+ * request need not meet, and would cost a first run hours of its reach.
+ */
+const FALLBACK_SLACK_MAX_MS = 10 * 60_000;
 
 export async function collectEvents(api: TenantApi, opts: EventCollectOptions): Promise<CollectResult> {
   const now = opts.now ?? Date.now;
@@ -165,8 +173,7 @@ export async function collectEvents(api: TenantApi, opts: EventCollectOptions): 
     //   second is asked that much further inside the 24 hours as the first took, or the same retries would age it too.
     // A 400 about something else fails the second request too, and then the first refusal is what is reported.
     const refusedAt = now();
-    // Retries take minutes at most, but however long they took, the fresh from_date is at least a minute back.
-    const reach = Math.max(60_000, SIEM_FROM_DATE_WINDOW_MS - Math.max(0, refusedAt - askedAt));
+    const reach = SIEM_FROM_DATE_WINDOW_MS - Math.min(Math.max(0, refusedAt - askedAt), FALLBACK_SLACK_MAX_MS);
     const fallback =
       start.cursor !== undefined
         ? planSiemStart({ v: 2, position, savedAt: runStart }, sophos(refusedAt))
