@@ -333,11 +333,12 @@ async function removeCheckpointsOfDeletedInputs(def: InputDefinition, io: Modinp
 }
 
 /**
- * The stanza's secrets that its app's default/inputs.conf holds in clear. The edit that masks a stanza writes
- * the app's local/inputs.conf, which takes precedence, so a copy in default/ (where a deployment server or an
- * app package ships inputs) stays on disk in clear whatever the run does: said, not silently left.
+ * The stanza's secrets that its app's default/inputs.conf holds in clear: in the stanza itself, or in the
+ * `[sophos_central]` or `[default]` stanza it inherits them from. The edit that masks a stanza writes the app's
+ * local/inputs.conf, which takes precedence, so a copy in default/ (where a deployment server or an app package
+ * ships inputs) stays on disk in clear whatever the run does: said, not silently left.
  */
-function clearInAppDefault(splunkHome: string | undefined, stanza: StanzaDefinition): { file: string; fields: string[] } | undefined {
+function clearInAppDefault(splunkHome: string | undefined, stanza: StanzaDefinition): { file: string; fields: string[]; where: string[] } | undefined {
   if (!splunkHome || !stanza.app) return undefined;
   const file = join(splunkHome, 'etc', 'apps', stanza.app, 'default', 'inputs.conf');
   let text: string;
@@ -346,8 +347,15 @@ function clearInAppDefault(splunkHome: string | undefined, stanza: StanzaDefinit
   } catch {
     return undefined;
   }
-  const fields = clearSecretFields(confStanza(text, stanza.name));
-  return fields.length > 0 ? { file, fields } : undefined;
+  const fields = new Set<string>();
+  const where: string[] = [];
+  for (const name of [stanza.name, SCHEME, 'default']) {
+    for (const field of clearSecretFields(confStanza(text, name))) {
+      fields.add(field);
+      where.push(`${field} in [${name}]`);
+    }
+  }
+  return fields.size > 0 ? { file, fields: [...fields], where } : undefined;
 }
 
 async function runStanza(
@@ -396,8 +404,8 @@ async function runStanza(
       const leftInDefault = clearInAppDefault(io.env.SPLUNK_HOME, stanza);
       if (leftInDefault) {
         logger.warn(
-          `${leftInDefault.fields.join(' and ')} of ${stanza.name} ${leftInDefault.fields.length > 1 ? 'are' : 'is'} in clear text in ${leftInDefault.file}, ` +
-            "which Splunk's edits never change (a deployment server may have put it there): remove it from that file; the input keeps its secrets in storage/passwords",
+          `${leftInDefault.file} holds a secret of ${stanza.name} in clear text (${leftInDefault.where.join(', ')}), which Splunk's edits never ` +
+            'change (a deployment server may have put it there): remove it from that file; the input keeps its secrets in storage/passwords',
         );
       }
       const inClear = new Set([...(secrets.inClear ?? []), ...(leftInDefault?.fields ?? [])]);

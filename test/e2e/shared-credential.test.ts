@@ -82,7 +82,7 @@ describe('a stanza its app ships in default/inputs.conf, secret included (as a d
       for (const run of [first, await w.run('deployed')]) {
         expect(run.exitCode).toBe(0);
         expect(run.stderr.filter((l) => l.startsWith('WARN'))).toEqual([
-          expect.stringContaining(`client_secret of sophos_central://deployed is in clear text in ${file}, which Splunk's edits never change`),
+          expect.stringContaining(`${file} holds a secret of sophos_central://deployed in clear text (client_secret in [sophos_central://deployed]), which Splunk's edits never change`),
         ]);
         expect(health(run.records, 'run_summary')).toEqual([expect.objectContaining({ status: 'ok', secrets_in_clear: ['client_secret'] })]);
         expect(run.stderr.join('\n')).not.toContain(secret);
@@ -93,5 +93,23 @@ describe('a stanza its app ships in default/inputs.conf, secret included (as a d
     const after = await w.run('deployed');
     expect(after.stderr.filter((l) => l.startsWith('WARN'))).toEqual([]);
     expect(health(after.records, 'run_summary')[0]).not.toHaveProperty('secrets_in_clear');
+  });
+});
+
+describe('a secret an app ships in the [sophos_central] default stanza of its default/inputs.conf, which every input inherits', () => {
+  it('is named, with the stanza that holds it', async () => {
+    const dir = join(w.splunkd.splunkHome, 'etc', 'apps', 'TA-sophos-central', 'default');
+    mkdirSync(dir, { recursive: true });
+    const file = join(dir, 'inputs.conf');
+    writeFileSync(file, `[sophos_central]\ninterval = 300\nclient_secret = ${w.emu.clientSecret}\n`);
+    try {
+      const run = await w.run('inherits', w.params('tenants'));
+      expect(run.exitCode).toBe(0);
+      expect(run.stderr.filter((l) => l.startsWith('WARN'))).toEqual([expect.stringContaining(`${file} holds a secret of sophos_central://inherits in clear text (client_secret in [sophos_central])`)]);
+      expect(health(run.records, 'run_summary')).toEqual([expect.objectContaining({ secrets_in_clear: ['client_secret'] })]);
+      expect(run.stderr.join('\n')).not.toContain(w.emu.clientSecret);
+    } finally {
+      rmSync(file);
+    }
   });
 });
