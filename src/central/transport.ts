@@ -341,9 +341,9 @@ export class Transport {
       const ok = res.statusCode >= 200 && res.statusCode < 300;
       const date = headerDate(res.headers.date);
       // An upper bound: Date is rounded down to the second, and the headers took time to arrive. Only from
-      // answers Sophos gave: an error may come from a proxy, with the proxy's clock, and one a cache kept (`Age`)
-      // is dated when Sophos sent it, not now.
-      if (date !== undefined && ok && res.headers.age === undefined) this.clockSkewMs = answeredAt - date;
+      // answers Sophos gave: an error may come from a proxy, with the proxy's clock. One a cache kept is dated
+      // when Sophos sent it, `Age` seconds ago (some proxies send `Age: 0` on every answer).
+      if (date !== undefined && ok) this.clockSkewMs = answeredAt - date - ageMs(res.headers.age);
       if (req.scan && ok) {
         const scanned = req.scan(text);
         if (scanned !== undefined) return { kind: 'ok', status: res.statusCode, body: undefined, text, scanned, date };
@@ -641,6 +641,12 @@ export interface ProxySource {
   name: string;
   credentials: boolean;
 }
+/** The `Age` header in ms: how long a cache held the answer (RFC 9111 §5.1), 0 when absent or unreadable. */
+function ageMs(age: string | string[] | undefined): number {
+  const seconds = Number(Array.isArray(age) ? age[0] : age);
+  return Number.isInteger(seconds) && seconds > 0 ? seconds * 1000 : 0;
+}
+
 /** undici's ProxyAgent when the proxy answers CONNECT with anything but 200. */
 const PROXY_REFUSED = /^Proxy response \((\d{3})\) !== 200/;
 
