@@ -641,6 +641,7 @@ export interface ProxySource {
   name: string;
   credentials: boolean;
 }
+
 /** The `Age` header in ms: how long a cache held the answer (RFC 9111 §5.1), 0 when absent or unreadable. */
 function ageMs(age: string | string[] | undefined): number {
   const seconds = Number(Array.isArray(age) ? age[0] : age);
