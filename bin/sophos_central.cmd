@@ -5,9 +5,10 @@ setlocal EnableDelayedExpansion
 set "SCRIPT=%~dp0app\sophos_central.js"
 rem The alert-action wrapper (sophos_central_cleanup.cmd) reuses this Node lookup for its own bundle.
 if "%TA_SOPHOS_CENTRAL_ENTRY%"=="sophos_central_cleanup" set "SCRIPT=%~dp0app\sophos_central_cleanup.js"
-rem A broken install would otherwise leave Node's stack trace, without a severity, in splunkd.log.
+rem A broken install would otherwise leave Node's stack trace, without a severity, in splunkd.log. !SCRIPT!, expanded
+rem when run, not when the block is read: a ) in the path (C:\Program Files (x86)) would end the block early.
 if not exist "%SCRIPT%" (
-  echo ERROR TA-sophos-central: %SCRIPT% is missing: reinstall the add-on. 1>&2
+  echo ERROR TA-sophos-central: !SCRIPT! is missing: reinstall the add-on. 1>&2
   exit /b 1
 )
 rem The V8 heap settings of sophos_central.sh, which says why.
