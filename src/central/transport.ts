@@ -341,9 +341,10 @@ export class Transport {
       const ok = res.statusCode >= 200 && res.statusCode < 300;
       const date = headerDate(res.headers.date);
       // An upper bound: Date is rounded down to the second, and the headers took time to arrive. Only from
-      // answers Sophos gave: an error may come from a proxy, with the proxy's clock. One a cache kept is dated
-      // when Sophos sent it, `Age` seconds ago (some proxies send `Age: 0` on every answer).
-      if (date !== undefined && ok) this.clockSkewMs = answeredAt - date - ageMs(res.headers.age);
+      // answers Sophos gave (see below for errors): one may come from a proxy, with the proxy's clock. One a
+      // cache kept is dated when Sophos sent it, `Age` seconds ago (some proxies send `Age: 0` on every answer).
+      const skew = date === undefined ? undefined : answeredAt - date - ageMs(res.headers.age);
+      if (skew !== undefined && ok) this.clockSkewMs = skew;
       if (req.scan && ok) {
         const scanned = req.scan(text);
         if (scanned !== undefined) return { kind: 'ok', status: res.statusCode, body: undefined, text, scanned, date };
@@ -361,6 +362,9 @@ export class Transport {
         if (!parsed) return { kind: 'network', cause: undefined, ...unparsableBody(res.headers['content-type'], text) };
         return { kind: 'ok', status: res.statusCode, body, text, date };
       }
+      // An error with Sophos's own body (its correlationId, sophos-central-api.md §7) is Sophos's answer too: a
+      // from_date refused as too old is planned again with the skew it was refused at, not an older one.
+      if (skew !== undefined && typeof (body as { correlationId?: unknown } | undefined)?.correlationId === 'string') this.clockSkewMs = skew;
       return {
         kind: 'status',
         status: res.statusCode,

@@ -17,12 +17,20 @@ let server: Server;
 let url: string;
 /** Whether whoami is answered from a proxy's cache. */
 let cached = false;
+/** Whether whoami is refused, by Sophos or by a proxy. */
+let refusing: 'sophos' | 'proxy' | undefined;
 const whoami = () => ({ id: 'tenant-1', idType: 'tenant', apiHosts: { global: url, dataRegion: url } });
 beforeAll(async () => {
   server = createServer((req, res) => {
     const headers = { 'content-type': 'application/json', date: new Date(clock.t).toUTCString() };
     if (req.url?.startsWith('/api/v2/oauth2/token')) {
       res.writeHead(200, headers).end(JSON.stringify({ access_token: 'token', token_type: 'bearer', expires_in: 3600 }));
+      return;
+    }
+    if (refusing !== undefined) {
+      // An error dated by a Sophos clock an hour behind: its own body (correlationId), or a proxy's page.
+      const body = refusing === 'sophos' ? JSON.stringify({ error: 'badRequest', message: 'Bad request.', correlationId: 'c-1', requestId: 'r-1' }) : '<html>Bad gateway</html>';
+      res.writeHead(refusing === 'sophos' ? 400 : 502, { ...headers, date: new Date(clock.t - 60 * MIN).toUTCString() }).end(body);
       return;
     }
     if (cached) {
@@ -64,6 +72,21 @@ describe('clock skew', () => {
       expect(client.clockSkewMs).toBe(5 * MIN);
     } finally {
       cached = false;
+      await client.close();
+    }
+  });
+
+  it.each([
+    ['is read from an error with Sophos\'s own body', 'sophos', 60 * MIN],
+    ['is not read from an error a proxy sent', 'proxy', 0],
+  ] as const)('%s', async (_what, by, skew) => {
+    const client = createCentralClient({ clientId: 'id', clientSecret: 'secret', authUrl: url, apiUrl: url, env: {}, now: () => clock.t, maxAttempts: 1 });
+    refusing = by;
+    try {
+      await expect(client.whoami()).rejects.toThrow();
+      expect(client.clockSkewMs).toBe(skew);
+    } finally {
+      refusing = undefined;
       await client.close();
     }
   });
