@@ -132,16 +132,23 @@ describe('collectEvents: data gaps on later pages', () => {
   });
 
   // The API's answer to a from_date past its 24 hours is an open question (§6): answered from its last 24 hours
-  // ('clamp') or refused ('reject'). Retries here hold the first request 70 s, past the minute's margin.
-  const agingApi = (clock: { t: number }, mode: 'clamp' | 'reject', asked: Array<{ fromDate?: number; cursor?: string }> = []) =>
+  // ('clamp') or refused ('reject'). Retries hold the nth request `heldMs(n)` (default: the first 70 s, past the
+  // minute's margin); an answered request gets one page of `items`.
+  const agingApi = (
+    clock: { t: number },
+    mode: 'clamp' | 'reject',
+    asked: Array<{ fromDate?: number; cursor?: string }> = [],
+    heldMs: (n: number) => number = (n) => (n === 1 ? 70_000 : 0),
+    items: Record<string, unknown>[] = [],
+  ) =>
     ({
       ...tenantServing([], clock),
       async *siemEventPages(q: { fromDate?: number; cursor?: string }) {
         asked.push(q);
-        if (asked.length === 1) clock.t += 70_000;
+        clock.t += heldMs(asked.length);
         if (q.cursor === 'refused') throw new BadRequestError('invalid cursor', { status: 400 });
         if (mode === 'reject' && q.fromDate !== undefined && q.fromDate * 1000 < clock.t - 24 * HOUR) throw new BadRequestError("'from_date' must be within last 24 hours", { status: 400 });
-        yield { items: [], cursor: 'c1', hasMore: false, serverTime: Math.floor(clock.t / 1000) * 1000 };
+        yield { items, cursor: 'c1', hasMore: false, serverTime: Math.floor(clock.t / 1000) * 1000 };
       },
     }) as unknown as TenantApi;
 
@@ -155,39 +162,21 @@ describe('collectEvents: data gaps on later pages', () => {
 
   it('a first run whose from_date and fresh one are each held past the minute by retries: the fresh one, asked further inside, is answered', async () => {
     const clock = { t: T };
-    const asked: number[] = [];
-    const api = {
-      ...tenantServing([], clock),
-      async *siemEventPages(q: { fromDate: number }) {
-        asked.push(q.fromDate);
-        clock.t += 70_000;
-        if (q.fromDate * 1000 < clock.t - 24 * HOUR) throw new BadRequestError("'from_date' must be within last 24 hours", { status: 400 });
-        yield { items: [event('e1', T - HOUR)], cursor: 'c1', hasMore: false, serverTime: Math.floor(clock.t / 1000) * 1000 };
-      },
-    } as unknown as TenantApi;
+    const asked: Array<{ fromDate?: number }> = [];
+    const api = agingApi(clock, 'reject', asked, () => 70_000, [event('e1', T - HOUR)]);
     const sink = new MemorySink();
     const result = await collectEvents(api, { sink, store: new MemoryCheckpointStore(), key: 'k', stanza: 's', logger, now: () => clock.t });
     expect(result.events).toBe(1);
-    expect(asked).toEqual([(T - 24 * HOUR + MIN) / 1000, (T + 70_000 - 24 * HOUR + MIN + 70_000) / 1000]);
+    expect(asked.map((q) => q.fromDate)).toEqual([(T - 24 * HOUR + MIN) / 1000, (T + 70_000 - 24 * HOUR + MIN + 70_000) / 1000]);
     expect(sink.health('data_gap')).toEqual([]);
   });
 
   it('a from_date refused after a day of waiting is asked again at most ten minutes further inside, never from the future', async () => {
     const clock = { t: T };
-    const asked: number[] = [];
-    const api = {
-      ...tenantServing([], clock),
-      async *siemEventPages(q: { fromDate: number }) {
-        asked.push(q.fromDate);
-        if (asked.length === 1) {
-          clock.t += 25 * HOUR;
-          throw new BadRequestError("'from_date' must be within last 24 hours", { status: 400 });
-        }
-        yield { items: [], cursor: 'c1', hasMore: false, serverTime: clock.t };
-      },
-    } as unknown as TenantApi;
+    const asked: Array<{ fromDate?: number }> = [];
+    const api = agingApi(clock, 'reject', asked, (n) => (n === 1 ? 25 * HOUR : 0));
     await collectEvents(api, { sink: new MemorySink(), store: new MemoryCheckpointStore(), key: 'k', stanza: 's', logger, now: () => clock.t });
-    expect(asked[1]).toBe((T + 25 * HOUR - 24 * HOUR + 11 * MIN) / 1000);
+    expect(asked.map((q) => q.fromDate)).toEqual([(T - 24 * HOUR + MIN) / 1000, (T + 25 * HOUR - 24 * HOUR + 11 * MIN) / 1000]);
   });
 
   it('a first run whose first page, answered after retries, is empty with more to come: no gap on the next page either', async () => {
