@@ -334,9 +334,14 @@ function clientIdOf(params: RawParams): string {
 }
 
 /** The clear secret typed into the stanza, or undefined when it is masked or empty. */
+/** Whether a client_secret value is a secret in clear: neither empty nor a mask (asterisks only). */
+export function isClearSecret(value: string): boolean {
+  return value !== '' && !/^\*+$/.test(value);
+}
+
 function clearSecretOf(params: RawParams): string | undefined {
   const secretRaw = single(params, 'client_secret');
-  if (secretRaw === '' || /^\*+$/.test(secretRaw)) return undefined;
+  if (!isClearSecret(secretRaw)) return undefined;
   if (secretRaw.length > MAX_SECRET_LENGTH) {
     throw new ConfigError(`client_secret is longer than ${MAX_SECRET_LENGTH} characters, which splunkd cannot store; paste the secret exactly as Sophos Central shows it`, 'client_secret');
   }

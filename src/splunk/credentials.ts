@@ -3,7 +3,7 @@
 // sophos_central_proxy, username = `<user>@<host>:<port>`. A secret typed into the stanza is moved there on the
 // first run and the stanza is masked, so after one run inputs.conf holds only ********.
 import type { InputConfig } from '../config/input-config.js';
-import { SECRET_MASK, proxyCredential, withProxyPassword } from '../config/input-config.js';
+import { isClearSecret, SECRET_MASK, proxyCredential, withProxyPassword } from '../config/input-config.js';
 import { AbortedError, ConfigError, describeError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { StanzaDefinition } from './input.js';
@@ -58,14 +58,13 @@ export function maskingFields(params: StanzaDefinition['params'], masked: Record
 }
 
 /**
- * The fields of a stanza as a .conf file holds it that carry a secret in clear: a client_secret that is neither
- * empty nor the mask, a proxy_url with a password that is not. Values only read, never shown.
+ * The fields of a stanza as a .conf file holds it that carry a secret in clear: a client_secret as the input
+ * reads one (isClearSecret), a proxy_url with a password that is not the mask. Values only read, never shown.
  */
 export function clearSecretFields(stanza: Record<string, string> | undefined): string[] {
   if (stanza === undefined) return [];
   const fields: string[] = [];
-  const secret = stanza.client_secret;
-  if (secret !== undefined && secret !== '' && secret !== SECRET_MASK) fields.push('client_secret');
+  if (stanza.client_secret !== undefined && isClearSecret(stanza.client_secret)) fields.push('client_secret');
   let proxy: ReturnType<typeof proxyCredential>;
   try {
     proxy = stanza.proxy_url ? proxyCredential(stanza.proxy_url) : undefined;
