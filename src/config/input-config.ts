@@ -376,18 +376,30 @@ function startDaysOf(params: RawParams): number {
  */
 const INHERITED = ' (or from the [sophos_central] default stanza in inputs.conf, which every input inherits)';
 
-/** A parameter set on an input of another data type than the one it is for; `data` undefined (itself invalid) passes. */
-function onlyFor(param: string, forData: DataType, data: DataType | undefined, what = ''): void {
-  if (data !== undefined && data !== forData) {
-    throw new ConfigError(`${param} applies only to data = ${forData}${what}; remove it from this ${data} input${INHERITED}`, param);
-  }
+/**
+ * Told of a parameter that does not fit the input's data type (one for another data type, a page_size outside
+ * this one's range), with what the run does instead; without it such a parameter is refused. A run cannot tell
+ * whether the stanza set it or inherited it (INHERITED), and collecting without it loses nothing, so a run
+ * goes on and warns where validation refuses.
+ */
+export type OnMisfit = (problem: ConfigError, instead: string) => void;
+
+/**
+ * Whether a parameter set on an input applies to its data type; `data` undefined (itself invalid) passes. One
+ * for another data type is refused, or with `onMisfit` left out.
+ */
+function appliesTo(param: string, forData: DataType, data: DataType | undefined, onMisfit: OnMisfit | undefined, what = ''): boolean {
+  if (data === undefined || data === forData) return true;
+  const problem = new ConfigError(`${param} applies only to data = ${forData}${what}; remove it from this ${data} input${INHERITED}`, param);
+  if (!onMisfit) throw problem;
+  onMisfit(problem, `${param} is left out`);
+  return false;
 }
 
 /** `data` undefined (itself invalid): only the range is checked. */
-function overlapMinutesOf(params: RawParams, data: DataType | undefined): number | undefined {
+function overlapMinutesOf(params: RawParams, data: DataType | undefined, onMisfit?: OnMisfit): number | undefined {
   const overlap = integer(params, 'overlap_minutes');
-  if (overlap === undefined) return undefined;
-  onlyFor('overlap_minutes', 'alerts', data);
+  if (overlap === undefined || !appliesTo('overlap_minutes', 'alerts', data, onMisfit)) return undefined;
   if (overlap < 1 || overlap > MAX_OVERLAP_MINUTES) {
     throw new ConfigError(`overlap_minutes must be between 1 and ${MAX_OVERLAP_MINUTES} (one day), got ${overlap}; leave it empty for 15`, 'overlap_minutes');
   }
@@ -409,9 +421,9 @@ function checkDisjoint(tenants: string[], excludeTenants: string[]): void {
 }
 
 /** `data` undefined (itself invalid): only what holds for every data type is checked. */
-function excludeTypesOf(params: RawParams, data: DataType | undefined): string[] {
+function excludeTypesOf(params: RawParams, data: DataType | undefined, onMisfit?: OnMisfit): string[] {
   const excludeTypes = list(params, 'exclude_types');
-  if (excludeTypes.length > 0) onlyFor('exclude_types', 'events', data, ' (SIEM event types)');
+  if (excludeTypes.length > 0 && !appliesTo('exclude_types', 'events', data, onMisfit, ' (SIEM event types)')) return [];
   const badType = excludeTypes.find((t) => !EVENT_TYPE.test(t));
   if (badType !== undefined) {
     throw new ConfigError(`exclude_types: "${badType.slice(0, 80)}" is not a SIEM event type such as Event::Endpoint::UpdateSuccess`, 'exclude_types');
@@ -428,15 +440,43 @@ function excludeTypesOf(params: RawParams, data: DataType | undefined): string[]
 }
 
 /** `data` undefined (itself invalid): only that page_size is a whole number is checked. */
-function pageSizeOf(params: RawParams, data: DataType | undefined): number | undefined {
+function pageSizeOf(params: RawParams, data: DataType | undefined, onMisfit?: OnMisfit): number | undefined {
   const pageSize = integer(params, 'page_size');
   if (pageSize !== undefined && data !== undefined) {
     const { min, max } = PAGE_SIZE_LIMITS[data];
     if (pageSize < min || pageSize > max) {
-      throw new ConfigError(`page_size for ${data} must be between ${min} and ${max} (the API's limits), got ${pageSize}; leave it empty for the maximum${INHERITED}`, 'page_size');
+      const problem = new ConfigError(`page_size for ${data} must be between ${min} and ${max} (the API's limits), got ${pageSize}; leave it empty for the maximum${INHERITED}`, 'page_size');
+      if (!onMisfit) throw problem;
+      // The nearest size the API takes: the maximum (the default) for one too large.
+      const fitted = Math.min(max, Math.max(min, pageSize));
+      onMisfit(problem, `pages of ${fitted} are asked for`);
+      return fitted;
     }
   }
   return pageSize;
+}
+
+/**
+ * The parameters of a stanza that do not fit its data type (see OnMisfit); none while `data` is itself invalid.
+ * A value that is wrong in itself (not a whole number) is validation's to report, not counted here.
+ */
+export function misfitParams(params: RawParams): string[] {
+  let data: DataType;
+  try {
+    data = dataOf(params);
+  } catch {
+    return [];
+  }
+  const found: string[] = [];
+  const note: OnMisfit = (problem) => found.push(problem.param!);
+  for (const check of [excludeTypesOf, overlapMinutesOf, pageSizeOf]) {
+    try {
+      check(params, data, note);
+    } catch (err) {
+      if (!(err instanceof ConfigError)) throw err;
+    }
+  }
+  return found;
 }
 
 /** What is wrong with the stanza's `interval`, or undefined when nothing is. */
@@ -452,9 +492,10 @@ export function intervalProblem(params: RawParams): string | undefined {
 /**
  * Validates one stanza's parameters (as splunkd passes them) into an InputConfig. Throws a ConfigError that
  * names every problem found, not only the first. `interval` is splunkd's to apply, not the run's: a run
- * passes `checkInterval: false` and only warns (see intervalProblem).
+ * passes `checkInterval: false` and only warns (see intervalProblem), and `onMisfit` for what does not fit the
+ * data type.
  */
-export function validateInputParams(params: RawParams, opts: { checkInterval?: boolean } = {}): InputConfig {
+export function validateInputParams(params: RawParams, opts: { checkInterval?: boolean; onMisfit?: OnMisfit } = {}): InputConfig {
   const { clientId, clientSecret, data, startDays, tenants, excludeTenants, excludeTypes, overlapMinutes, tenantConcurrency, pageSize, shardValue, proxy } =
     checkParams(params, opts);
   const interval = single(params, 'interval');
@@ -501,7 +542,7 @@ export function validateInputFields(params: RawParams): { clientId?: string; cli
 }
 
 /** Every check of validateInputParams; the parameters in `leftOut` are not checked (undefined). */
-function checkParams(params: RawParams, opts: { checkInterval?: boolean; leftOut?: readonly string[] }) {
+function checkParams(params: RawParams, opts: { checkInterval?: boolean; onMisfit?: OnMisfit; leftOut?: readonly string[] }) {
   const problems = new Problems();
   const given = (name: string): boolean => !opts.leftOut?.includes(name);
   const clientId = given('client_id') ? problems.check(() => clientIdOf(params)) : undefined;
@@ -511,10 +552,10 @@ function checkParams(params: RawParams, opts: { checkInterval?: boolean; leftOut
   const tenants = problems.check(() => tenantList(params, 'tenants'));
   const excludeTenants = problems.check(() => tenantList(params, 'exclude_tenants'));
   if (tenants && excludeTenants) problems.check(() => checkDisjoint(tenants, excludeTenants));
-  const excludeTypes = problems.check(() => excludeTypesOf(params, data));
-  const overlapMinutes = problems.check(() => overlapMinutesOf(params, data));
+  const excludeTypes = problems.check(() => excludeTypesOf(params, data, opts.onMisfit));
+  const overlapMinutes = problems.check(() => overlapMinutesOf(params, data, opts.onMisfit));
   const tenantConcurrency = problems.check(() => tenantConcurrencyOf(params));
-  const pageSize = problems.check(() => pageSizeOf(params, data));
+  const pageSize = problems.check(() => pageSizeOf(params, data, opts.onMisfit));
   const shardRaw = single(params, 'shard');
   const shardValue = shardRaw === '' ? undefined : problems.check(() => shard(shardRaw));
   const proxyRaw = single(params, 'proxy_url');

@@ -3,7 +3,7 @@
 // sophos_central_proxy, username = `<user>@<host>:<port>`. A secret typed into the stanza is moved there on the
 // first run and the stanza is masked, so after one run inputs.conf holds only ********.
 import type { InputConfig } from '../config/input-config.js';
-import { isClearSecret, SECRET_MASK, proxyCredential, withProxyPassword } from '../config/input-config.js';
+import { isClearSecret, misfitParams, SECRET_MASK, proxyCredential, withProxyPassword } from '../config/input-config.js';
 import { AbortedError, ConfigError, describeError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { StanzaDefinition } from './input.js';
@@ -47,12 +47,15 @@ export async function storedSecret(rest: Pick<SecretStore, 'getPassword'>, entry
  * replaced. The edit runs this input's external validation, and splunkd builds that validation's <items> from
  * the fields of the request (splunk-addon.md §1.6, §3: add-ons re-post all fields); posting client_secret
  * alone would fail validation for lack of client_id and data, and the secret would stay in clear in inputs.conf.
+ * Those that do not fit the data type (misfitParams, most likely inherited from the `[sophos_central]` default
+ * stanza) are not posted: validation would refuse them, and an edit leaves what it does not post as it was.
  */
 export function maskingFields(params: StanzaDefinition['params'], masked: Record<string, string>): Record<string, string> {
   const fields: Record<string, string> = {};
+  const misfits = new Set(misfitParams(params));
   for (const { name } of SCHEME_PARAMS) {
     const value = params[name];
-    if (typeof value === 'string') fields[name] = value;
+    if (typeof value === 'string' && !misfits.has(name)) fields[name] = value;
   }
   return { ...fields, ...masked };
 }

@@ -13,6 +13,7 @@ import type { EventSink } from '../collect/sink.js';
 import {
   type InputConfig,
   intervalProblem,
+  misfitParams,
   likelyTypos,
   proxyCredential,
   proxyUrl,
@@ -221,13 +222,16 @@ async function validateArguments(io: ModinputIo, logger: Logger): Promise<number
  * - an `interval` validation refuses (under 60 seconds, a malformed cron) that the stanza already had (set in
  *   inputs.conf, which the run only warns about) is not this edit's doing: it is left out, so that the input's
  *   own masking edit is not refused (and the secret left in clear) if splunkd hands validation the whole
- *   stanza rather than the fields posted.
+ *   stanza rather than the fields posted;
+ * - likewise a parameter that does not fit the data type (misfitParams) with the value the stanza already has:
+ *   most likely inherited from the `[sophos_central]` default stanza, which the run warns about and collects
+ *   without.
  * Best effort: splunkd not answering leaves those checks as the fields sent allow, rather than refusing the edit.
  */
 async function withStoredStanza(name: string, params: Params, rest: SplunkdClient, logger: Logger): Promise<Params> {
   const needsData = !('data' in params);
   const interval = intervalProblem(params) === undefined ? undefined : single(params, 'interval');
-  if (!needsData && interval === undefined) return params;
+  if (!needsData && interval === undefined && misfitParams(params).length === 0) return params;
   let stored: Record<string, unknown> | undefined;
   try {
     stored = await rest.inputFields(name);
@@ -238,7 +242,9 @@ async function withStoredStanza(name: string, params: Params, rest: SplunkdClien
   const out = { ...params };
   if (needsData && typeof stored?.data === 'string' && stored.data.trim() !== '') out.data = stored.data;
   // splunkd's JSON gives some values typed (a number, a boolean): compared as text.
-  if (interval !== undefined && stored?.interval !== undefined && String(stored.interval).trim() === interval) delete out.interval;
+  const asStored = (param: string): boolean => stored?.[param] !== undefined && String(stored[param]).trim() === single(params, param).trim();
+  if (interval !== undefined && asStored('interval')) delete out.interval;
+  for (const param of misfitParams(out)) if (asStored(param)) delete out[param];
   return out;
 }
 
@@ -374,7 +380,8 @@ async function runStanza(
   const started = Date.now();
   let config: InputConfig | undefined;
   try {
-    config = validateInputParams(stanza.params, { checkInterval: false });
+    const misfits: string[] = [];
+    config = validateInputParams(stanza.params, { checkInterval: false, onMisfit: (problem, instead) => misfits.push(`${problem.message}: ${instead}`) });
     const rest = splunkdFor(io, { serverUri, sessionKey });
     let clientSecret: string;
     let secretsInClear: string[] | undefined;
@@ -430,6 +437,7 @@ async function runStanza(
     // deployment server) reaches the run unchecked. Refusing to run would stop collection, so warn.
     const interval = intervalProblem(stanza.params);
     if (interval) logger.warn(`${interval}; collecting anyway: correct the interval in inputs.conf`);
+    for (const misfit of misfits) logger.warn(`${misfit}, collecting anyway`);
     for (const { given, meant } of likelyTypos(stanza.params, KNOWN_PARAMS)) {
       logger.warn(`"${given}" is not a parameter of this input and is ignored, so ${meant} keeps its setting or default: did you mean ${meant}? Correct it in inputs.conf`);
     }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { intervalProblem, likelyTypos, proxyCredential, validateInputParams, withProxyPassword, type RawParams } from '../../src/config/input-config.js';
+import { intervalProblem, likelyTypos, misfitParams, proxyCredential, validateInputParams, withProxyPassword, type RawParams } from '../../src/config/input-config.js';
 import { ConfigError } from '../../src/errors.js';
 
 const TENANT = '0b3c4d5e-1f2a-4b6c-8d9e-0a1b2c3d4e5f';
@@ -14,6 +14,49 @@ function failure(params: RawParams): ConfigError {
   }
   throw new Error(`accepted ${JSON.stringify(params)}`);
 }
+
+describe('validateInputParams with onMisfit: what a run does with a parameter inherited from another data type', () => {
+  const run = (params: RawParams) => {
+    const told: Array<[string | undefined, string, string]> = [];
+    const config = validateInputParams({ ...good, ...params }, { checkInterval: false, onMisfit: (problem, instead) => told.push([problem.param, problem.message, instead]) });
+    return { config, told };
+  };
+
+  it('leaves out a parameter of another data type, and says so with the message validation gives', () => {
+    const { config, told } = run({ data: 'alerts', exclude_types: 'Event::Endpoint::UpdateSuccess' });
+    expect(config.excludeTypes).toEqual([]);
+    expect(told).toEqual([['exclude_types', expect.stringMatching(/^exclude_types applies only to data = events .*\[sophos_central\] default stanza/), 'exclude_types is left out']]);
+    const events = run({ data: 'events', overlap_minutes: '30' });
+    expect(events.config.overlapMinutes).toBeUndefined();
+    expect(events.told).toEqual([['overlap_minutes', expect.stringMatching(/^overlap_minutes applies only to data = alerts/), 'overlap_minutes is left out']]);
+  });
+
+  it('asks for the nearest page size the API takes', () => {
+    expect(run({ data: 'endpoints', page_size: '1000' }).config.pageSize).toBe(500);
+    expect(run({ data: 'events', page_size: '100' }).config.pageSize).toBe(200);
+    expect(run({ data: 'endpoints', page_size: '1000' }).told).toEqual([['page_size', expect.stringMatching(/^page_size for endpoints must be between 1 and 500/), 'pages of 500 are asked for']]);
+  });
+
+  it('still refuses what is wrong whatever the data type, and is told of nothing that fits', () => {
+    expect(() => run({ data: 'alerts', exclude_types: 'Event::Endpoint::UpdateSuccess', start_days: '91' })).toThrow(/^start_days must be between 1 and 90/);
+    expect(() => run({ data: 'events', page_size: 'many' })).toThrow(/^page_size must be a whole number/);
+    expect(() => run({ data: 'alerts', overlap_minutes: '0' })).toThrow(/^overlap_minutes must be between 1 and 1440/);
+    expect(run({ data: 'events', exclude_types: 'Event::Endpoint::UpdateSuccess', page_size: '1000' }).told).toEqual([]);
+  });
+});
+
+describe('misfitParams', () => {
+  it('names the parameters that do not fit the data type', () => {
+    expect(misfitParams({ data: 'endpoints', exclude_types: 'Event::Endpoint::UpdateSuccess', overlap_minutes: '30', page_size: '1000' })).toEqual(['exclude_types', 'overlap_minutes', 'page_size']);
+    expect(misfitParams({ data: 'alerts', overlap_minutes: '30', page_size: '1000' })).toEqual([]);
+  });
+
+  it('names none while data is itself invalid, nor a value wrong in itself', () => {
+    expect(misfitParams({ data: 'logs', exclude_types: 'Event::Endpoint::UpdateSuccess' })).toEqual([]);
+    expect(misfitParams({ exclude_types: 'Event::Endpoint::UpdateSuccess' })).toEqual([]);
+    expect(misfitParams({ data: 'endpoints', page_size: 'many' })).toEqual([]);
+  });
+});
 
 describe('validateInputParams: bad configurations', () => {
   const cases: Array<[string, RawParams, string, RegExp]> = [

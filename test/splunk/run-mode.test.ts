@@ -119,7 +119,7 @@ describe('run mode through the splunkd stand-in', () => {
     const before = splunkd.requests.length;
     // As set in inputs.conf by hand or a deployment server: splunkd's validation never saw it.
     for (const [params, problem, data] of [
-      [{ data: 'alerts', page_size: '5000' }, /page_size for alerts must be between 1 and 1000/, 'alerts'],
+      [{ data: 'alerts', start_days: '365' }, /start_days must be between 1 and 90/, 'alerts'],
       [{ data: 'alertz', start_days: '365' }, /2 problems in this input: \(1\) data must be one of .*; \(2\) start_days must be between 1 and 90/, 'alertz'],
     ] as const) {
       const r = await splunkd.runInput('bad', { client_id: CLIENT_ID, client_secret: SECRET, index: 'sophos', ...params });

@@ -109,6 +109,12 @@ export interface SplunkdStandIn {
   caPath?: string;
   passwords: Map<string, StoredPassword>;
   stanzas: Map<string, Stanza>;
+  /**
+   * What an admin set in the `[sophos_central]` default stanza (local/inputs.conf): every stanza inherits these
+   * where it sets none, in its run's <configuration> and in what REST answers for it (believed: splunkd's REST
+   * shows an input's effective values). Starts empty; the app's shipped defaults are in STANZA_DEFAULTS.
+   */
+  defaultStanza: Record<string, string>;
   /** ta_sophos_central_settings.conf of the app, stanza -> fields (starts as default/ shipped it). */
   settings: Map<string, Record<string, string>>;
   requests: RequestRecord[];
@@ -389,6 +395,9 @@ export async function startSplunkd(options: StandInOptions = {}): Promise<Splunk
   const validationKey = options.validationWithoutListPasswords ? editorKey : sessionKey;
   const passwords = new Map<string, StoredPassword>();
   const stanzas = new Map<string, Stanza>();
+  const defaultStanza: Record<string, string> = {};
+  /** A stanza's parameters with what it inherits from the `[sophos_central]` default stanza. */
+  const effective = (stanza: Stanza): Record<string, string> => ({ ...defaultStanza, ...stanza.params });
   const settings = new Map<string, Record<string, string>>([
     ['proxy', { proxy_url: '' }],
     ['logging', { loglevel: 'INFO' }],
@@ -520,25 +529,25 @@ export async function startSplunkd(options: StandInOptions = {}): Promise<Splunk
       if (req.method !== 'GET') return send(405, undefined, ['method not allowed']);
       // Every app with `-`.
       const listed = [...stanzas].filter(([, s]) => app === '-' || s.app === app);
-      return send(200, paged(listed, query).map(([name, s]) => ({ name, content: s.params })));
+      return send(200, paged(listed, query).map(([name, s]) => ({ name, content: effective(s) })));
     }
     if (rest[0] === 'data' && rest[1] === 'inputs' && rest[2] === SCHEME && rest.length === 4) {
       const name = rest[3]!;
       const stanza = stanzas.get(name);
       if (!stanza) return send(404, undefined, [`Could not find object id=${name}`]);
       if (stanza.app !== app) return send(404, undefined, [`Could not find object id=${name} in app ${app}`]);
-      if (req.method === 'GET') return send(200, [{ name, content: stanza.params }]);
+      if (req.method === 'GET') return send(200, [{ name, content: effective(stanza) }]);
       if (req.method === 'POST') {
         const fields = Object.fromEntries(Object.entries(form).filter(([k]) => k !== 'output_mode'));
         // Whether splunkd's <items> for an edit holds the stored stanza or only the fields sent is not
         // documented (splunk-addon.md §1.6 is silent); the stand-in sends the fields of the request only
         // unless told otherwise (editItems), and the input accepts both.
         if (options.validateOnEdit !== false) {
-          const v = await validate(options.editItems === 'stanza' ? { ...stanza.params, ...fields } : fields, { name });
+          const v = await validate(options.editItems === 'stanza' ? { ...effective(stanza), ...fields } : fields, { name });
           if (v.exitCode !== 0) return send(400, undefined, [v.message ?? 'external validation failed']);
         }
         stanza.params = { ...stanza.params, ...fields };
-        return send(200, [{ name, content: stanza.params }]);
+        return send(200, [{ name, content: effective(stanza) }]);
       }
       return send(405, undefined, ['method not allowed']);
     }
@@ -625,6 +634,7 @@ export async function startSplunkd(options: StandInOptions = {}): Promise<Splunk
     fetch: (path, init = {}) => undiciFetch(`${uri}${path}`, { ...init, ...(dispatcher ? { dispatcher } : {}) }) as unknown as Promise<Response>,
     passwords,
     stanzas,
+    defaultStanza,
     settings,
     requests,
     validate,
@@ -636,7 +646,7 @@ export async function startSplunkd(options: StandInOptions = {}): Promise<Splunk
         serverUri: uri,
         sessionKey,
         checkpointDir,
-        stanzas: [{ name, app: stanza.app, params: { ...STANZA_DEFAULTS, ...stanza.params } }],
+        stanzas: [{ name, app: stanza.app, params: { ...STANZA_DEFAULTS, ...effective(stanza) } }],
       });
       const r = await runChild(opts.command ?? defaultCommand, doc, childEnv(opts.env), opts);
       const parsed = parseXmlStream(r.stdout, r.killed);
