@@ -155,7 +155,9 @@ export async function runTenant(
   health.pages = result.pages;
   health.data_gaps = result.gaps.length;
   if (result.newestItem !== undefined) health.lag_seconds = Math.max(0, Math.round((ended - result.newestItem) / 1000));
-  if (result.checkpointAge !== undefined) health.checkpoint_age_seconds = Math.round(result.checkpointAge / 1000);
+  // A checkpoint dated after now (saved while this host's clock ran ahead, or the clock stepped back since) is
+  // as fresh as can be: 0, as lag_seconds, rather than a negative age on the health dashboard.
+  if (result.checkpointAge !== undefined) health.checkpoint_age_seconds = Math.max(0, Math.round(result.checkpointAge / 1000));
   if (result.snapshotAt !== undefined) health.snapshot_time = result.snapshotAt / 1000;
   // Per-tenant success goes to the log file only (DEBUG): a partner with a thousand tenants would otherwise
   // add a thousand lines to splunkd.log every interval, and the tenant_run health record carries the same.

@@ -93,4 +93,15 @@ describe('a tenant on a region host the run gave up on', () => {
     expect(health).toMatchObject({ status: 'error', error_code: 'TA_ERR_HOST_DOWN', requests: 0, checkpoint_age_seconds: 2 * 3600 });
     expect((await store.load<SiemCheckpoint>('k'))!.cursor).toBe('c1');
   });
+
+  it('reports an age of 0, not a negative one, for a checkpoint dated after now (the clock stepped back since)', async () => {
+    const store = new MemoryCheckpointStore();
+    const savedAt = T + HOUR;
+    await store.save('k', { v: 2, cursor: 'c1', position: T - HOUR, savedAt } satisfies SiemCheckpoint);
+    const hosts = new HostBreaker();
+    for (let i = 0; i < HOST_FAILURES_TO_GIVE_UP; i++) hosts.record(tenant.apiHost, new NetworkError('connection refused', { tenantId: `other${i}` }));
+    const client = { forTenant: () => undefined, clockSkewMs: undefined } as unknown as CentralClient;
+    const { health } = await runTenant(client, tenant, 'events', { sink: new MemorySink(), store, key: 'k', stanza: 's', logger, now: () => T, startDays: 1, hosts });
+    expect(health).toMatchObject({ status: 'error', checkpoint_age_seconds: 0 });
+  });
 });
