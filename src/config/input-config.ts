@@ -398,8 +398,9 @@ function appliesTo(param: string, forData: DataType, data: DataType | undefined,
 
 /** `data` undefined (itself invalid): only the range is checked. */
 function overlapMinutesOf(params: RawParams, data: DataType | undefined, onMisfit?: OnMisfit): number | undefined {
-  const overlap = integer(params, 'overlap_minutes');
-  if (overlap === undefined || !appliesTo('overlap_minutes', 'alerts', data, onMisfit)) return undefined;
+  // Whether it applies first: one this input leaves out is left out whatever its value, as exclude_types is.
+  if (single(params, 'overlap_minutes') === '' || !appliesTo('overlap_minutes', 'alerts', data, onMisfit)) return undefined;
+  const overlap = integer(params, 'overlap_minutes')!;
   if (overlap < 1 || overlap > MAX_OVERLAP_MINUTES) {
     throw new ConfigError(`overlap_minutes must be between 1 and ${MAX_OVERLAP_MINUTES} (one day), got ${overlap}; leave it empty for 15`, 'overlap_minutes');
   }
@@ -446,7 +447,8 @@ function pageSizeOf(params: RawParams, data: DataType | undefined, onMisfit?: On
     const { min, max } = PAGE_SIZE_LIMITS[data];
     if (pageSize < min || pageSize > max) {
       const problem = new ConfigError(`page_size for ${data} must be between ${min} and ${max} (the API's limits), got ${pageSize}; leave it empty for the maximum${INHERITED}`, 'page_size');
-      if (!onMisfit) throw problem;
+      // Only one that another data type takes can be meant for it; 0 or 5000 is wrong for every input.
+      if (!onMisfit || !DATA_TYPES.some((other) => pageSize >= PAGE_SIZE_LIMITS[other].min && pageSize <= PAGE_SIZE_LIMITS[other].max)) throw problem;
       // The nearest size the API takes: the maximum (the default) for one too large.
       const fitted = Math.min(max, Math.max(min, pageSize));
       onMisfit(problem, `pages of ${fitted} are asked for`);

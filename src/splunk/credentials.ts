@@ -3,13 +3,12 @@
 // sophos_central_proxy, username = `<user>@<host>:<port>`. A secret typed into the stanza is moved there on the
 // first run and the stanza is masked, so after one run inputs.conf holds only ********.
 import type { InputConfig } from '../config/input-config.js';
-import { isClearSecret, misfitParams, SECRET_MASK, proxyCredential, withProxyPassword } from '../config/input-config.js';
+import { isClearSecret, SECRET_MASK, proxyCredential, withProxyPassword } from '../config/input-config.js';
 import { AbortedError, ConfigError, describeError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { StanzaDefinition } from './input.js';
 import { APP, PROXY_REALM, REALM } from './names.js';
 import type { SplunkdClient } from './rest.js';
-import { SCHEME_PARAMS } from './scheme.js';
 
 /** The part of SplunkdClient the credential flow needs (a seam for the stand-in-free unit tests). */
 export type SecretStore = Pick<SplunkdClient, 'getPassword' | 'storePassword' | 'updateInput'>;
@@ -40,24 +39,6 @@ export async function storedSecret(rest: Pick<SecretStore, 'getPassword'>, entry
   const stored = await rest.getPassword(entry.realm, entry.account);
   if (stored === undefined || stored === '') throw entry.missing();
   return stored;
-}
-
-/**
- * The fields of the edit that masks the secrets: every scheme argument the stanza has, with `masked`'s fields
- * replaced. The edit runs this input's external validation, and splunkd builds that validation's <items> from
- * the fields of the request (splunk-addon.md §1.6, §3: add-ons re-post all fields); posting client_secret
- * alone would fail validation for lack of client_id and data, and the secret would stay in clear in inputs.conf.
- * Those that do not fit the data type (misfitParams, most likely inherited from the `[sophos_central]` default
- * stanza) are not posted: validation would refuse them, and an edit leaves what it does not post as it was.
- */
-export function maskingFields(params: StanzaDefinition['params'], masked: Record<string, string>): Record<string, string> {
-  const fields: Record<string, string> = {};
-  const misfits = new Set(misfitParams(params));
-  for (const { name } of SCHEME_PARAMS) {
-    const value = params[name];
-    if (typeof value === 'string' && !misfits.has(name)) fields[name] = value;
-  }
-  return { ...fields, ...masked };
 }
 
 /**
@@ -207,7 +188,11 @@ export async function resolveSecrets(
   if (stored.length > 0) {
     const what = stored.map((m) => m.what).join(' and ');
     try {
-      await rest.updateInput(stanza.app ?? APP, stanza.inputName, maskingFields(stanza.params, Object.fromEntries(stored.map((m) => [m.field, m.masked]))));
+      // The masked fields only: an edit leaves what it does not post as it was, where posting the rest back would
+      // pin what the stanza inherits from the [sophos_central] default stanza (a later change there would no
+      // longer reach it) and have validation refuse a parameter inherited for another data type. Validation of
+      // an edit without client_id and data checks what it holds (validateInputFields).
+      await rest.updateInput(stanza.app ?? APP, stanza.inputName, Object.fromEntries(stored.map((m) => [m.field, m.masked])));
       logger.info(`${what} in ${stanza.name} replaced by ${SECRET_MASK}`);
       for (const m of stored) inClear.delete(m.field);
     } catch (err) {

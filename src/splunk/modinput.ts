@@ -223,9 +223,9 @@ async function validateArguments(io: ModinputIo, logger: Logger): Promise<number
  *   inputs.conf, which the run only warns about) is not this edit's doing: it is left out, so that the input's
  *   own masking edit is not refused (and the secret left in clear) if splunkd hands validation the whole
  *   stanza rather than the fields posted;
- * - likewise a parameter that does not fit the data type (misfitParams) with the value the stanza already has:
- *   most likely inherited from the `[sophos_central]` default stanza, which the run warns about and collects
- *   without.
+ * - likewise a parameter that does not fit the data type (misfitParams) with the value the stanza already has,
+ *   unless the edit changes `data` (then it is this edit's doing): most likely inherited from the
+ *   `[sophos_central]` default stanza, which the run warns about and collects without.
  * Best effort: splunkd not answering leaves those checks as the fields sent allow, rather than refusing the edit.
  */
 async function withStoredStanza(name: string, params: Params, rest: SplunkdClient, logger: Logger): Promise<Params> {
@@ -244,7 +244,7 @@ async function withStoredStanza(name: string, params: Params, rest: SplunkdClien
   // splunkd's JSON gives some values typed (a number, a boolean): compared as text.
   const asStored = (param: string): boolean => stored?.[param] !== undefined && String(stored[param]).trim() === single(params, param).trim();
   if (interval !== undefined && asStored('interval')) delete out.interval;
-  for (const param of misfitParams(out)) if (asStored(param)) delete out[param];
+  if (needsData || asStored('data')) for (const param of misfitParams(out)) if (asStored(param)) delete out[param];
   return out;
 }
 

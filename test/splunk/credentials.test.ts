@@ -44,9 +44,10 @@ describe('resolveSecrets: the client secret', () => {
     const params = { client_id: 'rotated', client_secret: 'new-secret', data: 'alerts', start_days: '7', interval: '300', index: 'sophos' };
     expect(await resolveSecrets(stanza('rot', params), { clientId: 'rotated', clientSecret: 'new-secret' }, rest, logger)).toEqual({ clientSecret: 'new-secret' });
     await rest.close();
-    // The edit re-posts the stanza's own arguments, the secret masked; Splunk's own settings are left alone.
+    // The edit posts the mask alone: an edit leaves what it does not post as it was, inherited values unpinned.
     const edit = splunkd.requests.find((r) => r.path.endsWith('/data/inputs/sophos_central/rot'))!;
-    expect(edit.form).toEqual({ client_id: 'rotated', client_secret: '********', data: 'alerts', start_days: '7', output_mode: 'json' });
+    expect(edit.form).toEqual({ client_secret: '********', output_mode: 'json' });
+    expect(splunkd.stanzas.get('rot')!.params.client_id).toBe('rotated');
     expect(splunkd.passwords.get('sophos_central:rotated:')!.password).toBe('new-secret');
     expect(splunkd.stanzas.get('rot')!.params.client_secret).toBe('********');
     expect(lines[0]).toBe('INFO client_secret for client_id rotated updated in storage/passwords (realm sophos_central)');
@@ -207,7 +208,7 @@ describe('resolveSecrets: a proxy password in proxy_url', () => {
     });
     const edits = splunkd.requests.slice(before).filter((r) => r.path.endsWith('/data/inputs/sophos_central/via_proxy'));
     expect(edits.map((e) => e.form)).toEqual([
-      { client_id: 'proxied', client_secret: '********', data: 'events', proxy_url: 'http://squid:********@Proxy.Example.com:3128', output_mode: 'json' },
+      { client_secret: '********', proxy_url: 'http://squid:********@Proxy.Example.com:3128', output_mode: 'json' },
     ]);
     expect(splunkd.stanzas.get('via_proxy')!.params.proxy_url).toBe('http://squid:********@Proxy.Example.com:3128');
     expect(lines).toEqual([
@@ -217,8 +218,8 @@ describe('resolveSecrets: a proxy password in proxy_url', () => {
     ]);
   });
 
-  it('masks only the proxy password when the client secret is already stored, re-posting its mask as it stands', async () => {
-    splunkd.stanzas.set('proxy_only', { app: 'TA-sophos-central', params: {} });
+  it('masks only the proxy password when the client secret is already stored, leaving the rest of the stanza as it stands', async () => {
+    splunkd.stanzas.set('proxy_only', { app: 'TA-sophos-central', params: { client_id: 'proxied', client_secret: '********', data: 'alerts', proxy_url: 'https://squid:other@proxy.example.com:3129' } });
     const rest = new SplunkdClient({ serverUri: splunkd.uri, sessionKey: splunkd.sessionKey });
     const { logger } = recorder();
     const url = 'https://squid:other@proxy.example.com:3129';

@@ -26,6 +26,8 @@ describe('validateInputParams with onMisfit: what a run does with a parameter in
     const { config, told } = run({ data: 'alerts', exclude_types: 'Event::Endpoint::UpdateSuccess' });
     expect(config.excludeTypes).toEqual([]);
     expect(told).toEqual([['exclude_types', expect.stringMatching(/^exclude_types applies only to data = events .*\[sophos_central\] default stanza/), 'exclude_types is left out']]);
+    // Whatever its value: it is not this input's to judge.
+    expect(run({ data: 'endpoints', overlap_minutes: '30m' }).told).toEqual([['overlap_minutes', expect.any(String), 'overlap_minutes is left out']]);
     const events = run({ data: 'events', overlap_minutes: '30' });
     expect(events.config.overlapMinutes).toBeUndefined();
     expect(events.told).toEqual([['overlap_minutes', expect.stringMatching(/^overlap_minutes applies only to data = alerts/), 'overlap_minutes is left out']]);
@@ -41,6 +43,9 @@ describe('validateInputParams with onMisfit: what a run does with a parameter in
     expect(() => run({ data: 'alerts', exclude_types: 'Event::Endpoint::UpdateSuccess', start_days: '91' })).toThrow(/^start_days must be between 1 and 90/);
     expect(() => run({ data: 'events', page_size: 'many' })).toThrow(/^page_size must be a whole number/);
     expect(() => run({ data: 'alerts', overlap_minutes: '0' })).toThrow(/^overlap_minutes must be between 1 and 1440/);
+    // A page size no data type takes is not meant for another one: pages of 1 would be one request per item.
+    expect(() => run({ data: 'endpoints', page_size: '0' })).toThrow(/^page_size for endpoints must be between 1 and 500/);
+    expect(() => run({ data: 'alerts', page_size: '5000' })).toThrow(/^page_size for alerts must be between 1 and 1000/);
     expect(run({ data: 'events', exclude_types: 'Event::Endpoint::UpdateSuccess', page_size: '1000' }).told).toEqual([]);
   });
 });
@@ -55,6 +60,7 @@ describe('misfitParams', () => {
     expect(misfitParams({ data: 'logs', exclude_types: 'Event::Endpoint::UpdateSuccess' })).toEqual([]);
     expect(misfitParams({ exclude_types: 'Event::Endpoint::UpdateSuccess' })).toEqual([]);
     expect(misfitParams({ data: 'endpoints', page_size: 'many' })).toEqual([]);
+    expect(misfitParams({ data: 'endpoints', page_size: '0' })).toEqual([]);
   });
 });
 

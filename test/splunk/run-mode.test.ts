@@ -57,11 +57,11 @@ describe('run mode through the splunkd stand-in', () => {
       'INFO TA-sophos-central sophos_central://prod: sample collection from 0 of 3',
       expect.stringMatching(/^INFO TA-sophos-central sophos_central:\/\/prod: run finished after \d+\.\d s$/),
     ]);
-    // The edit went through splunkd's external validation, which sees only the fields posted: all of the
-    // stanza's arguments (start_days from default/inputs.conf), the secret masked.
+    // The edit went through splunkd's external validation, which sees only the fields posted: the mask alone,
+    // so nothing the stanza inherits (start_days from default/inputs.conf) is pinned into it.
     const edit = splunkd.requests.find((r) => r.path.endsWith('/data/inputs/sophos_central/prod'))!;
     expect(edit).toMatchObject({ method: 'POST', status: 200 });
-    expect(edit.form).toEqual({ client_id: CLIENT_ID, client_secret: '********', data: 'alerts', start_days: '1', output_mode: 'json' });
+    expect(edit.form).toEqual({ client_secret: '********', output_mode: 'json' });
 
     // Second run: the secret comes from storage/passwords; new items continue from the checkpoint.
     const second = await splunkd.runInput('prod', undefined, { env: { SAMPLE_EVENTS: '5' } });

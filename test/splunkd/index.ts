@@ -396,8 +396,8 @@ export async function startSplunkd(options: StandInOptions = {}): Promise<Splunk
   const passwords = new Map<string, StoredPassword>();
   const stanzas = new Map<string, Stanza>();
   const defaultStanza: Record<string, string> = {};
-  /** A stanza's parameters with what it inherits from the `[sophos_central]` default stanza. */
-  const effective = (stanza: Stanza): Record<string, string> => ({ ...defaultStanza, ...stanza.params });
+  /** A stanza's parameters with what it inherits: the app's and splunkd's defaults, then the admin's `[sophos_central]`. */
+  const effective = (stanza: Stanza): Record<string, string> => ({ ...STANZA_DEFAULTS, ...defaultStanza, ...stanza.params });
   const settings = new Map<string, Record<string, string>>([
     ['proxy', { proxy_url: '' }],
     ['logging', { loglevel: 'INFO' }],
@@ -646,7 +646,7 @@ export async function startSplunkd(options: StandInOptions = {}): Promise<Splunk
         serverUri: uri,
         sessionKey,
         checkpointDir,
-        stanzas: [{ name, app: stanza.app, params: { ...STANZA_DEFAULTS, ...effective(stanza) } }],
+        stanzas: [{ name, app: stanza.app, params: effective(stanza) }],
       });
       const r = await runChild(opts.command ?? defaultCommand, doc, childEnv(opts.env), opts);
       const parsed = parseXmlStream(r.stdout, r.killed);
