@@ -5,6 +5,7 @@ import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import type { CheckpointStore } from '../checkpoint/types.js';
+import { processAlive } from '../checkpoint/run-lock.js';
 import { ConfigError } from '../errors.js';
 
 export const ENV_STATE_DIR = 'SOPHOS_CENTRAL_STATE_DIR';
@@ -55,22 +56,13 @@ function takeLock(lock: string): void {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw new ConfigError(`state lock ${lock}: ${(err as Error).message}`);
     }
     const pid = Number(readFileSync(lock, 'utf8').trim());
-    if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && alive(pid)) {
+    if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && processAlive(pid)) {
       throw new ConfigError(`another sophos-central poll (pid ${pid}) is using ${lock}; wait for it to finish`);
     }
     // The holder is gone (killed or crashed): the lock is stale.
     rmSync(lock, { force: true });
   }
   throw new ConfigError(`could not take the state lock ${lock}`);
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 /**

@@ -77,9 +77,9 @@ export interface RunSummary extends HealthCounts {
   /**
    * ok: every tenant ok; partial: some failed, or the tenant list broke off after others were collected;
    * error: none collected (all failed, none could be listed), or checkpoint_dir stopped the run (runStatus);
-   * aborted: SIGTERM.
+   * aborted: SIGTERM; skipped: another run of the stanza was still collecting (skippedRunRecord).
    */
-  status: 'ok' | 'partial' | 'error' | 'aborted';
+  status: 'ok' | 'partial' | 'error' | 'aborted' | 'skipped';
   tenants: number;
   tenants_ok: number;
   tenants_failed: number;
@@ -91,6 +91,8 @@ export interface RunSummary extends HealthCounts {
   error?: string;
   /** This host's clock minus Sophos's, in seconds, when CLOCK_SKEW_WARN_MS or more apart. */
   clock_skew_s?: number;
+  /** Why a `skipped` run collected nothing. */
+  reason?: string;
   /**
    * `tenants`: the `_time` (epoch seconds) of every tenant event this run wrote, a snapshot complete when
    * `status=ok`, like an endpoints tenant_run's snapshot_time.
@@ -283,12 +285,12 @@ function runSummaryRecord(summary: RunSummary, at: number): OutRecord {
  * records see the failure, not a silence.
  */
 export function failedRunRecord(stanza: string, data: RunSummary['data'], err: unknown, durationMs: number, at: number): OutRecord {
-  const summary = newRunSummary(stanza, data);
-  summary.status = 'error';
-  summary.error_code = errorCode(err);
-  summary.error = describeError(err);
-  summary.duration_ms = durationMs;
-  return runSummaryRecord(summary, at);
+  return runSummaryRecord({ ...newRunSummary(stanza, data), status: 'error', error_code: errorCode(err), error: describeError(err), duration_ms: durationMs }, at);
+}
+
+/** The `run_summary` of a run that left collecting to another run of its stanza still at it (run-lock.ts). */
+export function skippedRunRecord(stanza: string, data: RunSummary['data'], reason: string, durationMs: number, at: number): OutRecord {
+  return runSummaryRecord({ ...newRunSummary(stanza, data), status: 'skipped', reason, duration_ms: durationMs }, at);
 }
 
 /** `TA_ERR_FORBIDDEN: 180, TA_ERR_SERVER: 2`: the failed tenants' error codes, most frequent first. */

@@ -9,7 +9,8 @@ import type { Writable } from 'node:stream';
 import type { CheckpointStore } from '../checkpoint/types.js';
 import { FileCheckpointStore } from '../checkpoint/file-store.js';
 import { checkpointStanza, isCheckpointNameOf } from '../checkpoint/keys.js';
-import type { EventSink } from '../collect/sink.js';
+import { runLockFile, takeRunLock, type RunLock } from '../checkpoint/run-lock.js';
+import type { EventSink, OutRecord } from '../collect/sink.js';
 import {
   type InputConfig,
   intervalProblem,
@@ -22,7 +23,7 @@ import {
   validateInputFields,
   validateInputParams,
 } from '../config/input-config.js';
-import { failedRunRecord } from '../collect/run.js';
+import { failedRunRecord, skippedRunRecord } from '../collect/run.js';
 import { AbortedError, ConfigError, EXIT_FAILURE, EXIT_OK, SplunkdError, describeError } from '../errors.js';
 import { parseLogLevel, type Logger, type LogLevel } from '../log.js';
 import { VERSION } from '../version.js';
@@ -82,7 +83,15 @@ export interface ModinputIo {
   /** Aborted when the process gets SIGTERM. */
   signal: AbortSignal;
   stdinTimeoutMs?: number;
+  /** How long a run waits for another run of its stanza to finish before it leaves collecting to that one. */
+  runLockWaitMs?: number;
 }
+
+/**
+ * RUN_LOCK_WAIT_MS: long enough for a run that was stopped (an edit restarts the input) to finish its page and
+ * exit, its writes to splunkd given up after STOP_GRACE_MS at the latest.
+ */
+const RUN_LOCK_WAIT_MS = 15_000;
 
 /** Optional log level override for support cases: DEBUG adds detail (and stacks) to the log file. */
 export const LOG_LEVEL_ENV = 'TA_SOPHOS_CENTRAL_LOG_LEVEL';
@@ -441,18 +450,35 @@ async function runStanza(
     for (const { given, meant } of likelyTypos(stanza.params, KNOWN_PARAMS)) {
       logger.warn(`"${given}" is not a parameter of this input and is ignored, so ${meant} keeps its setting or default: did you mean ${meant}? Correct it in inputs.conf`);
     }
-    // At INFO: which Node splunkd's host really runs the input with is the first thing support asks (splunk-addon.md §2).
-    logger.info(`starting ${config.data} collection with TA-sophos-central ${VERSION} on Node ${process.version}`);
-    const result = await collect({
-      stanza: stanza.name,
-      config,
-      clientSecret,
-      ...(secretsInClear ? { secretsInClear } : {}),
-      sink: new XmlEventWriter(stream, { stanza: stanza.name, index: config.index, host: config.host }),
-      store: new FileCheckpointStore(checkpointDir),
-      logger,
-      signal: io.signal,
-    });
+    const waitMs = io.runLockWaitMs ?? RUN_LOCK_WAIT_MS;
+    const lock = await stanzaLock(checkpointDir, stanza.name, waitMs, io.signal, logger);
+    if (lock && 'heldBy' in lock) {
+      if (io.signal.aborted) {
+        logger.info(`stopped on SIGTERM after ${((Date.now() - started) / 1000).toFixed(1)} s, while another run of this input (pid ${lock.heldBy}) was collecting`);
+        return { ok: true, appLogLevel };
+      }
+      const reason = `another run of this input (pid ${lock.heldBy}) was still collecting after ${waitMs / 1000} s, so this run collected nothing; the next run goes on from where that one stops`;
+      logger.warn(reason);
+      await writeRunSummary(stream, stanza.name, config, skippedRunRecord(stanza.name, config.data, reason, Date.now() - started, Date.now()), logger);
+      return { ok: true, appLogLevel };
+    }
+    let result: unknown;
+    try {
+      // At INFO: which Node splunkd's host really runs the input with is the first thing support asks (splunk-addon.md §2).
+      logger.info(`starting ${config.data} collection with TA-sophos-central ${VERSION} on Node ${process.version}`);
+      result = await collect({
+        stanza: stanza.name,
+        config,
+        clientSecret,
+        ...(secretsInClear ? { secretsInClear } : {}),
+        sink: new XmlEventWriter(stream, { stanza: stanza.name, index: config.index, host: config.host }),
+        store: new FileCheckpointStore(checkpointDir),
+        logger,
+        signal: io.signal,
+      });
+    } finally {
+      lock?.release();
+    }
     const failed = (result as { status?: unknown } | undefined)?.status === 'error';
     logger.info(`${io.signal.aborted ? 'stopped on SIGTERM' : failed ? 'run failed' : 'run finished'} after ${((Date.now() - started) / 1000).toFixed(1)} s`);
     return { ok: !failed, appLogLevel };
@@ -464,28 +490,33 @@ async function runStanza(
     logFailure(logger, err);
     // A stanza that failed validation still names its data type and where its events go.
     const target = config ?? { data: single(stanza.params, 'data'), ...stanzaOutput(stanza.params) };
-    await reportFailedRun(stream, stanza.name, target, err, started, logger);
+    await writeRunSummary(stream, stanza.name, target, failedRunRecord(stanza.name, target.data, err, Date.now() - started, Date.now()), logger);
     return { ok: false, appLogLevel };
   }
 }
 
 /**
- * A run that failed before collecting still leaves its `run_summary`, so the health dashboard and alerts
- * see it. Best effort: when the stream itself is what failed (splunkd went away), the ERROR line is all.
+ * The stanza's run lock, waited for up to `waitMs`; undefined when checkpoint_dir refuses it, for the
+ * collection's own check of the directory to report (an unwritable checkpoint_dir stops the run there).
  */
-async function reportFailedRun(
-  stream: XmlStream,
-  stanza: string,
-  config: Pick<InputConfig, 'index' | 'host'> & { data: string },
-  err: unknown,
-  started: number,
-  logger: Logger,
-): Promise<void> {
-  const now = Date.now();
+async function stanzaLock(checkpointDir: string, stanza: string, waitMs: number, signal: AbortSignal, logger: Logger): Promise<RunLock | { heldBy: number } | undefined> {
   try {
-    const sink = new XmlEventWriter(stream, { stanza, index: config.index, host: config.host });
-    await sink.write([failedRunRecord(stanza, config.data, err, now - started, now)]);
+    return await takeRunLock(runLockFile(checkpointDir, stanza), waitMs, signal);
+  } catch (err) {
+    logger.debug(`run lock not taken, collecting without it: ${describeError(err)}`);
+    return undefined;
+  }
+}
+
+/**
+ * A run that collected nothing (it failed before, or another run was at it) still leaves its `run_summary`, so
+ * the health dashboard and alerts see it. Best effort: when the stream itself is what failed (splunkd went
+ * away), the log line is all.
+ */
+async function writeRunSummary(stream: XmlStream, stanza: string, output: Pick<InputConfig, 'index' | 'host'>, record: OutRecord, logger: Logger): Promise<void> {
+  try {
+    await new XmlEventWriter(stream, { stanza, index: output.index, host: output.host }).write([record]);
   } catch (writeErr) {
-    logger.debug(`run_summary of the failed run not written: ${describeError(writeErr)}`);
+    logger.debug(`run_summary not written: ${describeError(writeErr)}`);
   }
 }

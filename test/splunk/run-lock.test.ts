@@ -1,0 +1,104 @@
+// The run lock of a stanza in checkpoint_dir: one run at a time, a lock its holder left behind taken over.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { LOCK_HEARTBEAT_MS, LOCK_STALE_MS, runLockFile, takeRunLock, tryRunLock, type RunLock } from '../../src/checkpoint/run-lock.js';
+
+let dir: string;
+/** A live process other than this one, to hold locks. */
+let other: ChildProcess;
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), 'ta-run-lock-'));
+  other = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 60000)'], { stdio: 'ignore' });
+});
+afterAll(() => {
+  other.kill('SIGKILL');
+  rmSync(dir, { recursive: true, force: true });
+});
+afterEach(() => vi.useRealTimers());
+
+const file = (stanza: string) => runLockFile(dir, stanza);
+const heldBy = (pid: number, stanza: string, touchedAgoMs = 0) => {
+  writeFileSync(file(stanza), JSON.stringify({ pid, token: 'theirs' }));
+  const at = new Date(Date.now() - touchedAgoMs);
+  utimesSync(file(stanza), at, at);
+};
+const isLock = (got: RunLock | { heldBy: number }): got is RunLock => !('heldBy' in got);
+
+describe('tryRunLock', () => {
+  it('is one file per stanza beside the checkpoints, never named like one of them', () => {
+    expect(file('sophos_central://prod')).toMatch(/\.lock$/);
+    expect(file('sophos_central://prod')).not.toBe(file('sophos_central://Prod'));
+  });
+
+  it('takes a free lock, names this process in it, and removes it on release', () => {
+    const got = tryRunLock(file('free'));
+    expect(isLock(got)).toBe(true);
+    expect(JSON.parse(readFileSync(file('free'), 'utf8'))).toMatchObject({ pid: process.pid });
+    (got as RunLock).release();
+    expect(existsSync(file('free'))).toBe(false);
+  });
+
+  it('says which live process holds a lock it keeps touching', () => {
+    heldBy(other.pid!, 'held', LOCK_STALE_MS / 2);
+    expect(tryRunLock(file('held'))).toEqual({ heldBy: other.pid });
+    expect(JSON.parse(readFileSync(file('held'), 'utf8')).token).toBe('theirs');
+  });
+
+  it('takes over a lock whose holder is gone, one not touched for LOCK_STALE_MS (a PID reused after a reboot), and an unreadable one', async () => {
+    const gone = spawn(process.execPath, ['-e', '0'], { stdio: 'ignore' });
+    await once(gone, 'exit');
+    heldBy(gone.pid!, 'dead');
+    heldBy(other.pid!, 'stale', LOCK_STALE_MS + 1000);
+    writeFileSync(file('torn'), '{"pid":');
+    for (const stanza of ['dead', 'stale', 'torn']) {
+      const got = tryRunLock(file(stanza));
+      expect(isLock(got), stanza).toBe(true);
+      expect(JSON.parse(readFileSync(file(stanza), 'utf8')).pid).toBe(process.pid);
+      (got as RunLock).release();
+    }
+  });
+
+  it('a release after another run took the lock over leaves that run\'s lock alone', () => {
+    const got = tryRunLock(file('taken'));
+    heldBy(other.pid!, 'taken');
+    (got as RunLock).release();
+    expect(JSON.parse(readFileSync(file('taken'), 'utf8')).token).toBe('theirs');
+  });
+
+  it('touches the lock while held, so that a long run is not taken for a stale one', async () => {
+    vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval'] });
+    const got = tryRunLock(file('long')) as RunLock;
+    const past = new Date(Date.now() - LOCK_STALE_MS);
+    utimesSync(file('long'), past, past);
+    vi.advanceTimersByTime(LOCK_HEARTBEAT_MS);
+    vi.useRealTimers();
+    await vi.waitFor(() => expect(Date.now() - statSync(file('long')).mtimeMs).toBeLessThan(LOCK_HEARTBEAT_MS));
+    got.release();
+  });
+});
+
+describe('takeRunLock', () => {
+  it('waits for a holder that finishes, then takes the lock', async () => {
+    heldBy(other.pid!, 'finishing');
+    setTimeout(() => rmSync(file('finishing')), 300);
+    const got = await takeRunLock(file('finishing'), 10_000);
+    expect(isLock(got)).toBe(true);
+    (got as RunLock).release();
+  });
+
+  it('gives up after the wait, or at once when stopped, naming the holder', async () => {
+    heldBy(other.pid!, 'busy');
+    const t0 = Date.now();
+    expect(await takeRunLock(file('busy'), 400)).toEqual({ heldBy: other.pid });
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(400);
+    const stop = new AbortController();
+    stop.abort();
+    const t1 = Date.now();
+    expect(await takeRunLock(file('busy'), 10_000, stop.signal)).toEqual({ heldBy: other.pid });
+    expect(Date.now() - t1).toBeLessThan(1000);
+  });
+});
