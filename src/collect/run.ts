@@ -289,8 +289,10 @@ export function failedRunRecord(stanza: string, data: RunSummary['data'], err: u
 }
 
 /** The `run_summary` of a run that left collecting to another run of its stanza still at it (run-lock.ts). */
-export function skippedRunRecord(stanza: string, data: RunSummary['data'], reason: string, durationMs: number, at: number): OutRecord {
-  return runSummaryRecord({ ...newRunSummary(stanza, data), status: 'skipped', reason, duration_ms: durationMs }, at);
+export function skippedRunRecord(stanza: string, data: RunSummary['data'], reason: string, durationMs: number, at: number, secretsInClear?: string[]): OutRecord {
+  const summary: RunSummary = { ...newRunSummary(stanza, data), status: 'skipped', reason, duration_ms: durationMs };
+  if (secretsInClear) summary.secrets_in_clear = secretsInClear;
+  return runSummaryRecord(summary, at);
 }
 
 /** `TA_ERR_FORBIDDEN: 180, TA_ERR_SERVER: 2`: the failed tenants' error codes, most frequent first. */

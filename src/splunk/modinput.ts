@@ -450,7 +450,10 @@ async function runStanza(
     for (const { given, meant } of likelyTypos(stanza.params, KNOWN_PARAMS)) {
       logger.warn(`"${given}" is not a parameter of this input and is ignored, so ${meant} keeps its setting or default: did you mean ${meant}? Correct it in inputs.conf`);
     }
-    const waitMs = io.runLockWaitMs ?? RUN_LOCK_WAIT_MS;
+    // An input that runs once (interval -1 or 0) has no next run to leave collecting to: it waits for the lock.
+    const runsOnce = config.intervalSeconds === undefined && !/\s/.test(single(stanza.params, 'interval').trim());
+    const waitMs = runsOnce ? Infinity : (io.runLockWaitMs ?? RUN_LOCK_WAIT_MS);
+    const lockAsked = Date.now();
     const lock = await stanzaLock(checkpointDir, stanza.name, waitMs, io.signal, logger);
     if (lock && 'heldBy' in lock) {
       if (io.signal.aborted) {
@@ -459,9 +462,12 @@ async function runStanza(
       }
       const reason = `another run of this input (pid ${lock.heldBy}) was still collecting after ${waitMs / 1000} s, so this run collected nothing; the next run goes on from where that one stops`;
       logger.warn(reason);
-      await writeRunSummary(stream, stanza.name, config, skippedRunRecord(stanza.name, config.data, reason, Date.now() - started, Date.now()), logger);
+      const record = skippedRunRecord(stanza.name, config.data, reason, Date.now() - started, Date.now(), secretsInClear);
+      await writeRunSummary(stream, stanza.name, config, record, logger);
       return { ok: true, appLogLevel };
     }
+    const waited = Date.now() - lockAsked;
+    if (lock && waited >= 1000) logger.info(`waited ${(waited / 1000).toFixed(1)} s for another run of this input to finish`);
     let result: unknown;
     try {
       // At INFO: which Node splunkd's host really runs the input with is the first thing support asks (splunk-addon.md §2).

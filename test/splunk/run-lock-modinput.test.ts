@@ -1,7 +1,7 @@
 // A run that finds another run of its stanza at work waits for it, then leaves collecting to it: a WARN line,
 // a run_summary of status skipped, exit 0, and nothing collected twice.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
@@ -31,13 +31,13 @@ const capture = () => {
   return { stream, bytes: () => Buffer.concat(chunks), text: () => Buffer.concat(chunks).toString('utf8') };
 };
 
-async function runOnce(name: string, runLockWaitMs: number) {
-  const params = { client_id: 'c1', client_secret: 'clear-secret', data: 'alerts', index: 'sophos' };
+async function runOnce(name: string, runLockWaitMs: number, extra: Record<string, string> = {}, env: NodeJS.ProcessEnv = {}) {
+  const params = { client_id: 'c1', client_secret: 'clear-secret', data: 'alerts', index: 'sophos', interval: '300', ...extra };
   splunkd.stanzas.set(name, { app: 'TA-sophos-central', params });
   const doc = inputDocument({ serverUri: splunkd.uri, sessionKey: splunkd.sessionKey, checkpointDir, stanzas: [{ name, app: 'TA-sophos-central', params }] });
   const [stdout, stderr] = [capture(), capture()];
   let collected = 0;
-  const code = await runModularInput([], { stdin: new PassThrough().end(doc), stdout: stdout.stream, stderr: stderr.stream, env: {}, signal: new AbortController().signal, runLockWaitMs }, async () => {
+  const code = await runModularInput([], { stdin: new PassThrough().end(doc), stdout: stdout.stream, stderr: stderr.stream, env, signal: new AbortController().signal, runLockWaitMs }, async () => {
     collected++;
   });
   return { code, collected, stderr: stderr.text().split('\n').filter(Boolean), events: parseXmlStream(stdout.bytes(), false).events };
@@ -57,6 +57,27 @@ describe('a run while another run of its stanza holds the lock', () => {
     expect(r.events).toHaveLength(1);
     expect(r.events[0]).toMatchObject({ sourcetype: 'sophos:central:health', index: 'sophos' });
     expect(JSON.parse(r.events[0]!.data)).toMatchObject({ type: 'run_summary', stanza: 'sophos_central://busy', data: 'alerts', status: 'skipped', events: 0, reason: expect.stringMatching(/^another run/) });
+  });
+
+  it('names in its skipped run_summary the secrets still in clear text, as every run_summary does', async () => {
+    const app = join(splunkd.splunkHome, 'etc', 'apps', 'TA-sophos-central', 'default');
+    mkdirSync(app, { recursive: true });
+    writeFileSync(join(app, 'inputs.conf'), '[sophos_central://deployed]\nclient_id = c1\nclient_secret = clear-secret\ndata = alerts\n');
+    writeFileSync(runLockFile(checkpointDir, 'sophos_central://deployed'), JSON.stringify({ pid: other.pid, token: 'theirs' }));
+    const r = await runOnce('deployed', 300, {}, { SPLUNK_HOME: splunkd.splunkHome });
+    expect(JSON.parse(r.events.at(-1)!.data)).toMatchObject({ type: 'run_summary', status: 'skipped', secrets_in_clear: ['client_secret'] });
+  });
+
+  it('an input that runs once (interval -1) waits for the lock rather than give up its only run', async () => {
+    const lock = runLockFile(checkpointDir, 'sophos_central://once');
+    writeFileSync(lock, JSON.stringify({ pid: other.pid, token: 'theirs' }));
+    // The run an edit stopped exits 1.5 s on, well after the 300 ms an interval input waits.
+    const exits = setTimeout(() => rmSync(lock, { force: true }), 1500);
+    const r = await runOnce('once', 300, { interval: '-1' });
+    clearTimeout(exits);
+    expect(r.collected).toBe(1);
+    expect(r.stderr.filter((l) => !l.startsWith('INFO'))).toEqual([]);
+    expect(r.stderr).toContainEqual(expect.stringMatching(/^INFO .*sophos_central:\/\/once: waited 1\.\d s for another run of this input to finish$/));
   });
 
   it('runs as usual once the lock is free, and leaves none behind', async () => {

@@ -1,11 +1,11 @@
 // The run lock of a stanza in checkpoint_dir: one run at a time, a lock its holder left behind taken over.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { LOCK_HEARTBEAT_MS, LOCK_STALE_MS, runLockFile, takeRunLock, tryRunLock, type RunLock } from '../../src/checkpoint/run-lock.js';
+import { LOCK_HEARTBEAT_MS, LOCK_STALE_MS, processStarted, runLockFile, takeRunLock, tryRunLock, type RunLock } from '../../src/checkpoint/run-lock.js';
 
 let dir: string;
 /** A live process other than this one, to hold locks. */
@@ -21,8 +21,8 @@ afterAll(() => {
 afterEach(() => vi.useRealTimers());
 
 const file = (stanza: string) => runLockFile(dir, stanza);
-const heldBy = (pid: number, stanza: string, touchedAgoMs = 0) => {
-  writeFileSync(file(stanza), JSON.stringify({ pid, token: 'theirs' }));
+const heldBy = (pid: number, stanza: string, touchedAgoMs = 0, started?: string) => {
+  writeFileSync(file(stanza), JSON.stringify({ pid, token: 'theirs', ...(started ? { started } : {}) }));
   const at = new Date(Date.now() - touchedAgoMs);
   utimesSync(file(stanza), at, at);
 };
@@ -62,6 +62,32 @@ describe('tryRunLock', () => {
     }
   });
 
+  // Linux: a process's boot and start time tell a live holder from a PID reused since, whatever the clock does.
+  it.runIf(processStarted(process.pid) !== undefined)('tells a live holder from a reused PID by when it started, not by the clock', () => {
+    // Touched long ago (the wall clock stepped forward, or a holder busy a minute): still held.
+    heldBy(other.pid!, 'started', LOCK_STALE_MS * 2, processStarted(other.pid!));
+    expect(tryRunLock(file('started'))).toEqual({ heldBy: other.pid });
+    expect(tryRunLock(file('started'), () => Date.now() + 10 * LOCK_STALE_MS)).toEqual({ heldBy: other.pid });
+    // The same PID, started at another time (after a reboot): taken over however fresh.
+    heldBy(other.pid!, 'reused', 0, 'another-boot/12345');
+    const got = tryRunLock(file('reused'));
+    expect(isLock(got)).toBe(true);
+    (got as RunLock).release();
+  });
+
+  it('never leaves a lock file without its holder, even for a moment, and cleans up after a takeover', () => {
+    const got = tryRunLock(file('whole')) as RunLock;
+    expect(readdirSync(dir).filter((n) => n.includes('.new-') || n.endsWith('.takeover'))).toEqual([]);
+    got.release();
+    heldBy(other.pid!, 'left', LOCK_STALE_MS + 1000);
+    writeFileSync(`${file('left')}.takeover`, 'a takeover a killed run left');
+    utimesSync(`${file('left')}.takeover`, new Date(Date.now() - 60_000), new Date(Date.now() - 60_000));
+    const taken = tryRunLock(file('left'));
+    expect(isLock(taken)).toBe(true);
+    (taken as RunLock).release();
+    expect(existsSync(`${file('left')}.takeover`)).toBe(false);
+  });
+
   it('a release after another run took the lock over leaves that run\'s lock alone', () => {
     const got = tryRunLock(file('taken'));
     heldBy(other.pid!, 'taken');
@@ -81,6 +107,30 @@ describe('tryRunLock', () => {
   });
 });
 
+describe('processes contending for the lock', () => {
+  it('three processes taking and releasing it as fast as they can never hold it at once', async () => {
+    const log = join(dir, 'holders.log');
+    const script = join(__dirname, '..', 'helpers', 'lock-churn.ts');
+    const children = [1, 2, 3].map(() => spawn(process.execPath, ['--import', 'tsx', script, file('churn'), '3000', log], { stdio: 'inherit' }));
+    await Promise.all(children.map((c) => once(c, 'exit')));
+    let holder: string | undefined;
+    let taken = 0;
+    const overlaps: string[] = [];
+    for (const line of readFileSync(log, 'utf8').split('\n').filter(Boolean)) {
+      const [what, pid] = line.split(' ') as ['A' | 'R', string];
+      if (what === 'R') {
+        if (holder === pid) holder = undefined;
+        continue;
+      }
+      taken++;
+      if (holder !== undefined) overlaps.push(`${pid} took it while ${holder} held it`);
+      holder = pid;
+    }
+    expect(taken).toBeGreaterThan(100);
+    expect(overlaps).toEqual([]);
+  }, 30_000);
+});
+
 describe('takeRunLock', () => {
   it('waits for a holder that finishes, then takes the lock', async () => {
     heldBy(other.pid!, 'finishing');
@@ -88,6 +138,19 @@ describe('takeRunLock', () => {
     const got = await takeRunLock(file('finishing'), 10_000);
     expect(isLock(got)).toBe(true);
     (got as RunLock).release();
+  });
+
+  it('times its wait on a clock that a step of the wall clock does not move', async () => {
+    heldBy(other.pid!, 'stepped');
+    const wall = Date.now.bind(Date);
+    vi.spyOn(Date, 'now').mockImplementation(() => wall() - 3_600_000);
+    const t0 = performance.now();
+    try {
+      expect(await takeRunLock(file('stepped'), 400)).toEqual({ heldBy: other.pid });
+    } finally {
+      vi.restoreAllMocks();
+    }
+    expect(performance.now() - t0).toBeLessThan(3000);
   });
 
   it('gives up after the wait, or at once when stopped, naming the holder', async () => {
