@@ -450,7 +450,8 @@ async function runStanza(
     for (const { given, meant } of likelyTypos(stanza.params, KNOWN_PARAMS)) {
       logger.warn(`"${given}" is not a parameter of this input and is ignored, so ${meant} keeps its setting or default: did you mean ${meant}? Correct it in inputs.conf`);
     }
-    // An input that runs once (interval -1 or 0) has no next run to leave collecting to: it waits for the lock.
+    // Without a next run to leave collecting to, the run waits for the lock: interval -1 runs once, and 0 is
+    // started again as soon as it exits (inputs.conf.spec), so leaving would only spin.
     const runsOnce = config.intervalSeconds === undefined && !/\s/.test(single(stanza.params, 'interval').trim());
     const waitMs = runsOnce ? Infinity : (io.runLockWaitMs ?? RUN_LOCK_WAIT_MS);
     const lockAsked = Date.now();
