@@ -6,7 +6,7 @@
 // it, as after a reboot. Where a process's start cannot be read, a lock its holder has not touched for
 // LOCK_STALE_MS is taken over instead (a PID reused since), so the holder touches it while it runs.
 import { randomBytes } from 'node:crypto';
-import { linkSync, mkdirSync, readFileSync, statSync, unlinkSync, utimes, writeFileSync } from 'node:fs';
+import { linkSync, mkdirSync, readFileSync, rmSync, statSync, unlinkSync, utimes, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { checkpointFileName } from './file-store.js';
 
@@ -22,6 +22,11 @@ const LOCK_POLL_MS = 200;
 export interface RunLock {
   /** Stops touching the lock and removes it, unless another run has taken it over meanwhile. */
   release(): void;
+}
+
+/** The lock is another run's: its PID, unless several runs were contending for it. */
+export interface Held {
+  heldBy: number | undefined;
 }
 
 interface Holder {
@@ -82,7 +87,12 @@ function createWhole(file: string, body: string): boolean {
     if ((err as NodeJS.ErrnoException).code === 'EEXIST') return false;
     throw err;
   } finally {
-    unlinkSync(temp);
+    // Best effort: the link decided the outcome; a scanner holding the file (Windows) must not undo it.
+    try {
+      unlinkSync(temp);
+    } catch {
+      // Left as a stray `.new-` file, which nothing reads.
+    }
   }
 }
 
@@ -100,7 +110,7 @@ function holderRuns(holder: Holder, touched: number, now: number): boolean {
  * cannot remove the lock the other has just made. Throws what the file system refuses (the caller decides
  * whether to run without).
  */
-export function tryRunLock(file: string, now: () => number = Date.now): RunLock | { heldBy: number } {
+export function tryRunLock(file: string, now: () => number = Date.now): RunLock | Held {
   mkdirSync(dirname(file), { recursive: true });
   const started = processStarted(process.pid);
   const mine: Holder = { pid: process.pid, token: randomBytes(8).toString('hex'), ...(started ? { started } : {}) };
@@ -119,7 +129,8 @@ export function tryRunLock(file: string, now: () => number = Date.now): RunLock 
     if (!createWhole(takeover, JSON.stringify(mine))) {
       // Another run is taking it over; one that died doing so left its takeover lock behind.
       const since = statSync(takeover, { throwIfNoEntry: false })?.mtimeMs;
-      if (since !== undefined && now() - since > TAKEOVER_STALE_MS) unlinkSync(takeover);
+      // Forced: two runs may find it stale at once, and the second finds it gone.
+      if (since !== undefined && now() - since > TAKEOVER_STALE_MS) rmSync(takeover, { force: true });
       continue;
     }
     try {
@@ -132,7 +143,7 @@ export function tryRunLock(file: string, now: () => number = Date.now): RunLock 
     }
   }
   // Contended throughout: as good as held, and asked again.
-  return { heldBy: seen?.pid ?? 0 };
+  return { heldBy: seen?.pid };
 }
 
 function holding(file: string, mine: Holder): RunLock {
@@ -159,7 +170,7 @@ function holding(file: string, mine: Holder): RunLock {
  * tryRunLock, asked again until `waitMs` has passed (a stopped run finishing its last page; Infinity: until the
  * lock is free), or `signal` aborts. The wait is timed on the monotonic clock, which a clock step does not move.
  */
-export async function takeRunLock(file: string, waitMs: number, signal?: AbortSignal): Promise<RunLock | { heldBy: number }> {
+export async function takeRunLock(file: string, waitMs: number, signal?: AbortSignal): Promise<RunLock | Held> {
   const until = performance.now() + waitMs;
   for (;;) {
     const got = tryRunLock(file);

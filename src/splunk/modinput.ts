@@ -9,7 +9,7 @@ import type { Writable } from 'node:stream';
 import type { CheckpointStore } from '../checkpoint/types.js';
 import { FileCheckpointStore } from '../checkpoint/file-store.js';
 import { checkpointStanza, isCheckpointNameOf } from '../checkpoint/keys.js';
-import { runLockFile, takeRunLock, type RunLock } from '../checkpoint/run-lock.js';
+import { runLockFile, takeRunLock, type Held, type RunLock } from '../checkpoint/run-lock.js';
 import type { EventSink, OutRecord } from '../collect/sink.js';
 import {
   type InputConfig,
@@ -348,29 +348,39 @@ async function removeCheckpointsOfDeletedInputs(def: InputDefinition, io: Modinp
 }
 
 /**
- * The stanza's secrets that its app's default/inputs.conf holds in clear: in the stanza itself, or in the
- * `[sophos_central]` or `[default]` stanza it inherits them from. The edit that masks a stanza writes the app's
- * local/inputs.conf, which takes precedence, so a copy in default/ (where a deployment server or an app package
- * ships inputs) stays on disk in clear whatever the run does: said, not silently left.
+ * The stanza's secrets that inputs.conf files holds in clear where the edit that masks it does not reach: the
+ * stanza itself, or the `[sophos_central]` or `[default]` stanza it inherits them from, in its app's
+ * default/inputs.conf (where a deployment server or an app package ships inputs; the edit writes local/, which
+ * takes precedence, and never changes default/), and those two inherited stanzas in its app's local/ and in
+ * etc/system/local (the edit masks the input's own stanza, not the one it inherits from). Said, not silently left.
  */
-function clearInAppDefault(splunkHome: string | undefined, stanza: StanzaDefinition): { file: string; fields: string[]; where: string[] } | undefined {
-  if (!splunkHome || !stanza.app) return undefined;
-  const file = join(splunkHome, 'etc', 'apps', stanza.app, 'default', 'inputs.conf');
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch {
-    return undefined;
-  }
-  const fields = new Set<string>();
-  const where: string[] = [];
-  for (const name of [stanza.name, SCHEME, 'default']) {
-    for (const field of clearSecretFields(confStanza(text, name))) {
-      fields.add(field);
-      where.push(`${field} in [${name}]`);
+function clearOutOfReach(splunkHome: string | undefined, stanza: StanzaDefinition): Array<{ file: string; fields: string[]; where: string[] }> {
+  if (!splunkHome || !stanza.app) return [];
+  const app = join(splunkHome, 'etc', 'apps', stanza.app);
+  const places: Array<[string, string[]]> = [
+    [join(app, 'default', 'inputs.conf'), [stanza.name, SCHEME, 'default']],
+    [join(app, 'local', 'inputs.conf'), [SCHEME, 'default']],
+    [join(splunkHome, 'etc', 'system', 'local', 'inputs.conf'), [SCHEME, 'default']],
+  ];
+  const found: Array<{ file: string; fields: string[]; where: string[] }> = [];
+  for (const [file, names] of places) {
+    let text: string;
+    try {
+      text = readFileSync(file, 'utf8');
+    } catch {
+      continue;
     }
+    const fields = new Set<string>();
+    const where: string[] = [];
+    for (const name of names) {
+      for (const field of clearSecretFields(confStanza(text, name))) {
+        fields.add(field);
+        where.push(`${field} in [${name}]`);
+      }
+    }
+    if (fields.size > 0) found.push({ file, fields: [...fields], where });
   }
-  return fields.size > 0 ? { file, fields: [...fields], where } : undefined;
+  return found;
 }
 
 async function runStanza(
@@ -417,14 +427,14 @@ async function runStanza(
       // one must not keep a clear secret in inputs.conf.
       const secrets = await resolveSecrets(stanza, config, rest, logger, check);
       clientSecret = secrets.clientSecret;
-      const leftInDefault = clearInAppDefault(io.env.SPLUNK_HOME, stanza);
-      if (leftInDefault) {
+      const leftInClear = clearOutOfReach(io.env.SPLUNK_HOME, stanza);
+      for (const left of leftInClear) {
         logger.warn(
-          `${leftInDefault.file} holds a secret of ${stanza.name} in clear text (${leftInDefault.where.join(', ')}), which Splunk's edits never ` +
-            'change (a deployment server may have put it there): remove it from that file; the input keeps its secrets in storage/passwords',
+          `${left.file} holds a secret of ${stanza.name} in clear text (${left.where.join(', ')}), which masking the input does not ` +
+            'change (a deployment server or an admin may have put it there): remove it from that file; the input keeps its secrets in storage/passwords',
         );
       }
-      const inClear = new Set([...(secrets.inClear ?? []), ...(leftInDefault?.fields ?? [])]);
+      const inClear = new Set([...(secrets.inClear ?? []), ...leftInClear.flatMap((left) => left.fields)]);
       secretsInClear = inClear.size > 0 ? [...inClear] : undefined;
       if (secrets.proxyUrl) {
         config = { ...config, proxyUrl: secrets.proxyUrl };
@@ -452,16 +462,17 @@ async function runStanza(
     }
     // Without a next run to leave collecting to, the run waits for the lock: interval -1 runs once, and 0 is
     // started again as soon as it exits (inputs.conf.spec), so leaving would only spin.
-    const runsOnce = config.intervalSeconds === undefined && !/\s/.test(single(stanza.params, 'interval').trim());
-    const waitMs = runsOnce ? Infinity : (io.runLockWaitMs ?? RUN_LOCK_WAIT_MS);
+    const noNextRun = config.intervalSeconds === undefined && !/\s/.test(single(stanza.params, 'interval'));
+    const waitMs = noNextRun ? Infinity : (io.runLockWaitMs ?? RUN_LOCK_WAIT_MS);
     const lockAsked = Date.now();
     const lock = await stanzaLock(checkpointDir, stanza.name, waitMs, io.signal, logger);
     if (lock && 'heldBy' in lock) {
+      const other = `another run of this input${lock.heldBy === undefined ? '' : ` (pid ${lock.heldBy})`}`;
       if (io.signal.aborted) {
-        logger.info(`stopped on SIGTERM after ${((Date.now() - started) / 1000).toFixed(1)} s, while another run of this input (pid ${lock.heldBy}) was collecting`);
+        logger.info(`stopped on SIGTERM after ${((Date.now() - started) / 1000).toFixed(1)} s, while ${other} was collecting`);
         return { ok: true, appLogLevel };
       }
-      const reason = `another run of this input (pid ${lock.heldBy}) was still collecting after ${waitMs / 1000} s, so this run collected nothing; the next run goes on from where that one stops`;
+      const reason = `${other} was still collecting after ${waitMs / 1000} s, so this run collected nothing; the next run goes on from where that one stops`;
       logger.warn(reason);
       const record = skippedRunRecord(stanza.name, config.data, reason, Date.now() - started, Date.now(), secretsInClear);
       await writeRunSummary(stream, stanza.name, config, record, logger);
@@ -502,15 +513,21 @@ async function runStanza(
   }
 }
 
+/** What a directory that cannot be written refuses, which the collection's own check of checkpoint_dir reports. */
+const UNWRITABLE = new Set(['EACCES', 'EPERM', 'EROFS', 'ENOSPC', 'EDQUOT']);
+
 /**
- * The stanza's run lock, waited for up to `waitMs`; undefined when checkpoint_dir refuses it, for the
- * collection's own check of the directory to report (an unwritable checkpoint_dir stops the run there).
+ * The stanza's run lock, waited for up to `waitMs`; undefined when the file system refuses it. Collection goes on
+ * without it rather than stop: an unwritable checkpoint_dir then stops the run at the collection's own check,
+ * with its ERROR line; anything else (a file system without hard links) is said in a WARN line.
  */
-async function stanzaLock(checkpointDir: string, stanza: string, waitMs: number, signal: AbortSignal, logger: Logger): Promise<RunLock | { heldBy: number } | undefined> {
+async function stanzaLock(checkpointDir: string, stanza: string, waitMs: number, signal: AbortSignal, logger: Logger): Promise<RunLock | Held | undefined> {
   try {
     return await takeRunLock(runLockFile(checkpointDir, stanza), waitMs, signal);
   } catch (err) {
-    logger.debug(`run lock not taken, collecting without it: ${describeError(err)}`);
+    const line = `collecting without the run lock, so a run started while this one collects would send the same items: ${describeError(err)}`;
+    if (UNWRITABLE.has((err as NodeJS.ErrnoException).code ?? '')) logger.debug(line);
+    else logger.warn(line);
     return undefined;
   }
 }

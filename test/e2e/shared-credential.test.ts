@@ -82,7 +82,7 @@ describe('a stanza its app ships in default/inputs.conf, secret included (as a d
       for (const run of [first, await w.run('deployed')]) {
         expect(run.exitCode).toBe(0);
         expect(run.stderr.filter((l) => l.startsWith('WARN'))).toEqual([
-          expect.stringContaining(`${file} holds a secret of sophos_central://deployed in clear text (client_secret in [sophos_central://deployed]), which Splunk's edits never change`),
+          expect.stringContaining(`${file} holds a secret of sophos_central://deployed in clear text (client_secret in [sophos_central://deployed]), which masking the input does not change`),
         ]);
         expect(health(run.records, 'run_summary')).toEqual([expect.objectContaining({ status: 'ok', secrets_in_clear: ['client_secret'] })]);
         expect(run.stderr.join('\n')).not.toContain(secret);
@@ -110,6 +110,31 @@ describe('a secret an app ships in the [sophos_central] default stanza of its de
       expect(run.stderr.join('\n')).not.toContain(w.emu.clientSecret);
     } finally {
       rmSync(file);
+    }
+  });
+});
+
+describe('a secret an admin sets once in the [sophos_central] default stanza of local/inputs.conf, for every input to inherit', () => {
+  it('is stored and the input masked, and every run names the clear copy the masking edit does not reach', async () => {
+    const secret = w.emu.clientSecret;
+    for (const dir of [join(w.splunkd.splunkHome, 'etc', 'apps', 'TA-sophos-central', 'local'), join(w.splunkd.splunkHome, 'etc', 'system', 'local')]) {
+      mkdirSync(dir, { recursive: true });
+      const file = join(dir, 'inputs.conf');
+      writeFileSync(file, `[sophos_central]\nclient_id = ${w.emu.clientId}\nclient_secret = ${secret}\n`);
+      Object.assign(w.splunkd.defaultStanza, { client_id: w.emu.clientId, client_secret: secret });
+      const name = `shared_${dir.includes('system') ? 'system' : 'app'}`;
+      try {
+        const run = await w.run(name, { data: 'tenants' });
+        expect(run.exitCode).toBe(0);
+        expect(w.splunkd.stanzas.get(name)!.params.client_secret).toBe('********');
+        expect(run.stderr.filter((l) => l.startsWith('WARN'))).toEqual([expect.stringContaining(`${file} holds a secret of sophos_central://${name} in clear text (client_secret in [sophos_central]), which masking the input does not change`)]);
+        expect(health(run.records, 'run_summary')).toEqual([expect.objectContaining({ status: 'ok', secrets_in_clear: ['client_secret'] })]);
+        expect(run.stdout + run.stderr.join('\n')).not.toContain(secret);
+      } finally {
+        rmSync(file);
+        delete w.splunkd.defaultStanza.client_id;
+        delete w.splunkd.defaultStanza.client_secret;
+      }
     }
   });
 });

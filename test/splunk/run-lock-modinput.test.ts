@@ -90,3 +90,33 @@ describe('a run while another run of its stanza holds the lock', () => {
     expect(again.collected).toBe(1);
   });
 });
+
+describe('which intervals wait for the lock without end', () => {
+  /** Runs stanza `name` with `interval` while a live process holds its lock: 'waiting' if still at it after 2 s. */
+  async function underHeldLock(name: string, interval: string): Promise<'skipped' | 'collected' | 'waiting'> {
+    const params = { client_id: 'c1', client_secret: '', data: 'alerts', index: 'sophos', interval };
+    splunkd.stanzas.set(name, { app: 'TA-sophos-central', params });
+    splunkd.passwords.set('sophos_central:c1:', { app: 'TA-sophos-central', realm: 'sophos_central', username: 'c1', password: 'stored' });
+    writeFileSync(runLockFile(checkpointDir, `sophos_central://${name}`), JSON.stringify({ pid: other.pid, token: 'theirs' }));
+    const doc = inputDocument({ serverUri: splunkd.uri, sessionKey: splunkd.sessionKey, checkpointDir, stanzas: [{ name, app: 'TA-sophos-central', params }] });
+    const stop = new AbortController();
+    let collected = false;
+    const io = { stdin: new PassThrough().end(doc), stdout: new PassThrough().resume(), stderr: new PassThrough().resume(), env: {}, signal: stop.signal, runLockWaitMs: 300 };
+    const run = runModularInput([], io, async () => {
+      collected = true;
+    }).then((): 'collected' | 'skipped' => (collected ? 'collected' : 'skipped'));
+    const outcome = await Promise.race([run, new Promise<'waiting'>((resolve) => setTimeout(() => resolve('waiting'), 2000))]);
+    stop.abort();
+    await run;
+    return outcome;
+  }
+
+  it.each([
+    ['a cron schedule', '*/5 * * * *', 'skipped'],
+    ['seconds with decimals', '300.5', 'skipped'],
+    ['-1 (runs once)', '-1', 'waiting'],
+    ['0 (started again as soon as it exits)', '0', 'waiting'],
+  ] as const)('%s', async (_what, interval, expected) => {
+    expect(await underHeldLock(`every_${interval.replace(/\W/g, '_')}`, interval)).toBe(expected);
+  });
+});

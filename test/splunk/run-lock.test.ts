@@ -5,7 +5,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, u
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { LOCK_HEARTBEAT_MS, LOCK_STALE_MS, processStarted, runLockFile, takeRunLock, tryRunLock, type RunLock } from '../../src/checkpoint/run-lock.js';
+import { LOCK_HEARTBEAT_MS, LOCK_STALE_MS, processStarted, runLockFile, takeRunLock, tryRunLock, type Held, type RunLock } from '../../src/checkpoint/run-lock.js';
 
 let dir: string;
 /** A live process other than this one, to hold locks. */
@@ -26,7 +26,7 @@ const heldBy = (pid: number, stanza: string, touchedAgoMs = 0, started?: string)
   const at = new Date(Date.now() - touchedAgoMs);
   utimesSync(file(stanza), at, at);
 };
-const isLock = (got: RunLock | { heldBy: number }): got is RunLock => !('heldBy' in got);
+const isLock = (got: RunLock | Held): got is RunLock => !('heldBy' in got);
 
 describe('tryRunLock', () => {
   it('is one file per stanza beside the checkpoints, never named like one of them', () => {
@@ -88,6 +88,24 @@ describe('tryRunLock', () => {
     expect(existsSync(`${file('left')}.takeover`)).toBe(false);
   });
 
+  it('a takeover lock a killed run left is removed once stale, also when another run removes it first', () => {
+    heldBy(other.pid!, 'both', LOCK_STALE_MS + 1000);
+    const takeover = `${file('both')}.takeover`;
+    writeFileSync(takeover, 'left by a killed run');
+    const past = new Date(Date.now() - 60_000);
+    utimesSync(takeover, past, past);
+    // The other run is a step ahead: between this one's finding the takeover lock stale (its second reading of
+    // the clock; the first judged the run lock) and removing it, the other removes it.
+    let readings = 0;
+    const got = tryRunLock(file('both'), () => {
+      if (++readings === 2) rmSync(takeover, { force: true });
+      return Date.now();
+    });
+    expect(readings).toBeGreaterThanOrEqual(2);
+    expect(isLock(got)).toBe(true);
+    (got as RunLock).release();
+  });
+
   it('a release after another run took the lock over leaves that run\'s lock alone', () => {
     const got = tryRunLock(file('taken'));
     heldBy(other.pid!, 'taken');
@@ -143,10 +161,13 @@ describe('takeRunLock', () => {
   it('times its wait on a clock that a step of the wall clock does not move', async () => {
     heldBy(other.pid!, 'stepped');
     const wall = Date.now.bind(Date);
-    vi.spyOn(Date, 'now').mockImplementation(() => wall() - 3_600_000);
+    let readings = 0;
+    // The first reading is true, every later one an hour behind: NTP stepped the clock back during the wait.
+    vi.spyOn(Date, 'now').mockImplementation(() => (readings++ === 0 ? wall() : wall() - 3_600_000));
     const t0 = performance.now();
     try {
-      expect(await takeRunLock(file('stepped'), 400)).toEqual({ heldBy: other.pid });
+      const got = await Promise.race([takeRunLock(file('stepped'), 400), new Promise<'still waiting'>((resolve) => setTimeout(() => resolve('still waiting'), 3000))]);
+      expect(got).toEqual({ heldBy: other.pid });
     } finally {
       vi.restoreAllMocks();
     }
