@@ -51,14 +51,18 @@ export function processAlive(pid: number): boolean {
   }
 }
 
-/** The boot and the start time of process `pid` (Linux's /proc), or undefined where they cannot be read. */
+/**
+ * The boot and the start time of process `pid` (Linux's /proc), 'exited' for a process that has exited and
+ * not yet been reaped (a zombie, which signal 0 still finds), or undefined where they cannot be read.
+ */
 export function processStarted(pid: number): string | undefined {
   try {
     const boot = readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim();
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // Field 22, starttime, counted after the command name, which may hold spaces and parentheses.
-    const startTime = stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
-    return startTime ? `${boot}/${startTime}` : undefined;
+    // Fields 3 (state) and 22 (starttime), counted after the command name, which may hold spaces and parentheses.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    if (fields[0] === 'Z' || fields[0] === 'X') return 'exited';
+    return fields[19] ? `${boot}/${fields[19]}` : undefined;
   } catch {
     return undefined;
   }
@@ -100,6 +104,7 @@ function createWhole(file: string, body: string): boolean {
 function holderRuns(holder: Holder, touched: number, now: number): boolean {
   if (holder.pid === process.pid || !processAlive(holder.pid)) return false;
   const started = processStarted(holder.pid);
+  if (started === 'exited') return false;
   if (holder.started !== undefined && started !== undefined) return started === holder.started;
   return now - touched < LOCK_STALE_MS;
 }

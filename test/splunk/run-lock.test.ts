@@ -75,6 +75,19 @@ describe('tryRunLock', () => {
     (got as RunLock).release();
   });
 
+  it.runIf(processStarted(process.pid) !== undefined)('takes over a lock whose holder was killed and is not yet reaped (a zombie, which signal 0 still finds)', async () => {
+    // sh starts a child that exits at once, then becomes a sleep that never reaps it.
+    const sh = spawn('sh', ['-c', 'sleep 0 & echo $!; exec sleep 5'], { stdio: ['ignore', 'pipe', 'ignore'] });
+    const [line] = (await once(sh.stdout!, 'data')) as [Buffer];
+    const zombie = Number(line.toString().trim());
+    await vi.waitFor(() => expect(processStarted(zombie)).toBe('exited'));
+    heldBy(zombie, 'zombie');
+    const got = tryRunLock(file('zombie'));
+    sh.kill('SIGKILL');
+    expect(isLock(got)).toBe(true);
+    (got as RunLock).release();
+  });
+
   it('never leaves a lock file without its holder, even for a moment, and cleans up after a takeover', () => {
     const got = tryRunLock(file('whole')) as RunLock;
     expect(readdirSync(dir).filter((n) => n.includes('.new-') || n.endsWith('.takeover'))).toEqual([]);
