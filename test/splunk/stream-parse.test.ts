@@ -26,6 +26,10 @@ describe('the stand-in reads the stream as XML 1.0 does', () => {
     ['<time> twice', event('x', 'stanza="s"', '<time>1</time><time>2</time>'), /<time> more than once/],
     ['unbroken other than 1 or 0', event('x', 'unbroken="yes"'), /unbroken="yes", not "1" or "0"/],
     ['an <event> inside an <event>', event('x', 'stanza="s"', '<event><data>y</data><done/></event>'), /event 0 has a <event> it should not/],
+    // §1.7 and the fixtures: stanza and unbroken are attributes of <event>, the rest child elements.
+    ['a time attribute', event('x', 'stanza="s" time="1700000000.000"'), /event 0 has an attribute time it should not/],
+    ['a <stanza> element', event('x', 'unbroken="1"', '<stanza>s</stanza>'), /event 0 has a <stanza> it should not/],
+    ['an <unbroken> element', event('x', 'stanza="s"', '<unbroken>1</unbroken>'), /event 0 has a <unbroken> it should not/],
   ])('refuses %s', (_what, body, message) => {
     expect(() => parseXmlStream(stream(body), false)).toThrow(message);
   });
@@ -40,6 +44,18 @@ describe('the stand-in reads the stream as XML 1.0 does', () => {
       false,
     );
     expect(events[0]!.data).toBe('&amp; a & b <c>x');
+  });
+
+  it('joins the <data> of unbroken="1" fragments into one event, which <done/> closes (splunk-addon.md §1.7)', () => {
+    const fragments =
+      '<event stanza="s" unbroken="1"><time>1</time><data>{"id":"a",</data></event>\n' +
+      '<event stanza="s" unbroken="1"><data>"x":1}</data><done/></event>\n' +
+      event('{"id":"b"}', 'stanza="s" unbroken="1"');
+    const { events } = parseXmlStream(stream(fragments), false);
+    expect(events).toEqual([
+      expect.objectContaining({ stanza: 's', time: 1, data: '{"id":"a","x":1}', done: true }),
+      expect.objectContaining({ data: '{"id":"b"}', done: true }),
+    ]);
   });
 
   it('resolves references once, normalises attribute whitespace and line ends', () => {

@@ -224,7 +224,8 @@ export function itemsDocument(o: { serverUri: string; sessionKey: string; checkp
 // parser alone would take undefined entities in stride, and leave character references undecoded.
 const streamParser = new XMLParser({
   ignoreAttributes: false,
-  attributeNamePrefix: '',
+  // Attributes apart from child elements: `stanza` and `unbroken` are attributes of <event>, the rest elements.
+  attributeNamePrefix: '@_',
   parseTagValue: false,
   parseAttributeValue: false,
   trimValues: false,
@@ -288,9 +289,9 @@ function checkStrict(doc: string): void {
   }
 }
 
-/** What a <stream> and an <event> may hold (splunk-addon.md §1.7): these elements and attributes, each once, and blanks. */
+/** What a <stream> and an <event> may hold (splunk-addon.md §1.7): these elements and (`@_`) attributes, each once, and blanks. */
 const STREAM_CHILDREN = new Set(['event']);
-const EVENT_CHILDREN = new Set(['stanza', 'unbroken', 'time', 'source', 'sourcetype', 'index', 'host', 'data', 'done']);
+const EVENT_CHILDREN = new Set(['@_stanza', '@_unbroken', 'time', 'source', 'sourcetype', 'index', 'host', 'data', 'done']);
 
 /**
  * Refuses what a reader of the stream would not take as the stream's events: text between or inside events (a
@@ -304,9 +305,26 @@ function checkShape(node: Record<string, unknown>, where: string, allowed: Set<s
       if (typeof value === 'string' && value.trim() !== '') throw new Error(`${where} has text outside its elements: ${value.trim().slice(0, 80)}`);
       continue;
     }
-    if (!allowed.has(key)) throw new Error(`${where} has a <${key}> it should not`);
+    if (!allowed.has(key)) throw new Error(key.startsWith('@_') ? `${where} has an attribute ${key.slice(2)} it should not` : `${where} has a <${key}> it should not`);
     if (key !== 'event' && Array.isArray(value)) throw new Error(`${where} has <${key}> more than once`);
   }
+}
+
+/**
+ * The events splunkd indexes from the stream's <event> elements (splunk-addon.md §1.7): those marked
+ * unbroken="1" are fragments of one event, their <data> joined, until one carries <done/>; its other fields are
+ * the first fragment's. A run of fragments the stream ends without <done/> stays one event with `done` false.
+ */
+function logicalEvents(elements: StreamEvent[]): StreamEvent[] {
+  const events: StreamEvent[] = [];
+  let open: StreamEvent | undefined;
+  for (const e of elements) {
+    const event: StreamEvent = open ? { ...open, data: open.data + e.data, done: e.done } : e;
+    open = event.unbroken === '1' && !event.done ? event : undefined;
+    if (!open) events.push(event);
+  }
+  if (open) events.push(open);
+  return events;
 }
 
 /**
@@ -337,17 +355,17 @@ export function parseXmlStream(raw: Buffer, allowTruncation: boolean): { events:
   const streamNode = typeof stream === 'object' && stream !== null ? (stream as Record<string, unknown>) : { '#text': stream };
   checkShape(streamNode, 'XML stream', STREAM_CHILDREN);
   const nodes = (streamNode.event as Array<Record<string, unknown>> | undefined) ?? [];
-  const events = nodes.map((e, i): StreamEvent => {
+  const elements = nodes.map((e, i): StreamEvent => {
     if (typeof e !== 'object' || e === null) throw new Error(`event ${i} has no <data>`);
     checkShape(e, `event ${i}`, EVENT_CHILDREN);
     if (typeof e.data !== 'string') throw new Error(`event ${i} has no <data>`);
-    const unbroken = typeof e.unbroken === 'string' ? xmlAttribute(e.unbroken) : undefined;
+    const unbroken = typeof e['@_unbroken'] === 'string' ? xmlAttribute(e['@_unbroken']) : undefined;
     if (unbroken !== undefined && unbroken !== '0' && unbroken !== '1') throw new Error(`event ${i} has unbroken="${unbroken}", not "1" or "0"`);
     const time = typeof e.time === 'string' ? xmlText(e.time) : undefined;
     if (time !== undefined && !/^\d+(\.\d+)?$/.test(time)) throw new Error(`event ${i} has <time>${time}</time>, not epoch seconds`);
     if ('done' in e && e.done !== '') throw new Error(`event ${i} has a <done> that is not empty`);
     const text = (k: string) => (typeof e[k] === 'string' ? xmlText(e[k] as string) : undefined);
-    const attribute = (k: string) => (typeof e[k] === 'string' ? xmlAttribute(e[k] as string) : undefined);
+    const attribute = (k: string) => (typeof e[`@_${k}`] === 'string' ? xmlAttribute(e[`@_${k}`] as string) : undefined);
     return {
       stanza: attribute('stanza'),
       unbroken: attribute('unbroken'),
@@ -360,7 +378,7 @@ export function parseXmlStream(raw: Buffer, allowTruncation: boolean): { events:
       done: 'done' in e,
     };
   });
-  return { events, truncated, text };
+  return { events: logicalEvents(elements), truncated, text };
 }
 
 async function readBody(req: IncomingMessage): Promise<string> {
