@@ -179,6 +179,11 @@ export async function takeRunLock(file: string, waitMs: number, signal?: AbortSi
   const until = performance.now() + waitMs;
   for (;;) {
     const got = tryRunLock(file);
+    if (!('heldBy' in got) && signal?.aborted) {
+      // Stopped before it came free: not this run's to hold.
+      got.release();
+      return { heldBy: undefined };
+    }
     if (!('heldBy' in got) || performance.now() >= until || signal?.aborted) return got;
     await new Promise<void>((resolve) => setTimeout(resolve, LOCK_POLL_MS));
   }

@@ -3,7 +3,7 @@
 // the collection itself is passed in (`collect`), so the entry point wires the collectors and tests wire a
 // small function of their own.
 import { setMaxListeners } from 'node:events';
-import { readFileSync } from 'node:fs';
+import { accessSync, constants, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Writable } from 'node:stream';
 import type { CheckpointStore } from '../checkpoint/types.js';
@@ -466,12 +466,14 @@ async function runStanza(
     const waitMs = noNextRun ? Infinity : (io.runLockWaitMs ?? RUN_LOCK_WAIT_MS);
     const lockAsked = Date.now();
     const lock = await stanzaLock(checkpointDir, stanza.name, waitMs, io.signal, logger);
+    const other = lock && 'heldBy' in lock ? `another run of this input${lock.heldBy === undefined ? '' : ` (pid ${lock.heldBy})`}` : undefined;
+    if (io.signal.aborted) {
+      // Stopped while waiting, even when the lock came free meanwhile (the other run stopped too): not collected.
+      if (lock && !('heldBy' in lock)) lock.release();
+      logger.info(`stopped on SIGTERM after ${((Date.now() - started) / 1000).toFixed(1)} s${other ? `, while ${other} was collecting` : ''}`);
+      return { ok: true, appLogLevel };
+    }
     if (lock && 'heldBy' in lock) {
-      const other = `another run of this input${lock.heldBy === undefined ? '' : ` (pid ${lock.heldBy})`}`;
-      if (io.signal.aborted) {
-        logger.info(`stopped on SIGTERM after ${((Date.now() - started) / 1000).toFixed(1)} s, while ${other} was collecting`);
-        return { ok: true, appLogLevel };
-      }
       const reason = `${other} was still collecting after ${waitMs / 1000} s, so this run collected nothing; the next run goes on from where that one stops`;
       logger.warn(reason);
       const record = skippedRunRecord(stanza.name, config.data, reason, Date.now() - started, Date.now(), secretsInClear);
@@ -513,20 +515,30 @@ async function runStanza(
   }
 }
 
-/** What a directory that cannot be written refuses, which the collection's own check of checkpoint_dir reports. */
-const UNWRITABLE = new Set(['EACCES', 'EPERM', 'EROFS', 'ENOSPC', 'EDQUOT']);
+/** What a directory refuses when it cannot take a file at all, which the collection's own check of it reports. */
+const UNWRITABLE = new Set(['EACCES', 'EPERM', 'EROFS', 'ENOSPC', 'EDQUOT', 'EIO']);
+
+/** Whether `dir` is a directory this process may write in. */
+function writableDir(dir: string): boolean {
+  try {
+    accessSync(dir, constants.W_OK);
+    return statSync(dir).isDirectory();
+  } catch {
+    return false;
+  }
+}
 
 /**
  * The stanza's run lock, waited for up to `waitMs`; undefined when the file system refuses it. Collection goes on
- * without it rather than stop: an unwritable checkpoint_dir then stops the run at the collection's own check,
- * with its ERROR line; anything else (a file system without hard links) is said in a WARN line.
+ * without it rather than stop: a checkpoint_dir that cannot be used then stops the run at the collection's own
+ * check, with its ERROR line; anything else (a file system without hard links) is said in a WARN line.
  */
 async function stanzaLock(checkpointDir: string, stanza: string, waitMs: number, signal: AbortSignal, logger: Logger): Promise<RunLock | Held | undefined> {
   try {
     return await takeRunLock(runLockFile(checkpointDir, stanza), waitMs, signal);
   } catch (err) {
     const line = `collecting without the run lock, so a run started while this one collects would send the same items: ${describeError(err)}`;
-    if (UNWRITABLE.has((err as NodeJS.ErrnoException).code ?? '')) logger.debug(line);
+    if (UNWRITABLE.has((err as NodeJS.ErrnoException).code ?? '') || !writableDir(checkpointDir)) logger.debug(line);
     else logger.warn(line);
     return undefined;
   }

@@ -5,7 +5,7 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { runLockFile } from '../../src/checkpoint/run-lock.js';
 import { runModularInput } from '../../src/splunk/modinput.js';
 import { inputDocument, parseXmlStream, startSplunkd, type SplunkdStandIn } from '../splunkd/index.js';
@@ -78,6 +78,46 @@ describe('a run while another run of its stanza holds the lock', () => {
     expect(r.collected).toBe(1);
     expect(r.stderr.filter((l) => !l.startsWith('INFO'))).toEqual([]);
     expect(r.stderr).toContainEqual(expect.stringMatching(/^INFO .*sophos_central:\/\/once: waited 1\.\d s for another run of this input to finish$/));
+  });
+
+  it('stopped while it waits, it collects and writes nothing, even when the lock comes free just after', async () => {
+    const params = { client_id: 'c1', client_secret: 'clear-secret', data: 'alerts', index: 'sophos', interval: '300' };
+    splunkd.stanzas.set('stopped', { app: 'TA-sophos-central', params });
+    const lock = runLockFile(checkpointDir, 'sophos_central://stopped');
+    writeFileSync(lock, JSON.stringify({ pid: other.pid, token: 'theirs' }));
+    const doc = inputDocument({ serverUri: splunkd.uri, sessionKey: splunkd.sessionKey, checkpointDir, stanzas: [{ name: 'stopped', app: 'TA-sophos-central', params }] });
+    const [stdout, stderr] = [capture(), capture()];
+    const stop = new AbortController();
+    let collected = 0;
+    const run = runModularInput([], { stdin: new PassThrough().end(doc), stdout: stdout.stream, stderr: stderr.stream, env: {}, signal: stop.signal, runLockWaitMs: 15_000 }, async () => {
+      collected++;
+    });
+    await vi.waitFor(() => expect(splunkd.stanzas.get('stopped')!.params.client_secret).toBe('********'));
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    stop.abort();
+    rmSync(lock);
+    expect(await run).toBe(0);
+    expect(collected).toBe(0);
+    expect(stdout.text()).toBe('');
+    expect(stderr.text().trimEnd().split('\n').at(-1)).toMatch(/^INFO .*sophos_central:\/\/stopped: stopped on SIGTERM after \d+\.\d s/);
+    expect(existsSync(lock)).toBe(false);
+  });
+
+  it('says nothing of the lock when checkpoint_dir cannot be used at all, which the collection reports itself', async () => {
+    const file = join(checkpointDir, 'a-file');
+    writeFileSync(file, 'not a directory');
+    const params = { client_id: 'c1', client_secret: 'clear-secret', data: 'alerts', index: 'sophos', interval: '300' };
+    splunkd.stanzas.set('nodir', { app: 'TA-sophos-central', params });
+    for (const dir of [file, join(file, 'sophos_central')]) {
+      const doc = inputDocument({ serverUri: splunkd.uri, sessionKey: splunkd.sessionKey, checkpointDir: dir, stanzas: [{ name: 'nodir', app: 'TA-sophos-central', params }] });
+      const [stdout, stderr] = [capture(), capture()];
+      let collected = 0;
+      await runModularInput([], { stdin: new PassThrough().end(doc), stdout: stdout.stream, stderr: stderr.stream, env: {}, signal: new AbortController().signal, runLockWaitMs: 300 }, async () => {
+        collected++;
+      });
+      expect(collected).toBe(1);
+      expect(stderr.text()).not.toMatch(/run lock/);
+    }
   });
 
   it('runs as usual once the lock is free, and leaves none behind', async () => {

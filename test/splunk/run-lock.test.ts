@@ -171,6 +171,18 @@ describe('takeRunLock', () => {
     (got as RunLock).release();
   });
 
+  it('a wait stopped before the lock came free ends without it, even when it comes free at once after', async () => {
+    heldBy(other.pid!, 'stopped');
+    const stop = new AbortController();
+    const got = takeRunLock(file('stopped'), 15_000, stop.signal);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    // splunkd stops both runs: the waiter is told first, then the holder exits and releases its lock.
+    stop.abort();
+    rmSync(file('stopped'));
+    expect(await got).toEqual({ heldBy: undefined });
+    expect(existsSync(file('stopped'))).toBe(false);
+  });
+
   it('times its wait on a clock that a step of the wall clock does not move', async () => {
     heldBy(other.pid!, 'stepped');
     const wall = Date.now.bind(Date);
