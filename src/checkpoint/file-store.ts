@@ -275,10 +275,9 @@ const DIRECTORY_ERRORS = new Set(['ENOSPC', 'EDQUOT', 'EROFS', 'ENOTDIR', 'ENOEN
  */
 export function storeFailure(what: string, path: string, err: unknown, dir: string): CheckpointError {
   if (err instanceof CheckpointError) return err;
-  // mkdir of checkpoint_dir itself, where a file stands, fails with EEXIST: the ENOTDIR case, one level up.
   const raw = (err as NodeJS.ErrnoException).code;
-  const code = raw === 'EEXIST' ? 'ENOTDIR' : raw;
-  const scope = DIRECTORY_ERRORS.has(code ?? '') || ((code === 'EACCES' || code === 'EPERM') && !usable(dir)) ? 'directory' : 'file';
+  const code = errnoOf(err);
+  const scope = failureScope(err, dir);
   const hint =
     code === 'EBUSY' || (process.platform === 'win32' && code === 'EPERM')
       ? 'another program (antivirus, backup) may hold the file open, or the user this runs as cannot write there'
@@ -295,6 +294,21 @@ export function storeFailure(what: string, path: string, err: unknown, dir: stri
                 : undefined;
   const reason = raw ?? (err instanceof Error ? err.message : String(err));
   return new CheckpointError(`cannot ${what} ${path}: ${reason}${hint ? `; ${hint}` : ''}`, scope, { cause: err });
+}
+
+/** The errno of a file-system failure, an EEXIST from mkdir of checkpoint_dir itself (where a file stands) read as the ENOTDIR it is, one level up. */
+function errnoOf(err: unknown): string | undefined {
+  const raw = (err as NodeJS.ErrnoException).code;
+  return raw === 'EEXIST' ? 'ENOTDIR' : raw;
+}
+
+/**
+ * Whose a file-system failure in `dir` is: the directory's (every file in it fails alike: its disk, its file
+ * system, its path, or a permission the directory itself refuses) or one file's.
+ */
+export function failureScope(err: unknown, dir: string): 'directory' | 'file' {
+  const code = errnoOf(err);
+  return DIRECTORY_ERRORS.has(code ?? '') || ((code === 'EACCES' || code === 'EPERM') && !usable(dir)) ? 'directory' : 'file';
 }
 
 /**

@@ -3,11 +3,11 @@
 // the collection itself is passed in (`collect`), so the entry point wires the collectors and tests wire a
 // small function of their own.
 import { setMaxListeners } from 'node:events';
-import { accessSync, constants, readFileSync, statSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Writable } from 'node:stream';
 import type { CheckpointStore } from '../checkpoint/types.js';
-import { FileCheckpointStore } from '../checkpoint/file-store.js';
+import { failureScope, FileCheckpointStore } from '../checkpoint/file-store.js';
 import { checkpointStanza, isCheckpointNameOf } from '../checkpoint/keys.js';
 import { runLockFile, takeRunLock, type Held, type RunLock } from '../checkpoint/run-lock.js';
 import type { EventSink, OutRecord } from '../collect/sink.js';
@@ -397,6 +397,8 @@ async function runStanza(
   let logger = makeLogger();
   let appLogLevel: string | undefined;
   const started = Date.now();
+  /** Seconds since the run began, as its last log line gives them. */
+  const elapsed = (): string => ((Date.now() - started) / 1000).toFixed(1);
   let config: InputConfig | undefined;
   try {
     const misfits: string[] = [];
@@ -470,7 +472,7 @@ async function runStanza(
     if (io.signal.aborted) {
       // Stopped while waiting, even when the lock came free meanwhile (the other run stopped too): not collected.
       if (lock && !('heldBy' in lock)) lock.release();
-      logger.info(`stopped on SIGTERM after ${((Date.now() - started) / 1000).toFixed(1)} s${other ? `, while ${other} was collecting` : ''}`);
+      logger.info(`stopped on SIGTERM after ${elapsed()} s${other ? `, while ${other} was collecting` : ''}`);
       return { ok: true, appLogLevel };
     }
     if (lock && 'heldBy' in lock) {
@@ -500,11 +502,11 @@ async function runStanza(
       lock?.release();
     }
     const failed = (result as { status?: unknown } | undefined)?.status === 'error';
-    logger.info(`${io.signal.aborted ? 'stopped on SIGTERM' : failed ? 'run failed' : 'run finished'} after ${((Date.now() - started) / 1000).toFixed(1)} s`);
+    logger.info(`${io.signal.aborted ? 'stopped on SIGTERM' : failed ? 'run failed' : 'run finished'} after ${elapsed()} s`);
     return { ok: !failed, appLogLevel };
   } catch (err) {
     if (io.signal.aborted && (err instanceof AbortedError || (err as Error)?.name === 'AbortError')) {
-      logger.info(`stopped on SIGTERM after ${((Date.now() - started) / 1000).toFixed(1)} s`);
+      logger.info(`stopped on SIGTERM after ${elapsed()} s`);
       return { ok: true, appLogLevel };
     }
     logFailure(logger, err);
@@ -512,19 +514,6 @@ async function runStanza(
     const target = config ?? { data: single(stanza.params, 'data'), ...stanzaOutput(stanza.params) };
     await writeRunSummary(stream, stanza.name, target, failedRunRecord(stanza.name, target.data, err, Date.now() - started, Date.now()), logger);
     return { ok: false, appLogLevel };
-  }
-}
-
-/** What a directory refuses when it cannot take a file at all, which the collection's own check of it reports. */
-const UNWRITABLE = new Set(['EACCES', 'EPERM', 'EROFS', 'ENOSPC', 'EDQUOT', 'EIO']);
-
-/** Whether `dir` is a directory this process may write in. */
-function writableDir(dir: string): boolean {
-  try {
-    accessSync(dir, constants.W_OK);
-    return statSync(dir).isDirectory();
-  } catch {
-    return false;
   }
 }
 
@@ -538,7 +527,7 @@ async function stanzaLock(checkpointDir: string, stanza: string, waitMs: number,
     return await takeRunLock(runLockFile(checkpointDir, stanza), waitMs, signal);
   } catch (err) {
     const line = `collecting without the run lock, so a run started while this one collects would send the same items: ${describeError(err)}`;
-    if (UNWRITABLE.has((err as NodeJS.ErrnoException).code ?? '') || !writableDir(checkpointDir)) logger.debug(line);
+    if (failureScope(err, checkpointDir) === 'directory') logger.debug(line);
     else logger.warn(line);
     return undefined;
   }
