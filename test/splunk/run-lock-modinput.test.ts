@@ -31,21 +31,45 @@ const capture = () => {
   return { stream, bytes: () => Buffer.concat(chunks), text: () => Buffer.concat(chunks).toString('utf8') };
 };
 
-async function runOnce(name: string, runLockWaitMs: number, extra: Record<string, string> = {}, env: NodeJS.ProcessEnv = {}) {
-  const params = { client_id: 'c1', client_secret: 'clear-secret', data: 'alerts', index: 'sophos', interval: '300', ...extra };
+interface StartOptions {
+  runLockWaitMs: number;
+  /** Parameters over the stanza's defaults (a clear secret, interval 300). */
+  extra?: Record<string, string>;
+  env?: NodeJS.ProcessEnv;
+  checkpointDir?: string;
+}
+
+/** Starts stanza `name` in run mode, as splunkd runs it; `stop` is its SIGTERM. */
+function start(name: string, opts: StartOptions) {
+  const params = { client_id: 'c1', client_secret: 'clear-secret', data: 'alerts', index: 'sophos', interval: '300', ...opts.extra };
   splunkd.stanzas.set(name, { app: 'TA-sophos-central', params });
-  const doc = inputDocument({ serverUri: splunkd.uri, sessionKey: splunkd.sessionKey, checkpointDir, stanzas: [{ name, app: 'TA-sophos-central', params }] });
+  const doc = inputDocument({ serverUri: splunkd.uri, sessionKey: splunkd.sessionKey, checkpointDir: opts.checkpointDir ?? checkpointDir, stanzas: [{ name, app: 'TA-sophos-central', params }] });
   const [stdout, stderr] = [capture(), capture()];
+  const stop = new AbortController();
   let collected = 0;
-  const code = await runModularInput([], { stdin: new PassThrough().end(doc), stdout: stdout.stream, stderr: stderr.stream, env, signal: new AbortController().signal, runLockWaitMs }, async () => {
+  const io = { stdin: new PassThrough().end(doc), stdout: stdout.stream, stderr: stderr.stream, env: opts.env ?? {}, signal: stop.signal, runLockWaitMs: opts.runLockWaitMs };
+  const code = runModularInput([], io, async () => {
     collected++;
   });
-  return { code, collected, stderr: stderr.text().split('\n').filter(Boolean), events: parseXmlStream(stdout.bytes(), false).events };
+  return { code, stop: () => stop.abort(), collected: () => collected, stdout, stderr };
+}
+
+async function runOnce(name: string, runLockWaitMs: number, extra: Record<string, string> = {}, env: NodeJS.ProcessEnv = {}) {
+  const run = start(name, { runLockWaitMs, extra, env });
+  const code = await run.code;
+  return { code, collected: run.collected(), stderr: run.stderr.text().split('\n').filter(Boolean), events: parseXmlStream(run.stdout.bytes(), false).events };
+}
+
+/** A lock of stanza `name` held by the live process `other`, in `dir`. */
+function holdLock(name: string, dir = checkpointDir): string {
+  const lock = runLockFile(dir, `sophos_central://${name}`);
+  writeFileSync(lock, JSON.stringify({ pid: other.pid, token: 'theirs' }));
+  return lock;
 }
 
 describe('a run while another run of its stanza holds the lock', () => {
   it('waits, then collects nothing, says so in a WARN line and a skipped run_summary, and exits 0', async () => {
-    writeFileSync(runLockFile(checkpointDir, 'sophos_central://busy'), JSON.stringify({ pid: other.pid, token: 'theirs' }));
+    holdLock('busy');
     const t0 = Date.now();
     const r = await runOnce('busy', 400);
     expect(Date.now() - t0).toBeGreaterThanOrEqual(400);
@@ -63,14 +87,13 @@ describe('a run while another run of its stanza holds the lock', () => {
     const app = join(splunkd.splunkHome, 'etc', 'apps', 'TA-sophos-central', 'default');
     mkdirSync(app, { recursive: true });
     writeFileSync(join(app, 'inputs.conf'), '[sophos_central://deployed]\nclient_id = c1\nclient_secret = clear-secret\ndata = alerts\n');
-    writeFileSync(runLockFile(checkpointDir, 'sophos_central://deployed'), JSON.stringify({ pid: other.pid, token: 'theirs' }));
+    holdLock('deployed');
     const r = await runOnce('deployed', 300, {}, { SPLUNK_HOME: splunkd.splunkHome });
     expect(JSON.parse(r.events.at(-1)!.data)).toMatchObject({ type: 'run_summary', status: 'skipped', secrets_in_clear: ['client_secret'] });
   });
 
   it('an input that runs once (interval -1) waits for the lock rather than give up its only run', async () => {
-    const lock = runLockFile(checkpointDir, 'sophos_central://once');
-    writeFileSync(lock, JSON.stringify({ pid: other.pid, token: 'theirs' }));
+    const lock = holdLock('once');
     // The run an edit stopped exits 1.5 s on, well after the 300 ms an interval input waits.
     const exits = setTimeout(() => rmSync(lock, { force: true }), 1500);
     const r = await runOnce('once', 300, { interval: '-1' });
@@ -81,42 +104,27 @@ describe('a run while another run of its stanza holds the lock', () => {
   });
 
   it('stopped while it waits, it collects and writes nothing, even when the lock comes free just after', async () => {
-    const params = { client_id: 'c1', client_secret: 'clear-secret', data: 'alerts', index: 'sophos', interval: '300' };
-    splunkd.stanzas.set('stopped', { app: 'TA-sophos-central', params });
-    const lock = runLockFile(checkpointDir, 'sophos_central://stopped');
-    writeFileSync(lock, JSON.stringify({ pid: other.pid, token: 'theirs' }));
-    const doc = inputDocument({ serverUri: splunkd.uri, sessionKey: splunkd.sessionKey, checkpointDir, stanzas: [{ name: 'stopped', app: 'TA-sophos-central', params }] });
-    const [stdout, stderr] = [capture(), capture()];
-    const stop = new AbortController();
-    let collected = 0;
-    const run = runModularInput([], { stdin: new PassThrough().end(doc), stdout: stdout.stream, stderr: stderr.stream, env: {}, signal: stop.signal, runLockWaitMs: 15_000 }, async () => {
-      collected++;
-    });
+    const lock = holdLock('stopped');
+    const run = start('stopped', { runLockWaitMs: 15_000 });
     await vi.waitFor(() => expect(splunkd.stanzas.get('stopped')!.params.client_secret).toBe('********'));
     await new Promise((resolve) => setTimeout(resolve, 300));
-    stop.abort();
+    run.stop();
     rmSync(lock);
-    expect(await run).toBe(0);
-    expect(collected).toBe(0);
-    expect(stdout.text()).toBe('');
-    expect(stderr.text().trimEnd().split('\n').at(-1)).toMatch(/^INFO .*sophos_central:\/\/stopped: stopped on SIGTERM after \d+\.\d s/);
+    expect(await run.code).toBe(0);
+    expect(run.collected()).toBe(0);
+    expect(run.stdout.text()).toBe('');
+    expect(run.stderr.text().trimEnd().split('\n').at(-1)).toMatch(/^INFO .*sophos_central:\/\/stopped: stopped on SIGTERM after \d+\.\d s/);
     expect(existsSync(lock)).toBe(false);
   });
 
   it('says nothing of the lock when checkpoint_dir cannot be used at all, which the collection reports itself', async () => {
     const file = join(checkpointDir, 'a-file');
     writeFileSync(file, 'not a directory');
-    const params = { client_id: 'c1', client_secret: 'clear-secret', data: 'alerts', index: 'sophos', interval: '300' };
-    splunkd.stanzas.set('nodir', { app: 'TA-sophos-central', params });
     for (const dir of [file, join(file, 'sophos_central')]) {
-      const doc = inputDocument({ serverUri: splunkd.uri, sessionKey: splunkd.sessionKey, checkpointDir: dir, stanzas: [{ name: 'nodir', app: 'TA-sophos-central', params }] });
-      const [stdout, stderr] = [capture(), capture()];
-      let collected = 0;
-      await runModularInput([], { stdin: new PassThrough().end(doc), stdout: stdout.stream, stderr: stderr.stream, env: {}, signal: new AbortController().signal, runLockWaitMs: 300 }, async () => {
-        collected++;
-      });
-      expect(collected).toBe(1);
-      expect(stderr.text()).not.toMatch(/run lock/);
+      const run = start('nodir', { runLockWaitMs: 300, checkpointDir: dir });
+      await run.code;
+      expect(run.collected()).toBe(1);
+      expect(run.stderr.text()).not.toMatch(/run lock/);
     }
   });
 
@@ -134,20 +142,13 @@ describe('a run while another run of its stanza holds the lock', () => {
 describe('which intervals wait for the lock without end', () => {
   /** Runs stanza `name` with `interval` while a live process holds its lock: 'waiting' if still at it after 2 s. */
   async function underHeldLock(name: string, interval: string): Promise<'skipped' | 'collected' | 'waiting'> {
-    const params = { client_id: 'c1', client_secret: '', data: 'alerts', index: 'sophos', interval };
-    splunkd.stanzas.set(name, { app: 'TA-sophos-central', params });
     splunkd.passwords.set('sophos_central:c1:', { app: 'TA-sophos-central', realm: 'sophos_central', username: 'c1', password: 'stored' });
-    writeFileSync(runLockFile(checkpointDir, `sophos_central://${name}`), JSON.stringify({ pid: other.pid, token: 'theirs' }));
-    const doc = inputDocument({ serverUri: splunkd.uri, sessionKey: splunkd.sessionKey, checkpointDir, stanzas: [{ name, app: 'TA-sophos-central', params }] });
-    const stop = new AbortController();
-    let collected = false;
-    const io = { stdin: new PassThrough().end(doc), stdout: new PassThrough().resume(), stderr: new PassThrough().resume(), env: {}, signal: stop.signal, runLockWaitMs: 300 };
-    const run = runModularInput([], io, async () => {
-      collected = true;
-    }).then((): 'collected' | 'skipped' => (collected ? 'collected' : 'skipped'));
-    const outcome = await Promise.race([run, new Promise<'waiting'>((resolve) => setTimeout(() => resolve('waiting'), 2000))]);
-    stop.abort();
-    await run;
+    holdLock(name);
+    const run = start(name, { runLockWaitMs: 300, extra: { client_secret: '', interval } });
+    const ended = run.code.then((): 'collected' | 'skipped' => (run.collected() > 0 ? 'collected' : 'skipped'));
+    const outcome = await Promise.race([ended, new Promise<'waiting'>((resolve) => setTimeout(() => resolve('waiting'), 2000))]);
+    run.stop();
+    await ended;
     return outcome;
   }
 
