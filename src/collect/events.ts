@@ -2,7 +2,7 @@
 // then its `next_cursor` saved. A position older than the API's 24 hours is reported as a data gap.
 
 import type { CursorPage, SiemItem, TenantApi } from '../central/types.js';
-import { BadRequestError, describeError } from '../errors.js';
+import { BadRequestError, CheckpointError, describeError } from '../errors.js';
 import { clockSkew, DATE_RESOLUTION_MS, later, loadCheckpoint, newCollectResult, type CollectResult, reportGap, reportReset, restartSavedAt, type EventCollectOptions } from './collector.js';
 import { eachCommittedPage, PageCommits } from './paging.js';
 import { ItemSerializer, parseTime, SOURCETYPE } from './records.js';
@@ -51,6 +51,8 @@ export async function collectEvents(api: TenantApi, opts: EventCollectOptions): 
   let position = resume?.position ?? sophosStart;
   /** No position saved, nor one set aside: nothing before the oldest the API takes is owed. */
   const firstRun = resume === undefined && loaded.discarded === undefined;
+  /** The checkpoint saved last (or loaded): its cursor and date outlast a save that only moves the position. */
+  let last: Pick<SiemCheckpoint, 'cursor' | 'savedAt'> | undefined = resume;
 
   /** Reports a planned start's gap or reset and saves the position it restarts from. */
   const restart = async (start: SiemStart, reset?: string): Promise<void> => {
@@ -63,6 +65,7 @@ export async function collectEvents(api: TenantApi, opts: EventCollectOptions): 
     if (start.gap || reset) {
       const saved: SiemCheckpoint = { v: 2, position, savedAt: restartSavedAt(resume, now()) };
       await opts.store.save(opts.key, saved);
+      last = saved;
     }
   };
 
@@ -148,6 +151,7 @@ export async function collectEvents(api: TenantApi, opts: EventCollectOptions): 
       now(),
     );
     commits.save(saved);
+    last = saved;
     position = saved.position;
     result.pages++;
     result.events += records.length;
@@ -159,33 +163,66 @@ export async function collectEvents(api: TenantApi, opts: EventCollectOptions): 
   await restart(start, loaded.discarded);
   const pagesBefore = result.pages;
   const askedAt = now();
-  try {
-    await collectFrom(start);
-  } catch (err) {
-    if (!(err instanceof BadRequestError) || result.pages !== pagesBefore) throw err;
-    // A 400 before any page, asked again once:
-    // - A saved cursor the API no longer takes (its format changed, the tenant moved) would fail this tenant on
-    //   every run until the position aged out as a gap. Its position says where to resume by from_date instead,
-    //   and only once the API answers that is the cursor given up and the restart reported.
-    // - A from_date a minute inside the 24 hours, sent again unchanged by retries, may have aged past them when
-    //   the API refused it: asked again from now, with what aged meanwhile as a gap (a first run owes nothing
-    //   before the oldest the API takes; a restart after a checkpoint set aside owes what its reset named). The
-    //   second is asked that much further inside the 24 hours as the first took, or the same retries would age it too.
-    // A 400 about something else fails the second request too, and then the first refusal is what is reported.
-    const refusedAt = now();
-    const reach = SIEM_FROM_DATE_WINDOW_MS - Math.min(Math.max(0, refusedAt - askedAt), FALLBACK_SLACK_MAX_MS);
-    const fallback =
-      start.cursor !== undefined
-        ? planSiemStart({ v: 2, position, savedAt: runStart }, sophos(refusedAt))
-        : firstRun
-          ? planSiemStart(undefined, sophos(refusedAt), reach)
-          : resumeByDate(position, sophos(refusedAt), reach);
-    const reset = start.cursor === undefined ? undefined : `Sophos Central refused the saved cursor (${describeError(err)})`;
+
+  /** Collects from the planned start, asking again once from a fresh start after a 400 before any page. */
+  const collectOrFallBack = async (): Promise<void> => {
     try {
-      await collectFrom(fallback, () => restart(fallback, reset));
-    } catch (again) {
-      throw again instanceof BadRequestError ? err : again;
+      await collectFrom(start);
+    } catch (err) {
+      if (!(err instanceof BadRequestError) || result.pages !== pagesBefore) throw err;
+      // A 400 before any page, asked again once:
+      // - A saved cursor the API no longer takes (its format changed, the tenant moved) would fail this tenant on
+      //   every run until the position aged out as a gap. Its position says where to resume by from_date instead,
+      //   and only once the API answers that is the cursor given up and the restart reported.
+      // - A from_date a minute inside the 24 hours, sent again unchanged by retries, may have aged past them when
+      //   the API refused it: asked again from now, with what aged meanwhile as a gap (a first run owes nothing
+      //   before the oldest the API takes; a restart after a checkpoint set aside owes what its reset named). The
+      //   second is asked that much further inside the 24 hours as the first took, or the same retries would age it too.
+      // A 400 about something else fails the second request too, and then the first refusal is what is reported.
+      const refusedAt = now();
+      const reach = SIEM_FROM_DATE_WINDOW_MS - Math.min(Math.max(0, refusedAt - askedAt), FALLBACK_SLACK_MAX_MS);
+      const fallback =
+        start.cursor !== undefined
+          ? planSiemStart({ v: 2, position, savedAt: runStart }, sophos(refusedAt))
+          : firstRun
+            ? planSiemStart(undefined, sophos(refusedAt), reach)
+            : resumeByDate(position, sophos(refusedAt), reach);
+      const reset = start.cursor === undefined ? undefined : `Sophos Central refused the saved cursor (${describeError(err)})`;
+      try {
+        await collectFrom(fallback, () => restart(fallback, reset));
+      } catch (again) {
+        throw again instanceof BadRequestError ? err : again;
+      }
     }
+  };
+
+  /**
+   * A failed run leaves the stream where it stood. A tenant failing for days (its partner access withdrawn, its
+   * region down) would have that position age out of the API's 24 hours unreported until it recovered, however
+   * long that took. So what has aged out by the failure is reported now, and the position moved to its end with
+   * the cursor kept: each later report, the recovery's included, adds only what aged out after it.
+   */
+  const reportAgedOnFailure = async (err: unknown): Promise<void> => {
+    // Stopped, or the checkpoint itself failing: nothing more is saved.
+    if (opts.signal?.aborted || err instanceof CheckpointError) return;
+    const gap = silentGap(Math.max(position, trust?.position ?? position), sophos(now()));
+    if (!gap) return;
+    try {
+      await reportGap(opts, 'events', tenant, gap, `${GAP_REASON}: the tenant's collection failed (${describeError(err)}) while its position aged past them`);
+      result.gaps.push(gap);
+      const cursor = last?.cursor;
+      await opts.store.save(opts.key, { v: 2, ...(cursor === undefined ? {} : { cursor }), position: gap.end, savedAt: restartSavedAt(last, now()) } satisfies SiemCheckpoint);
+    } catch {
+      // The sink or the checkpoint failing as well: the run's own failure is the one reported, and a later run
+      // reports the gap (again, when only the save failed: reported twice rather than never).
+    }
+  };
+
+  try {
+    await collectOrFallBack();
+  } catch (err) {
+    await reportAgedOnFailure(err);
+    throw err;
   }
   return result;
 }

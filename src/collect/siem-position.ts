@@ -75,7 +75,8 @@ function saneCheckpoint(checkpoint: SiemCheckpoint, runStart: number): SiemCheck
  * Where a run starting at `runStart` (Sophos's clock, as positions) resumes. A saved cursor is sent whatever
  * its age: one older than the 24 hours is answered from "the last 24 hours" (§6), the oldest anything can
  * still reach, where a from_date has to stay a minute inside them. What it skipped is reported from the
- * first page's Date (silentGap), so only a checkpoint without a cursor plans a gap here.
+ * first page's Date (silentGap), or at the time the run fails (collectEvents), so only a checkpoint without a
+ * cursor plans a gap here.
  */
 export function planSiemStart(checkpoint: SiemCheckpoint | undefined, runStart: number, reach = SIEM_FROM_DATE_WINDOW_MS): SiemStart {
   if (!checkpoint) return { fromDate: runStart - reach };

@@ -11,6 +11,7 @@ import { checkpointFileName, FileCheckpointStore, storeFailure } from '../../src
 import { MemoryCheckpointStore } from '../../src/checkpoint/memory-store.js';
 import { checkpointKey } from '../../src/checkpoint/keys.js';
 import { HOST_FAILURES_TO_GIVE_UP } from '../../src/collect/host-breaker.js';
+import { DATE_RESOLUTION_MS } from '../../src/collect/collector.js';
 import { DEFAULT_TENANT_CONCURRENCY, runCollection, type CollectConfig, type RunSummary } from '../../src/collect/run.js';
 import { SIEM_FROM_DATE_WINDOW_MS, SIEM_WINDOW_MS } from '../../src/collect/siem-position.js';
 import type { Logger } from '../../src/log.js';
@@ -874,7 +875,7 @@ describe('SIEM events end to end', () => {
     expect(sink.health('data_gap')).toHaveLength(1);
   });
 
-  it('a saved cursor past 24 hours whose run then fails for the tenant moves nothing: the next run reports one gap, to what the API then serves', async () => {
+  it('a saved cursor past 24 hours whose run then fails for the tenant: that run reports what aged out and keeps the cursor; the next reports only the rest', async () => {
     const w = await world({ tenants: 1 });
     const tenant = w.emu.tenants[0]!.id;
     const sink = new MemorySink();
@@ -885,16 +886,23 @@ describe('SIEM events end to end', () => {
     const edge = w.emu.addEvents(tenant, 3);
     w.emu.clock.advance(23 * HOUR + 52 * MIN);
     w.emu.faults.add({ route: 'siem-events', kind: 403, rate: 1, tenantId: tenant });
+    const failedAt = w.emu.clock.now();
     await run(w, config('events'), sink);
     w.emu.faults.clear();
-    expect(sink.health('data_gap')).toEqual([]);
+    // Reported while the tenant still fails, not only once it recovers, however long that takes.
+    const [aged, ...none] = sink.health('data_gap');
+    expect(none).toEqual([]);
+    expect(Date.parse(aged!.gap_start as string)).toBeLessThanOrEqual(stopped);
+    expect(Date.parse(aged!.gap_end as string)).toBeGreaterThanOrEqual(failedAt - SIEM_WINDOW_MS - DATE_RESOLUTION_MS);
+    expect(aged!.reason).toMatch(/failed \(.*403.*\) while its position aged past them$/);
     w.emu.clock.advance(5 * MIN);
     const before = sink.records.length;
     await run(w, config('events'), sink);
-    const [gap, ...more] = sink.health('data_gap');
+    const [, rest, ...more] = sink.health('data_gap');
     expect(more).toEqual([]);
-    expect(Date.parse(gap!.gap_start as string)).toBeLessThanOrEqual(stopped);
-    expect(Date.parse(gap!.gap_end as string)).toBeGreaterThanOrEqual(w.emu.clock.now() - SIEM_WINDOW_MS);
+    // End to end: from where the failing run's report ended to what the API now serves.
+    expect(rest!.gap_start).toBe(aged!.gap_end);
+    expect(Date.parse(rest!.gap_end as string)).toBeGreaterThanOrEqual(w.emu.clock.now() - SIEM_WINDOW_MS);
     const fresh = new Set(idsOf(sink, 'sophos:central:events', before));
     for (const e of edge) expect(fresh.has(e.id)).toBe(true);
   });

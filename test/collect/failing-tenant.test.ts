@@ -105,3 +105,71 @@ describe('a tenant on a region host the run gave up on', () => {
     expect(health).toMatchObject({ status: 'error', checkpoint_age_seconds: 0 });
   });
 });
+
+describe('a tenant that keeps failing while its saved cursor ages past the 24 hours the SIEM API serves', () => {
+  it('each failing run reports what aged out since the last, keeping the cursor; the recovery reports only the rest', async () => {
+    const store = new MemoryCheckpointStore();
+    const saved = T - 23 * HOUR;
+    await store.save('k', { v: 2, cursor: 'c0', position: saved, savedAt: saved } satisfies SiemCheckpoint);
+    const gaps: Array<Record<string, unknown>> = [];
+    const failAt = async (now: number) => {
+      const sink = new MemorySink();
+      const result = newCollectResult();
+      await expect(collectEvents(refusing(), { sink, store, key: 'k', stanza: 's', logger, now: () => now, progress: result })).rejects.toBeInstanceOf(ForbiddenError);
+      gaps.push(...sink.health('data_gap'));
+      return result;
+    };
+    // 23 hours old: nothing lost yet.
+    expect((await failAt(T)).gaps).toEqual([]);
+    expect(gaps).toEqual([]);
+    // Two hours on: the first hour has aged out, and is reported while the tenant still fails.
+    const second = await failAt(T + 2 * HOUR);
+    expect(second.gaps).toEqual([{ start: saved, end: T - 22 * HOUR }]);
+    expect(gaps).toEqual([expect.objectContaining({ gap_start: new Date(saved).toISOString(), gap_end: new Date(T - 22 * HOUR).toISOString(), gap_seconds: 3600 })]);
+    // The cursor is kept for the recovery, and the age still counts from the last page written.
+    expect(await store.load<SiemCheckpoint>('k')).toEqual({ v: 2, cursor: 'c0', position: T - 22 * HOUR, savedAt: saved });
+    // Another hour: only that hour.
+    await failAt(T + 3 * HOUR);
+    expect(gaps.slice(1)).toEqual([expect.objectContaining({ gap_start: new Date(T - 22 * HOUR).toISOString(), gap_end: new Date(T - 21 * HOUR).toISOString() })]);
+
+    // Recovered an hour later: the saved cursor is answered from the last 24 hours, and what aged out after the
+    // last report is the only gap, so the reports join end to end without overlap.
+    const recovered = T + 4 * HOUR;
+    const api = {
+      tenant,
+      stats: { requests: 0, retries: 0, rateLimited: 0, errors: 0 },
+      async *siemEventPages({ cursor }: { cursor?: string }) {
+        expect(cursor).toBe('c0');
+        yield { items: [], cursor: 'c1', hasMore: false, serverTime: recovered };
+      },
+    } as unknown as TenantApi;
+    const sink = new MemorySink();
+    await collectEvents(api, { sink, store, key: 'k', stanza: 's', logger, now: () => recovered });
+    expect(sink.health('data_gap')).toEqual([
+      expect.objectContaining({ gap_start: new Date(T - 21 * HOUR).toISOString(), gap_end: new Date(recovered + 999 - DAY).toISOString() }),
+    ]);
+    expect((await store.load<SiemCheckpoint>('k'))!.cursor).toBe('c1');
+  });
+
+  it('a run that fails after writing pages reports from where its last page left the stream', async () => {
+    const store = new MemoryCheckpointStore();
+    const saved = T - 23 * HOUR;
+    await store.save('k', { v: 2, cursor: 'c0', position: saved, savedAt: saved } satisfies SiemCheckpoint);
+    const clock = { t: T };
+    const written = T - 23 * HOUR + 30 * 60_000;
+    const api = {
+      tenant,
+      stats: { requests: 0, retries: 0, rateLimited: 0, errors: 0 },
+      async *siemEventPages() {
+        yield { items: [{ id: 'a', when: new Date(written).toISOString(), created_at: new Date(written).toISOString() }], cursor: 'c1', hasMore: true, serverTime: T };
+        // The next page's request is refused only after two hours of retries and waiting.
+        clock.t = T + 2 * HOUR;
+        throw new ForbiddenError('Sophos Central refused access (403)', { status: 403, tenantId: tenant.id });
+      },
+    } as unknown as TenantApi;
+    const sink = new MemorySink();
+    await expect(collectEvents(api, { sink, store, key: 'k', stanza: 's', logger, now: () => clock.t })).rejects.toBeInstanceOf(ForbiddenError);
+    expect(sink.health('data_gap')).toEqual([expect.objectContaining({ gap_start: new Date(written).toISOString(), gap_end: new Date(T - 22 * HOUR).toISOString() })]);
+    expect(await store.load<SiemCheckpoint>('k')).toEqual(expect.objectContaining({ cursor: 'c1', position: T - 22 * HOUR }));
+  });
+});
