@@ -104,6 +104,10 @@ class Client implements CentralClient {
     return this.transport.clockSkewMs;
   }
 
+  sophosNow(): number | undefined {
+    return this.transport.sophosNow();
+  }
+
   constructor(opts: CentralClientOptions) {
     if (!opts.clientId?.trim()) throw new ConfigError('the Sophos Central client ID is empty', 'client_id');
     if (!opts.clientSecret) throw new ConfigError('the Sophos Central client secret is empty', 'client_secret');

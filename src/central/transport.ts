@@ -142,6 +142,21 @@ export class Transport {
   readonly globalStats: RequestStats = { requests: 0, retries: 0, rateLimited: 0, errors: 0 };
   /** This host's clock minus Sophos's, from the Date header of the latest answer (ms, at most a little high); undefined before one. */
   clockSkewMs: number | undefined;
+  /** Sophos's time by the Date of the latest answer (less its Age), and the monotonic time it came. */
+  private lastDate: { time: number; at: number } | undefined;
+
+  /**
+   * Sophos's clock now: the Date of its latest answer and the monotonic time since, which a step of this host's
+   * clock (NTP) since that answer does not move, as it moves the skew's reading of it. Undefined before an answer.
+   */
+  sophosNow(): number | undefined {
+    return this.lastDate && this.lastDate.time + (performance.now() - this.lastDate.at);
+  }
+
+  private measured(skew: number, answeredAt: number): void {
+    this.clockSkewMs = skew;
+    this.lastDate = { time: answeredAt - skew, at: performance.now() };
+  }
 
   /**
    * Aborted by the caller's signal (SIGTERM) or by close(): waits end and requests in flight are cut short,
@@ -344,7 +359,7 @@ export class Transport {
       // answers Sophos gave (see below for errors): one may come from a proxy, with the proxy's clock. One a
       // cache kept is dated when Sophos sent it, `Age` seconds ago (some proxies send `Age: 0` on every answer).
       const skew = date === undefined ? undefined : answeredAt - date - ageMs(res.headers.age);
-      if (skew !== undefined && ok) this.clockSkewMs = skew;
+      if (skew !== undefined && ok) this.measured(skew, answeredAt);
       if (req.scan && ok) {
         const scanned = req.scan(text);
         if (scanned !== undefined) return { kind: 'ok', status: res.statusCode, body: undefined, text, scanned, date };
@@ -364,7 +379,7 @@ export class Transport {
       }
       // An error with Sophos's own body (its correlationId, sophos-central-api.md §7) is Sophos's answer too: a
       // from_date refused as too old is planned again with the skew it was refused at, not an older one.
-      if (skew !== undefined && typeof (body as { correlationId?: unknown } | undefined)?.correlationId === 'string') this.clockSkewMs = skew;
+      if (skew !== undefined && typeof (body as { correlationId?: unknown } | undefined)?.correlationId === 'string') this.measured(skew, answeredAt);
       return {
         kind: 'status',
         status: res.statusCode,

@@ -172,6 +172,8 @@ export interface CentralClient {
    * of the latest answer; undefined before the first.
    */
   readonly clockSkewMs: number | undefined;
+  /** Sophos Central's clock now (epoch ms), by the Date of its latest answer and the time since; undefined before one. */
+  sophosNow(): number | undefined;
   /** Release sockets; the client is unusable afterwards. */
   close(): Promise<void>;
 }

@@ -30,6 +30,7 @@ export class Progress {
       get clockSkewMs() {
         return client.clockSkewMs;
       },
+      sophosNow: () => client.sophosNow(),
       async *tenants(filter?: TenantFilter, opts?: { pageSize?: number }) {
         for await (const t of client.tenants(filter, opts)) {
           self.listed++;

@@ -37,6 +37,8 @@ export interface CollectOptions {
    * by it. Read through clockSkew.
    */
   clockSkewMs?: () => number | undefined;
+  /** Sophos's clock now (CentralClient.sophosNow), where a collector must not trust a skew measured earlier. */
+  sophosNow?: () => number | undefined;
   pageSize?: number;
   /**
    * Where the collector counts its progress; pass one to read the counts of a run that failed half-way

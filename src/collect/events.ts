@@ -52,7 +52,7 @@ export async function collectEvents(api: TenantApi, opts: EventCollectOptions): 
   /** No position saved, nor one set aside: nothing before the oldest the API takes is owed. */
   const firstRun = resume === undefined && loaded.discarded === undefined;
   /** The checkpoint saved last (or loaded): its cursor and date outlast a save that only moves the position. */
-  let last: Pick<SiemCheckpoint, 'cursor' | 'savedAt'> | undefined = resume;
+  let last: Pick<SiemCheckpoint, 'cursor' | 'position' | 'savedAt'> | undefined = resume;
 
   /** Reports a planned start's gap or reset and saves the position it restarts from. */
   const restart = async (start: SiemStart, reset?: string): Promise<void> => {
@@ -203,15 +203,24 @@ export async function collectEvents(api: TenantApi, opts: EventCollectOptions): 
    * the cursor kept: each later report, the recovery's included, adds only what aged out after it.
    */
   const reportAgedOnFailure = async (err: unknown): Promise<void> => {
-    // Stopped, or the checkpoint itself failing: nothing more is saved.
-    if (opts.signal?.aborted || err instanceof CheckpointError) return;
-    const gap = silentGap(Math.max(position, trust?.position ?? position), sophos(now()));
-    if (!gap) return;
+    // Stopped, or the checkpoint itself failing: nothing more is saved. Nothing saved yet (a first run that
+    // wrote no page): nothing is owed, the API having answered nothing.
+    if (opts.signal?.aborted || err instanceof CheckpointError || last === undefined) return;
+    // Sophos's clock by its own latest answer and the time since, where there is one: the skew measured at that
+    // answer is off by any step of this host's clock since, and would report as lost what the API still serves.
     try {
-      await reportGap(opts, 'events', tenant, gap, `${GAP_REASON}: the tenant's collection failed (${describeError(err)}) while its position aged past them`);
-      result.gaps.push(gap);
-      const cursor = last?.cursor;
-      await opts.store.save(opts.key, { v: 2, ...(cursor === undefined ? {} : { cursor }), position: gap.end, savedAt: restartSavedAt(last, now()) } satisfies SiemCheckpoint);
+      const failedAt = Math.min(opts.sophosNow?.() ?? Infinity, sophos(now()));
+      const gap = silentGap(Math.max(position, trust?.position ?? position), failedAt);
+      if (gap) {
+        await reportGap(opts, 'events', tenant, gap, `${GAP_REASON}: the tenant's collection failed (${describeError(err)}) while its position aged past them`);
+        result.gaps.push(gap);
+        position = Math.max(position, gap.end);
+      }
+      // Also a gap a page reported before it failed to be written: its position was not saved with it.
+      if (position > last.position) {
+        const { cursor } = last;
+        await opts.store.save(opts.key, { v: 2, ...(cursor === undefined ? {} : { cursor }), position, savedAt: restartSavedAt(last, now()) } satisfies SiemCheckpoint);
+      }
     } catch {
       // The sink or the checkpoint failing as well: the run's own failure is the one reported, and a later run
       // reports the gap (again, when only the save failed: reported twice rather than never).

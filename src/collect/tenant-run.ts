@@ -131,7 +131,7 @@ export async function runTenant(
     api = down ? notAsked(target, down) : client.forTenant(target);
     before = { ...api.stats };
     const stopAt = opts.timeBudgetMs === undefined || data === 'endpoints' ? undefined : started + opts.timeBudgetMs;
-    await collectTenantData(api, data, { ...opts, progress: result, clockSkewMs: () => client.clockSkewMs, ...(stopAt === undefined ? {} : { stopAt }) });
+    await collectTenantData(api, data, { ...opts, progress: result, clockSkewMs: () => client.clockSkewMs, sophosNow: () => client.sophosNow(), ...(stopAt === undefined ? {} : { stopAt }) });
     if (result.end === 'aborted') health.status = 'aborted';
     if (result.end === 'paused') health.paused = true;
     opts.hosts?.record(target.apiHost);

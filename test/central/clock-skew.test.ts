@@ -90,4 +90,23 @@ describe('clock skew', () => {
       await client.close();
     }
   });
+
+  it("Sophos's clock now (sophosNow) is its latest answer's Date and the time since, whatever this host's clock does after", async () => {
+    const client = createCentralClient({ clientId: 'id', clientSecret: 'secret', authUrl: url, apiUrl: url, env: {}, now: () => clock.t });
+    cached = true;
+    try {
+      expect(client.sophosNow()).toBeUndefined();
+      await client.whoami();
+      const sent = clock.t - 65 * MIN + 3600_000;
+      // NTP steps this host's clock two hours on: the skew's reading of Sophos's clock moves with it, this does not.
+      clock.t += 120 * MIN;
+      const now = client.sophosNow()!;
+      expect(now).toBeGreaterThanOrEqual(sent);
+      expect(now - sent).toBeLessThan(5_000);
+      expect(clock.t - client.clockSkewMs! - now).toBeGreaterThan(119 * MIN);
+    } finally {
+      cached = false;
+      await client.close();
+    }
+  });
 });

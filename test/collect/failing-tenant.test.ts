@@ -11,7 +11,7 @@ import { collectEvents } from '../../src/collect/events.js';
 import { HOST_FAILURES_TO_GIVE_UP, HostBreaker } from '../../src/collect/host-breaker.js';
 import type { SiemCheckpoint } from '../../src/collect/siem-position.js';
 import { runTenant } from '../../src/collect/tenant-run.js';
-import { ForbiddenError, NetworkError } from '../../src/errors.js';
+import { ForbiddenError, NetworkError, ServerError } from '../../src/errors.js';
 import type { Logger } from '../../src/log.js';
 import { MemorySink } from './memory-sink.js';
 
@@ -87,6 +87,7 @@ describe('a tenant on a region host the run gave up on', () => {
         throw new Error('a tenant on a host given up is not asked');
       },
       clockSkewMs: undefined,
+      sophosNow: () => undefined,
     } as unknown as CentralClient;
     const sink = new MemorySink();
     const { health } = await runTenant(client, tenant, 'events', { sink, store, key: 'k', stanza: 's', logger, now: () => T, startDays: 1, hosts });
@@ -100,7 +101,7 @@ describe('a tenant on a region host the run gave up on', () => {
     await store.save('k', { v: 2, cursor: 'c1', position: T - HOUR, savedAt } satisfies SiemCheckpoint);
     const hosts = new HostBreaker();
     for (let i = 0; i < HOST_FAILURES_TO_GIVE_UP; i++) hosts.record(tenant.apiHost, new NetworkError('connection refused', { tenantId: `other${i}` }));
-    const client = { forTenant: () => undefined, clockSkewMs: undefined } as unknown as CentralClient;
+    const client = { forTenant: () => undefined, clockSkewMs: undefined, sophosNow: () => undefined } as unknown as CentralClient;
     const { health } = await runTenant(client, tenant, 'events', { sink: new MemorySink(), store, key: 'k', stanza: 's', logger, now: () => T, startDays: 1, hosts });
     expect(health).toMatchObject({ status: 'error', checkpoint_age_seconds: 0 });
   });
@@ -171,5 +172,93 @@ describe('a tenant that keeps failing while its saved cursor ages past the 24 ho
     await expect(collectEvents(api, { sink, store, key: 'k', stanza: 's', logger, now: () => clock.t })).rejects.toBeInstanceOf(ForbiddenError);
     expect(sink.health('data_gap')).toEqual([expect.objectContaining({ gap_start: new Date(written).toISOString(), gap_end: new Date(T - 22 * HOUR).toISOString() })]);
     expect(await store.load<SiemCheckpoint>('k')).toEqual(expect.objectContaining({ cursor: 'c1', position: T - 22 * HOUR }));
+  });
+});
+
+describe('what a failing run of events reports, and what it does not', () => {
+  const MIN = 60_000;
+
+  /** Every page request fails with a 503 after `retryMs` of retries (the clock moves on meanwhile). */
+  function failingAfter(clock: { t: number }, retryMs: number): TenantApi {
+    const pages = () => ({
+      [Symbol.asyncIterator]: () => ({
+        next: async () => {
+          clock.t += retryMs;
+          throw new ServerError('Sophos Central server error (503) after 5 retries', { status: 503, tenantId: tenant.id });
+        },
+      }),
+    });
+    return { tenant, siemEventPages: pages, stats: { requests: 0, retries: 0, rateLimited: 0, errors: 0 } } as unknown as TenantApi;
+  }
+
+  it('a tenant never collected that keeps failing, each run after minutes of retries: no data_gap and nothing saved (nothing was owed)', async () => {
+    const store = new MemoryCheckpointStore();
+    const clock = { t: T };
+    const gaps: unknown[] = [];
+    for (let run = 0; run < 4; run++) {
+      const sink = new MemorySink();
+      await expect(collectEvents(failingAfter(clock, 5 * MIN), { sink, store, key: 'k', stanza: 's', logger, now: () => clock.t })).rejects.toBeInstanceOf(ServerError);
+      gaps.push(...sink.health('data_gap'));
+      expect(await store.load<SiemCheckpoint>('k')).toBeUndefined();
+      clock.t += 5 * MIN;
+    }
+    expect(gaps).toEqual([]);
+  });
+
+  it("dates the lost span by Sophos's latest answer, not by a skew this host's clock has stepped away from since", async () => {
+    const store = new MemoryCheckpointStore();
+    const saved = T - DAY - 5 * MIN;
+    await store.save('k', { v: 2, cursor: 'c0', position: saved, savedAt: saved } satisfies SiemCheckpoint);
+    const unreachable = {
+      tenant,
+      stats: { requests: 0, retries: 0, rateLimited: 0, errors: 0 },
+      siemEventPages: () => ({ [Symbol.asyncIterator]: () => ({ next: () => Promise.reject(new NetworkError('connect ECONNREFUSED', { tenantId: tenant.id })) }) }),
+    } as unknown as TenantApi;
+    const failing = new MemorySink();
+    // The skew was measured 10 minutes behind; NTP has set this host's clock right since (both read T now).
+    const opts = { sink: failing, store, key: 'k', stanza: 's', logger, now: () => T, clockSkewMs: () => -10 * MIN, sophosNow: () => T };
+    await expect(collectEvents(unreachable, opts)).rejects.toBeInstanceOf(NetworkError);
+    expect(failing.health('data_gap')).toEqual([expect.objectContaining({ gap_start: new Date(saved).toISOString(), gap_end: new Date(T - DAY).toISOString() })]);
+
+    // Five minutes on it answers again, from its last 24 hours, with an event from their first minute.
+    const recovered = T + 5 * MIN;
+    const first = new Date(recovered - DAY + MIN).toISOString();
+    const api = {
+      tenant,
+      stats: { requests: 0, retries: 0, rateLimited: 0, errors: 0 },
+      async *siemEventPages() {
+        yield { items: [{ id: 'a', when: first, created_at: first }], cursor: 'c1', hasMore: false, serverTime: recovered };
+      },
+    } as unknown as TenantApi;
+    const sink = new MemorySink();
+    await collectEvents(api, { sink, store, key: 'k', stanza: 's', logger, now: () => recovered, clockSkewMs: () => 0 });
+    expect(sink.events('sophos:central:events').map((e) => e.id)).toEqual(['a']);
+    // No event delivered lies inside a span reported lost, by either run.
+    for (const g of [...failing.health('data_gap'), ...sink.health('data_gap')]) expect(Date.parse(g.gap_end as string)).toBeLessThanOrEqual(Date.parse(first));
+  });
+
+  it("a gap its first page reported, that page then not written (the sink failing): saved, so the next run does not report it again", async () => {
+    const store = new MemoryCheckpointStore();
+    const saved = T - 25 * HOUR;
+    await store.save('k', { v: 2, cursor: 'c0', position: saved, savedAt: saved } satisfies SiemCheckpoint);
+    const serving = {
+      tenant,
+      stats: { requests: 0, retries: 0, rateLimited: 0, errors: 0 },
+      async *siemEventPages() {
+        const when = new Date(T - 23 * HOUR).toISOString();
+        yield { items: [{ id: 'a', when, created_at: when }], cursor: 'c1', hasMore: false, serverTime: T };
+      },
+    } as unknown as TenantApi;
+    // The gap record goes through (write 1); the page does not (write 2): stdout closed, HEC refusing.
+    const failing = new MemorySink();
+    failing.failFromWrite = 2;
+    await expect(collectEvents(serving, { sink: failing, store, key: 'k', stanza: 's', logger, now: () => T })).rejects.toThrow('sink closed');
+    const [gap] = failing.health('data_gap');
+    expect(await store.load<SiemCheckpoint>('k')).toEqual({ v: 2, cursor: 'c0', position: Date.parse(gap!.gap_end as string), savedAt: saved });
+
+    const next = new MemorySink();
+    await collectEvents(serving, { sink: next, store, key: 'k', stanza: 's', logger, now: () => T });
+    expect(next.health('data_gap')).toEqual([]);
+    expect(next.events('sophos:central:events').map((e) => e.id)).toEqual(['a']);
   });
 });
