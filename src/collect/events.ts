@@ -206,9 +206,9 @@ export async function collectEvents(api: TenantApi, opts: EventCollectOptions): 
     // Stopped, or the checkpoint itself failing: nothing more is saved. Nothing saved yet (a first run that
     // wrote no page): nothing is owed, the API having answered nothing.
     if (opts.signal?.aborted || err instanceof CheckpointError || last === undefined) return;
-    // Sophos's clock by its own latest answer and the time since, where there is one: the skew measured at that
-    // answer is off by any step of this host's clock since, and would report as lost what the API still serves.
     try {
+      // Sophos's clock by its own latest answer and the time since, where there is one: the skew measured at that
+      // answer is off by any step of this host's clock since, and would report as lost what the API still serves.
       const failedAt = Math.min(opts.sophosNow?.() ?? Infinity, sophos(now()));
       const gap = silentGap(Math.max(position, trust?.position ?? position), failedAt);
       if (gap) {
