@@ -142,7 +142,7 @@ export class Transport {
   readonly globalStats: RequestStats = { requests: 0, retries: 0, rateLimited: 0, errors: 0 };
   /** This host's clock minus Sophos's, from the Date header of the latest answer (ms, at most a little high); undefined before one. */
   clockSkewMs: number | undefined;
-  /** Sophos's time by the Date of the latest answer (less its Age), and the monotonic time it came. */
+  /** Sophos's time by the Date of the latest answer (plus its Age), and the monotonic time its headers came. */
   private lastDate: { time: number; at: number } | undefined;
 
   /**
@@ -153,9 +153,9 @@ export class Transport {
     return this.lastDate && this.lastDate.time + (performance.now() - this.lastDate.at);
   }
 
-  private measured(skew: number, answeredAt: number): void {
+  private measured(skew: number, answeredAt: number, at: number): void {
     this.clockSkewMs = skew;
-    this.lastDate = { time: answeredAt - skew, at: performance.now() };
+    this.lastDate = { time: answeredAt - skew, at };
   }
 
   /**
@@ -352,6 +352,7 @@ export class Transport {
       });
       // When the headers came: Sophos dates an answer as it starts it, and a large page may take seconds more.
       const answeredAt = this.opts.now();
+      const headersAt = performance.now();
       const text = await res.body.text();
       const ok = res.statusCode >= 200 && res.statusCode < 300;
       const date = headerDate(res.headers.date);
@@ -359,7 +360,7 @@ export class Transport {
       // answers Sophos gave (see below for errors): one may come from a proxy, with the proxy's clock. One a
       // cache kept is dated when Sophos sent it, `Age` seconds ago (some proxies send `Age: 0` on every answer).
       const skew = date === undefined ? undefined : answeredAt - date - ageMs(res.headers.age);
-      if (skew !== undefined && ok) this.measured(skew, answeredAt);
+      if (skew !== undefined && ok) this.measured(skew, answeredAt, headersAt);
       if (req.scan && ok) {
         const scanned = req.scan(text);
         if (scanned !== undefined) return { kind: 'ok', status: res.statusCode, body: undefined, text, scanned, date };
@@ -379,7 +380,7 @@ export class Transport {
       }
       // An error with Sophos's own body (its correlationId, sophos-central-api.md §7) is Sophos's answer too: a
       // from_date refused as too old is planned again with the skew it was refused at, not an older one.
-      if (skew !== undefined && typeof (body as { correlationId?: unknown } | undefined)?.correlationId === 'string') this.measured(skew, answeredAt);
+      if (skew !== undefined && typeof (body as { correlationId?: unknown } | undefined)?.correlationId === 'string') this.measured(skew, answeredAt, headersAt);
       return {
         kind: 'status',
         status: res.statusCode,

@@ -206,24 +206,30 @@ export async function collectEvents(api: TenantApi, opts: EventCollectOptions): 
     // Stopped, or the checkpoint itself failing: nothing more is saved. Nothing saved yet (a first run that
     // wrote no page): nothing is owed, the API having answered nothing.
     if (opts.signal?.aborted || err instanceof CheckpointError || last === undefined) return;
+    const saved = last;
+    /** Saves the position where a reported gap left it, with the cursor and date saved last. */
+    const savePosition = async (): Promise<void> => {
+      if (position <= saved.position) return;
+      const { cursor } = saved;
+      await opts.store.save(opts.key, { v: 2, ...(cursor === undefined ? {} : { cursor }), position, savedAt: restartSavedAt(saved, now()) } satisfies SiemCheckpoint);
+    };
     try {
+      // First a gap a page reported before it failed to be written (its position was not saved with it), so
+      // that a report below failing too, on the same broken sink, cannot keep it from being saved.
+      await savePosition();
       // Sophos's clock by its own latest answer and the time since, where there is one: the skew measured at that
       // answer is off by any step of this host's clock since, and would report as lost what the API still serves.
       const failedAt = Math.min(opts.sophosNow?.() ?? Infinity, sophos(now()));
       const gap = silentGap(Math.max(position, trust?.position ?? position), failedAt);
-      if (gap) {
-        await reportGap(opts, 'events', tenant, gap, `${GAP_REASON}: the tenant's collection failed (${describeError(err)}) while its position aged past them`);
-        result.gaps.push(gap);
-        position = Math.max(position, gap.end);
-      }
-      // Also a gap a page reported before it failed to be written: its position was not saved with it.
-      if (position > last.position) {
-        const { cursor } = last;
-        await opts.store.save(opts.key, { v: 2, ...(cursor === undefined ? {} : { cursor }), position, savedAt: restartSavedAt(last, now()) } satisfies SiemCheckpoint);
-      }
-    } catch {
-      // The sink or the checkpoint failing as well: the run's own failure is the one reported, and a later run
-      // reports the gap (again, when only the save failed: reported twice rather than never).
+      if (!gap) return;
+      await reportGap(opts, 'events', tenant, gap, `${GAP_REASON}: the tenant's collection failed (${describeError(err)}) while its position aged past them`);
+      result.gaps.push(gap);
+      position = Math.max(position, gap.end);
+      await savePosition();
+    } catch (also) {
+      // The run's own failure is the one reported; a later run reports the gap (again, when only the save failed:
+      // reported twice rather than never).
+      opts.logger.debug(`events of tenant ${tenant.id}: the data gap after its failure was left to a later run: ${describeError(also)}`);
     }
   };
 

@@ -10,6 +10,7 @@ import { newCollectResult } from '../../src/collect/collector.js';
 import { collectEvents } from '../../src/collect/events.js';
 import { HOST_FAILURES_TO_GIVE_UP, HostBreaker } from '../../src/collect/host-breaker.js';
 import type { SiemCheckpoint } from '../../src/collect/siem-position.js';
+import type { OutRecord } from '../../src/collect/sink.js';
 import { runTenant } from '../../src/collect/tenant-run.js';
 import { ForbiddenError, NetworkError, ServerError } from '../../src/errors.js';
 import type { Logger } from '../../src/log.js';
@@ -260,5 +261,40 @@ describe('what a failing run of events reports, and what it does not', () => {
     await collectEvents(serving, { sink: next, store, key: 'k', stanza: 's', logger, now: () => T });
     expect(next.health('data_gap')).toEqual([]);
     expect(next.events('sophos:central:events').map((e) => e.id)).toEqual(['a']);
+  });
+
+  it('a gap its first page reported, that page failing minutes later on a sink still down: saved all the same, and not reported again', async () => {
+    const store = new MemoryCheckpointStore();
+    const saved = T - 25 * HOUR;
+    await store.save('k', { v: 2, cursor: 'c0', position: saved, savedAt: saved } satisfies SiemCheckpoint);
+    const clock = { t: T };
+    const serving = (serverTime: number) =>
+      ({
+        tenant,
+        stats: { requests: 0, retries: 0, rateLimited: 0, errors: 0 },
+        async *siemEventPages() {
+          const when = new Date(serverTime - 23 * HOUR).toISOString();
+          yield { items: [{ id: 'a', when, created_at: when }], cursor: 'c1', hasMore: false, serverTime };
+        },
+      }) as unknown as TenantApi;
+    // The gap record goes through (write 1); the page's write fails after two minutes of retries (HEC), and so
+    // does every write after it: the failing run's own report of what aged meanwhile cannot be written either.
+    const failing = new MemorySink();
+    const write = failing.write.bind(failing);
+    failing.write = async (records: OutRecord[]) => {
+      if (failing.writes === 0) return write(records);
+      failing.writes++;
+      clock.t += 2 * MIN;
+      throw new Error('sink closed');
+    };
+    await expect(collectEvents(serving(T), { sink: failing, store, key: 'k', stanza: 's', logger, now: () => clock.t })).rejects.toThrow('sink closed');
+    const [reported, ...none] = failing.health('data_gap');
+    expect(none).toEqual([]);
+    const end = Date.parse(reported!.gap_end as string);
+    expect((await store.load<SiemCheckpoint>('k'))!.position).toBe(end);
+
+    const next = new MemorySink();
+    await collectEvents(serving(clock.t), { sink: next, store, key: 'k', stanza: 's', logger, now: () => clock.t });
+    for (const g of next.health('data_gap')) expect(Date.parse(g.gap_start as string)).toBeGreaterThanOrEqual(end);
   });
 });

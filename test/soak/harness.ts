@@ -4,14 +4,14 @@
 // (at most a page per kill and tenant), and that the secret is nowhere. `npm run soak` runs it (see README).
 // The seed drives every decision the harness takes (items, clock, faults, kills, page sizes); where a kill
 // lands and which request a fault rate hits depend on timing, so a seed replays the plan, not every byte.
-import { appendFileSync, mkdirSync, readFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { FaultRule } from '../emulator/index.js';
 import { hash, seedHash, unit } from '../emulator/rng.js';
 import { emulatorClient } from '../helpers/central.js';
 import { filesUnder } from '../helpers/files.js';
-import { checkpointText, HEALTH, SOURCETYPE, startWorld, type Collected, type World } from '../e2e/world.js';
+import { checkpointText, health, SOURCETYPE, startWorld, tenantOf, type Collected, type World } from '../e2e/world.js';
 
 const SEC = 1000;
 const MIN = 60 * SEC;
@@ -31,7 +31,6 @@ export interface SoakOptions {
   data: SoakData;
   seed: number;
   iterations: number;
-  tenants?: number;
   /** Stop iterating after this much wall time (ms), whatever `iterations` says. */
   wallBudgetMs?: number;
   /** Probabilities. */
@@ -64,6 +63,9 @@ interface Gap {
   start: number;
   end: number;
   run: number;
+  reason: string;
+  /** Reported by a run killed later: the next run may report it again (its save may not have happened). */
+  killed: boolean;
 }
 
 export async function runSoak(o: SoakOptions): Promise<SoakReport> {
@@ -71,19 +73,21 @@ export async function runSoak(o: SoakOptions): Promise<SoakReport> {
   const r = (a: number, b: number) => a + rnd() * (b - a);
   const ri = (a: number, b: number) => Math.floor(r(a, b + 1));
   const chance = (p: number) => rnd() < p;
-  const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rnd() * xs.length)]!;
+  const choose = <T>(xs: readonly T[]): T => xs[Math.floor(rnd() * xs.length)]!;
   const { data } = o;
+  // A replayed seed starts its log afresh.
+  if (o.log) writeFileSync(o.log, '');
   const log = (line: unknown) => {
     if (o.log) appendFileSync(o.log, `${JSON.stringify(line)}\n`);
   };
-  const tenantsN = o.tenants ?? ri(3, 4);
+  const tenantsN = ri(3, 4);
   const startDays = 30;
   const world = {
-    siemStaleFromDate: pick(['reject', 'clamp'] as const),
-    latencyMs: pick([0, 0, 5, 20]),
+    siemStaleFromDate: choose(['reject', 'clamp'] as const),
+    latencyMs: choose([0, 0, 5, 20]),
     ...(chance(0.3) ? { rateLimitPerTenant: { requests: 10, perMs: 1000, retryAfter: true } } : {}),
   };
-  const concurrency = o.varied ? pick(['1', '2', '4']) : '4';
+  const concurrency = o.varied ? choose(['1', '2', '4']) : '4';
   const w: World = await startWorld(
     {
       seed: `soak-${o.seed}`,
@@ -146,7 +150,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakReport> {
     if (text.includes(secret)) problem(`client secret found in ${where}`);
   };
 
-  const runOnce = async (label: string, opts: { kill?: { signal: 'SIGKILL'; afterEvents?: number; afterMs?: number }; faulted: boolean; clean?: boolean }) => {
+  const runOnce = async (label: string, opts: { kill?: { signal: 'SIGKILL'; afterEvents?: number; afterMs?: number }; clean?: boolean }) => {
     runNo++;
     const startEmu = emu.clock.now();
     const hadCkpt = new Map(tenantIds.map((t) => [t, checkpointText(w, name, data, t) !== undefined]));
@@ -170,13 +174,21 @@ export async function runSoak(o: SoakOptions): Promise<SoakReport> {
       checkSecret(`stdout of run ${runNo}`, res.stdout);
       checkSecret(`stderr of run ${runNo}`, res.stderr.join('\n'));
     }
-    const health = recs.filter((x) => x.sourcetype === HEALTH).map((x) => x.event);
-    const summaries = health.filter((h) => h.type === 'run_summary');
-    const tenantRuns = health.filter((h) => h.type === 'tenant_run');
-    for (const g of health.filter((h) => h.type === 'data_gap')) {
-      gaps.push({ tenant: (g.tenant as { id: string }).id, start: Date.parse(g.gap_start as string), end: Date.parse(g.gap_end as string), run: runNo });
+    const summaries = health(recs, 'run_summary');
+    const tenantRuns = health(recs, 'tenant_run');
+    const runGaps = health(recs, 'data_gap');
+    // What the API had dropped by the end of this run at most, or a restart by from_date (a minute inside the 24
+    // hours) could no longer ask for: a gap reaching later calls lost what it still serves.
+    const droppedBy = emu.clock.now() - DAY + MIN + 2 * SEC;
+    for (const g of runGaps) {
+      const gap: Gap = { tenant: (g.tenant as { id: string }).id, start: Date.parse(g.gap_start as string), end: Date.parse(g.gap_end as string), run: runNo, reason: String(g.reason), killed };
+      if (data === 'events' && gap.end > droppedBy) problem(`run ${runNo} (${label}): data_gap of tenant ${gap.tenant} ends at ${String(g.gap_end)}, after what the API had dropped (${new Date(droppedBy).toISOString()}): ${gap.reason}`);
+      // Each span is reported once: a tenant's gaps never overlap.
+      const overlapping = gaps.find((o) => !o.killed && o.tenant === gap.tenant && gap.start < o.end && o.start < gap.end);
+      if (overlapping) problem(`run ${runNo} (${label}): data_gap of tenant ${gap.tenant} (${String(g.gap_start)} to ${String(g.gap_end)}) overlaps one of run ${overlapping.run}: ${gap.reason}`);
+      gaps.push(gap);
     }
-    for (const g of health.filter((h) => h.type === 'checkpoint_reset')) problem(`run ${runNo} (${label}): checkpoint_reset ${JSON.stringify(g)}`);
+    for (const g of health(recs, 'checkpoint_reset')) problem(`run ${runNo} (${label}): checkpoint_reset ${JSON.stringify(g)}`);
     if (res && !killed) {
       if (summaries.length !== 1) problem(`run ${runNo} (${label}): ${summaries.length} run_summary records, exit ${res.exitCode}, stderr ${JSON.stringify(res.stderr.slice(-5))}`);
       const unprefixed = res.stderr.filter((l) => !/^(DEBUG|INFO|WARN|ERROR) /.test(l));
@@ -193,7 +205,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakReport> {
       if (x.sourcetype !== SOURCETYPE[data]) continue;
       items++;
       const id = String(x.event.id);
-      const t = (x.event.tenant as { id: string }).id;
+      const t = tenantOf(x);
       idTenant.set(id, t);
       const n = seen.get(id) ?? 0;
       if (n > 0) dups.set(t, (dups.get(t) ?? 0) + 1);
@@ -218,7 +230,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakReport> {
       run: runNo, label, emu: new Date(startEmu).toISOString(), page: pageSize, wallMs: wall, killed, exit: res?.exitCode, items,
       dups: Object.fromEntries(dups), status: summaries[0]?.status, err: summaries[0]?.error_code,
       tenants: Object.fromEntries(tenantRuns.map((t) => [(t.tenant as { id: string }).id.slice(0, 8), `${String(t.status)}${t.error_code ? `:${String(t.error_code)}` : ''}/${String(t.events)}`])),
-      gaps: health.filter((h) => h.type === 'data_gap').length,
+      gaps: runGaps.length,
     };
     log(line);
     return { res, items, killed, summary: summaries[0], tenantRuns };
@@ -251,15 +263,16 @@ export async function runSoak(o: SoakOptions): Promise<SoakReport> {
       await snapshotEvents();
       const kind = rnd();
       let ms = kind < 0.4 ? ri(1, 120) * SEC : kind < 0.8 ? ri(2, 60) * MIN : ri(1, data === 'events' ? 3 : 5) * HOUR;
-      // Aggressive: a tenant failing for long stretches, or the whole input down for a day (events: data_gap).
+      // Aggressive: a tenant failing for long stretches, or the whole input down for a day (events: data_gap),
+      // more often while a tenant fails, so that its position ages out during the failure.
       if (o.aggressive && streak && chance(0.5)) ms = ri(2, 9) * HOUR;
-      if (o.aggressive && chance(0.04)) ms = ri(20, 30) * HOUR + ri(0, 3600) * SEC;
+      if (o.aggressive && chance(streak ? 0.15 : 0.04)) ms = ri(20, 30) * HOUR + ri(0, 3600) * SEC;
       emu.clock.advance(ms);
     }
     if (chance(0.1)) pageSize = data === 'alerts' ? ri(50, 100) : ri(200, 300);
     // Faults.
     const rules: FaultRule[] = [];
-    if (!streak && chance(o.p403 ?? 0.06)) streak = { tenant: pick(tenantIds), left: ri(1, o.aggressive ? 8 : 5) };
+    if (!streak && chance(o.p403 ?? 0.06)) streak = { tenant: choose(tenantIds), left: ri(1, o.aggressive ? 8 : 5) };
     if (streak) {
       rules.push({ route: ROUTE[data], kind: 403, rate: 1, tenantId: streak.tenant });
       runs403++;
@@ -267,17 +280,16 @@ export async function runSoak(o: SoakOptions): Promise<SoakReport> {
     if (chance(o.pFault ?? 0.4)) {
       const n = ri(1, 3);
       for (let k = 0; k < n; k++) {
-        const route = pick([ROUTE[data], ROUTE[data], ROUTE[data], 'token', 'partner-tenants', '*']);
-        const kind = pick([429, 500, 502, 503, 504, 'drop', 'stall', 'truncate', 'expire-token'] as const);
+        const route = choose([ROUTE[data], ROUTE[data], ROUTE[data], 'token', 'partner-tenants', '*']);
+        const kind = choose([429, 500, 502, 503, 504, 'drop', 'stall', 'truncate', 'expire-token'] as const);
         const rate = kind === 'stall' ? r(0.02, 0.08) : r(0.03, route === ROUTE[data] ? 0.3 : 0.15);
         const rule: FaultRule = { route, kind, rate };
         if (kind === 429 || (kind === 503 && chance(0.5))) rule.retryAfterSeconds = ri(0, 1);
-        if (route === ROUTE[data] && chance(0.3)) rule.tenantId = pick(tenantIds);
+        if (route === ROUTE[data] && chance(0.3)) rule.tenantId = choose(tenantIds);
         rules.push(rule);
       }
     }
-    const faulted = rules.length > 0;
-    if (faulted) faultedRuns++;
+    if (rules.length > 0) faultedRuns++;
     // Kill.
     let kill: { signal: 'SIGKILL'; afterEvents?: number; afterMs?: number } | undefined;
     if (chance(o.pKill ?? 0.3)) {
@@ -285,7 +297,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakReport> {
     }
     log({ iter: i, added, rules, kill, clock: new Date(emu.clock.now()).toISOString() });
     for (const rule of rules) emu.faults.add(rule);
-    await runOnce(`iter ${i}`, { kill, faulted });
+    await runOnce(`iter ${i}`, kill ? { kill } : {});
     emu.faults.clear();
     if (streak && --streak.left <= 0) streak = undefined;
   }
@@ -294,11 +306,12 @@ export async function runSoak(o: SoakOptions): Promise<SoakReport> {
   await snapshotEvents();
   emu.clock.advance(3 * MIN);
   let catchUp = 0;
-  for (; catchUp < 10; catchUp++) {
-    const c = await runOnce(`catch-up ${catchUp}`, { faulted: false, clean: true });
-    if (c.items === 0 && c.summary?.status === 'ok' && !c.tenantRuns.some((t) => t.paused)) break;
+  let settled = false;
+  while (!settled && catchUp < 10) {
+    const c = await runOnce(`catch-up ${catchUp++}`, { clean: true });
+    settled = c.items === 0 && c.summary?.status === 'ok' && !c.tenantRuns.some((t) => t.paused);
   }
-  catchUp++;
+  if (!settled) problem(`${catchUp} runs without faults did not catch up`);
   await snapshotEvents();
   const finalEmu = emu.clock.now();
 
