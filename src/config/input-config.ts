@@ -333,12 +333,12 @@ function clientIdOf(params: RawParams): string {
   return clientId;
 }
 
-/** The clear secret typed into the stanza, or undefined when it is masked or empty. */
 /** Whether a client_secret value is a secret in clear: neither empty nor a mask (asterisks only). */
 export function isClearSecret(value: string): boolean {
   return value !== '' && !/^\*+$/.test(value);
 }
 
+/** The clear secret typed into the stanza, or undefined when it is masked or empty. */
 function clearSecretOf(params: RawParams): string | undefined {
   const secretRaw = single(params, 'client_secret');
   if (!isClearSecret(secretRaw)) return undefined;
