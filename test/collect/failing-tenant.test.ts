@@ -16,7 +16,8 @@ import { ForbiddenError, NetworkError, ServerError } from '../../src/errors.js';
 import type { Logger } from '../../src/log.js';
 import { MemorySink } from './memory-sink.js';
 
-const HOUR = 3_600_000;
+const MIN = 60_000;
+const HOUR = 60 * MIN;
 const DAY = 24 * HOUR;
 const T = Date.UTC(2025, 0, 10, 12, 0, 0);
 const logger: Logger = { debug() {}, info() {}, warn() {}, error() {} };
@@ -28,6 +29,27 @@ function refusing(): TenantApi {
     [Symbol.asyncIterator]: () => ({ next: () => Promise.reject(new ForbiddenError('Sophos Central refused access (403)', { status: 403, tenantId: tenant.id })) }),
   });
   return { tenant, alertPages: refuse, siemEventPages: refuse, stats: { requests: 0, retries: 0, rateLimited: 0, errors: 0 } } as unknown as TenantApi;
+}
+
+/** A SIEM event created (and `when`) at `at`. */
+const siemEvent = (id: string, at: number) => ({ id, when: new Date(at).toISOString(), created_at: new Date(at).toISOString() });
+
+/**
+ * A tenant whose SIEM stream serves `pages`, then fails with what `failure` returns, when given: called as the
+ * request after the last page is made, so it may move a test clock first. `cursors` records where each stream began.
+ */
+function siemTenant(pages: Array<Record<string, unknown>>, failure?: () => Error): TenantApi & { cursors: Array<string | undefined> } {
+  const cursors: Array<string | undefined> = [];
+  return {
+    tenant,
+    stats: { requests: 0, retries: 0, rateLimited: 0, errors: 0 },
+    cursors,
+    async *siemEventPages({ cursor }: { cursor?: string }) {
+      cursors.push(cursor);
+      yield* pages;
+      if (failure) throw failure();
+    },
+  } as unknown as TenantApi & { cursors: Array<string | undefined> };
 }
 
 describe('a tenant that fails after a restart saved to report its gap once', () => {
@@ -137,16 +159,10 @@ describe('a tenant that keeps failing while its saved cursor ages past the 24 ho
     // Recovered an hour later: the saved cursor is answered from the last 24 hours, and what aged out after the
     // last report is the only gap, so the reports join end to end without overlap.
     const recovered = T + 4 * HOUR;
-    const api = {
-      tenant,
-      stats: { requests: 0, retries: 0, rateLimited: 0, errors: 0 },
-      async *siemEventPages({ cursor }: { cursor?: string }) {
-        expect(cursor).toBe('c0');
-        yield { items: [], cursor: 'c1', hasMore: false, serverTime: recovered };
-      },
-    } as unknown as TenantApi;
+    const api = siemTenant([{ items: [], cursor: 'c1', hasMore: false, serverTime: recovered }]);
     const sink = new MemorySink();
     await collectEvents(api, { sink, store, key: 'k', stanza: 's', logger, now: () => recovered });
+    expect(api.cursors).toEqual(['c0']);
     expect(sink.health('data_gap')).toEqual([
       expect.objectContaining({ gap_start: new Date(T - 21 * HOUR).toISOString(), gap_end: new Date(recovered + 999 - DAY).toISOString() }),
     ]);
@@ -158,17 +174,12 @@ describe('a tenant that keeps failing while its saved cursor ages past the 24 ho
     const saved = T - 23 * HOUR;
     await store.save('k', { v: 2, cursor: 'c0', position: saved, savedAt: saved } satisfies SiemCheckpoint);
     const clock = { t: T };
-    const written = T - 23 * HOUR + 30 * 60_000;
-    const api = {
-      tenant,
-      stats: { requests: 0, retries: 0, rateLimited: 0, errors: 0 },
-      async *siemEventPages() {
-        yield { items: [{ id: 'a', when: new Date(written).toISOString(), created_at: new Date(written).toISOString() }], cursor: 'c1', hasMore: true, serverTime: T };
-        // The next page's request is refused only after two hours of retries and waiting.
-        clock.t = T + 2 * HOUR;
-        throw new ForbiddenError('Sophos Central refused access (403)', { status: 403, tenantId: tenant.id });
-      },
-    } as unknown as TenantApi;
+    const written = T - 23 * HOUR + 30 * MIN;
+    const api = siemTenant([{ items: [siemEvent('a', written)], cursor: 'c1', hasMore: true, serverTime: T }], () => {
+      // The next page's request is refused only after two hours of retries and waiting.
+      clock.t = T + 2 * HOUR;
+      return new ForbiddenError('Sophos Central refused access (403)', { status: 403, tenantId: tenant.id });
+    });
     const sink = new MemorySink();
     await expect(collectEvents(api, { sink, store, key: 'k', stanza: 's', logger, now: () => clock.t })).rejects.toBeInstanceOf(ForbiddenError);
     expect(sink.health('data_gap')).toEqual([expect.objectContaining({ gap_start: new Date(written).toISOString(), gap_end: new Date(T - 22 * HOUR).toISOString() })]);
@@ -177,20 +188,12 @@ describe('a tenant that keeps failing while its saved cursor ages past the 24 ho
 });
 
 describe('what a failing run of events reports, and what it does not', () => {
-  const MIN = 60_000;
-
   /** Every page request fails with a 503 after `retryMs` of retries (the clock moves on meanwhile). */
-  function failingAfter(clock: { t: number }, retryMs: number): TenantApi {
-    const pages = () => ({
-      [Symbol.asyncIterator]: () => ({
-        next: async () => {
-          clock.t += retryMs;
-          throw new ServerError('Sophos Central server error (503) after 5 retries', { status: 503, tenantId: tenant.id });
-        },
-      }),
+  const failingAfter = (clock: { t: number }, retryMs: number): TenantApi =>
+    siemTenant([], () => {
+      clock.t += retryMs;
+      return new ServerError('Sophos Central server error (503) after 5 retries', { status: 503, tenantId: tenant.id });
     });
-    return { tenant, siemEventPages: pages, stats: { requests: 0, retries: 0, rateLimited: 0, errors: 0 } } as unknown as TenantApi;
-  }
 
   it('a tenant never collected that keeps failing, each run after minutes of retries: no data_gap and nothing saved (nothing was owed)', async () => {
     const store = new MemoryCheckpointStore();
@@ -210,11 +213,7 @@ describe('what a failing run of events reports, and what it does not', () => {
     const store = new MemoryCheckpointStore();
     const saved = T - DAY - 5 * MIN;
     await store.save('k', { v: 2, cursor: 'c0', position: saved, savedAt: saved } satisfies SiemCheckpoint);
-    const unreachable = {
-      tenant,
-      stats: { requests: 0, retries: 0, rateLimited: 0, errors: 0 },
-      siemEventPages: () => ({ [Symbol.asyncIterator]: () => ({ next: () => Promise.reject(new NetworkError('connect ECONNREFUSED', { tenantId: tenant.id })) }) }),
-    } as unknown as TenantApi;
+    const unreachable = siemTenant([], () => new NetworkError('connect ECONNREFUSED', { tenantId: tenant.id }));
     const failing = new MemorySink();
     // The skew was measured 10 minutes behind; NTP has set this host's clock right since (both read T now).
     const opts = { sink: failing, store, key: 'k', stanza: 's', logger, now: () => T, clockSkewMs: () => -10 * MIN, sophosNow: () => T };
@@ -224,13 +223,7 @@ describe('what a failing run of events reports, and what it does not', () => {
     // Five minutes on it answers again, from its last 24 hours, with an event from their first minute.
     const recovered = T + 5 * MIN;
     const first = new Date(recovered - DAY + MIN).toISOString();
-    const api = {
-      tenant,
-      stats: { requests: 0, retries: 0, rateLimited: 0, errors: 0 },
-      async *siemEventPages() {
-        yield { items: [{ id: 'a', when: first, created_at: first }], cursor: 'c1', hasMore: false, serverTime: recovered };
-      },
-    } as unknown as TenantApi;
+    const api = siemTenant([{ items: [siemEvent('a', recovered - DAY + MIN)], cursor: 'c1', hasMore: false, serverTime: recovered }]);
     const sink = new MemorySink();
     await collectEvents(api, { sink, store, key: 'k', stanza: 's', logger, now: () => recovered, clockSkewMs: () => 0 });
     expect(sink.events('sophos:central:events').map((e) => e.id)).toEqual(['a']);
@@ -242,14 +235,7 @@ describe('what a failing run of events reports, and what it does not', () => {
     const store = new MemoryCheckpointStore();
     const saved = T - 25 * HOUR;
     await store.save('k', { v: 2, cursor: 'c0', position: saved, savedAt: saved } satisfies SiemCheckpoint);
-    const serving = {
-      tenant,
-      stats: { requests: 0, retries: 0, rateLimited: 0, errors: 0 },
-      async *siemEventPages() {
-        const when = new Date(T - 23 * HOUR).toISOString();
-        yield { items: [{ id: 'a', when, created_at: when }], cursor: 'c1', hasMore: false, serverTime: T };
-      },
-    } as unknown as TenantApi;
+    const serving = siemTenant([{ items: [siemEvent('a', T - 23 * HOUR)], cursor: 'c1', hasMore: false, serverTime: T }]);
     // The gap record goes through (write 1); the page does not (write 2): stdout closed, HEC refusing.
     const failing = new MemorySink();
     failing.failFromWrite = 2;
@@ -268,15 +254,7 @@ describe('what a failing run of events reports, and what it does not', () => {
     const saved = T - 25 * HOUR;
     await store.save('k', { v: 2, cursor: 'c0', position: saved, savedAt: saved } satisfies SiemCheckpoint);
     const clock = { t: T };
-    const serving = (serverTime: number) =>
-      ({
-        tenant,
-        stats: { requests: 0, retries: 0, rateLimited: 0, errors: 0 },
-        async *siemEventPages() {
-          const when = new Date(serverTime - 23 * HOUR).toISOString();
-          yield { items: [{ id: 'a', when, created_at: when }], cursor: 'c1', hasMore: false, serverTime };
-        },
-      }) as unknown as TenantApi;
+    const serving = (serverTime: number) => siemTenant([{ items: [siemEvent('a', serverTime - 23 * HOUR)], cursor: 'c1', hasMore: false, serverTime }]);
     // The gap record goes through (write 1); the page's write fails after two minutes of retries (HEC), and so
     // does every write after it: the failing run's own report of what aged meanwhile cannot be written either.
     const failing = new MemorySink();
