@@ -1,7 +1,7 @@
 // One run of one input stanza: discover the selected tenants, collect them concurrently within a bound,
 // write a `tenant_run` health record per tenant and one `run_summary` for the run.
 
-import type { CentralClient, TenantFilter } from '../central/types.js';
+import type { CentralClient, RequestStats, TenantFilter } from '../central/types.js';
 import type { CheckpointStore } from '../checkpoint/types.js';
 import type { InputConfig } from '../config/input-config.js';
 import { CheckpointError, describeError, errorCode } from '../errors.js';
@@ -66,6 +66,8 @@ export interface RunOptions {
   tenantWarnLines?: number;
   /** The stanza's fields still holding a secret in clear in inputs.conf, for the summary (`secrets_in_clear`). */
   secretsInClear?: string[];
+  /** Requests to Sophos Central before this run's client was made (the check of a newly typed secret): counted in the summary too. */
+  priorRequests?: RequestStats;
 }
 
 /** The `run_summary` health record (field names documented in README "What gets collected"). */
@@ -205,8 +207,8 @@ export async function runCollection(opts: RunOptions): Promise<RunSummary> {
     summary.error_code = errorCode(err);
     summary.error = describeError(err);
   }
-  const global = statsSince(globalBefore, opts.client.stats);
-  for (const k of Object.keys(global) as (keyof typeof global)[]) summary[k] += global[k];
+  addRequests(summary, opts.client.stats, globalBefore);
+  if (opts.priorRequests) addRequests(summary, opts.priorRequests);
   summary.status = runStatus(summary, failure, opts.signal?.aborted === true);
   if (summary.tenants_unmatched) {
     const hint = ownTenantId
@@ -284,15 +286,33 @@ function runSummaryRecord(summary: RunSummary, at: number): OutRecord {
  * the secret could not be read, splunkd's REST API refused or failed): dashboards and alerts on the health
  * records see the failure, not a silence.
  */
-export function failedRunRecord(stanza: string, data: RunSummary['data'], err: unknown, durationMs: number, at: number): OutRecord {
-  return runSummaryRecord({ ...newRunSummary(stanza, data), status: 'error', error_code: errorCode(err), error: describeError(err), duration_ms: durationMs }, at);
+export function failedRunRecord(stanza: string, data: RunSummary['data'], err: unknown, durationMs: number, at: number, priorRequests?: RequestStats): OutRecord {
+  const summary: RunSummary = { ...newRunSummary(stanza, data), status: 'error', error_code: errorCode(err), error: describeError(err), duration_ms: durationMs };
+  if (priorRequests) addRequests(summary, priorRequests);
+  return runSummaryRecord(summary, at);
 }
 
 /** The `run_summary` of a run that left collecting to another run of its stanza still at it (run-lock.ts). */
-export function skippedRunRecord(stanza: string, data: RunSummary['data'], reason: string, durationMs: number, at: number, secretsInClear?: string[]): OutRecord {
+export function skippedRunRecord(
+  stanza: string,
+  data: RunSummary['data'],
+  reason: string,
+  durationMs: number,
+  at: number,
+  { secretsInClear, priorRequests }: Pick<RunOptions, 'secretsInClear' | 'priorRequests'> = {},
+): OutRecord {
   const summary: RunSummary = { ...newRunSummary(stanza, data), status: 'skipped', reason, duration_ms: durationMs };
   if (secretsInClear) summary.secrets_in_clear = secretsInClear;
+  if (priorRequests) addRequests(summary, priorRequests);
   return runSummaryRecord(summary, at);
+}
+
+const NO_REQUESTS: RequestStats = Object.freeze({ requests: 0, retries: 0, rateLimited: 0, errors: 0 });
+
+/** Counts in the summary the requests that belong to no tenant, made since `before`. */
+function addRequests(summary: RunSummary, stats: RequestStats, before: RequestStats = NO_REQUESTS): void {
+  const counts = statsSince(before, stats);
+  for (const k of Object.keys(counts) as (keyof typeof counts)[]) summary[k] += counts[k];
 }
 
 /** `TA_ERR_FORBIDDEN: 180, TA_ERR_SERVER: 2`: the failed tenants' error codes, most frequent first. */

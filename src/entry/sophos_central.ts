@@ -1,6 +1,7 @@
 // What splunkd runs (through bin/sophos_central.sh or .cmd) for the sophos_central scheme.
 import type { CentralClientOptions } from '../central/client.js';
 import { AbortedError, BadCredentialsError, NetworkError } from '../errors.js';
+import type { SecretVerdict } from '../splunk/credentials.js';
 import type { CheckSecretFn, CollectFn } from '../splunk/modinput.js';
 import { renderScheme } from '../splunk/scheme.js';
 
@@ -14,7 +15,7 @@ async function centralClient(opts: CentralClientOptions) {
 }
 
 // One stanza's run: a client for its credential, the collectors, and the client closed whatever happens.
-const collect: CollectFn = async ({ stanza, config, clientSecret, secretsInClear, sink, store, logger, signal }) => {
+const collect: CollectFn = async ({ stanza, config, clientSecret, secretsInClear, priorRequests, sink, store, logger, signal }) => {
   const [client, { runCollection }] = await Promise.all([
     centralClient({
       clientId: config.clientId,
@@ -29,22 +30,27 @@ const collect: CollectFn = async ({ stanza, config, clientSecret, secretsInClear
     import('../collect/run.js'),
   ]);
   try {
-    return await runCollection({ client, config, stanza, sink, store, logger, signal, ...(secretsInClear ? { secretsInClear } : {}) });
+    return await runCollection({ client, config, stanza, sink, store, logger, signal, priorRequests, ...(secretsInClear ? { secretsInClear } : {}) });
   } finally {
     await client.close();
   }
 };
 
-// A token and whoami with the secret, the first requests of every run.
+// A token and whoami with the secret, the first requests of every run; counted in the run's run_summary.
 const checkSecret: CheckSecretFn = async ({ clientId, clientSecret, proxyUrl, proxyName, logger, signal }) => {
   const client = await centralClient({ clientId, clientSecret, proxyUrl, proxyName, logger, signal });
+  const verdict = async (): Promise<SecretVerdict> => {
+    try {
+      await client.whoami();
+      return 'accepted';
+    } catch (err) {
+      if (err instanceof AbortedError) throw err;
+      if (err instanceof BadCredentialsError) return 'refused';
+      return err instanceof NetworkError && err.proxyStatus === 407 ? 'proxy refused' : 'unknown';
+    }
+  };
   try {
-    await client.whoami();
-    return 'accepted';
-  } catch (err) {
-    if (err instanceof AbortedError) throw err;
-    if (err instanceof BadCredentialsError) return 'refused';
-    return err instanceof NetworkError && err.proxyStatus === 407 ? 'proxy refused' : 'unknown';
+    return { verdict: await verdict(), requests: { ...client.stats } };
   } finally {
     await client.close();
   }

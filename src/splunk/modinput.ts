@@ -6,6 +6,7 @@ import { setMaxListeners } from 'node:events';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Writable } from 'node:stream';
+import type { RequestStats } from '../central/types.js';
 import type { CheckpointStore } from '../checkpoint/types.js';
 import { failureScope, FileCheckpointStore } from '../checkpoint/file-store.js';
 import { checkpointStanza, isCheckpointNameOf } from '../checkpoint/keys.js';
@@ -52,6 +53,8 @@ export interface StanzaRun {
   clientSecret: string;
   /** The stanza's fields still holding a secret in clear in inputs.conf (not stored, not masked, or not checked yet), when any do. */
   secretsInClear?: string[];
+  /** Requests to Sophos Central before collecting (the check of a newly typed secret), for the run_summary. */
+  priorRequests?: RequestStats;
   sink: EventSink;
   store: CheckpointStore;
   logger: Logger;
@@ -73,7 +76,7 @@ export type CollectFn = (run: StanzaRun) => Promise<unknown>;
  */
 export type CheckSecretFn = (
   check: Pick<StanzaRun, 'logger' | 'signal'> & Pick<InputConfig, 'clientId' | 'proxyUrl' | 'proxyName'> & { clientSecret: string },
-) => Promise<SecretVerdict>;
+) => Promise<{ verdict: SecretVerdict; requests: RequestStats }>;
 
 export interface ModinputIo {
   stdin: NodeJS.ReadableStream;
@@ -400,6 +403,7 @@ async function runStanza(
   /** Seconds since the run began, as its last log line gives them. */
   const elapsed = (): string => ((Date.now() - started) / 1000).toFixed(1);
   let config: InputConfig | undefined;
+  const priorRequests: RequestStats = { requests: 0, retries: 0, rateLimited: 0, errors: 0 };
   try {
     const misfits: string[] = [];
     config = validateInputParams(stanza.params, { checkInterval: false, onMisfit: (problem, instead) => misfits.push(`${problem.message}: ${instead}`) });
@@ -423,8 +427,11 @@ async function runStanza(
       const appProxy = (): Pick<InputConfig, 'proxyUrl' | 'proxyName'> =>
         settings.proxyUrl ? { proxyUrl: appProxyUrl(settings.proxyUrl), proxyName: `${SETTINGS_CONF}.conf [proxy] proxy_url` } : {};
       const { clientId } = config;
-      const check = checkSecret && ((clientSecret: string, proxyUrl: string | undefined) =>
-        checkSecret({ clientId, clientSecret, ...(proxyUrl ? { proxyUrl } : appProxy()), logger, signal: io.signal }));
+      const check = checkSecret && (async (clientSecret: string, proxyUrl: string | undefined) => {
+        const { verdict, requests } = await checkSecret({ clientId, clientSecret, ...(proxyUrl ? { proxyUrl } : appProxy()), logger, signal: io.signal });
+        for (const k of Object.keys(priorRequests) as (keyof RequestStats)[]) priorRequests[k] += requests[k];
+        return verdict;
+      });
       // The stanza's own secrets first: the app-wide proxy is not the stanza's to store or mask, and a broken
       // one must not keep a clear secret in inputs.conf.
       const secrets = await resolveSecrets(stanza, config, rest, logger, check);
@@ -478,7 +485,7 @@ async function runStanza(
     if (lock && 'heldBy' in lock) {
       const reason = `${other} was still collecting after ${waitMs / 1000} s, so this run collected nothing; the next run goes on from where that one stops`;
       logger.warn(reason);
-      const record = skippedRunRecord(stanza.name, config.data, reason, Date.now() - started, Date.now(), secretsInClear);
+      const record = skippedRunRecord(stanza.name, config.data, reason, Date.now() - started, Date.now(), { secretsInClear, priorRequests });
       await writeRunSummary(stream, stanza.name, config, record, logger);
       return { ok: true, appLogLevel };
     }
@@ -493,6 +500,7 @@ async function runStanza(
         config,
         clientSecret,
         ...(secretsInClear ? { secretsInClear } : {}),
+        priorRequests,
         sink: new XmlEventWriter(stream, { stanza: stanza.name, index: config.index, host: config.host }),
         store: new FileCheckpointStore(checkpointDir),
         logger,
@@ -512,7 +520,7 @@ async function runStanza(
     logFailure(logger, err);
     // A stanza that failed validation still names its data type and where its events go.
     const target = config ?? { data: single(stanza.params, 'data'), ...stanzaOutput(stanza.params) };
-    await writeRunSummary(stream, stanza.name, target, failedRunRecord(stanza.name, target.data, err, Date.now() - started, Date.now()), logger);
+    await writeRunSummary(stream, stanza.name, target, failedRunRecord(stanza.name, target.data, err, Date.now() - started, Date.now(), priorRequests), logger);
     return { ok: false, appLogLevel };
   }
 }

@@ -13,14 +13,24 @@ afterAll(() => w.stop());
 
 const stored = () => w.splunkd.passwords.get(`sophos_central:${w.emu.clientId}:`)?.password;
 
+/** Runs the input, and how many requests Sophos Central got meanwhile: the typed secret's check among them. */
+async function runCounted(...args: Parameters<World['run']>) {
+  const before = w.emu.requests.length;
+  const run = await w.run(...args);
+  return { run, served: w.emu.requests.length - before };
+}
+
 describe('two inputs with one client ID', () => {
   it('a mistyped secret typed into one fails that one alone; the stored secret the other reads is kept', async () => {
     const good = w.emu.clientSecret;
     expect((await w.run('first', w.params('tenants'))).exitCode).toBe(0);
     expect(stored()).toBe(good);
 
-    const typo = await w.run('second', { ...w.params('tenants'), client_secret: 'mistyped-secret' });
+    const { run: typo, served: typoServed } = await runCounted('second', { ...w.params('tenants'), client_secret: 'mistyped-secret' });
     expect(typo.exitCode).toBe(1);
+    // The refused token request is the run's only one, and its summary counts it.
+    expect(typoServed).toBe(1);
+    expect(health(typo.records, 'run_summary')[0]).toMatchObject({ requests: 1, errors: 1 });
     expect(typo.stderr.filter((l) => l.startsWith('ERROR'))).toEqual([
       expect.stringMatching(/Sophos Central refuses the client_secret typed into sophos_central:\/\/second, so the different secret stored for client_id .* is kept/),
     ]);
@@ -41,8 +51,11 @@ describe('two inputs with one client ID', () => {
     // The masked input now holds a secret Sophos Central no longer takes.
     expect((await w.run('first')).exitCode).toBe(1);
 
-    const typed = await w.run('second', { ...w.params('tenants'), client_secret: rotated });
+    const { run: typed, served } = await runCounted('second', { ...w.params('tenants'), client_secret: rotated });
     expect(typed.exitCode).toBe(0);
+    // The check's token and whoami, then the collection's token, whoami and tenant list: all counted.
+    expect(served).toBe(5);
+    expect(health(typed.records, 'run_summary')[0]).toMatchObject({ requests: served, errors: 0 });
     expect(stored()).toBe(rotated);
     expect(w.splunkd.stanzas.get('second')!.params.client_secret).toBe('********');
     expect((await w.run('first')).exitCode).toBe(0);
@@ -53,8 +66,9 @@ describe('two inputs with one client ID', () => {
     const rotated = w.emu.rotateSecret();
     // The check's whoami is refused (a 403 is final, not an answer on the secret); the collection's is served.
     w.emu.faults.add({ route: 'whoami', kind: 403, nth: [1] });
-    const typed = await w.run('third', { ...w.params('tenants'), client_secret: rotated });
+    const { run: typed, served } = await runCounted('third', { ...w.params('tenants'), client_secret: rotated });
     w.emu.faults.clear();
+    expect(health(typed.records, 'run_summary')[0]).toMatchObject({ requests: served, errors: 1 });
     expect(typed.exitCode).toBe(0);
     expect(typed.records.filter((r) => r.sourcetype === SOURCETYPE.tenants)).toHaveLength(2);
     expect(stored()).toBe(old);
