@@ -1,13 +1,16 @@
 // Randomized soak of the modular input (alerts or events) against the emulator, through the splunkd stand-in:
-// many runs with new and late items, clock jumps, faults, 403 streaks and kill -9 at random moments, then a
-// check that every owed item arrived once or is covered by a data_gap, that every duplicate follows a kill
-// (at most a page per kill and tenant), and that the secret is nowhere. `npm run soak` runs it (see README).
-// The seed drives every decision the harness takes (items, clock, faults, kills, page sizes); where a kill
-// lands and which request a fault rate hits depend on timing, so a seed replays the plan, not every byte.
+// many runs with new and late items, clock jumps, faults, 403 streaks, and kill -9 or SIGTERM at random
+// moments, then a check that every owed item arrived once or is covered by a data_gap, that every duplicate
+// follows a kill -9 (at most a page per kill and tenant; a run stopped by SIGTERM finishes or drops its page
+// and leaves none), that a stopped run exits in time with its stream closed, and that the secret is nowhere.
+// `npm run soak` runs it (see README). The seed drives every decision the harness takes (items, clock,
+// faults, kills, page sizes); where a kill lands and which request a fault rate hits depend on timing, so a
+// seed replays the plan, not every byte.
 import { appendFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { FaultRule } from '../emulator/index.js';
+import type { KillPlan } from '../splunkd/index.js';
 import { hash, seedHash, unit } from '../emulator/rng.js';
 import { emulatorClient } from '../helpers/central.js';
 import { filesUnder } from '../helpers/files.js';
@@ -17,6 +20,8 @@ const SEC = 1000;
 const MIN = 60 * SEC;
 const HOUR = 60 * MIN;
 const DAY = 24 * HOUR;
+/** A run stopped by SIGTERM exits within this: STOP_GRACE_MS (5 s) for a write in hand, and a loaded machine's margin. */
+const SIGTERM_EXIT_MS = 10 * SEC;
 
 /** The seed's stream of floats in [0, 1): the emulator's stateless hash, drawn in order. */
 function randomStream(seed: number): () => number {
@@ -35,6 +40,8 @@ export interface SoakOptions {
   wallBudgetMs?: number;
   /** Probabilities. */
   pKill?: number;
+  /** Of a run not killed with kill -9: stopped with SIGTERM instead. */
+  pTerm?: number;
   pFault?: number;
   p403?: number;
   log?: string;
@@ -47,6 +54,7 @@ export interface SoakReport {
   data: SoakData;
   iterations: number;
   kills: number;
+  terms: number;
   faultedRuns: number;
   runs403: number;
   catchUpRuns: number;
@@ -121,6 +129,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakReport> {
   const debt = new Map<string, number>(tenantIds.map((t) => [t, 0]));
   const gaps: Gap[] = [];
   let kills = 0;
+  let terms = 0;
   let faultedRuns = 0;
   let runs403 = 0;
   let dupTotal = 0;
@@ -150,7 +159,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakReport> {
     if (text.includes(secret)) problem(`client secret found in ${where}`);
   };
 
-  const runOnce = async (label: string, opts: { kill?: { signal: 'SIGKILL'; afterEvents?: number; afterMs?: number }; clean?: boolean }) => {
+  const runOnce = async (label: string, opts: { kill?: KillPlan; clean?: boolean }) => {
     runNo++;
     const startEmu = emu.clock.now();
     const hadCkpt = new Map(tenantIds.map((t) => [t, checkpointText(w, name, data, t) !== undefined]));
@@ -167,9 +176,13 @@ export async function runSoak(o: SoakOptions): Promise<SoakReport> {
     }
     const wall = Date.now() - t0;
     if (!opts.kill) lastWall = wall;
-    const killed = hung || res?.signal === 'SIGKILL';
+    // SIGTERM before Node has its handler (start-up) ends it as a kill would: nothing collected by then.
+    const killed = hung || res?.signal === 'SIGKILL' || res?.signal === 'SIGTERM';
     if (killed && !hung) kills++;
+    const termed = opts.kill?.signal === 'SIGTERM' && res?.signalledMs !== undefined;
+    if (termed) terms++;
     const recs: Collected[] = res?.records ?? [];
+    if (res?.signal === 'SIGTERM' && recs.length > 0) problem(`run ${runNo} (${label}): SIGTERM killed the process after it wrote ${recs.length} events: no handler`);
     if (res) {
       checkSecret(`stdout of run ${runNo}`, res.stdout);
       checkSecret(`stderr of run ${runNo}`, res.stderr.join('\n'));
@@ -190,11 +203,14 @@ export async function runSoak(o: SoakOptions): Promise<SoakReport> {
     }
     for (const g of health(recs, 'checkpoint_reset')) problem(`run ${runNo} (${label}): checkpoint_reset ${JSON.stringify(g)}`);
     if (res && !killed) {
-      if (summaries.length !== 1) problem(`run ${runNo} (${label}): ${summaries.length} run_summary records, exit ${res.exitCode}, stderr ${JSON.stringify(res.stderr.slice(-5))}`);
+      // A run stopped before it collected (reading its secret, waiting for the lock) writes no run_summary.
+      if (termed ? summaries.length > 1 : summaries.length !== 1) problem(`run ${runNo} (${label}): ${summaries.length} run_summary records, exit ${res.exitCode}, stderr ${JSON.stringify(res.stderr.slice(-5))}`);
+      if (termed && res.exitedMs - res.signalledMs! > SIGTERM_EXIT_MS) problem(`run ${runNo} (${label}): exited ${Math.round(res.exitedMs - res.signalledMs!)} ms after SIGTERM`);
+      if (res.truncated) problem(`run ${runNo} (${label}): stream cut off inside an event`);
       const unprefixed = res.stderr.filter((l) => !/^(DEBUG|INFO|WARN|ERROR) /.test(l));
       if (unprefixed.length) problem(`run ${runNo} (${label}): stderr lines without severity (crash?): ${JSON.stringify(unprefixed.slice(0, 5))}`);
       const s = summaries[0];
-      if (s && res.exitCode !== (s.status === 'error' ? 1 : 0)) problem(`run ${runNo} (${label}): exit ${res.exitCode} with status ${String(s.status)}`);
+      if (res.exitCode !== (s?.status === 'error' ? 1 : 0)) problem(`run ${runNo} (${label}): exit ${res.exitCode} with status ${String(s?.status)}`);
       if (!res.stdout.trimEnd().endsWith('</stream>') && res.stdout !== '') problem(`run ${runNo} (${label}): stream not closed`);
       if (opts.clean && s?.status !== 'ok') problem(`run ${runNo} (${label}): clean run status ${String(s?.status)} ${String(s?.error_code)} ${String(s?.error ?? '')}`);
     }
@@ -227,7 +243,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakReport> {
       if (!firstCkpt.has(t) && !hadCkpt.get(t) && checkpointText(w, name, data, t) !== undefined) firstCkpt.set(t, startEmu);
     }
     const line = {
-      run: runNo, label, emu: new Date(startEmu).toISOString(), page: pageSize, wallMs: wall, killed, exit: res?.exitCode, items,
+      run: runNo, label, emu: new Date(startEmu).toISOString(), page: pageSize, wallMs: wall, killed, termed, exit: res?.exitCode, items,
       dups: Object.fromEntries(dups), status: summaries[0]?.status, err: summaries[0]?.error_code,
       tenants: Object.fromEntries(tenantRuns.map((t) => [(t.tenant as { id: string }).id.slice(0, 8), `${String(t.status)}${t.error_code ? `:${String(t.error_code)}` : ''}/${String(t.events)}`])),
       gaps: runGaps.length,
@@ -290,10 +306,11 @@ export async function runSoak(o: SoakOptions): Promise<SoakReport> {
       }
     }
     if (rules.length > 0) faultedRuns++;
-    // Kill.
-    let kill: { signal: 'SIGKILL'; afterEvents?: number; afterMs?: number } | undefined;
-    if (chance(o.pKill ?? 0.3)) {
-      kill = chance(0.5) ? { signal: 'SIGKILL', afterMs: ri(80, Math.max(300, Math.round(lastWall * 1.1))) } : { signal: 'SIGKILL', afterEvents: ri(1, Math.max(5, added + tenantsN * 2 + (i === 0 ? 2000 : 0))) };
+    // Kill -9, or SIGTERM as splunkd sends at shutdown and when an input is disabled.
+    let kill: KillPlan | undefined;
+    const signal = chance(o.pKill ?? 0.3) ? 'SIGKILL' : chance(o.pTerm ?? 0.15) ? 'SIGTERM' : undefined;
+    if (signal) {
+      kill = chance(0.5) ? { signal, afterMs: ri(signal === 'SIGTERM' ? 20 : 80, Math.max(300, Math.round(lastWall * 1.1))) } : { signal, afterEvents: ri(1, Math.max(5, added + tenantsN * 2 + (i === 0 ? 2000 : 0))) };
     }
     log({ iter: i, added, rules, kill, clock: new Date(emu.clock.now()).toISOString() });
     for (const rule of rules) emu.faults.add(rule);
@@ -381,7 +398,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakReport> {
     if (text.includes(secret)) problem(`client secret in file ${f.slice(w.splunkd.splunkHome.length)}`);
   }
   const report: SoakReport = {
-    seed: o.seed, data, iterations, kills, faultedRuns, runs403, catchUpRuns: catchUp,
+    seed: o.seed, data, iterations, kills, terms, faultedRuns, runs403, catchUpRuns: catchUp,
     items: { owed: owed.size, collected, inGaps }, dataGaps: gaps.length, duplicates: dupTotal, problems,
   };
   log({ report });

@@ -1,8 +1,9 @@
 // Randomized soak of the modular input, one test per data type: `npm run soak` (README, "Soak"). SOAK_DATA
 // picks one data type, SOAK_SEED replays a plan, SOAK_ITER sets the iterations per data type and SOAK_WALL_MS
 // a wall budget for each; SOAK_AGGR=1 adds day-long outages and long 403 streaks, SOAK_VARIED=1 varies the
-// tenant concurrency, the emulator's latency and rate limit; SOAK_PKILL, SOAK_PFAULT and SOAK_P403 set how often
-// a run is killed, has faults, and a tenant starts refusing (403).
+// tenant concurrency, the emulator's latency and rate limit; SOAK_PKILL, SOAK_PTERM, SOAK_PFAULT and SOAK_P403 set
+// how often a run is killed (kill -9), stopped with SIGTERM (of those not killed), has faults, and a tenant starts
+// refusing (403).
 import { expect, it } from 'vitest';
 import { logPath, runSoak, type SoakData } from './harness.js';
 
@@ -22,6 +23,7 @@ it.each(types)(`soak %s (seed ${seed})`, async (data) => {
     aggressive: process.env.SOAK_AGGR === '1',
     varied: process.env.SOAK_VARIED === '1',
     pKill: Number(process.env.SOAK_PKILL ?? 0.3),
+    pTerm: Number(process.env.SOAK_PTERM ?? 0.15),
     pFault: Number(process.env.SOAK_PFAULT ?? 0.4),
     p403: Number(process.env.SOAK_P403 ?? 0.06),
   });

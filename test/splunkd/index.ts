@@ -90,6 +90,9 @@ export interface RunResult {
   signal: NodeJS.Signals | null;
   /** True when the child was killed before it closed </stream> and the stand-in kept the complete events only. */
   truncated: boolean;
+  /** Milliseconds from the start to the kill plan's signal, and to the child's exit; the first only when it was sent. */
+  signalledMs?: number;
+  exitedMs: number;
 }
 
 export interface ValidateResult {
@@ -596,8 +599,10 @@ export async function startSplunkd(options: StandInOptions = {}): Promise<Splunk
   const children = new Set<ReturnType<typeof spawn>>();
 
   function runChild(command: string[], stdin: string, env: NodeJS.ProcessEnv, opts: RunOptions) {
-    return new Promise<{ stdout: Buffer; stderr: string[]; exitCode: number | null; signal: NodeJS.Signals | null; killed: boolean }>(
+    return new Promise<{ stdout: Buffer; stderr: string[]; exitCode: number | null; signal: NodeJS.Signals | null; killed: boolean; signalledMs?: number; exitedMs: number }>(
       (resolve, reject) => {
+        const started = performance.now();
+        let signalledMs: number | undefined;
         const child = spawn(command[0]!, command.slice(1), { env, stdio: ['pipe', 'pipe', 'pipe'] });
         children.add(child);
         const out: Buffer[] = [];
@@ -607,13 +612,17 @@ export async function startSplunkd(options: StandInOptions = {}): Promise<Splunk
         const kill = (signal: NodeJS.Signals) => {
           if (killed || child.exitCode !== null) return;
           killed = true;
-          if (opts.kill?.stopReadingMs === undefined) {
+          const send = () => {
+            signalledMs = performance.now() - started;
             child.kill(signal);
+          };
+          if (opts.kill?.stopReadingMs === undefined) {
+            send();
             return;
           }
           child.stdout.pause();
           child.once('exit', () => child.stdout.resume());
-          setTimeout(() => child.kill(signal), opts.kill.stopReadingMs);
+          setTimeout(send, opts.kill.stopReadingMs);
         };
         const plan = opts.kill;
         const killTimer = plan?.afterMs === undefined ? undefined : setTimeout(() => kill(plan.signal), plan.afterMs);
@@ -636,7 +645,7 @@ export async function startSplunkd(options: StandInOptions = {}): Promise<Splunk
           clearTimeout(killTimer);
           clearTimeout(hardTimer);
           const stderr = Buffer.concat(err).toString('utf8').split('\n').filter((l) => l !== '');
-          resolve({ stdout: Buffer.concat(out), stderr, exitCode, signal, killed });
+          resolve({ stdout: Buffer.concat(out), stderr, exitCode, signal, killed, exitedMs: performance.now() - started, ...(signalledMs === undefined ? {} : { signalledMs }) });
         });
         child.stdin.end(stdin);
       },
@@ -668,7 +677,16 @@ export async function startSplunkd(options: StandInOptions = {}): Promise<Splunk
       });
       const r = await runChild(opts.command ?? defaultCommand, doc, childEnv(opts.env), opts);
       const parsed = parseXmlStream(r.stdout, r.killed);
-      return { events: parsed.events, stdout: parsed.text, stderr: r.stderr, exitCode: r.exitCode, signal: r.signal, truncated: parsed.truncated };
+      return {
+        events: parsed.events,
+        stdout: parsed.text,
+        stderr: r.stderr,
+        exitCode: r.exitCode,
+        signal: r.signal,
+        truncated: parsed.truncated,
+        exitedMs: r.exitedMs,
+        ...(r.signalledMs === undefined ? {} : { signalledMs: r.signalledMs }),
+      };
     },
     async stop() {
       for (const c of children) c.kill('SIGKILL');
