@@ -1,7 +1,7 @@
 // `npm run demo`: the modular input against the built-in Sophos Central emulator, run exactly as splunkd runs
 // it (bin/sophos_central.sh, the <input> document on stdin, the XML stream on stdout) by the splunkd stand-in.
 // A partner with four tenants in two regions; every data type runs twice, with new alerts and SIEM events
-// raised in between. `--events-out <file>` also writes every event as a JSON line {"sourcetype","event"}
+// raised in between, and alerts raised just before the first run that the second reads again and drops. `--events-out <file>` also writes every event as a JSON line {"sourcetype","event"}
 // (the format SOPHOS_CENTRAL_SAMPLE_EVENTS of the knowledge tests reads).
 // tsx runs this file as CommonJS: no top-level await.
 import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
@@ -11,6 +11,8 @@ import { duplicates, health, ids, SOURCETYPE, startWorld, type Collected, type D
 const DATA: DataType[] = ['tenants', 'endpoints', 'alerts', 'events'];
 const NEW_ALERTS = 3;
 const NEW_EVENTS = 5;
+/** Alerts per tenant raised five minutes before the first run: inside the overlap the second run reads again. */
+const RECENT_ALERTS = 2;
 
 function parseArgs(argv: string[]): { eventsOut?: string } {
   const out: { eventsOut?: string } = {};
@@ -57,6 +59,7 @@ async function main(): Promise<void> {
 
     const runs: Array<Record<DataType, Collected[]>> = [];
     const outputs: string[] = [];
+    for (const t of emu.tenants) emu.addAlerts(t.id, RECENT_ALERTS, { raisedAt: emu.clock.now() - 5 * 60_000 });
     for (const pass of [1, 2]) {
       if (pass === 2) {
         // Raised two minutes ago: inside the overlap window the next alerts run looks at again.
@@ -96,6 +99,12 @@ async function main(): Promise<void> {
     say(`  ${pad('sophos:central:health', 28)} ${pad(healthCounts[0]!, 8)} ${pad(healthCounts[1]!, 8)}`);
     say(`  New in run 2: alerts ${NEW_ALERTS * emu.tenants.length} raised, ${ids(runs[1]!.alerts, SOURCETYPE.alerts).length} collected; ` +
       `SIEM events ${NEW_EVENTS * emu.tenants.length} raised, ${ids(runs[1]!.events, SOURCETYPE.events).length} collected.`);
+    // The alerts run 1 sent that run 2's overlap read again: dedup by ID must have dropped them.
+    const dropped = Number(health(runs[1]!.alerts, 'run_summary')[0]?.duplicates_dropped ?? 0);
+    const recent = RECENT_ALERTS * emu.tenants.length;
+    if (dropped < recent) failed = true;
+    say(`  Run 2 read its 15-minute overlap again, which holds ${recent} alerts run 1 sent (raised five minutes before it): ` +
+      `${dropped} dropped as already sent${dropped < recent ? `  <-- expected at least ${recent}` : ''}.`);
 
     say();
     say('One sample event per sourcetype (run 1):');
@@ -114,7 +123,8 @@ async function main(): Promise<void> {
       for (const data of DATA) {
         for (const s of health(r[data], 'run_summary')) {
           say(`  run ${i + 1} ${pad(data, 10)} status=${pad(String(s.status), 8)} tenants=${s.tenants_ok}/${s.tenants} events=${pad(String(s.events), 5)} ` +
-            `requests=${pad(String(s.requests), 4)} retries=${s.retries} data_gaps=${s.data_gaps} ${s.duration_ms} ms`);
+            `requests=${pad(String(s.requests), 4)} retries=${s.retries} data_gaps=${s.data_gaps}` +
+            `${s.duplicates_dropped === undefined ? '' : ` duplicates_dropped=${s.duplicates_dropped}`} ${s.duration_ms} ms`);
         }
       }
     });

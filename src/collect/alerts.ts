@@ -33,6 +33,7 @@ export async function collectAlerts(api: TenantApi, opts: AlertCollectOptions): 
   const window = { ...planned, to: planned.to + DATE_RESOLUTION_MS };
   const state = alertStateFrom(checkpoint, window);
   const result = opts.progress ?? newCollectResult();
+  result.repeats ??= 0;
   result.checkpointAge = checkpoint && runStart - checkpoint.savedAt;
   if (window.gap) {
     await reportGap(opts, 'alerts', tenant, window.gap, 'older than the 90 days Sophos Central keeps alerts');
@@ -97,6 +98,7 @@ export async function collectAlerts(api: TenantApi, opts: AlertCollectOptions): 
     if (emit.length > 0 || state.hwm !== hwm) commits.save(alertCheckpoint(state, now()));
     result.pages++;
     result.events += records.length;
+    result.repeats! += items.length - emit.length;
   }, opts.stopAt === undefined ? undefined : {
     at: opts.stopAt,
     isLast: (page) => page.nextKey === undefined,

@@ -87,6 +87,8 @@ export interface CollectResult {
   checkpointAge?: number;
   /** Endpoints: the collection time every event of the snapshot carries (epoch ms). */
   snapshotAt?: number;
+  /** Alerts: those the API sent again (the overlap read again) that dedup by ID kept out, as already sent. */
+  repeats?: number;
   gaps: DataGap[];
   /**
    * checkpoint_dir failing a collector that reads and saves a checkpoint only to date its work (endpoints):

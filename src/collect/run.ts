@@ -100,6 +100,8 @@ export interface RunSummary extends HealthCounts {
    * `status=ok`, like an endpoints tenant_run's snapshot_time.
    */
   snapshot_time?: number;
+  /** Alerts: the tenants' duplicates_dropped, summed. */
+  duplicates_dropped?: number;
   /** Entries of the `tenants` setting that named no tenant of the credential (TenantFilter.onUnmatched). */
   tenants_unmatched?: string[];
   /** Fields of the stanza that still hold a secret in clear in inputs.conf (RunOptions.secretsInClear). */
@@ -268,6 +270,7 @@ function newRunSummary(stanza: string, data: RunSummary['data']): RunSummary {
     tenants_aborted: 0,
     tenants_paused: 0,
     ...zeroCounts(),
+    ...(data === 'alerts' ? { duplicates_dropped: 0 } : {}),
     duration_ms: 0,
     results: [],
   };
@@ -330,6 +333,7 @@ function addTenant(summary: RunSummary, health: TenantRunHealth): void {
   else summary.tenants_aborted++;
   if (health.paused) summary.tenants_paused++;
   for (const k of HEALTH_COUNTS) summary[k] += health[k];
+  if (health.duplicates_dropped !== undefined) summary.duplicates_dropped = (summary.duplicates_dropped ?? 0) + health.duplicates_dropped;
 }
 
 /**

@@ -63,6 +63,8 @@ export interface TenantRunHealth extends HealthCounts {
    * snapshot cut short (an error, SIGTERM) carries one time just the same.
    */
   snapshot_time?: number;
+  /** Alerts: those the API sent again (the overlap read again) that dedup by ID kept out, as already sent. */
+  duplicates_dropped?: number;
 }
 
 export async function collectTenantData(
@@ -159,6 +161,7 @@ export async function runTenant(
   // as fresh as can be: 0, as lag_seconds, rather than a negative age on the health dashboard.
   if (result.checkpointAge !== undefined) health.checkpoint_age_seconds = Math.max(0, Math.round(result.checkpointAge / 1000));
   if (result.snapshotAt !== undefined) health.snapshot_time = result.snapshotAt / 1000;
+  if (result.repeats !== undefined) health.duplicates_dropped = result.repeats;
   // Per-tenant success goes to the log file only (DEBUG): a partner with a thousand tenants would otherwise
   // add a thousand lines to splunkd.log every interval, and the tenant_run health record carries the same.
   if (health.status !== 'error') {

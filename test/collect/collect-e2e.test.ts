@@ -330,16 +330,17 @@ describe('alerts end to end', () => {
     expect(summary.requests).toBeGreaterThan(sum('requests'));
   });
 
-  it('alerts re-read in the overlap and dropped as already sent are not counted as events', async () => {
+  it('alerts re-read in the overlap and dropped as already sent are not counted as events, but as duplicates_dropped', async () => {
     const w = await world({ tenants: 1, alertsPerTenant: 0 });
     w.emu.addAlerts(w.emu.tenants[0]!.id, 3, { raisedAt: w.emu.clock.now() - 5 * MIN });
-    expect(await run(w, config('alerts'), new MemorySink())).toMatchObject({ events: 3 });
+    expect(await run(w, config('alerts'), new MemorySink())).toMatchObject({ events: 3, duplicates_dropped: 0 });
     w.emu.clock.advance(5 * MIN);
     const again = new MemorySink();
     const second = await run(w, config('alerts'), again);
     expect(idsOf(again, 'sophos:central:alerts')).toEqual([]);
-    expect(second).toMatchObject({ events: 0, pages: 1 });
-    expect(again.health('tenant_run')).toEqual([expect.objectContaining({ events: 0, pages: 1 })]);
+    expect(second).toMatchObject({ events: 0, pages: 1, duplicates_dropped: 3 });
+    expect(again.health('tenant_run')).toEqual([expect.objectContaining({ events: 0, pages: 1, duplicates_dropped: 3 })]);
+    expect(again.health('run_summary')).toEqual([expect.objectContaining({ events: 0, duplicates_dropped: 3 })]);
   });
 
   it.each(['alerts', 'events'] as const)('%s: a tenant with a backlog pauses at its time budget (the interval) and goes on next run, every item once', async (data) => {

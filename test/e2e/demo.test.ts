@@ -35,6 +35,9 @@ describe('npm run demo', () => {
     expect(r.code).toBe(0);
     expect(r.out).toMatch(/sophos:central:alerts\s+\d+\s+12\s+0\n/);
     expect(r.out).toMatch(/sophos:central:events\s+\d+\s+20\s+0\n/);
+    // The overlap read again holds the alerts run 1 sent just before it: dedup drops them, counted in the run_summary.
+    expect(r.out).toMatch(/which holds 8 alerts run 1 sent \(raised five minutes before it\): 8 dropped as already sent\.\n/);
+    expect(r.out).toMatch(/run 2 alerts .* duplicates_dropped=8 /);
     expect(r.out).toContain('neither the secret nor the session key appears');
     const lines = readFileSync(eventsFile, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { sourcetype: string; event: object });
     const sourcetypes = new Set(lines.map((l) => l.sourcetype));
