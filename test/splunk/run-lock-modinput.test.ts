@@ -92,6 +92,25 @@ describe('a run while another run of its stanza holds the lock', () => {
     expect(JSON.parse(r.events.at(-1)!.data)).toMatchObject({ type: 'run_summary', status: 'skipped', secrets_in_clear: ['client_secret'] });
   });
 
+  it('counts in its skipped run_summary the requests that checked a secret typed into the stanza', async () => {
+    splunkd.passwords.set('sophos_central:c9:', { app: 'TA-sophos-central', realm: 'sophos_central', username: 'c9', password: 'stored-secret' });
+    holdLock('typed');
+    const params = { client_id: 'c9', client_secret: 'typed-secret', data: 'alerts', index: 'sophos', interval: '300' };
+    splunkd.stanzas.set('typed', { app: 'TA-sophos-central', params });
+    const doc = inputDocument({ serverUri: splunkd.uri, sessionKey: splunkd.sessionKey, checkpointDir, stanzas: [{ name: 'typed', app: 'TA-sophos-central', params }] });
+    const stdout = capture();
+    const asked: string[] = [];
+    const io = { stdin: new PassThrough().end(doc), stdout: stdout.stream, stderr: capture().stream, env: {}, signal: new AbortController().signal, runLockWaitMs: 200 };
+    const code = await runModularInput([], io, async () => undefined, async ({ clientSecret }) => {
+      asked.push(clientSecret);
+      return { verdict: 'accepted', requests: { requests: 2, retries: 1, rateLimited: 1, errors: 1 } };
+    });
+    expect(code).toBe(0);
+    expect(asked).toEqual(['typed-secret']);
+    const summary = JSON.parse(parseXmlStream(stdout.bytes(), false).events.at(-1)!.data) as Record<string, unknown>;
+    expect(summary).toMatchObject({ type: 'run_summary', status: 'skipped', requests: 2, retries: 1, rate_limited: 1, errors: 1 });
+  });
+
   it('an input that runs once (interval -1) waits for the lock rather than give up its only run', async () => {
     const lock = holdLock('once');
     // The run an edit stopped exits 1.5 s on, well after the 300 ms an interval input waits.
