@@ -1,5 +1,6 @@
 // What splunkd runs (through bin/sophos_central.sh or .cmd) for the sophos_central scheme.
 import type { CentralClientOptions } from '../central/client.js';
+import type { CentralClient } from '../central/types.js';
 import { AbortedError, BadCredentialsError, NetworkError } from '../errors.js';
 import type { SecretVerdict } from '../splunk/credentials.js';
 import type { CheckSecretFn, CollectFn } from '../splunk/modinput.js';
@@ -36,21 +37,23 @@ const collect: CollectFn = async ({ stanza, config, clientSecret, secretsInClear
   }
 };
 
-// A token and whoami with the secret, the first requests of every run; counted in the run's run_summary.
+/** Whether Sophos Central takes the client's secret: a token and whoami, the first requests of every run. */
+async function secretVerdict(client: CentralClient): Promise<SecretVerdict> {
+  try {
+    await client.whoami();
+    return 'accepted';
+  } catch (err) {
+    if (err instanceof AbortedError) throw err;
+    if (err instanceof BadCredentialsError) return 'refused';
+    return err instanceof NetworkError && err.proxyStatus === 407 ? 'proxy refused' : 'unknown';
+  }
+}
+
+// With the requests it took, which the run's run_summary counts.
 const checkSecret: CheckSecretFn = async ({ clientId, clientSecret, proxyUrl, proxyName, logger, signal }) => {
   const client = await centralClient({ clientId, clientSecret, proxyUrl, proxyName, logger, signal });
-  const verdict = async (): Promise<SecretVerdict> => {
-    try {
-      await client.whoami();
-      return 'accepted';
-    } catch (err) {
-      if (err instanceof AbortedError) throw err;
-      if (err instanceof BadCredentialsError) return 'refused';
-      return err instanceof NetworkError && err.proxyStatus === 407 ? 'proxy refused' : 'unknown';
-    }
-  };
   try {
-    return { verdict: await verdict(), requests: { ...client.stats } };
+    return { verdict: await secretVerdict(client), requests: { ...client.stats } };
   } finally {
     await client.close();
   }
