@@ -1,8 +1,9 @@
 // `npm run demo`: the modular input against the built-in Sophos Central emulator, run exactly as splunkd runs
 // it (bin/sophos_central.sh, the <input> document on stdin, the XML stream on stdout) by the splunkd stand-in.
 // A partner with four tenants in two regions; every data type runs twice, with new alerts and SIEM events
-// raised in between, and alerts raised just before the first run that the second reads again and drops. `--events-out <file>` also writes every event as a JSON line {"sourcetype","event"}
-// (the format SOPHOS_CENTRAL_SAMPLE_EVENTS of the knowledge tests reads).
+// raised in between, and alerts raised just before the first run that the second reads again and drops.
+// `--events-out <file>` also writes every event as a JSON line {"sourcetype","event"} (the format
+// SOPHOS_CENTRAL_SAMPLE_EVENTS of the knowledge tests reads).
 // tsx runs this file as CommonJS: no top-level await.
 import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';

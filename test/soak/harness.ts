@@ -179,7 +179,8 @@ export async function runSoak(o: SoakOptions): Promise<SoakReport> {
     // SIGTERM before Node has its handler (start-up) ends it as a kill would: nothing collected by then.
     const killed = hung || res?.signal === 'SIGKILL' || res?.signal === 'SIGTERM';
     if (killed && !hung) kills++;
-    const termed = opts.kill?.signal === 'SIGTERM' && res?.signalledMs !== undefined;
+    // Stopped by SIGTERM, its handler in place: counted apart from the kills.
+    const termed = !killed && opts.kill?.signal === 'SIGTERM' && res?.signalledMs !== undefined;
     if (termed) terms++;
     const recs: Collected[] = res?.records ?? [];
     if (res?.signal === 'SIGTERM' && recs.length > 0) problem(`run ${runNo} (${label}): SIGTERM killed the process after it wrote ${recs.length} events: no handler`);
