@@ -76,14 +76,16 @@ describe('tryRunLock', () => {
   });
 
   it.runIf(processStarted(process.pid) !== undefined)('takes over a lock whose holder was killed and is not yet reaped (a zombie, which signal 0 still finds)', async () => {
-    // sh starts a child that exits at once, then becomes a sleep that never reaps it.
-    const sh = spawn('sh', ['-c', 'sleep 0 & echo $!; exec sleep 5'], { stdio: ['ignore', 'pipe', 'ignore'] });
-    const [line] = (await once(sh.stdout!, 'data')) as [Buffer];
+    // A Node process starts a child that exits at once, then blocks its event loop, where libuv would reap it.
+    // (A shell that execs a sleep after starting the child may reap it first on a loaded machine.)
+    const reaper = "const c = require('node:child_process').spawn('true'); process.stdout.write(`${c.pid}\\n`); Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 10000);";
+    const parent = spawn(process.execPath, ['-e', reaper], { stdio: ['ignore', 'pipe', 'ignore'] });
+    const [line] = (await once(parent.stdout!, 'data')) as [Buffer];
     const zombie = Number(line.toString().trim());
-    await vi.waitFor(() => expect(processStarted(zombie)).toBe('exited'));
+    await vi.waitFor(() => expect(processStarted(zombie)).toBe('exited'), { timeout: 5000 });
     heldBy(zombie, 'zombie');
     const got = tryRunLock(file('zombie'));
-    sh.kill('SIGKILL');
+    parent.kill('SIGKILL');
     expect(isLock(got)).toBe(true);
     (got as RunLock).release();
   });
