@@ -66,6 +66,14 @@ describe('XmlEventWriter', () => {
     expect(events[0]!.host).toBe('東京');
   });
 
+  it('encodes a non-ASCII stanza name as UTF-8 when host, index and sourcetype are ASCII', async () => {
+    const { out, text } = collect();
+    const w = XmlEventWriter.open(out, { stanza: 'sophos_central://Zürich', host: 'central', index: 'main' });
+    await w.write([record('{"a":1}')]);
+    await w.close();
+    expect(parseStream(text())[0]!['@_stanza']).toBe('sophos_central://Zürich');
+  });
+
   it('escapes markup and XML 1.0 forbidden characters, so a strict parser reads the data back with the values the API sent', async () => {
     const { out, text } = collect();
     const w = XmlEventWriter.open(out, { stanza: 'sophos_central://x<&">', index: 'a&b' });
@@ -88,6 +96,19 @@ describe('XmlEventWriter', () => {
     expect(JSON.parse(events[0]!.data as string).d).toBe('a<b>&c "q" ]]> <![CDATA[ x ]]> &amp; </data></event></stream>');
     // Written as JSON escapes, they read back as the same values, and the two keys stay two.
     expect(JSON.parse(events[1]!.data as string)).toEqual({ s: 'ok \uD83D\uDE00 lone-high \uD800 lone-low \uDC00 nonchars \uFFFE\uFFFF', 'k\uFFFF': 'v', k: 'w' });
+  });
+
+  it.each([
+    ['an & with no < or >', '{"customer":"AT&T"}'],
+    ['a ]]> with no < or &', '{"cmd":"echo ]]>x"}'],
+    ['a < with no > or &', '{"expr":"a<b"}'],
+  ])('escapes data that holds one markup character only (%s)', async (_what, data) => {
+    const { out, text } = collect();
+    const w = XmlEventWriter.open(out, { stanza: 's' });
+    await w.write([record(data)]);
+    await w.close();
+    expect(text()).not.toContain(']]>');
+    expect(parseStream(text())[0]!.data).toBe(data);
   });
 
   it.each([
@@ -202,6 +223,14 @@ describe('XmlStream when told to stop while splunkd reads nothing', () => {
     await expect(stream.write(Buffer.from('<event/>'))).rejects.toMatchObject({ code: 'TA_ERR_ABORTED' });
     await expect(stream.close()).rejects.toMatchObject({ code: 'TA_ERR_ABORTED' });
     expect(Date.now() - later).toBeLessThan(100);
+  });
+
+  it('gives up a write begun after the stop once the grace is over', async () => {
+    const { out } = stuck();
+    const stop = new AbortController();
+    stop.abort();
+    const stream = new XmlStream(out, { signal: stop.signal, stopGraceMs: 100 });
+    await expect(stream.write(Buffer.from('<event/>'))).rejects.toMatchObject({ code: 'TA_ERR_ABORTED' });
   });
 
   it('confirms a write the OS takes within the grace after the stop', async () => {
