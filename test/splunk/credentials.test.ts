@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ConfigError } from '../../src/errors.js';
+import { ConfigError, SplunkdError } from '../../src/errors.js';
 import type { Logger } from '../../src/log.js';
 import { type CheckSecret, clearSecretFields, resolveSecrets, type SecretStore, type SecretVerdict } from '../../src/splunk/credentials.js';
 import { SplunkdClient } from '../../src/splunk/rest.js';
@@ -180,9 +180,13 @@ describe('resolveSecrets: the client secret', () => {
     const { logger } = recorder();
     expect(await resolveSecrets(stanza('rot'), { clientId: 'rotated' }, rest, logger)).toEqual({ clientSecret: 'new-secret' });
     const err = await resolveSecrets(stanza('rot'), { clientId: 'nobody-stored-this' }, rest, logger).catch((e: unknown) => e);
-    await rest.close();
     expect(err).toBeInstanceOf(ConfigError);
     expect((err as Error).message).toBe('no secret stored for client_id nobody-stored-this; set client_secret in the input or on the setup page');
+    // An empty password entry (a setup page saved with the field blank) is no secret either.
+    splunkd.passwords.set('sophos_central:blank:', { app: 'TA-sophos-central', realm: 'sophos_central', username: 'blank', password: '' });
+    const blank = await resolveSecrets(stanza('rot'), { clientId: 'blank' }, rest, logger).catch((e: unknown) => e);
+    expect((blank as Error).message).toBe('no secret stored for client_id blank; set client_secret in the input or on the setup page');
+    await rest.close();
   });
 });
 
@@ -241,6 +245,27 @@ describe('resolveSecrets: a proxy password in proxy_url', () => {
     expect((err as Error).message).toBe('no proxy password stored for squid@elsewhere.example.com:3128; type proxy_url again with the password in it, as user:password@ before host:port');
     // Nothing was stored or masked on the way.
     expect(lines).toEqual([]);
+  });
+
+  it('masks only what it stored: a proxy password splunkd would not store stays in proxy_url, in clear, and is reported so', async () => {
+    const { lines, logger } = recorder();
+    const edits: Array<Record<string, string>> = [];
+    const rest: SecretStore = {
+      getPassword: async () => undefined,
+      storePassword: async (realm) => {
+        if (realm === 'sophos_central_proxy') throw new SplunkdError('splunkd failed (500) on storing a password', 500);
+        return 'created';
+      },
+      updateInput: async (_app, _name, fields) => void edits.push(fields),
+    };
+    const out = await resolveSecrets(stanza('half'), { clientId: 'c', clientSecret: 'clear', proxyUrl: clearUrl }, rest, logger);
+    expect(edits).toEqual([{ client_secret: '********' }]);
+    expect(out).toEqual({ clientSecret: 'clear', proxyUrl: clearUrl, inClear: ['proxy_url'] });
+    expect(lines).toEqual([
+      'INFO client_secret for client_id c created in storage/passwords (realm sophos_central)',
+      'WARN could not store the proxy_url password in storage/passwords, so it stays in inputs.conf for now: splunkd failed (500) on storing a password',
+      'INFO client_secret in sophos_central://half replaced by ********',
+    ]);
   });
 
   it('leaves a proxy_url without a password as it is', async () => {

@@ -77,6 +77,7 @@ describe('validateInputParams: bad configurations', () => {
     ['client_secret with whitespace', { client_secret: 'abc def' }, 'client_secret', /^client_secret contains whitespace/],
     ['client_secret too long', { client_secret: 'x'.repeat(256) }, 'client_secret', /^client_secret is longer than 255 characters/],
     ['proxy without port', { proxy_url: 'http://proxy.corp' }, 'proxy_url', /^proxy_url must be .*\(the port is required\), got "http:\/\/proxy\.corp"$/],
+    ['proxy port 0', { proxy_url: 'http://proxy.corp:0' }, 'proxy_url', /\(the port must be 1 to 65535\), got "http:\/\/proxy\.corp:0"$/],
     ['proxy with a path', { proxy_url: 'http://proxy.corp:3128/path' }, 'proxy_url', /\(no path, query or fragment allowed\)/],
     ['proxy with a bad scheme', { proxy_url: 'socks5://proxy.corp:1080' }, 'proxy_url', /\(scheme socks5 is not supported\)/],
     ['proxy not a URL', { proxy_url: 'proxy.corp:3128' }, 'proxy_url', /proxy_url must be/],
@@ -172,6 +173,8 @@ describe('validateInputParams: good configurations', () => {
 
   it('treats the mask placeholder and an empty secret as "read it from storage/passwords"', () => {
     expect(validateInputParams({ ...good, client_secret: '********' }).clientSecret).toBeUndefined();
+    // Splunk Web's password field may mask with another count of asterisks.
+    for (const mask of ['*', '****', '**********']) expect(validateInputParams({ ...good, client_secret: mask }).clientSecret).toBeUndefined();
     expect(validateInputParams({ ...good, client_secret: '' }).clientSecret).toBeUndefined();
     expect('clientSecret' in validateInputParams({ ...good, client_secret: undefined })).toBe(false);
   });
