@@ -1113,6 +1113,29 @@ describe('SIEM events end to end', () => {
     expect(await w.store.load(key)).toEqual(saved);
   });
 
+  it('a 400 after pages were written fails the tenant: not asked again by from_date, and the next run goes on from the last page saved', async () => {
+    const w = await world({ tenants: 1 });
+    const tenant = w.emu.tenants[0]!.id;
+    const sink = new MemorySink();
+    await run(w, config('events'), sink);
+    w.emu.clock.advance(5 * MIN);
+    const added = w.emu.addEvents(tenant, 250);
+    w.emu.clock.advance(MIN);
+    w.emu.faults.add({ route: 'siem-events', kind: 400, nth: [2] });
+    const before = w.emu.requests.length;
+    const summary = await run(w, config('events'), sink);
+    expect(summary.status).toBe('error');
+    expect(sink.health('tenant_run').at(-1)).toMatchObject({ status: 'error', error_code: 'TA_ERR_BAD_REQUEST', pages: 1 });
+    const asked = w.emu.requests.slice(before).filter((r) => r.route === 'siem-events');
+    expect(asked.map((r) => [r.status, r.query.from_date !== undefined])).toEqual([[200, false], [400, false]]);
+    expect(sink.health('checkpoint_reset')).toEqual([]);
+    expect(sink.health('data_gap')).toEqual([]);
+    await run(w, config('events'), sink);
+    const ids = idsOf(sink, 'sophos:central:events');
+    expect(new Set(ids).size).toBe(ids.length);
+    expect(added.filter((e) => !ids.includes(e.id))).toEqual([]);
+  });
+
   /**
    * An events run resumed 23h58m45s after the last (its cursor still trusted), after `added` events came in,
    * where five 429s of 30 s on the requests `nth` take the position past the API's 24 hours. Waits pass on the

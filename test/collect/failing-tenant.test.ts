@@ -12,7 +12,7 @@ import { HOST_FAILURES_TO_GIVE_UP, HostBreaker } from '../../src/collect/host-br
 import type { SiemCheckpoint } from '../../src/collect/siem-position.js';
 import type { OutRecord } from '../../src/collect/sink.js';
 import { runTenant } from '../../src/collect/tenant-run.js';
-import { ForbiddenError, NetworkError, ServerError } from '../../src/errors.js';
+import { AbortedError, ForbiddenError, NetworkError, ServerError } from '../../src/errors.js';
 import type { Logger } from '../../src/log.js';
 import { MemorySink } from './memory-sink.js';
 
@@ -80,6 +80,34 @@ describe('a tenant that fails after a restart saved to report its gap once', () 
     await expect(collectAlerts(refusing(), { sink: first, store, key: 'k', stanza: 's', logger, now: () => T, startDays: 90 })).rejects.toBeInstanceOf(ForbiddenError);
     expect(first.health('data_gap')).toHaveLength(1);
     expect((await store.load<AlertCheckpoint>('k'))!.savedAt).toBe(savedAt);
+    const second = new MemorySink();
+    await expect(collectAlerts(refusing(), { sink: second, store, key: 'k', stanza: 's', logger, now: () => T, startDays: 90 })).rejects.toBeInstanceOf(ForbiddenError);
+    expect(second.health('data_gap')).toEqual([]);
+  });
+
+  it('events: the same when SIGTERM stops the run on its first page, where a failing run would save anyway', async () => {
+    const store = new MemoryCheckpointStore();
+    await store.save('k', { v: 2, position: T - 25 * HOUR, savedAt: T - 25 * HOUR } satisfies SiemCheckpoint);
+    const stoppedRun = async () => {
+      const stop = new AbortController();
+      const api = {
+        tenant,
+        stats: { requests: 0, retries: 0, rateLimited: 0, errors: 0 },
+        siemEventPages: () => ({
+          [Symbol.asyncIterator]: () => ({
+            next: () => {
+              stop.abort();
+              return Promise.reject(new AbortedError('stopped while asking for a page'));
+            },
+          }),
+        }),
+      } as unknown as TenantApi;
+      const sink = new MemorySink();
+      await collectEvents(api, { sink, store, key: 'k', stanza: 's', logger, now: () => T, signal: stop.signal });
+      return sink.health('data_gap');
+    };
+    expect(await stoppedRun()).toHaveLength(1);
+    expect(await stoppedRun()).toEqual([]);
   });
 });
 

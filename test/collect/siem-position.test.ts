@@ -84,6 +84,7 @@ describe('siemCheckpointAfterPage', () => {
     { name: 'more to come: the newest created_at written', prev: T - 5 * HOUR, page: { cursor: 'n', hasMore: true, newestCreated: T - 4 * HOUR, requestedAt: T }, position: T - 4 * HOUR },
     { name: 'caught up: the time the page was asked for', prev: T - 5 * HOUR, page: { cursor: 'n', hasMore: false, newestCreated: T - 4 * HOUR, requestedAt: T - MIN }, position: T - MIN },
     { name: 'an empty page with more to come keeps the position', prev: T - 5 * HOUR, page: { cursor: 'n', hasMore: true, newestCreated: undefined, requestedAt: T }, position: T - 5 * HOUR },
+    { name: 'caught up, asked for before the position (the clock stepped back since): it stays', prev: T - MIN, page: { cursor: 'n', hasMore: false, newestCreated: undefined, requestedAt: T - HOUR }, position: T - MIN },
     { name: 'the position never moves back', prev: T - HOUR, page: { cursor: 'n', hasMore: true, newestCreated: T - 2 * HOUR, requestedAt: T }, position: T - HOUR },
     { name: 'an item dated after the page was asked for moves it no further than then', prev: T - HOUR, page: { cursor: 'n', hasMore: true, newestCreated: T + 365 * 24 * HOUR, requestedAt: T }, position: T },
   ];
