@@ -330,17 +330,20 @@ describe('alerts end to end', () => {
     expect(summary.requests).toBeGreaterThan(sum('requests'));
   });
 
-  it('alerts re-read in the overlap and dropped as already sent are not counted as events, but as duplicates_dropped', async () => {
-    const w = await world({ tenants: 1, alertsPerTenant: 0 });
-    w.emu.addAlerts(w.emu.tenants[0]!.id, 3, { raisedAt: w.emu.clock.now() - 5 * MIN });
-    expect(await run(w, config('alerts'), new MemorySink())).toMatchObject({ events: 3, duplicates_dropped: 0 });
+  it('alerts re-read in the overlap and dropped as already sent are not counted as events, but as duplicates_dropped, summed over tenants', async () => {
+    const w = await world({ tenants: 2, alertsPerTenant: 0 });
+    const [a, b] = w.emu.tenants;
+    w.emu.addAlerts(a!.id, 3, { raisedAt: w.emu.clock.now() - 5 * MIN });
+    w.emu.addAlerts(b!.id, 2, { raisedAt: w.emu.clock.now() - 5 * MIN });
+    expect(await run(w, config('alerts'), new MemorySink())).toMatchObject({ events: 5, duplicates_dropped: 0 });
     w.emu.clock.advance(5 * MIN);
     const again = new MemorySink();
     const second = await run(w, config('alerts'), again);
     expect(idsOf(again, 'sophos:central:alerts')).toEqual([]);
-    expect(second).toMatchObject({ events: 0, pages: 1, duplicates_dropped: 3 });
-    expect(again.health('tenant_run')).toEqual([expect.objectContaining({ events: 0, pages: 1, duplicates_dropped: 3 })]);
-    expect(again.health('run_summary')).toEqual([expect.objectContaining({ events: 0, duplicates_dropped: 3 })]);
+    expect(second).toMatchObject({ events: 0, pages: 2, duplicates_dropped: 5 });
+    const dropped = Object.fromEntries(again.health('tenant_run').map((h) => [(h.tenant as { id: string }).id, [h.events, h.pages, h.duplicates_dropped]]));
+    expect(dropped).toEqual({ [a!.id]: [0, 1, 3], [b!.id]: [0, 1, 2] });
+    expect(again.health('run_summary')).toEqual([expect.objectContaining({ events: 0, duplicates_dropped: 5 })]);
   });
 
   it.each(['alerts', 'events'] as const)('%s: a tenant with a backlog pauses at its time budget (the interval) and goes on next run, every item once', async (data) => {
@@ -596,6 +599,20 @@ describe('alerts end to end', () => {
     for (const t of w.emu.tenants) want.push(...(await alertIds(w, t.id, t0 - 90 * DAY + MIN, t0 - MIN)));
     expect(partial).toBeLessThan(want.length);
     expect(idsOf(sink, 'sophos:central:alerts').sort()).toEqual(want.sort());
+  });
+
+  it('stopped (SIGTERM) with tenants still to start: those stopped count as aborted, not failed, and those not started get no record', async () => {
+    const w = await world({ tenants: 5 });
+    const sink = new MemorySink();
+    const stopping = stopAfterAlerts(sink, 100);
+    const first = await runCollection({ client: w.client, config: config('alerts'), stanza: 'sophos_central://e2e', sink: stopping.sink, store: w.store, logger: w.logger, now: () => w.emu.clock.now(), signal: stopping.signal, concurrency: 2 });
+    const records = sink.health('tenant_run');
+    expect(first).toMatchObject({ status: 'aborted', tenants_failed: 0 });
+    expect(first.tenants_aborted).toBeGreaterThanOrEqual(1);
+    expect(first.tenants).toBeLessThanOrEqual(2);
+    expect(records).toHaveLength(first.tenants);
+    expect(records.filter((h) => h.status === 'aborted')).toHaveLength(first.tenants_aborted);
+    expect(records.every((h) => h.status !== 'error' && h.error_code === undefined)).toBe(true);
   });
 
   it('alerts newest first (an API that ignores sort=raisedAt:asc), stopped half-way and then run again: every alert once, with a WARN', async () => {
