@@ -1,6 +1,6 @@
 import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { FileCheckpointStore, checkpointFileName, storeFailure } from '../../src/checkpoint/file-store.js';
 import { isCheckpointNameOf } from '../../src/checkpoint/keys.js';
@@ -47,6 +47,10 @@ describe('FileCheckpointStore', () => {
     writeFileSync(join(dir, `${alone}.corrupt-2026-01-01T00-00-00-000Z`), '{"key":"sophos_central://gone|endpoints|t2","savedAt":"2026-01-01T00:00:0');
     const unreadable = checkpointFileName('sophos_central://gone|endpoints|t3');
     writeFileSync(join(dir, `${unreadable}.corrupt-2026-01-01T00-00-00-000Z`), '\u0000\u0000');
+    // Set aside after the cut-off: by a run of an input newer than the list of what exists.
+    const asideLater = `${checkpointFileName('sophos_central://gone|endpoints|t4')}.corrupt-2026-01-01T00-00-00-000Z`;
+    writeFileSync(join(dir, asideLater), '{"key":"sophos_central://gone|endpoints|t4","savedAt":"2026-01-01T00:00:0');
+    utimesSync(join(dir, asideLater), new Date(cutOff + 1000), new Date(cutOff + 1000));
 
     const removed = await store.removeOrphans((key) => key.startsWith('sophos_central://gone'), cutOff);
 
@@ -61,6 +65,7 @@ describe('FileCheckpointStore', () => {
         kept,
         `${kept}.corrupt-2026-01-01T00-00-00-000Z`,
         `${unreadable}.corrupt-2026-01-01T00-00-00-000Z`,
+        asideLater,
         'copied.json',
         'not-a-checkpoint.json',
       ].sort(),
@@ -125,8 +130,11 @@ describe('FileCheckpointStore', () => {
     writeFileSync(temp, '{"key":"cursor","value":{"c":"ne');
     expect(await store.load('cursor')).toEqual({ c: 'old' });
     utimesSync(temp, new Date(Date.now() - 2 * 3600_000), new Date(Date.now() - 2 * 3600_000));
+    // One another input process is writing right now is left alone.
+    const theirs = `${join(dir, checkpointFileName('theirs'))}.tmp-424242-abcd0123`;
+    writeFileSync(theirs, '{"key":"theirs"');
     await new FileCheckpointStore(dir).save('other', 1);
-    expect(readdirSync(dir).some((f) => f.includes('.tmp-'))).toBe(false);
+    expect(readdirSync(dir).filter((f) => f.includes('.tmp-'))).toEqual([basename(theirs)]);
   });
 
   it.each([
