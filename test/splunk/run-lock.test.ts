@@ -121,6 +121,33 @@ describe('tryRunLock', () => {
     (got as RunLock).release();
   });
 
+  it('leaves a lock another run took over between this one finding the old one stale and taking it', () => {
+    heldBy(other.pid!, 'race', LOCK_STALE_MS + 1000);
+    let readings = 0;
+    const got = tryRunLock(file('race'), () => {
+      // The other run is a step ahead: it takes the stale lock over while this one reads the clock to judge it.
+      if (++readings === 1) writeFileSync(file('race'), JSON.stringify({ pid: other.pid, token: 'winner' }));
+      return Date.now();
+    });
+    expect(got).toEqual({ heldBy: other.pid });
+    expect(JSON.parse(readFileSync(file('race'), 'utf8')).token).toBe('winner');
+  });
+
+  it('waits while another run takes a stale lock over (its takeover lock is fresh), and leaves that run\'s takeover lock alone', () => {
+    heldBy(other.pid!, 'busy', LOCK_STALE_MS + 1000);
+    writeFileSync(`${file('busy')}.takeover`, JSON.stringify({ pid: other.pid, token: 'taking' }));
+    expect(tryRunLock(file('busy'))).toEqual({ heldBy: other.pid });
+    expect(existsSync(`${file('busy')}.takeover`)).toBe(true);
+  });
+
+  it("takes over a lock that names this process's own PID: left by an earlier process the PID was reused from (a container restarted)", () => {
+    heldBy(process.pid, 'own', 0, processStarted(process.pid));
+    const got = tryRunLock(file('own'));
+    expect(isLock(got)).toBe(true);
+    expect(JSON.parse(readFileSync(file('own'), 'utf8')).token).not.toBe('theirs');
+    (got as RunLock).release();
+  });
+
   it('a release after another run took the lock over leaves that run\'s lock alone', () => {
     const got = tryRunLock(file('taken'));
     heldBy(other.pid!, 'taken');
