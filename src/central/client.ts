@@ -2,11 +2,12 @@
 // APIs (endpoints, Common alerts, SIEM events and alerts), over one Transport that owns the token,
 // the sockets, the concurrency caps and the retry policy.
 
+import { linkedSignal } from '../abort.js';
 import { BadRequestError, CentralError, ConfigError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { type BaseUrls, checkRegionHost, regionOfHost, resolveBaseUrls } from './hosts.js';
 import { scanPage } from './page-scan.js';
-import { cursorPages, type Fetched, keyPages, numberPages, type Query } from './pages.js';
+import { cursorPages, type Fetched, keyPages, numberPages, type PageRequest, type Query } from './pages.js';
 import { DEFAULT_RETRY_POLICY, type RetryPolicy } from './retry.js';
 import { keepTenant, UnmatchedEntries } from './tenant-filter.js';
 import { defaultSleep, NOT_FOUND, Transport, type TenantLane, WHOAMI_PATH } from './transport.js';
@@ -320,10 +321,21 @@ class TenantApiImpl implements TenantApi {
    * One list page, with its text kept so that the pager can hand each item's JSON on as sent; with
    * `head`, scanned for those item members instead of parsed (page-scan.ts).
    */
-  private async getPage(path: string, query: Query, signal: AbortSignal | undefined, head?: readonly string[]): Promise<Fetched> {
-    const req = { ...this.request(path, query), signal };
+  /** For a pager: throws once the client or the call's `signal` is stopped. */
+  private live(signal: AbortSignal | undefined): () => void {
+    return () => this.transport.throwIfStopped(signal);
+  }
+
+  private async getPage(path: string, query: Query, signal: AbortSignal | undefined, head?: readonly string[], page: PageRequest = {}): Promise<Fetched> {
+    // A page asked for ahead is cancelled alone when the pager turns out not to need it.
+    const cut = page.signal && signal ? linkedSignal(signal, page.signal) : undefined;
+    const req = { ...this.request(path, query), signal: cut?.signal ?? page.signal ?? signal, onText: page.onText };
     const scan = head && ((text: string) => scanPage(text, head));
-    return (await this.transport.sendForText(scan ? { ...req, scan } : req)) as Fetched;
+    try {
+      return (await this.transport.sendForText(scan ? { ...req, scan } : req)) as Fetched;
+    } finally {
+      cut?.dispose();
+    }
   }
 
   endpointPages(q: EndpointQuery = {}): AsyncIterable<KeyPage<Endpoint>> {
@@ -334,7 +346,7 @@ class TenantApiImpl implements TenantApi {
     setList(query, 'healthStatus', q.healthStatus);
     setList(query, 'ids', q.ids);
     setList(query, 'fields', q.fields);
-    return keyPages<Endpoint>((query) => this.getPage('/endpoint/v1/endpoints', query, q.signal), query);
+    return keyPages<Endpoint>((query, page) => this.getPage('/endpoint/v1/endpoints', query, q.signal, undefined, page), query, this.live(q.signal));
   }
 
   /** Oldest first (`sort=raisedAt:asc`), so a checkpoint on the last raisedAt written is safe. */
@@ -342,29 +354,31 @@ class TenantApiImpl implements TenantApi {
     const query: Query = { sort: 'raisedAt:asc' };
     if (q.from) query.from = q.from;
     if (q.to) query.to = q.to;
-    const get = async (query: Query): Promise<Fetched> => {
+    const get = async (query: Query, page?: PageRequest): Promise<Fetched> => {
       // An explicit size (an input's page_size) gets the same fallback: up to 1000 is valid for today's API.
       const size = Math.min(q.pageSize ?? ALERTS_MAX_PAGE, this.client.alertsPageCap);
       try {
-        return await this.getPage('/common/v1/alerts', { ...query, pageSize: String(size) }, q.signal, ALERT_HEAD);
+        return await this.getPage('/common/v1/alerts', { ...query, pageSize: String(size) }, q.signal, ALERT_HEAD, page);
       } catch (err) {
         if (!(err instanceof BadRequestError) || size <= ALERTS_LEGACY_MAX_PAGE) throw err;
         // The 400 may be about something else (`from`, a page key): the smaller size is kept only once it
         // is answered, and otherwise the first refusal is what the caller sees.
-        let page: Fetched;
+        // Kept as the answer comes, before the next page is asked for ahead of it (pages.ts Lookahead).
+        const answered = (text: string): boolean => {
+          if (this.client.alertsPageCap !== ALERTS_LEGACY_MAX_PAGE) {
+            this.client.alertsPageCap = ALERTS_LEGACY_MAX_PAGE;
+            this.client.logger?.info(`Sophos Central refused alerts pageSize=${size}; using ${ALERTS_LEGACY_MAX_PAGE} from now on`);
+          }
+          return page?.onText?.(text) ?? false;
+        };
         try {
-          page = await this.getPage('/common/v1/alerts', { ...query, pageSize: String(ALERTS_LEGACY_MAX_PAGE) }, q.signal, ALERT_HEAD);
+          return await this.getPage('/common/v1/alerts', { ...query, pageSize: String(ALERTS_LEGACY_MAX_PAGE) }, q.signal, ALERT_HEAD, { ...page, onText: answered });
         } catch (again) {
           throw again instanceof BadRequestError ? err : again;
         }
-        if (this.client.alertsPageCap !== ALERTS_LEGACY_MAX_PAGE) {
-          this.client.alertsPageCap = ALERTS_LEGACY_MAX_PAGE;
-          this.client.logger?.info(`Sophos Central refused alerts pageSize=${size}; using ${ALERTS_LEGACY_MAX_PAGE} from now on`);
-        }
-        return page;
       }
     };
-    return keyPages<Alert>(get, query);
+    return keyPages<Alert>(get, query, this.live(q.signal));
   }
 
   siemEventPages(q: SiemQuery = {}): AsyncIterable<CursorPage<SiemItem>> {
@@ -372,7 +386,7 @@ class TenantApiImpl implements TenantApi {
     if (q.cursor) query.cursor = q.cursor;
     else if (q.fromDate !== undefined) query.from_date = String(Math.floor(q.fromDate));
     setList(query, 'exclude_types', q.excludeTypes);
-    return cursorPages<SiemItem>((query) => this.getPage('/siem/v1/events', query, q.signal, SIEM_HEAD), query);
+    return cursorPages<SiemItem>((query, page) => this.getPage('/siem/v1/events', query, q.signal, SIEM_HEAD, page), query, this.live(q.signal));
   }
 
   async getEndpoint(id: string, view?: 'basic' | 'summary' | 'full'): Promise<Endpoint | undefined> {

@@ -1,6 +1,6 @@
 // One small async iterator per Sophos Central paging style (style.md). Each makes one request per
 // page, works out the pointer to the next page, and stops when there is none; callers only see pages.
-// Only one page is held at a time, so memory stays flat however long the list is.
+// At most three pages are held at a time (see Lookahead), so memory stays flat however long the list is.
 
 import { BadRequestError, CentralError, NotFoundError } from '../errors.js';
 import { itemTexts } from './item-text.js';
@@ -19,8 +19,17 @@ export interface Fetched {
   /** The response's Date header: Sophos's clock when it answered (epoch ms). */
   date?: number;
 }
+/** What a pager asks of one page's request beyond its query. */
+export interface PageRequest {
+  /** Told the 2xx body's text as soon as it has arrived; returns whether it sent a request (Transport onText). */
+  onText?: (text: string) => boolean;
+  /** Cancels this request alone. */
+  signal?: AbortSignal;
+}
 /** Sends one GET with this query. */
-type GetPage = (query: Query) => Promise<Fetched>;
+type GetPage = (query: Query, request?: PageRequest) => Promise<Fetched>;
+/** Throws as a request would once the pager's client or call is stopped: no page is handed on after that. */
+type Live = () => void;
 
 interface Body {
   items?: unknown;
@@ -73,23 +82,128 @@ function pageItems<T, P extends object>(page: Fetched, what: string, rest: P): P
   }) as P & Pick<KeyPage<T>, 'items' | 'texts' | 'heads'>;
 }
 
+/**
+ * The value of the last top-level-looking member `name` in a page's text, read without parsing it: a string
+ * without escapes, or true or false; undefined for anything else. A guess that the full read of the page
+ * checks (Lookahead): the member may be missing, nested in an item, or written otherwise.
+ */
+export function peekMember(text: string, name: string): string | boolean | undefined {
+  const at = text.lastIndexOf(`"${name}"`);
+  if (at < 0) return undefined;
+  let i = at + name.length + 2;
+  while (text.charCodeAt(i) === 0x20 || text.charCodeAt(i) === 0x0a || text.charCodeAt(i) === 0x0d || text.charCodeAt(i) === 0x09) i++;
+  if (text.charCodeAt(i) !== 0x3a) return undefined;
+  i++;
+  while (text.charCodeAt(i) === 0x20 || text.charCodeAt(i) === 0x0a || text.charCodeAt(i) === 0x0d || text.charCodeAt(i) === 0x09) i++;
+  if (text.startsWith('true', i)) return true;
+  if (text.startsWith('false', i)) return false;
+  if (text.charCodeAt(i) !== 0x22) return undefined;
+  const end = text.indexOf('"', i + 1);
+  if (end < 0) return undefined;
+  const value = text.slice(i + 1, end);
+  return value.includes('\\') ? undefined : value;
+}
+
+/** A page asked for before the page that points to it was read; `text` once it came, while not yet taken. */
+interface Ahead {
+  pointer: string;
+  page: Promise<Fetched>;
+  cancel: AbortController;
+  taken: boolean;
+  text?: string;
+  query: Query;
+}
+
+/**
+ * Asks for the next page as soon as its pointer can be read from the current page's text (peekMember), before
+ * that page is scanned and handed on. A page's pointer is in the page before it, so without this each request
+ * waited for the whole of that page to be read, and a collector's pages came no faster than the API's answer
+ * time plus the time to read one (measured: the input sat idle a fifth of a run of 100,000 alerts).
+ *
+ * The guess decides nothing: the pager works out the pointer from the page as before and asks `fetch` for it,
+ * which hands over the page asked for ahead only when it is that page, and otherwise cancels it. One page is
+ * asked for ahead at a time: the page being read, the page after it, and the one the caller holds.
+ */
+class Lookahead {
+  private ahead: Ahead | undefined;
+
+  constructor(
+    private readonly get: GetPage,
+    private readonly live: Live,
+    /** The next page's pointer as `text` shows it, where `query` asked for that text; undefined for none. */
+    private readonly peek: (text: string, query: Query) => string | undefined,
+    /** The query for the page at `pointer`, following the page `query` asked for. */
+    private readonly follow: (query: Query, pointer: string) => Query,
+  ) {}
+
+  /** The page `query` asks for (at `pointer`; undefined for the first page). */
+  fetch(query: Query, pointer: string | undefined): Promise<Fetched> {
+    const ahead = this.ahead;
+    this.ahead = undefined;
+    if (ahead !== undefined && ahead.pointer === pointer) {
+      // Asked for before a stop, it may have come in full: a stopped pager still hands nothing on.
+      this.live();
+      ahead.taken = true;
+      if (ahead.text !== undefined) this.askAfter(ahead.text, ahead.query);
+      return ahead.page;
+    }
+    ahead?.cancel.abort();
+    return this.get(query, { onText: (text) => this.askAfter(text, query) });
+  }
+
+  /** Cancels the page asked for ahead, which will not be read. */
+  close(): void {
+    this.ahead?.cancel.abort();
+    this.ahead = undefined;
+  }
+
+  private askAfter(text: string, asked: Query): boolean {
+    const pointer = this.peek(text, asked);
+    if (pointer === undefined) return false;
+    const query = this.follow(asked, pointer);
+    const ahead: Ahead = { pointer, query, cancel: new AbortController(), taken: false, page: Promise.resolve() as unknown as Promise<Fetched> };
+    ahead.page = this.get(query, {
+      signal: ahead.cancel.signal,
+      // Its own next page is asked for only once it is taken: one page ahead at a time.
+      onText: (next) => {
+        if (ahead.taken) return this.askAfter(next, query);
+        ahead.text = next;
+        return false;
+      },
+    });
+    // Awaited once taken; dropped (and cancelled) otherwise. Never an unhandled rejection meanwhile.
+    ahead.page.catch(() => undefined);
+    this.ahead = ahead;
+    return true;
+  }
+}
+
 /** `pageFromKey` / `pages.nextKey` paging (endpoints, Common alerts). */
-export async function* keyPages<T>(get: GetPage, query: Query): AsyncGenerator<KeyPage<T>> {
+export async function* keyPages<T>(get: GetPage, query: Query, live: Live = () => undefined): AsyncGenerator<KeyPage<T>> {
   let key: string | undefined;
   // Every key of the list, so that a cycle (A, B, A) ends as surely as a key given twice in a row: a few bytes a page.
   const keys = new Set<string>();
-  for (;;) {
-    const page = await get(key === undefined ? query : { ...query, pageFromKey: key });
-    const body = envelopeOf(page);
-    const next = body.pages?.nextKey;
-    const nextKey = typeof next === 'string' && next !== '' ? next : typeof next === 'number' ? String(next) : undefined;
-    if (nextKey !== undefined && keys.has(nextKey)) {
-      throw new CentralError(`Sophos Central returned the page key ${nextKey} again; stopping instead of looping`);
+  const peek = (text: string): string | undefined => {
+    const next = peekMember(text, 'nextKey');
+    return typeof next === 'string' && next !== '' && !keys.has(next) ? next : undefined;
+  };
+  const lookahead = new Lookahead(get, live, peek, (asked, next) => ({ ...asked, pageFromKey: next }));
+  try {
+    for (;;) {
+      const page = await lookahead.fetch(key === undefined ? query : { ...query, pageFromKey: key }, key);
+      const body = envelopeOf(page);
+      const next = body.pages?.nextKey;
+      const nextKey = typeof next === 'string' && next !== '' ? next : typeof next === 'number' ? String(next) : undefined;
+      if (nextKey !== undefined && keys.has(nextKey)) {
+        throw new CentralError(`Sophos Central returned the page key ${nextKey} again; stopping instead of looping`);
+      }
+      if (nextKey !== undefined) keys.add(nextKey);
+      yield pageItems<T, Pick<KeyPage<T>, 'nextKey' | 'serverTime'>>(page, 'key-paged', { nextKey, serverTime: page.date });
+      if (nextKey === undefined) return;
+      key = nextKey;
     }
-    if (nextKey !== undefined) keys.add(nextKey);
-    yield pageItems<T, Pick<KeyPage<T>, 'nextKey' | 'serverTime'>>(page, 'key-paged', { nextKey, serverTime: page.date });
-    if (nextKey === undefined) return;
-    key = nextKey;
+  } finally {
+    lookahead.close();
   }
 }
 
@@ -98,34 +212,50 @@ export async function* keyPages<T>(get: GetPage, query: Query): AsyncGenerator<K
  * resuming, else `from_date`; later ones carry the previous `next_cursor`. Each page exposes its
  * `next_cursor` so that the caller can checkpoint once the page is written.
  */
-export async function* cursorPages<T>(get: GetPage, query: Query): AsyncGenerator<CursorPage<T>> {
+export async function* cursorPages<T>(get: GetPage, query: Query, live: Live = () => undefined): AsyncGenerator<CursorPage<T>> {
   let current = query;
-  for (;;) {
-    const sent = current.cursor;
-    const page = await get(current);
-    const body = envelopeOf(page);
-    const result = pageItems<T, object>(page, 'SIEM', {});
-    const count = page.scanned ? page.scanned.texts.length : result.items.length;
-    const hasMore = body.has_more === true;
-    const next = typeof body.next_cursor === 'string' && body.next_cursor !== '' ? body.next_cursor : undefined;
-    if (hasMore && next === undefined) {
-      throw new CentralError('Sophos Central sent has_more without a next_cursor');
+  // Only a page with more to come and a cursor other than the one it was asked with is followed (see below).
+  const peek = (text: string, asked: Query): string | undefined => {
+    const next = peekMember(text, 'next_cursor');
+    return peekMember(text, 'has_more') === true && typeof next === 'string' && next !== '' && next !== asked.cursor ? next : undefined;
+  };
+  const lookahead = new Lookahead(get, live, peek, following);
+  try {
+    for (;;) {
+      const sent = current.cursor;
+      const page = await lookahead.fetch(current, sent);
+      const body = envelopeOf(page);
+      const result = pageItems<T, object>(page, 'SIEM', {});
+      const count = page.scanned ? page.scanned.texts.length : result.items.length;
+      const hasMore = body.has_more === true;
+      const next = typeof body.next_cursor === 'string' && body.next_cursor !== '' ? body.next_cursor : undefined;
+      if (hasMore && next === undefined) {
+        throw new CentralError('Sophos Central sent has_more without a next_cursor');
+      }
+      // An unchanged cursor with nothing new is no progress: end here and resume from it next run. The page
+      // still says has_more, as the API did: the stream is not caught up, only stalled.
+      const stalled = hasMore && next === sent && count === 0;
+      // Given back after items, the sent cursor would give those items again, page after page and run after
+      // run: the page has no cursor, the caller resumes from its own position, and paging stops below.
+      const echoed = next !== undefined && next === sent && count > 0;
+      // Without a next_cursor, the sent cursor still stands for an empty page; after items it would replay
+      // them on every later run, so the page has no cursor and the caller resumes from its own position.
+      const cursor = echoed ? '' : (next ?? (count === 0 ? (sent ?? '') : ''));
+      yield Object.assign(result, { cursor, hasMore, serverTime: page.date });
+      if (!hasMore || stalled) return;
+      if (echoed) throw new CentralError('Sophos Central sent back the cursor it was given after a page of items; stopping instead of reading that page again');
+      current = following(current, next as string);
     }
-    // An unchanged cursor with nothing new is no progress: end here and resume from it next run. The page
-    // still says has_more, as the API did: the stream is not caught up, only stalled.
-    const stalled = hasMore && next === sent && count === 0;
-    // Given back after items, the sent cursor would give those items again, page after page and run after
-    // run: the page has no cursor, the caller resumes from its own position, and paging stops below.
-    const echoed = next !== undefined && next === sent && count > 0;
-    // Without a next_cursor, the sent cursor still stands for an empty page; after items it would replay
-    // them on every later run, so the page has no cursor and the caller resumes from its own position.
-    const cursor = echoed ? '' : (next ?? (count === 0 ? (sent ?? '') : ''));
-    yield Object.assign(result, { cursor, hasMore, serverTime: page.date });
-    if (!hasMore || stalled) return;
-    if (echoed) throw new CentralError('Sophos Central sent back the cursor it was given after a page of items; stopping instead of reading that page again');
-    current = { ...current, cursor: next as string };
-    delete current.from_date;
+  } finally {
+    lookahead.close();
   }
+}
+
+/** The SIEM query for the page at `cursor`, after the page `asked` asked for: the cursor in place of from_date. */
+function following(asked: Query, cursor: string): Query {
+  const query: Query = { ...asked, cursor };
+  delete query.from_date;
+  return query;
 }
 
 /**

@@ -2,14 +2,12 @@
 // checkpoint, and stop at a page boundary once the run is asked to stop (SIGTERM).
 
 import { linkedSignal } from '../abort.js';
+import { letRequestsOut } from '../central/transport.js';
 import type { CheckpointStore } from '../checkpoint/types.js';
 import { AbortedError } from '../errors.js';
 import type { EventSink, OutRecord } from './sink.js';
 
 export type PageLoopEnd = 'complete' | 'aborted' | 'paused';
-
-/** Event-loop turns given to the next page's request before the current page is handled (see eachPage). */
-const DISPATCH_TURNS = 3;
 
 /** When a page loop may stop early (a tenant's time budget), and how it tells it could have stopped anyway. */
 interface PagePause<P> {
@@ -70,12 +68,10 @@ export async function eachPage<P>(
       const last = pause !== undefined && now() >= pause.at && (pause.allowed?.() ?? true);
       if (!signal?.aborted && !last) {
         pending = request();
-        // Let the request reach the socket before handling the page: `handle` runs synchronously up to its
-        // first await (building and encoding the whole batch), and the request only goes out once the
-        // client's chain of awaits (token, two semaphores, undici's dispatch) has run. Without these turns
-        // the prefetch left only after the page had been handled and the collector sat idle for most of
-        // every round trip. One turn was not enough; three let the request out (measured at 1,000,000 events).
-        for (let turn = 0; turn < DISPATCH_TURNS; turn++) await new Promise<void>((resolve) => setImmediate(resolve));
+        // Let the request reach the socket before handling the page, which holds the thread while it builds
+        // and encodes the whole batch: without this the prefetch left only after the page had been handled,
+        // and the collector sat idle for most of every round trip.
+        await letRequestsOut();
       }
       await handle(next.value, requestedAt);
       if (signal?.aborted) return 'aborted';

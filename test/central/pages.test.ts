@@ -1,7 +1,7 @@
 // The paging rules, driven by a scripted sequence of response bodies (no server needed).
 import { describe, expect, it } from 'vitest';
 import { BadRequestError, CentralError, NotFoundError } from '../../src/errors.js';
-import { cursorPages, keyPages, numberPages, type Query } from '../../src/central/pages.js';
+import { cursorPages, type Fetched, keyPages, numberPages, type PageRequest, peekMember, type Query } from '../../src/central/pages.js';
 
 function scripted(bodies: unknown[]) {
   const queries: Query[] = [];
@@ -218,5 +218,121 @@ describe('item texts', () => {
     const [page] = await all(keyPages(get, {}));
     expect(page!.texts).toBeUndefined();
     expect(page!.items).toHaveLength(2);
+  });
+});
+
+describe('peekMember', () => {
+  it.each([
+    ['{"items":[],"pages":{"nextKey":"2000432653939","size":3}}', 'nextKey', '2000432653939'],
+    ['{"items": [], "pages": {"nextKey" :\n "k2"}}', 'nextKey', 'k2'],
+    ['{"has_more": true,"items":[],"next_cursor":"VjJ8"}', 'has_more', true],
+    ['{"items":[],"has_more":false}', 'has_more', false],
+    // Left to the full read of the page: absent, escaped, a number, or a member name inside a string.
+    ['{"items":[],"pages":{}}', 'nextKey', undefined],
+    ['{"pages":{"nextKey":"a\\"b"}}', 'nextKey', undefined],
+    ['{"pages":{"nextKey":12}}', 'nextKey', undefined],
+    ['{"items":[{"note":"\\"nextKey\\""}]}', 'nextKey', undefined],
+  ])('%s: %s is %j', (text, name, value) => {
+    expect(peekMember(text, name)).toBe(value);
+  });
+});
+
+/**
+ * A `get` whose pages are answered by the test: `answer` tells the pager the page's text (as the transport does
+ * the moment it arrives) and then resolves it.
+ */
+function answeredByHand() {
+  const asked: Array<{ query: Query; signal?: AbortSignal; answer: (body: object) => void }> = [];
+  const get = (query: Query, request?: PageRequest) =>
+    new Promise<Fetched>((resolve) => {
+      asked.push({
+        query,
+        signal: request?.signal,
+        answer: (body) => {
+          const text = JSON.stringify(body);
+          request?.onText?.(text);
+          resolve({ body, text });
+        },
+      });
+    });
+  return { get, asked };
+}
+
+describe('asking for the next page ahead', () => {
+  const keyPage = (id: string, nextKey?: string) => ({ items: [{ id }], pages: nextKey === undefined ? {} : { nextKey } });
+
+  it('asks for the next page as soon as the page pointing to it arrives, one page ahead at a time, and no further than the last', async () => {
+    const { get, asked } = answeredByHand();
+    const pages = keyPages<{ id: string }>(get, { pageSize: '1' })[Symbol.asyncIterator]();
+    const first = pages.next();
+    await Promise.resolve();
+    asked[0]!.answer(keyPage('a', 'k2'));
+    // Asked for before page 1 is even handed on.
+    expect(asked.map((a) => a.query)).toEqual([{ pageSize: '1' }, { pageSize: '1', pageFromKey: 'k2' }]);
+    expect((await first).value!.items).toEqual([{ id: 'a' }]);
+    // Page 2 comes before the caller asks for it: page 3 waits until it does.
+    asked[1]!.answer(keyPage('b', 'k3'));
+    expect(asked).toHaveLength(2);
+    expect((await pages.next()).value!.items).toEqual([{ id: 'b' }]);
+    expect(asked.map((a) => a.query.pageFromKey)).toEqual([undefined, 'k2', 'k3']);
+    const third = pages.next();
+    asked[2]!.answer(keyPage('c'));
+    expect((await third).value!.items).toEqual([{ id: 'c' }]);
+    expect((await pages.next()).done).toBe(true);
+    expect(asked).toHaveLength(3);
+  });
+
+  it('cancels a page asked for by a wrong guess and asks for the one the page names', async () => {
+    const { get, asked } = answeredByHand();
+    const pages = keyPages<{ id: string }>(get, {})[Symbol.asyncIterator]();
+    const first = pages.next();
+    await Promise.resolve();
+    // The envelope comes first here, and an item holds a nextKey member of its own: the last one in the text.
+    asked[0]!.answer({ pages: { nextKey: 'real' }, items: [{ id: 'a', nested: { nextKey: 'guess' } }] });
+    await first;
+    const second = pages.next();
+    await Promise.resolve();
+    expect(asked.map((a) => a.query.pageFromKey)).toEqual([undefined, 'guess', 'real']);
+    expect(asked[1]!.signal!.aborted).toBe(true);
+    asked[2]!.answer(keyPage('b'));
+    expect((await second).value!.items).toEqual([{ id: 'b' }]);
+  });
+
+  it('cancels the page asked for ahead when the caller stops reading', async () => {
+    const { get, asked } = answeredByHand();
+    const pages = keyPages<{ id: string }>(get, {})[Symbol.asyncIterator]();
+    const first = pages.next();
+    await Promise.resolve();
+    asked[0]!.answer(keyPage('a', 'k2'));
+    await first;
+    expect(asked[1]!.signal!.aborted).toBe(false);
+    await pages.return(undefined);
+    expect(asked[1]!.signal!.aborted).toBe(true);
+  });
+
+  it.each([
+    ['more to come', { items: [{ id: '1' }], has_more: true, next_cursor: 'c2' }, [{ limit: '1', cursor: 'c2' }]],
+    ['caught up', { items: [{ id: '1' }], has_more: false, next_cursor: 'c2' }, []],
+    ['the cursor it was asked with, given back', { items: [], has_more: true, next_cursor: 'c1' }, []],
+  ])('SIEM events, %s: asks ahead only for a page the pager will read', async (_what, body, ahead) => {
+    const { get, asked } = answeredByHand();
+    const pages = cursorPages(get, { limit: '1', cursor: 'c1' })[Symbol.asyncIterator]();
+    const first = pages.next();
+    await Promise.resolve();
+    asked[0]!.answer(body);
+    await first;
+    expect(asked.slice(1).map((a) => a.query)).toEqual(ahead);
+    await pages.return(undefined);
+  });
+
+  it('SIEM events: the page after a from_date is asked for by cursor alone', async () => {
+    const { get, asked } = answeredByHand();
+    const pages = cursorPages(get, { limit: '1', from_date: '1700000000' })[Symbol.asyncIterator]();
+    const first = pages.next();
+    await Promise.resolve();
+    asked[0]!.answer({ has_more: true, items: [{ id: '1' }], next_cursor: 'c2' });
+    await first;
+    expect(asked.map((a) => a.query)).toEqual([{ limit: '1', from_date: '1700000000' }, { limit: '1', cursor: 'c2' }]);
+    await pages.return(undefined);
   });
 });
