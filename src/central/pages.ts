@@ -1,6 +1,7 @@
 // One small async iterator per Sophos Central paging style (style.md). Each makes one request per
 // page, works out the pointer to the next page, and stops when there is none; callers only see pages.
-// At most three pages are held at a time (see Lookahead), so memory stays flat however long the list is.
+// A pager holds the page it reads and at most one asked for ahead (Lookahead), so memory stays flat
+// however long the list is.
 
 import { BadRequestError, CentralError, NotFoundError } from '../errors.js';
 import { itemTexts } from './item-text.js';
@@ -28,8 +29,31 @@ export interface PageRequest {
 }
 /** Sends one GET with this query. */
 type GetPage = (query: Query, request?: PageRequest) => Promise<Fetched>;
-/** Throws as a request would once the pager's client or call is stopped: no page is handed on after that. */
-type Live = () => void;
+/**
+ * Pages asked for ahead (Lookahead) that a client's pagers may hold at once, together: each holds about a
+ * page of memory more, and with several tenants read at once the thread has other pages to read meanwhile.
+ */
+export class AheadSlots {
+  constructor(private free: number) {}
+
+  take(): boolean {
+    if (this.free === 0) return false;
+    this.free--;
+    return true;
+  }
+
+  give(): void {
+    this.free++;
+  }
+}
+
+/** What a pager is given besides its requests. */
+export interface PagerOptions {
+  /** Throws as a request would once the pager's client or call is stopped: no page is handed on after that. */
+  live?: () => void;
+  /** Default: none, so no page is asked for ahead. */
+  ahead?: AheadSlots;
+}
 
 interface Body {
   items?: unknown;
@@ -114,6 +138,8 @@ interface Ahead {
   query: Query;
 }
 
+const noSlots = new AheadSlots(0);
+
 /**
  * Asks for the next page as soon as its pointer can be read from the current page's text (peekMember), before
  * that page is scanned and handed on. A page's pointer is in the page before it, so without this each request
@@ -121,25 +147,31 @@ interface Ahead {
  * time plus the time to read one (measured: the input sat idle a fifth of a run of 100,000 alerts).
  *
  * The guess decides nothing: the pager works out the pointer from the page as before and asks `fetch` for it,
- * which hands over the page asked for ahead only when it is that page, and otherwise cancels it. One page is
- * asked for ahead at a time: the page being read, the page after it, and the one the caller holds.
+ * which hands over the page asked for ahead only when it is that page, and otherwise cancels it. A pager asks
+ * for one page ahead at a time, and only with a slot free (AheadSlots): the pages a client holds ahead are
+ * bounded over all its tenants.
  */
 class Lookahead {
   private ahead: Ahead | undefined;
 
+  private readonly live: () => void;
+  private readonly slots: AheadSlots;
+
   constructor(
     private readonly get: GetPage,
-    private readonly live: Live,
+    options: PagerOptions,
     /** The next page's pointer as `text` shows it, where `query` asked for that text; undefined for none. */
     private readonly peek: (text: string, query: Query) => string | undefined,
     /** The query for the page at `pointer`, following the page `query` asked for. */
     private readonly follow: (query: Query, pointer: string) => Query,
-  ) {}
+  ) {
+    this.live = options.live ?? (() => undefined);
+    this.slots = options.ahead ?? noSlots;
+  }
 
   /** The page `query` asks for (at `pointer`; undefined for the first page). */
   fetch(query: Query, pointer: string | undefined): Promise<Fetched> {
-    const ahead = this.ahead;
-    this.ahead = undefined;
+    const ahead = this.drop();
     if (ahead !== undefined && ahead.pointer === pointer) {
       // Asked for before a stop, it may have come in full: a stopped pager still hands nothing on.
       this.live();
@@ -153,13 +185,20 @@ class Lookahead {
 
   /** Cancels the page asked for ahead, which will not be read. */
   close(): void {
-    this.ahead?.cancel.abort();
+    this.drop()?.cancel.abort();
+  }
+
+  /** The page asked for ahead, no longer held here (its slot given back). */
+  private drop(): Ahead | undefined {
+    const ahead = this.ahead;
     this.ahead = undefined;
+    if (ahead !== undefined) this.slots.give();
+    return ahead;
   }
 
   private askAfter(text: string, asked: Query): boolean {
     const pointer = this.peek(text, asked);
-    if (pointer === undefined) return false;
+    if (pointer === undefined || !this.slots.take()) return false;
     const query = this.follow(asked, pointer);
     const ahead: Ahead = { pointer, query, cancel: new AbortController(), taken: false, page: Promise.resolve() as unknown as Promise<Fetched> };
     ahead.page = this.get(query, {
@@ -179,7 +218,7 @@ class Lookahead {
 }
 
 /** `pageFromKey` / `pages.nextKey` paging (endpoints, Common alerts). */
-export async function* keyPages<T>(get: GetPage, query: Query, live: Live = () => undefined): AsyncGenerator<KeyPage<T>> {
+export async function* keyPages<T>(get: GetPage, query: Query, options: PagerOptions = {}): AsyncGenerator<KeyPage<T>> {
   let key: string | undefined;
   // Every key of the list, so that a cycle (A, B, A) ends as surely as a key given twice in a row: a few bytes a page.
   const keys = new Set<string>();
@@ -187,7 +226,7 @@ export async function* keyPages<T>(get: GetPage, query: Query, live: Live = () =
     const next = peekMember(text, 'nextKey');
     return typeof next === 'string' && next !== '' && !keys.has(next) ? next : undefined;
   };
-  const lookahead = new Lookahead(get, live, peek, (asked, next) => ({ ...asked, pageFromKey: next }));
+  const lookahead = new Lookahead(get, options, peek, (asked, next) => ({ ...asked, pageFromKey: next }));
   try {
     for (;;) {
       const page = await lookahead.fetch(key === undefined ? query : { ...query, pageFromKey: key }, key);
@@ -212,14 +251,14 @@ export async function* keyPages<T>(get: GetPage, query: Query, live: Live = () =
  * resuming, else `from_date`; later ones carry the previous `next_cursor`. Each page exposes its
  * `next_cursor` so that the caller can checkpoint once the page is written.
  */
-export async function* cursorPages<T>(get: GetPage, query: Query, live: Live = () => undefined): AsyncGenerator<CursorPage<T>> {
+export async function* cursorPages<T>(get: GetPage, query: Query, options: PagerOptions = {}): AsyncGenerator<CursorPage<T>> {
   let current = query;
   // Only a page with more to come and a cursor other than the one it was asked with is followed (see below).
   const peek = (text: string, asked: Query): string | undefined => {
     const next = peekMember(text, 'next_cursor');
     return peekMember(text, 'has_more') === true && typeof next === 'string' && next !== '' && next !== asked.cursor ? next : undefined;
   };
-  const lookahead = new Lookahead(get, live, peek, following);
+  const lookahead = new Lookahead(get, options, peek, following);
   try {
     for (;;) {
       const sent = current.cursor;

@@ -1,7 +1,7 @@
 // The paging rules, driven by a scripted sequence of response bodies (no server needed).
 import { describe, expect, it } from 'vitest';
 import { BadRequestError, CentralError, NotFoundError } from '../../src/errors.js';
-import { cursorPages, type Fetched, keyPages, numberPages, type PageRequest, peekMember, type Query } from '../../src/central/pages.js';
+import { AheadSlots, cursorPages, type Fetched, keyPages, numberPages, type PageRequest, peekMember, type Query } from '../../src/central/pages.js';
 
 function scripted(bodies: unknown[]) {
   const queries: Query[] = [];
@@ -263,7 +263,7 @@ describe('asking for the next page ahead', () => {
 
   it('asks for the next page as soon as the page pointing to it arrives, one page ahead at a time, and no further than the last', async () => {
     const { get, asked } = answeredByHand();
-    const pages = keyPages<{ id: string }>(get, { pageSize: '1' })[Symbol.asyncIterator]();
+    const pages = keyPages<{ id: string }>(get, { pageSize: '1' }, { ahead: new AheadSlots(1) })[Symbol.asyncIterator]();
     const first = pages.next();
     await Promise.resolve();
     asked[0]!.answer(keyPage('a', 'k2'));
@@ -282,9 +282,40 @@ describe('asking for the next page ahead', () => {
     expect(asked).toHaveLength(3);
   });
 
+  it('asks for no page ahead without a slot: pagers of one client share theirs, and a page taken gives its slot back', async () => {
+    const { get, asked } = answeredByHand();
+    const slots = new AheadSlots(1);
+    const one = keyPages<{ id: string }>(get, { tenant: '1' }, { ahead: slots })[Symbol.asyncIterator]();
+    const two = keyPages<{ id: string }>(get, { tenant: '2' }, { ahead: slots })[Symbol.asyncIterator]();
+    const first = [one.next(), two.next()];
+    await Promise.resolve();
+    asked[0]!.answer(keyPage('a', 'k2'));
+    asked[1]!.answer(keyPage('b', 'k2'));
+    await Promise.all(first);
+    // Tenant 1 holds the one slot: tenant 2's page 2 waits to be asked for.
+    expect(asked.map((a) => `${a.query.tenant}:${a.query.pageFromKey}`)).toEqual(['1:undefined', '2:undefined', '1:k2']);
+    const next = [one.next(), two.next()];
+    await Promise.resolve();
+    expect(asked.map((a) => `${a.query.tenant}:${a.query.pageFromKey}`)).toEqual(['1:undefined', '2:undefined', '1:k2', '2:k2']);
+    asked[2]!.answer(keyPage('c', 'k3'));
+    asked[3]!.answer(keyPage('d'));
+    await Promise.all(next);
+    // Page 2 of tenant 1, taken, gave the slot back to ask for its page 3.
+    expect(asked.map((a) => `${a.query.tenant}:${a.query.pageFromKey}`).slice(4)).toEqual(['1:k3']);
+    await one.return(undefined);
+    await two.return(undefined);
+    const three = keyPages<{ id: string }>(get, { tenant: '3' })[Symbol.asyncIterator]();
+    const alone = three.next();
+    await Promise.resolve();
+    asked[5]!.answer(keyPage('e', 'k2'));
+    await alone;
+    expect(asked).toHaveLength(6);
+    await three.return(undefined);
+  });
+
   it('cancels a page asked for by a wrong guess and asks for the one the page names', async () => {
     const { get, asked } = answeredByHand();
-    const pages = keyPages<{ id: string }>(get, {})[Symbol.asyncIterator]();
+    const pages = keyPages<{ id: string }>(get, {}, { ahead: new AheadSlots(1) })[Symbol.asyncIterator]();
     const first = pages.next();
     await Promise.resolve();
     // The envelope comes first here, and an item holds a nextKey member of its own: the last one in the text.
@@ -300,7 +331,7 @@ describe('asking for the next page ahead', () => {
 
   it('cancels the page asked for ahead when the caller stops reading', async () => {
     const { get, asked } = answeredByHand();
-    const pages = keyPages<{ id: string }>(get, {})[Symbol.asyncIterator]();
+    const pages = keyPages<{ id: string }>(get, {}, { ahead: new AheadSlots(1) })[Symbol.asyncIterator]();
     const first = pages.next();
     await Promise.resolve();
     asked[0]!.answer(keyPage('a', 'k2'));
@@ -316,7 +347,7 @@ describe('asking for the next page ahead', () => {
     ['the cursor it was asked with, given back', { items: [], has_more: true, next_cursor: 'c1' }, []],
   ])('SIEM events, %s: asks ahead only for a page the pager will read', async (_what, body, ahead) => {
     const { get, asked } = answeredByHand();
-    const pages = cursorPages(get, { limit: '1', cursor: 'c1' })[Symbol.asyncIterator]();
+    const pages = cursorPages(get, { limit: '1', cursor: 'c1' }, { ahead: new AheadSlots(1) })[Symbol.asyncIterator]();
     const first = pages.next();
     await Promise.resolve();
     asked[0]!.answer(body);
@@ -327,7 +358,7 @@ describe('asking for the next page ahead', () => {
 
   it('SIEM events: the page after a from_date is asked for by cursor alone', async () => {
     const { get, asked } = answeredByHand();
-    const pages = cursorPages(get, { limit: '1', from_date: '1700000000' })[Symbol.asyncIterator]();
+    const pages = cursorPages(get, { limit: '1', from_date: '1700000000' }, { ahead: new AheadSlots(1) })[Symbol.asyncIterator]();
     const first = pages.next();
     await Promise.resolve();
     asked[0]!.answer({ has_more: true, items: [{ id: '1' }], next_cursor: 'c2' });
