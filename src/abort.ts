@@ -1,4 +1,5 @@
-// Joining abort signals, shared by the client (a request's own signal and the client's stop) and the page loop.
+// Abort signals: the process's stop (SIGTERM), and joining two, shared by the client (a request's own signal and
+// the client's stop) and the page loop.
 
 /**
  * A signal aborted once either of two is, and `dispose` to stop listening: AbortSignal.any would do, but it
@@ -17,4 +18,11 @@ export function linkedSignal(a: AbortSignal, b: AbortSignal): { signal: AbortSig
       b.removeEventListener('abort', abort);
     },
   };
+}
+
+/** Aborted when the process gets SIGTERM (splunkd stopping it) or SIGINT, from now on. */
+export function stopOnSignals(): AbortController {
+  const stop = new AbortController();
+  for (const signal of ['SIGTERM', 'SIGINT'] as const) process.on(signal, () => stop.abort());
+  return stop;
 }

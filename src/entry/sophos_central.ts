@@ -1,4 +1,5 @@
 // What splunkd runs (through bin/sophos_central.sh or .cmd) for the sophos_central scheme.
+import { stopOnSignals } from '../abort.js';
 import type { CentralClientOptions } from '../central/client.js';
 import type { CentralClient } from '../central/types.js';
 import { AbortedError, BadCredentialsError, NetworkError } from '../errors.js';
@@ -69,4 +70,9 @@ if (Number(process.versions.node.split('.')[0]) < 20) {
   // A reader that went away (splunkd stopping) gets exit 1, not Node's stack trace for an unhandled EPIPE.
   process.stdout.on('error', () => process.exit(1));
   process.stdout.write(renderScheme());
-} else void import('../splunk/modinput.js').then(({ runProcess }) => runProcess(collect, checkSecret));
+} else {
+  // Listened for before the input's modules load (tens of milliseconds): splunkd stopping the input then ends
+  // the run as cleanly as later, where the signal's default action would kill the process.
+  const stop = stopOnSignals();
+  void import('../splunk/modinput.js').then(({ runProcess }) => runProcess(collect, checkSecret, stop));
+}

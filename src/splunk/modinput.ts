@@ -6,6 +6,7 @@ import { setMaxListeners } from 'node:events';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Writable } from 'node:stream';
+import { stopOnSignals } from '../abort.js';
 import type { RequestStats } from '../central/types.js';
 import type { CheckpointStore } from '../checkpoint/types.js';
 import { failureScope, FileCheckpointStore } from '../checkpoint/file-store.js';
@@ -147,16 +148,14 @@ export async function runModularInput(argv: readonly string[], io: ModinputIo, c
 }
 
 /**
- * Runs as the process splunkd started: argv, stdio, SIGTERM/SIGINT (abort the collection, which stops
- * consistently and saves), then exit with the code once stdout and stderr are flushed. Exiting explicitly
- * means no idle keep-alive socket can hold the process open.
+ * Runs as the process splunkd started: argv, stdio, SIGTERM/SIGINT (`controller`, aborted by them: stops the
+ * collection, which stops consistently and saves), then exit with the code once stdout and stderr are
+ * flushed. Exiting explicitly means no idle keep-alive socket can hold the process open.
  */
-export function runProcess(collect: CollectFn, checkSecret?: CheckSecretFn): void {
-  const controller = new AbortController();
+export function runProcess(collect: CollectFn, checkSecret?: CheckSecretFn, controller: AbortController = stopOnSignals()): void {
   // Each tenant at work listens for the stop: with tenant_concurrency over 10 that is more than Node's
   // leak-warning threshold, and no leak.
   setMaxListeners(0, controller.signal);
-  for (const signal of ['SIGTERM', 'SIGINT'] as const) process.on(signal, () => controller.abort());
   const logger = () => inputLogger(process);
   // Node prints its warnings as two lines without a severity, which splunkd.log would show as ERROR: one WARN instead.
   process.removeAllListeners('warning');

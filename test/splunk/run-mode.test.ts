@@ -166,6 +166,15 @@ describe('run mode through the splunkd stand-in', () => {
     expect(seqs(rest.events)).toEqual(Array.from({ length: 25 }, (_, i) => got.length + i));
   });
 
+  it('stopped by a SIGTERM that came while its modules loaded: exit 0, one INFO line, nothing written or collected', async () => {
+    const params = { client_id: CLIENT_ID, client_secret: '********', data: 'events' };
+    const r = await splunkd.runInput('early', params, { env: { SAMPLE_STOPPED_AT_START: '1' } });
+    expect(r.exitCode).toBe(0);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toEqual(['INFO TA-sophos-central: stopped before splunkd had sent the whole input definition, on SIGTERM']);
+    expect(readdirSync(splunkd.checkpointDir).filter((f) => f.startsWith('sophos_central_early_'))).toEqual([]);
+  });
+
   it('after kill -9 keeps every complete event and loses nothing on the next run (duplicates at most one batch)', async () => {
     const params = { client_id: CLIENT_ID, client_secret: '********', data: 'alerts' };
     const total = 2000;
