@@ -325,15 +325,15 @@ class TenantApiImpl implements TenantApi {
     return this.transport.send(this.request(path, query, allowNotFound));
   }
 
-  /**
-   * One list page, with its text kept so that the pager can hand each item's JSON on as sent; with
-   * `head`, scanned for those item members instead of parsed (page-scan.ts).
-   */
   /** What a pager of this client is given: stopped with the client or the call's `signal`, the client's slots to ask ahead. */
   private pager(signal: AbortSignal | undefined): PagerOptions {
     return { live: () => this.transport.throwIfStopped(signal), ahead: this.client.aheadSlots };
   }
 
+  /**
+   * One list page, with its text kept so that the pager can hand each item's JSON on as sent; with
+   * `head`, scanned for those item members instead of parsed (page-scan.ts).
+   */
   private async getPage(path: string, query: Query, signal: AbortSignal | undefined, head?: readonly string[], page: PageRequest = {}): Promise<Fetched> {
     // A page asked for ahead is cancelled alone when the pager turns out not to need it.
     const cut = page.signal && signal ? linkedSignal(signal, page.signal) : undefined;

@@ -114,11 +114,9 @@ function pageItems<T, P extends object>(page: Fetched, what: string, rest: P): P
 export function peekMember(text: string, name: string): string | boolean | undefined {
   const at = text.lastIndexOf(`"${name}"`);
   if (at < 0) return undefined;
-  let i = at + name.length + 2;
-  while (text.charCodeAt(i) === 0x20 || text.charCodeAt(i) === 0x0a || text.charCodeAt(i) === 0x0d || text.charCodeAt(i) === 0x09) i++;
+  let i = afterBlanks(text, at + name.length + 2);
   if (text.charCodeAt(i) !== 0x3a) return undefined;
-  i++;
-  while (text.charCodeAt(i) === 0x20 || text.charCodeAt(i) === 0x0a || text.charCodeAt(i) === 0x0d || text.charCodeAt(i) === 0x09) i++;
+  i = afterBlanks(text, i + 1);
   if (text.startsWith('true', i)) return true;
   if (text.startsWith('false', i)) return false;
   if (text.charCodeAt(i) !== 0x22) return undefined;
@@ -126,6 +124,13 @@ export function peekMember(text: string, name: string): string | boolean | undef
   if (end < 0) return undefined;
   const value = text.slice(i + 1, end);
   return value.includes('\\') ? undefined : value;
+}
+
+/** The index of the first character at or after `i` that is not JSON whitespace. */
+function afterBlanks(text: string, i: number): number {
+  let c = text.charCodeAt(i);
+  while (c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09) c = text.charCodeAt(++i);
+  return i;
 }
 
 /** A page asked for before the page that points to it was read; `text` once it came, while not yet taken. */
@@ -200,16 +205,22 @@ class Lookahead {
     const pointer = this.peek(text, asked);
     if (pointer === undefined || !this.slots.take()) return false;
     const query = this.follow(asked, pointer);
-    const ahead: Ahead = { pointer, query, cancel: new AbortController(), taken: false, page: Promise.resolve() as unknown as Promise<Fetched> };
-    ahead.page = this.get(query, {
-      signal: ahead.cancel.signal,
-      // Its own next page is asked for only once it is taken: one page ahead at a time.
-      onText: (next) => {
-        if (ahead.taken) return this.askAfter(next, query);
-        ahead.text = next;
-        return false;
-      },
-    });
+    const cancel = new AbortController();
+    const ahead: Ahead = {
+      pointer,
+      query,
+      cancel,
+      taken: false,
+      page: this.get(query, {
+        signal: cancel.signal,
+        // Its own next page is asked for only once it is taken: one page ahead at a time.
+        onText: (next) => {
+          if (ahead.taken) return this.askAfter(next, query);
+          ahead.text = next;
+          return false;
+        },
+      }),
+    };
     // Awaited once taken; dropped (and cancelled) otherwise. Never an unhandled rejection meanwhile.
     ahead.page.catch(() => undefined);
     this.ahead = ahead;
