@@ -19,6 +19,8 @@ export interface Fetched {
   scanned?: ScannedPage;
   /** The response's Date header: Sophos's clock when it answered (epoch ms). */
   date?: number;
+  /** When the request was asked for, by the client's clock (epoch ms). */
+  askedAt?: number;
 }
 /** What a pager asks of one page's request beyond its query. */
 export interface PageRequest {
@@ -291,7 +293,7 @@ export async function* cursorPages<T>(get: GetPage, query: Query, options: Pager
       // Without a next_cursor, the sent cursor still stands for an empty page; after items it would replay
       // them on every later run, so the page has no cursor and the caller resumes from its own position.
       const cursor = echoed ? '' : (next ?? (count === 0 ? (sent ?? '') : ''));
-      yield Object.assign(result, { cursor, hasMore, serverTime: page.date });
+      yield Object.assign(result, { cursor, hasMore, serverTime: page.date, askedAt: page.askedAt });
       if (!hasMore || stalled) return;
       if (echoed) throw new CentralError('Sophos Central sent back the cursor it was given after a page of items; stopping instead of reading that page again');
       current = following(current, next as string);

@@ -98,8 +98,11 @@ type Outcome =
   | { kind: 'network'; cause: unknown; detail: string; final?: boolean; hint?: string; proxyStatus?: number }
   | { kind: 'timeout' };
 
-/** A 2xx answer: its parsed body (none when scanned), its text, and its Date (epoch ms). */
-type Reply = { body: unknown; text: string; scanned?: object; date?: number };
+/**
+ * A 2xx answer: its parsed body (none when scanned), its text, its Date (epoch ms), and when it was asked for
+ * (by this client's clock, before any wait or retry).
+ */
+type Reply = { body: unknown; text: string; scanned?: object; date?: number; askedAt: number };
 
 /** Event-loop turns a request just sent needs to reach its socket (see letRequestsOut). */
 const DISPATCH_TURNS = 3;
@@ -257,7 +260,7 @@ export class Transport {
       retrying = false;
       countFailure(stats, outcome, req.allowNotFound);
 
-      if (outcome.kind === 'ok') return outcome;
+      if (outcome.kind === 'ok') return { ...outcome, askedAt: started };
       if (outcome.kind === 'status' && outcome.status === 404 && req.allowNotFound) return NOT_FOUND;
 
       if (outcome.kind === 'status' && outcome.status === 401 && token !== undefined) {

@@ -89,6 +89,11 @@ export interface CursorPage<T> {
   heads?: Record<string, unknown>[];
   /** As in KeyPage. */
   serverTime?: number;
+  /**
+   * When this page's request was asked for, by the client's clock: it may be before the caller asked the pager
+   * for the page (pages.ts asks for the next page ahead).
+   */
+  askedAt?: number;
   cursor: string;
   /**
    * The API's `has_more`. True on the last page too when the stream stalled (no items and the cursor it was

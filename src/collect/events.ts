@@ -118,7 +118,9 @@ export async function collectEvents(api: TenantApi, opts: EventCollectOptions): 
     }, opts.stopAt === undefined ? undefined : { at: opts.stopAt, isLast: (page) => !page.hasMore });
   };
 
-  const writePage = async (page: CursorPage<SiemItem>, requestedAt: number): Promise<void> => {
+  const writePage = async (page: CursorPage<SiemItem>, loopAskedAt: number): Promise<void> => {
+    // A page asked for ahead left before the loop asked for it: dated by whichever came first.
+    const requestedAt = Math.min(loopAskedAt, page.askedAt ?? Infinity);
     // Heads when the client scanned the page (only the members read here), else the parsed items.
     const heads = page.heads;
     const items: readonly Record<string, unknown>[] = heads ?? page.items;

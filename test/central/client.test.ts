@@ -143,6 +143,22 @@ describe.each(IDENTITIES)('%s credential', (idType) => {
     expect(emu.requests.filter((r) => r.route === 'alerts').at(-1)!.query.pageSize).toBe('1000');
   });
 
+  it('dates each SIEM page by when its request was asked for: the page asked for ahead, before the caller took it', async () => {
+    let now = 1_000_000;
+    const { client: timed } = clientFor(emu, { now: () => now });
+    const api = timed.forTenant(tenants[1] ?? tenants[0]!);
+    const pages = api.siemEventPages({ fromDate: fromDate(emu), limit: 50 })[Symbol.asyncIterator]();
+    const first = (await pages.next()).value!;
+    // Page 2 was asked for as page 1's text came: a minute before the caller asks the pager for it.
+    now += 60_000;
+    const second = (await pages.next()).value!;
+    expect([first.askedAt, second.askedAt]).toEqual([1_000_000, 1_000_000]);
+    now += 60_000;
+    expect((await pages.next()).value!.askedAt).toBe(1_060_000);
+    await pages.return?.(undefined);
+    await timed.close();
+  });
+
   it('pages SIEM events and alerts by cursor, resumable from any page cursor with nothing lost or repeated', async () => {
     const api = client.forTenant(tenants[1] ?? tenants[0]!);
     const pages = await collect(api.siemEventPages({ fromDate: fromDate(emu), limit: 50 }));

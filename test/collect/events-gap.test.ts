@@ -251,3 +251,23 @@ describe('collectEvents: <time>', () => {
     expect(sink.of('sophos:central:events').map((r) => r.time)).toEqual([(T - 3 * HOUR) / 1000, (T - 2 * HOUR) / 1000, (T - HOUR) / 1000, T / 1000]);
   });
 });
+
+describe('collectEvents: a page asked for ahead (pages.ts), before the loop asked the pager for it', () => {
+  it('dates the page by when its request was asked for: a caught-up page answered without a Date keeps the position there', async () => {
+    const clock = { t: T };
+    const store = new MemoryCheckpointStore();
+    await store.save('k', { v: 2, cursor: 'c0', position: T - HOUR, savedAt: T - HOUR } satisfies SiemCheckpoint);
+    const api = {
+      tenant: { id: 't1', name: 'Tenant one', apiHost: 'https://api-eu01.central.sophos.com', dataRegion: 'eu01', raw: {} },
+      async *siemEventPages() {
+        // Page 2 was asked for 2 s in, as page 1's text came; page 1 is handed on 8 s later, after a slow scan.
+        clock.t = T + 10_000;
+        yield { items: [event('a', T - 30 * MIN)], cursor: 'c1', hasMore: true, askedAt: T };
+        yield { items: [], cursor: 'c2', hasMore: false, askedAt: T + 2_000 };
+      },
+    } as unknown as TenantApi;
+    const sink = new MemorySink();
+    await collectEvents(api, { sink, store, key: 'k', stanza: 's', logger, now: () => clock.t });
+    expect(await store.load<SiemCheckpoint>('k')).toMatchObject({ cursor: 'c2', position: T + 2_000 });
+  });
+});
