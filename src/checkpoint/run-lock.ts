@@ -144,7 +144,10 @@ export function tryRunLock(file: string, now: () => number = Date.now): RunLock 
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
     } finally {
-      unlinkSync(takeover);
+      // Forced: a run that judged a takeover lock at this path stale (one a killed run left) removes it by path,
+      // and may have removed this one. Its absence must not end the attempt as an error: the run would go on
+      // without the lock.
+      rmSync(takeover, { force: true });
     }
   }
   // Contended throughout: as good as held, and asked again.
