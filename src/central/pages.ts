@@ -204,6 +204,8 @@ class Lookahead {
   }
 
   private askAfter(text: string, asked: Query): boolean {
+    // One asked for by an earlier answer to the same page (retried: its body was unreadable) gives way to this one.
+    this.drop()?.cancel.abort();
     const pointer = this.peek(text, asked);
     if (pointer === undefined || !this.slots.take()) return false;
     const query = this.follow(asked, pointer);

@@ -329,6 +329,35 @@ describe('asking for the next page ahead', () => {
     expect((await second).value!.items).toEqual([{ id: 'b' }]);
   });
 
+  it('a page whose answer is told twice (the first retried, its body unreadable) keeps one page ahead, asked for by the last', async () => {
+    const slots = new AheadSlots(1);
+    const asked: Array<{ query: Query; signal?: AbortSignal }> = [];
+    let retried: ((body: object) => void) | undefined;
+    const get = (query: Query, request?: PageRequest) =>
+      new Promise<Fetched>((resolve) => {
+        asked.push({ query, signal: request?.signal });
+        if (asked.length > 1) return;
+        // The first answer's text is told, then found unreadable and asked again: its retry is told too.
+        request?.onText?.('{"items":[{"id":"a"}],"pages":{"nextKey":"k2"');
+        retried = (body) => {
+          const text = JSON.stringify(body);
+          request?.onText?.(text);
+          resolve({ body, text });
+        };
+      });
+    const pages = keyPages<{ id: string }>(get, {}, { ahead: slots })[Symbol.asyncIterator]();
+    const first = pages.next();
+    await Promise.resolve();
+    retried!(keyPage('a', 'k2'));
+    await first;
+    expect(asked.map((a) => a.query.pageFromKey)).toEqual([undefined, 'k2', 'k2']);
+    expect([asked[1]!.signal!.aborted, asked[2]!.signal!.aborted]).toEqual([true, false]);
+    // One slot in use, given back once the pager is left.
+    expect(slots.take()).toBe(false);
+    await pages.return(undefined);
+    expect(slots.take()).toBe(true);
+  });
+
   it('cancels the page asked for ahead when the caller stops reading', async () => {
     const { get, asked } = answeredByHand();
     const pages = keyPages<{ id: string }>(get, {}, { ahead: new AheadSlots(1) })[Symbol.asyncIterator]();
