@@ -37,12 +37,18 @@ afterEach(() => {
   dirs.splice(0).forEach((d) => rmSync(d, { recursive: true, force: true }));
 });
 
+/** A store in a directory of its own, holding `value` under key `k`. */
+async function storeHolding(value: unknown) {
+  const dir = mkdtempSync(join(tmpdir(), 'ta-ckpt-'));
+  dirs.push(dir);
+  const store = new FileCheckpointStore(dir);
+  await store.save('k', value);
+  return { dir, store };
+}
+
 describe('FileCheckpointStore.save failing as it writes', () => {
   it('keeps the previous value, sets nothing aside and leaves no temp file', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'ta-ckpt-'));
-    dirs.push(dir);
-    const store = new FileCheckpointStore(dir);
-    await store.save('k', { cursor: 'before' });
+    const { dir, store } = await storeHolding({ cursor: 'before' });
     fail.writes = true;
     await expect(store.save('k', { cursor: 'after' })).rejects.toBeInstanceOf(CheckpointError);
     fail.writes = false;
@@ -53,10 +59,7 @@ describe('FileCheckpointStore.save failing as it writes', () => {
 
 describe('FileCheckpointStore.save, durable', () => {
   it('syncs the temp file to disk before the rename puts it in place, and the directory after', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'ta-ckpt-'));
-    dirs.push(dir);
-    const store = new FileCheckpointStore(dir);
-    await store.save('k', { cursor: 'first' });
+    const { store } = await storeHolding({ cursor: 'first' });
     steps.length = 0;
     await store.save('k', { cursor: 'second' });
     expect(steps).toEqual(['fsync file', 'rename', 'fsync dir']);
