@@ -241,10 +241,11 @@ export async function* keyPages<T>(get: GetPage, query: Query, options: PagerOpt
     const next = peekMember(text, 'nextKey');
     return typeof next === 'string' && next !== '' && !keys.has(next) ? next : undefined;
   };
-  const lookahead = new Lookahead(get, options, peek, (asked, next) => ({ ...asked, pageFromKey: next }));
+  const follow = (asked: Query, next: string): Query => ({ ...asked, pageFromKey: next });
+  const lookahead = new Lookahead(get, options, peek, follow);
   try {
     for (;;) {
-      const page = await lookahead.fetch(key === undefined ? query : { ...query, pageFromKey: key }, key);
+      const page = await lookahead.fetch(key === undefined ? query : follow(query, key), key);
       const body = envelopeOf(page);
       const next = body.pages?.nextKey;
       const nextKey = typeof next === 'string' && next !== '' ? next : typeof next === 'number' ? String(next) : undefined;
