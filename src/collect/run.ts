@@ -170,7 +170,15 @@ export async function runCollection(opts: RunOptions): Promise<RunSummary> {
       const data = config.data;
       // Alerts and events resume from their checkpoints: a run whose pages cannot be saved would send them
       // again next run, so it stops here, before writing anything. A snapshot resumes from nothing.
-      if (data !== 'endpoints') await opts.store.probe?.();
+      if (data !== 'endpoints' && opts.store.probe) {
+        // The token and whoami every run starts with go out meanwhile: a few milliseconds of every run. Should the
+        // directory fail, closing the client cuts them short, and nothing was written.
+        const identity = opts.client.whoami();
+        identity.catch(() => undefined);
+        await opts.store.probe();
+        // Its failure is the run's here, as it would be from the tenant list, which would otherwise ask again.
+        await identity;
+      }
       const hosts = new HostBreaker();
       await forEachConcurrent(readAhead(opts.client.tenants(filter)), opts.concurrency ?? config.tenantConcurrency ?? DEFAULT_TENANT_CONCURRENCY, async (tenant) => {
         if (opts.signal?.aborted) return;

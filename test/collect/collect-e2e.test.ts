@@ -209,6 +209,44 @@ describe('alerts end to end', () => {
     }
   });
 
+  it.each(['works', 'fails', 'works, whoami refused'] as const)('asks for the token and whoami while it tries the checkpoint directory (the directory %s)', async (directory) => {
+    const w = await world({ tenants: 2, alertsPerTenant: 5 });
+    const fails = directory === 'fails';
+    if (directory === 'works, whoami refused') w.emu.faults.add({ route: 'whoami', kind: 403, nth: [1] });
+    const base = mkdtempSync(join(tmpdir(), 'ta-ckpt-'));
+    const disk = new FileCheckpointStore(base);
+    const answered = () => w.emu.requests.some((r) => r.route === 'whoami' && r.status !== 0);
+    // A probe that ends only once whoami has been answered: asked only after it, the run would wait here.
+    const probe = async () => {
+      for (let waited = 0; !answered(); waited += 5) {
+        if (waited > 5_000) throw new Error('whoami was not asked while the directory was tried');
+        await new Promise((resolve) => setTimeout(resolve, 5));
+      }
+      if (fails) throw storeFailure('save the checkpoint in', base, Object.assign(new Error('read-only'), { code: 'EROFS' }), base);
+      await disk.probe();
+    };
+    const store: CheckpointStore = { load: (key) => disk.load(key), setAside: (key) => disk.setAside(key), save: (key, value) => disk.save(key, value), probe };
+    try {
+      const sink = new MemorySink();
+      const summary = await run(w, config('alerts'), sink, { store });
+      if (fails) {
+        // Stopped before any tenant, as before: nothing but the summary written, no data asked for.
+        expect(summary).toMatchObject({ status: 'error', error_code: 'TA_ERR_CHECKPOINT', tenants: 0 });
+        expect(sink.records).toHaveLength(1);
+        expect(w.emu.requests.filter((r) => r.route.startsWith('alerts'))).toEqual([]);
+      } else if (directory === 'works') {
+        expect(summary).toMatchObject({ status: 'ok', tenants_ok: 2, events: 10 });
+      } else {
+        // Refused while the directory was tried: the run's failure, not asked again for the tenant list.
+        expect(summary).toMatchObject({ status: 'error', tenants: 0, error: expect.stringContaining('403') });
+      }
+      // One token and one whoami, for the probe and the tenant list both.
+      expect(w.emu.requests.filter((r) => r.route === 'token' || r.route === 'whoami').map((r) => r.route)).toEqual(['token', 'whoami']);
+    } finally {
+      rmSync(base, { recursive: true, force: true });
+    }
+  });
+
   it('a disk that fills up mid-run stops it as an error, though tenants were collected before: every later run would stop the same way', async () => {
     const w = await world({ tenants: 4, alertsPerTenant: 10 });
     const base = mkdtempSync(join(tmpdir(), 'ta-ckpt-'));
