@@ -1,5 +1,5 @@
 // Loading the modular input's bundle with V8's code cache. splunkd starts the input every interval, and each
-// start compiled the same 800 KB bundle again, plus every function the run went on to call: about 30 ms of every
+// start compiled the same 770 KB bundle again, plus every function the run went on to call: 30-40 ms of every
 // run before its first event (npm run bench, "1st event"). V8 can save what it compiled and take it back on the
 // next start; Node 22 does this itself (module.enableCompileCache), Node 20 only through vm.Script, so this
 // file does what it would. A cache that cannot be read or written costs the next start its compile, nothing else.

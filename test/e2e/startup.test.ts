@@ -1,7 +1,8 @@
 // What the modular input loads to run: only what it uses. splunkd starts it every interval for every input,
 // so each Node module it loads for nothing is start-up paid again and again (npm run bench, "1st event").
 // The bundle takes from undici its dispatchers alone (scripts/undici-core.cjs), not fetch, WebSocket or
-// HTTP/2 (scripts/no-http2.cjs).
+// HTTP/2 (scripts/no-http2.cjs). And what it compiles it takes, from its second run on, from the code cache
+// its first run kept (src/code-cache.ts).
 import { spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
