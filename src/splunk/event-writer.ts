@@ -128,9 +128,9 @@ export class XmlEventWriter implements EventSink {
     // Hot path. Encoding the pieces straight into one exactly sized Buffer is about 40% cheaper in CPU than
     // concatenating one big string and letting the stream encode it: no rope to flatten, no second copy. What
     // is the same for every event of a sourcetype (its head, what follows its time) is encoded once and copied
-    // in with TypedArray#set, a V8 built-in: a call into Node's string encoding per piece cost a third more
-    // (npm run bench), and built a string per event to encode. That leaves one such call per event, for its
-    // data. Data that is all ASCII (nearly every event) is copied as latin1, which is byte for byte its
+    // in with TypedArray#set, a V8 built-in: a call into Node's string encoding per piece, on a string built
+    // per event, made a page of 1,000 alerts take 1.07 ms here instead of 0.81-0.86 (a micro-benchmark of the
+    // writer). That leaves one such call per event, for its data. Data that is all ASCII (nearly every event) is copied as latin1, which is byte for byte its
     // UTF-8: a native test plus a plain copy costs a fraction of measuring and encoding it as UTF-8 twice.
     const n = records.length;
     const times = new Array<string>(n);
