@@ -3,7 +3,7 @@
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { emulatorClient } from '../helpers/central.js';
 import type { CentralClient, TenantApi } from '../../src/central/types.js';
 import type { CheckpointStore } from '../../src/checkpoint/types.js';
@@ -216,12 +216,9 @@ describe('alerts end to end', () => {
     const base = mkdtempSync(join(tmpdir(), 'ta-ckpt-'));
     const disk = new FileCheckpointStore(base);
     const answered = () => w.emu.requests.some((r) => r.route === 'whoami' && r.status !== 0);
-    // A probe that ends only once whoami has been answered: asked only after it, the run would wait here.
+    // A probe that ends only once whoami has been answered: asked only after it, the run would fail here.
     const probe = async () => {
-      for (let waited = 0; !answered(); waited += 5) {
-        if (waited > 5_000) throw new Error('whoami was not asked while the directory was tried');
-        await new Promise((resolve) => setTimeout(resolve, 5));
-      }
+      await vi.waitFor(() => expect(answered(), 'whoami asked while the directory was tried').toBe(true), { timeout: 5_000, interval: 5 });
       if (fails) throw storeFailure('save the checkpoint in', base, Object.assign(new Error('read-only'), { code: 'EROFS' }), base);
       await disk.probe();
     };
