@@ -133,11 +133,15 @@ export async function collectEvents(api: TenantApi, opts: EventCollectOptions): 
       const created = parseTime(item.created_at) ?? when;
       newestCreated = later(newestCreated, created);
       newestWhen = later(newestWhen, when);
+      const text = page.texts?.[i];
+      // SIEM events carry no tenant: it is appended, and the writer takes the item's text and it apart.
+      const pieces = serializer.pieces(item, text);
       records[i] = {
         // Without a usable `when`, the time Sophos recorded the event is closer than the collection's.
         time: (when ?? created ?? requestedAt) / 1000,
         sourcetype: SOURCETYPE.events,
-        data: serializer.serialize(item, page.texts?.[i], heads !== undefined),
+        data: pieces === undefined ? serializer.serialize(item, text, heads !== undefined) : pieces[0] + pieces[1],
+        pieces,
         tenantId: tenant.id,
         tenantName: tenant.name,
       };

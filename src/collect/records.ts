@@ -26,6 +26,8 @@ export interface TenantRef {
  */
 export class ItemSerializer {
   private readonly suffix: string;
+  /** What follows an item's text without its closing brace when the tenant is added at its end. */
+  private readonly appended: string;
   private readonly idMember: string;
   private readonly nameMember: string;
   /** IDs are UUIDs, whose case varies between APIs (see shardOf). */
@@ -36,6 +38,15 @@ export class ItemSerializer {
     this.idMember = `"id":${JSON.stringify(tenant.id)}`;
     this.nameMember = `"name":${JSON.stringify(tenant.name)}`;
     this.suffix = `"tenant":{${this.idMember},${this.nameMember}}}`;
+    this.appended = `,${this.suffix}`;
+  }
+
+  /**
+   * What serialize gives for an item without a `tenant` that has its text, as the two pieces it joins (see
+   * OutRecord `pieces`); undefined for every other item.
+   */
+  pieces(item: Record<string, unknown>, text?: string): readonly [string, string] | undefined {
+    return item.tenant === undefined && text !== undefined && text.length > 2 ? [text.slice(0, -1), this.appended] : undefined;
   }
 
   /**
@@ -48,7 +59,7 @@ export class ItemSerializer {
     if (existing === undefined) {
       const json = text ?? JSON.stringify(item);
       // `{}` has nothing to separate from; any other object gets a comma before the added member.
-      return json.length === 2 ? `{${this.suffix}` : `${json.slice(0, -1)},${this.suffix}`;
+      return json.length === 2 ? `{${this.suffix}` : json.slice(0, -1) + this.appended;
     }
     if (existing === null || typeof existing !== 'object' || Array.isArray(existing)) {
       // A `tenant` the API sent that is not an object cannot take members without changing it.

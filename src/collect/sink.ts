@@ -7,6 +7,12 @@ export interface OutRecord {
   sourcetype: string;
   /** The event as compact one-line JSON. */
   data: string;
+  /**
+   * Set when `data` is these two joined: an item's text without its closing brace, and the members added to
+   * it. A sink may write the two in turn. `data` itself is then a rope, which V8 copies into one new string
+   * (about 700 bytes of garbage per SIEM event) the first time anything reads it.
+   */
+  pieces?: readonly [string, string];
   tenantId?: string;
   tenantName?: string;
 }

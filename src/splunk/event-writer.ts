@@ -102,6 +102,8 @@ export class XmlEventWriter implements EventSink {
   private readonly head: Buffer;
   private readonly tail: string;
   private readonly sourcetypes = new Map<string, Buffer>();
+  private lastPiece: string | undefined;
+  private lastPieceBytes: Buffer | undefined;
 
   constructor(
     private readonly stream: XmlStream,
@@ -137,6 +139,7 @@ export class XmlEventWriter implements EventSink {
     const afters = new Array<Buffer>(n);
     const data = new Array<string>(n);
     const ascii = new Array<boolean>(n);
+    const appended = new Array<Buffer | undefined>(n);
     let bytes = n * (EVENT_END.length + this.head.length);
     for (let i = 0; i < n; i++) {
       const r = records[i]!;
@@ -151,15 +154,28 @@ export class XmlEventWriter implements EventSink {
       // encoding. Beyond ASCII it may hold a character XML forbids (U+FFFE, U+FFFF, a lone surrogate), which
       // escapeJsonData writes as a JSON escape. No test for raw control characters is needed: OutRecord.data
       // is JSON text, and JSON escapes them inside strings and allows none outside.
-      let text = r.data;
+      // An item's text and what was added to it are taken as they are, where both are plain: reading `data`
+      // would copy the two into one new string first.
+      const pieces = r.pieces;
+      let text = pieces === undefined ? r.data : pieces[0];
       let length = Buffer.byteLength(text);
-      if (length !== text.length || hasMarkup(text)) {
+      let added: Buffer | undefined;
+      if (pieces !== undefined) {
+        added = this.encodedPiece(pieces[1]);
+        if (added === undefined || length !== text.length || hasMarkup(text)) {
+          added = undefined;
+          text = r.data;
+          length = Buffer.byteLength(text);
+        }
+      }
+      if (added === undefined && (length !== text.length || hasMarkup(text))) {
         text = escapeJsonData(text);
         length = Buffer.byteLength(text);
       }
       data[i] = text;
       ascii[i] = length === text.length;
-      bytes += length;
+      appended[i] = added;
+      bytes += length + (added === undefined ? 0 : added.length);
     }
     const chunk = Buffer.allocUnsafe(bytes);
     const head = this.head;
@@ -184,6 +200,11 @@ export class XmlEventWriter implements EventSink {
       chunk.set(after, offset);
       offset += after.length;
       offset += chunk.write(data[i]!, offset, ascii[i] ? 'latin1' : 'utf8');
+      const added = appended[i];
+      if (added !== undefined) {
+        chunk.set(added, offset);
+        offset += added.length;
+      }
     }
     chunk.set(EVENT_END, offset);
     return () => this.stream.write(chunk);
@@ -192,6 +213,15 @@ export class XmlEventWriter implements EventSink {
   /** Ends the `<stream>` (shared by every writer on it). */
   close(): Promise<void> {
     return this.stream.close();
+  }
+
+  /** A piece appended to events (one tenant's members), UTF-8, when it is ASCII without markup; the last one is kept. */
+  private encodedPiece(piece: string): Buffer | undefined {
+    if (piece !== this.lastPiece) {
+      this.lastPiece = piece;
+      this.lastPieceBytes = Buffer.byteLength(piece) === piece.length && !hasMarkup(piece) ? Buffer.from(piece, 'latin1') : undefined;
+    }
+    return this.lastPieceBytes;
   }
 
   /** What follows `<time>` in an event of this sourcetype, up to `<data>`, UTF-8; encoded once per sourcetype. */

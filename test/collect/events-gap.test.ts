@@ -252,6 +252,20 @@ describe('collectEvents: <time>', () => {
   });
 });
 
+describe('collectEvents: data', () => {
+  it('is each event as the API sent it with the tenant appended, also handed over as those two pieces', async () => {
+    const texts = ['{"id":"a","when":"2025-01-10T11:00:00.000Z"}', '{"id":"b","n":[1,{"x":"y"}]}'];
+    const items = texts.map((t) => JSON.parse(t) as Record<string, unknown>);
+    const sink = new MemorySink();
+    const page = { items, texts, heads: items, cursor: 'c1', hasMore: false };
+    await collectEvents(tenantServing([page], { t: T }), { sink, store: new MemoryCheckpointStore(), key: 'k', stanza: 's', logger, now: () => T });
+    const tenant = ',"tenant":{"id":"t1","name":"Tenant one"}}';
+    const events = sink.of('sophos:central:events');
+    expect(events.map((r) => r.data)).toEqual(texts.map((t) => t.slice(0, -1) + tenant));
+    expect(events.map((r) => r.pieces)).toEqual(texts.map((t) => [t.slice(0, -1), tenant]));
+  });
+});
+
 describe('collectEvents: a page asked for ahead (pages.ts), before the loop asked the pager for it', () => {
   it('dates the page by when its request was asked for: a caught-up page answered without a Date keeps the position there', async () => {
     const clock = { t: T };

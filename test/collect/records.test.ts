@@ -53,6 +53,20 @@ describe('ItemSerializer', () => {
       expect(JSON.parse(line)).toEqual(c.out);
     });
   }
+
+  it('gives the item text and the tenant appended to it as two pieces exactly where serialize appends the tenant', () => {
+    const text = readFileSync(join(FIXTURES, 'sophos', 'siem-event-item.json'), 'utf8');
+    const event = JSON.stringify(JSON.parse(text));
+    const item = JSON.parse(event) as Record<string, unknown>;
+    const pieces = ser.pieces(item, event);
+    expect(pieces).toBeDefined();
+    expect(pieces![0]).toBe(event.slice(0, -1));
+    expect(pieces!.join('')).toBe(ser.serialize(item, event));
+    // Not for an item with a tenant of its own, one without its text, nor `{}` (no comma before the tenant).
+    expect(ser.pieces({ id: 'x', tenant: { id: 't-1' } }, '{"id":"x","tenant":{"id":"t-1"}}')).toBeUndefined();
+    expect(ser.pieces(item)).toBeUndefined();
+    expect(ser.pieces({}, '{}')).toBeUndefined();
+  });
 });
 
 describe('parseTime', () => {
