@@ -78,7 +78,9 @@ const TENANTS_SMALL_PAGE = 50;
 
 /** The item members collectors read (KeyPage/CursorPage `heads`): alert and SIEM pages are scanned, not parsed. */
 const ALERT_HEAD = ['id', 'raisedAt', 'tenant'] as const;
-const SIEM_HEAD = ['id', 'when', 'created_at', 'tenant'] as const;
+const SIEM_HEAD = ['when', 'created_at', 'tenant'] as const;
+/** Head members read only while their page is handled (parsed into times): see scanPage's `sliced`. */
+const HEAD_TIMES: ReadonlySet<string> = new Set(['raisedAt', 'when', 'created_at']);
 
 const ID_TYPES: readonly IdType[] = ['tenant', 'organization', 'partner'];
 
@@ -338,7 +340,7 @@ class TenantApiImpl implements TenantApi {
     // A page asked for ahead is cancelled alone when the pager turns out not to need it.
     const cut = page.signal && signal ? linkedSignal(signal, page.signal) : undefined;
     const req = { ...this.request(path, query), signal: cut?.signal ?? page.signal ?? signal, onText: page.onText };
-    const scan = head && ((text: string) => scanPage(text, head));
+    const scan = head && ((text: string) => scanPage(text, head, HEAD_TIMES));
     try {
       return (await this.transport.sendForText(scan ? { ...req, scan } : req)) as Fetched;
     } finally {

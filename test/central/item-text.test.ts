@@ -211,6 +211,18 @@ describe('scanPage', () => {
     }
   });
 
+  it('gives the same heads with members read as slices of the page, escaped strings and other values still parsed', () => {
+    const sliced = new Set(['id', 'when', 'tenant']);
+    const r = rng(6);
+    for (let n = 0; n < 1000; n++) {
+      const text = generatedBody(r);
+      expect(scanPage(text, HEAD_KEYS, sliced)).toEqual(expectedScan(text));
+    }
+    const text = '{"items":[{"id":"a\\"b","when":"2025-01-01T00:00:00Z","n":1},{"id":"x\\u0041","when":5,"tenant":{"id":"t"}},{"id":"","when":"\\/"}]}';
+    expect(scanPage(text, HEAD_KEYS, sliced)).toEqual(expectedScan(text));
+    expect(scanPage(text, HEAD_KEYS, sliced)!.heads.map((h) => h.id)).toEqual(['a"b', 'xA', '']);
+  });
+
   it('compacts blanks between tokens, and leaves bodies with raw control characters to JSON.parse', () => {
     const r = rng(8);
     for (let n = 0; n < 200; n++) {
