@@ -340,7 +340,7 @@ class TenantApiImpl implements TenantApi {
     // A page asked for ahead is cancelled alone when the pager turns out not to need it.
     const cut = page.signal && signal ? linkedSignal(signal, page.signal) : undefined;
     const req = { ...this.request(path, query), signal: cut?.signal ?? page.signal ?? signal, onText: page.onText };
-    const scan = head && ((text: string) => scanPage(text, head, HEAD_TIMES));
+    const scan = head && ((text: string, bytes: Uint8Array) => scanPage(text, head, HEAD_TIMES, bytes));
     try {
       return (await this.transport.sendForText(scan ? { ...req, scan } : req)) as Fetched;
     } finally {

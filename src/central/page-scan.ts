@@ -7,6 +7,7 @@
 // then runs JSON.parse as before), slices each item's text, and parses only those few members, each
 // with JSON.parse on its own text so that their values are exactly what a full parse gives.
 
+import { controlByteIn } from './control-bytes.js';
 import { closingQuote, compact } from './item-text.js';
 
 export interface ScannedPage {
@@ -64,12 +65,16 @@ const NONE: ReadonlySet<string> = new Set();
  * per string was a tenth of the scan), but it keeps the whole page alive for as long as it is kept. For
  * members read only while their page is handled, such as times.
  *
+ * `raw`, the UTF-8 bytes `text` was decoded from, is where control characters are looked for when given:
+ * several times faster than in the text (control-bytes.ts).
+ *
  * A recursive descent, one small function per grammar rule: each knows what may come next, where the
  * character-by-character state machine it replaced worked that out again at every character; about a
  * fifth faster on the emulator's alert and SIEM pages.
  */
-export function scanPage(text: string, headKeys: readonly string[], sliced: ReadonlySet<string> = NONE): ScannedPage | undefined {
-  if (CONTROL.test(text) || !escapesValid(text)) return undefined;
+export function scanPage(text: string, headKeys: readonly string[], sliced: ReadonlySet<string> = NONE, raw?: Uint8Array): ScannedPage | undefined {
+  const control = raw === undefined ? undefined : controlByteIn(raw);
+  if ((control ?? CONTROL.test(text)) || !escapesValid(text)) return undefined;
   body = text;
   nextBackslash = 0;
   try {

@@ -76,8 +76,9 @@ interface SendRequest {
   /**
    * A cheaper stand-in for JSON.parse of a 2xx body (list pages, see page-scan.ts): when it returns a
    * value, that is passed on as `scanned` and the body is not parsed; undefined falls back to JSON.parse.
+   * Given the text and the bytes it was decoded from.
    */
-  scan?: (text: string) => object | undefined;
+  scan?: (text: string, bytes: Uint8Array) => object | undefined;
   /**
    * Told a 2xx body's text as soon as it has arrived, before it is scanned or parsed; returns whether it sent
    * a request meanwhile (the next page, see pages.ts), which is then let out before the scan takes the thread.
@@ -373,7 +374,9 @@ export class Transport {
       // When the headers came: Sophos dates an answer as it starts it, and a large page may take seconds more.
       const answeredAt = this.opts.now();
       const headersAt = performance.now();
-      const text = await res.body.text();
+      const bytes = Buffer.from(await res.body.arrayBuffer());
+      // UTF-8 without its byte-order mark, as undici's text() gives it; the bytes are kept for the scan.
+      const text = bytes.toString('utf8', hasBom(bytes) ? 3 : 0);
       const ok = res.statusCode >= 200 && res.statusCode < 300;
       const date = headerDate(res.headers.date);
       // An upper bound: Date is rounded down to the second, and the headers took time to arrive. Only from
@@ -383,7 +386,7 @@ export class Transport {
       if (skew !== undefined && ok) this.measured(skew, answeredAt, headersAt);
       if (ok && req.onText?.(text)) await letRequestsOut();
       if (req.scan && ok) {
-        const scanned = req.scan(text);
+        const scanned = req.scan(text, bytes);
         if (scanned !== undefined) return { kind: 'ok', status: res.statusCode, body: undefined, text, scanned, date };
       }
       let body: unknown;
@@ -656,6 +659,10 @@ function countFailure(stats: RequestStats, outcome: Outcome, allowNotFound = fal
 }
 
 /** A Date header (IMF-fixdate, one-second resolution) as epoch ms; undefined when absent or unreadable. */
+function hasBom(bytes: Buffer): boolean {
+  return bytes.length >= 3 && bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf;
+}
+
 function headerDate(value: string | string[] | undefined): number | undefined {
   const at = typeof value === 'string' ? Date.parse(value) : NaN;
   return Number.isNaN(at) ? undefined : at;

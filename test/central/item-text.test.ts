@@ -228,6 +228,8 @@ describe('scanPage', () => {
     for (let n = 0; n < 200; n++) {
       const pretty = JSON.stringify(JSON.parse(generatedBody(r)), null, 1);
       expect(scanPage(pretty, HEAD_KEYS)).toBeUndefined();
+      // Looked for in the bytes the text came from, as the client does.
+      expect(scanPage(pretty, HEAD_KEYS, undefined, Buffer.from(pretty))).toBeUndefined();
       // Newlines only occur outside strings (JSON.stringify escapes them inside), leaving blanks only.
       const spaced = pretty.replace(/\n/g, ' ');
       expect(scanPage(spaced, HEAD_KEYS)).toEqual(expectedScan(spaced));
@@ -245,6 +247,7 @@ describe('scanPage', () => {
       const corrupt =
         kind < 0.3 ? text.slice(0, at) : kind < 0.6 ? text.slice(0, at) + text.slice(at + 1) : text.slice(0, at) + junk[Math.floor(r() * junk.length)] + text.slice(at);
       const scanned = scanPage(corrupt, HEAD_KEYS);
+      expect(scanPage(corrupt, HEAD_KEYS, undefined, Buffer.from(corrupt))).toEqual(scanned);
       if (scanned === undefined) continue;
       accepted++;
       expect(scanned).toEqual(expectedScan(corrupt));

@@ -126,6 +126,21 @@ describe('network failures', () => {
     expect(lines.filter((l) => l.includes('further retries of this run are logged at DEBUG only'))).toHaveLength(1);
   });
 
+  it('reads JSON that starts with a UTF-8 byte-order mark, as a Windows proxy may send it', async () => {
+    const bom = '\uFEFF';
+    const port = await listen(
+      createHttpServer((req, res) => {
+        const body = req.url!.startsWith('/api/v2/oauth2/token')
+          ? { access_token: 'tok', token_type: 'bearer', expires_in: 3600 }
+          : { id: 'p1', idType: 'partner', apiHosts: { global: `http://127.0.0.1:${port}` } };
+        res.writeHead(200, { 'content-type': 'application/json' }).end(bom + JSON.stringify(body));
+      }),
+    );
+    const client = createCentralClient({ clientId: 'c1', clientSecret: 's', authUrl: `http://127.0.0.1:${port}`, apiUrl: `http://127.0.0.1:${port}`, env: {}, maxAttempts: 1 });
+    expect(await client.whoami()).toMatchObject({ id: 'p1', idType: 'partner' });
+    await client.close();
+  });
+
   it('a cut-off JSON body stays a truncated body', async () => {
     const port = await listen(
       createHttpServer((_req, res) => {
