@@ -11,8 +11,9 @@ if not exist "%SCRIPT%" (
   echo ERROR TA-sophos-central: !SCRIPT! is missing: reinstall the add-on. 1>&2
   exit /b 1
 )
-rem The V8 heap settings of sophos_central.sh, which says why.
+rem The V8 settings of sophos_central.sh, which says why.
 set "HEAP_FLAGS=--max-semi-space-size=4 --heap-growing-percent=175"
+set "START_FLAGS=--always-sparkplug"
 set "NODE="
 set "SEEN="
 if defined SPLUNK_HOME if exist "%SPLUNK_HOME%\bin\node.exe" call :check "%SPLUNK_HOME%\bin\node.exe"
@@ -27,14 +28,16 @@ if not defined FLAGS echo WARN TA-sophos-central: %NODE% does not accept %HEAP_F
 exit /b %ERRORLEVEL%
 
 rem Sets NODE (and FLAGS) when %1 is Node 20 or newer, and adds it to SEEN otherwise. Node rejects an option its
-rem V8 lacks even with --version, so the first probe also tells whether it accepts the heap settings; a Node that
-rem does not runs without them. "call" keeps the quotes of a path with parentheses, such as C:\Program Files (x86),
+rem V8 lacks even with --version, so the probes also tell which settings it accepts: all, the heap settings only,
+rem or none. "call" keeps the quotes of a path with parentheses, such as C:\Program Files (x86),
 rem which cmd /c would otherwise strip from the probe.
 :check
 set "MAJOR="
 set "FLAGS="
-for /f "tokens=1 delims=." %%V in ('call "%~1" %HEAP_FLAGS% --version 2^>nul') do set "MAJOR=%%V"
-if defined MAJOR set "FLAGS=%HEAP_FLAGS%"
+for /f "tokens=1 delims=." %%V in ('call "%~1" %HEAP_FLAGS% %START_FLAGS% --version 2^>nul') do set "MAJOR=%%V"
+if defined MAJOR set "FLAGS=%HEAP_FLAGS% %START_FLAGS%"
+if not defined MAJOR for /f "tokens=1 delims=." %%V in ('call "%~1" %HEAP_FLAGS% --version 2^>nul') do set "MAJOR=%%V"
+if defined MAJOR if not defined FLAGS set "FLAGS=%HEAP_FLAGS%"
 if not defined MAJOR for /f "tokens=1 delims=." %%V in ('call "%~1" --version 2^>nul') do set "MAJOR=%%V"
 if not defined MAJOR exit /b 0
 set "MAJOR=!MAJOR:v=!"

@@ -73,10 +73,23 @@ describe('bin/sophos_central.sh', () => {
     expect(JSON.parse(r.stdout)).toMatchObject({ a: ['--validate-arguments', 'a b', '"q"'], s: '<items>é</items>' });
   });
 
-  it('starts Node with the V8 heap settings', () => {
+  it('starts Node with the V8 heap settings and Sparkplug from the first call', () => {
     const r = spawnSync('/bin/sh', [echoWrapper], { env: { PATH: process.env.PATH }, input: '', encoding: 'utf8' });
     expect(r.stderr).toBe('');
-    expect(JSON.parse(r.stdout).v8).toEqual(['--max-semi-space-size=4', '--heap-growing-percent=175']);
+    expect(JSON.parse(r.stdout).v8).toEqual(['--max-semi-space-size=4', '--heap-growing-percent=175', '--always-sparkplug']);
+  });
+
+  it('runs with the heap settings alone, without a word, on a Node that rejects --always-sparkplug', () => {
+    const dir = fakePath('path-no-sparkplug');
+    writeFileSync(
+      join(dir, 'node'),
+      `#!/bin/sh\nfor a; do case $a in --always-sparkplug) echo "node: bad option: $a" >&2; exit 9;; esac; done\nexec "${process.execPath}" "$@"\n`,
+    );
+    chmodSync(join(dir, 'node'), 0o755);
+    const r = spawnSync('/bin/sh', [echoWrapper, '--scheme'], { env: { PATH: dir }, input: '', encoding: 'utf8' });
+    expect(r.status).toBe(0);
+    expect(r.stderr).toBe('');
+    expect(JSON.parse(r.stdout)).toMatchObject({ a: ['--scheme'], v8: ['--max-semi-space-size=4', '--heap-growing-percent=175'] });
   });
 
   it('runs without the heap settings, with one WARN line, on a Node that rejects them', () => {
