@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { PassThrough, Writable } from 'node:stream';
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import type { OutRecord } from '../../src/collect/sink.js';
 import { XmlEventWriter, XmlStream } from '../../src/splunk/event-writer.js';
 
@@ -150,6 +150,52 @@ describe('XmlEventWriter', () => {
     await w.write([record(item + appended, { pieces: [item, appended] }), plain]);
     await w.close();
     expect(parseStream(text()).map((e) => e.data)).toEqual([item + appended, `{"d":"plain"${appended}`]);
+  });
+
+  it('reuses a batch buffer only once the OS has taken its bytes, never while a write of it is pending', async () => {
+    // A consumer that takes each chunk only when told to; what the chunk holds is read at that moment.
+    const pending: Array<{ chunk: Buffer; done: () => void }> = [];
+    const taken: Array<{ text: string; memory: ArrayBufferLike }> = [];
+    const out = new Writable({
+      highWaterMark: 1,
+      write(chunk: Buffer, _enc, cb) {
+        pending.push({ chunk, done: cb });
+      },
+    });
+    const take = async (): Promise<void> => {
+      await vi.waitFor(() => expect(pending.length).toBeGreaterThan(0));
+      const { chunk, done } = pending.shift()!;
+      taken.push({ text: chunk.toString('utf8'), memory: chunk.buffer });
+      done();
+    };
+    const w = new XmlEventWriter(new XmlStream(out), { stanza: 's' });
+    const batch = (tag: string) => Array.from({ length: 200 }, (_, i) => record(JSON.stringify({ tag, i, pad: 'x'.repeat(400) })));
+    const tagsOf = (text: string) => [...new Set([...text.matchAll(/"tag":"(\w)"/g)].map((m) => m[1]))];
+    // `<stream>` goes out with a first, small batch: the large ones below are written from their own buffers.
+    const opened = w.write([record('{"tag":"o"}')]);
+    await take();
+    await opened;
+    // Four batches in flight at once (four tenants): none may be encoded into another's buffer.
+    const writes = ['a', 'b', 'c', 'd'].map((tag) => w.write(batch(tag)));
+    for (let n = 0; n < 4; n++) await take();
+    await Promise.all(writes);
+    expect(taken.map((t) => tagsOf(t.text))).toEqual([['o'], ['a'], ['b'], ['c'], ['d']]);
+    expect(new Set(taken.slice(1).map((t) => t.memory)).size).toBe(4);
+    // Once taken, their buffers serve the next batches.
+    const later = ['e', 'f'].map((tag) => w.write(batch(tag)));
+    for (let n = 0; n < 2; n++) await take();
+    await Promise.all(later);
+    expect(taken.slice(5).map((t) => tagsOf(t.text))).toEqual([['e'], ['f']]);
+    for (const t of taken.slice(5)) expect(taken.slice(1, 5).map((e) => e.memory)).toContain(t.memory);
+  });
+
+  it('never encodes a batch into a buffer it did not hand out', async () => {
+    const { out } = collect();
+    const stream = new XmlStream(out);
+    const own = Buffer.alloc(256 * 1024, 0x20);
+    await stream.write(own);
+    await new XmlEventWriter(stream, { stanza: 's' }).write(Array.from({ length: 200 }, (_, i) => record(JSON.stringify({ i, pad: 'x'.repeat(400) }))));
+    expect(own.every((b) => b === 0x20)).toBe(true);
   });
 
   it.each([
