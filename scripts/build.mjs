@@ -15,13 +15,17 @@ const entryPoints = Object.fromEntries(
     .map((f) => [basename(f, '.ts'), join(entryDir, f)]),
 );
 
-// `undici` itself (not its files) resolves to scripts/undici-core.cjs, which says why.
+// `undici` itself (not its files) resolves to scripts/undici-core.cjs, and its node:http2 and node:assert to
+// scripts/no-http2.cjs and scripts/undici-assert.cjs; each says why.
 const undiciCore = {
   name: 'undici-core',
   setup(b) {
     b.onResolve({ filter: /^undici$/ }, () => ({ path: join(root, 'scripts', 'undici-core.cjs') }));
     b.onResolve({ filter: /^node:http2$/ }, ({ importer }) =>
       importer.includes('undici') ? { path: join(root, 'scripts', 'no-http2.cjs') } : undefined,
+    );
+    b.onResolve({ filter: /^node:assert$/ }, ({ importer }) =>
+      importer.includes('undici') ? { path: join(root, 'scripts', 'undici-assert.cjs') } : undefined,
     );
   },
 };
