@@ -23,7 +23,7 @@ fi
 heap_flags="--max-semi-space-size=4 --heap-growing-percent=175"
 # Sparkplug, V8's baseline compiler (on by default), compiles each function at its first call instead of after
 # it has run a while in the interpreter. The flag changes when, not what (V8 runs its test suite this way too):
-# a run's first pages are read sooner, about 4% of a 100,000-item run, for 2-5 MB (npm run bench, CHANGELOG.md).
+# a run's first pages are read sooner, 3-4% of a 100,000-item run, for 3-5 MB (npm run bench, CHANGELOG.md).
 # A Node that does not take it runs without it.
 start_flags="--always-sparkplug"
 
