@@ -659,13 +659,14 @@ function countFailure(stats: RequestStats, outcome: Outcome, allowNotFound = fal
 }
 
 /** A Date header (IMF-fixdate, one-second resolution) as epoch ms; undefined when absent or unreadable. */
-function hasBom(bytes: Buffer): boolean {
-  return bytes.length >= 3 && bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf;
-}
-
 function headerDate(value: string | string[] | undefined): number | undefined {
   const at = typeof value === 'string' ? Date.parse(value) : NaN;
   return Number.isNaN(at) ? undefined : at;
+}
+
+/** Whether a body starts with UTF-8's byte-order mark. */
+function hasBom(bytes: Buffer): boolean {
+  return bytes.length >= 3 && bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf;
 }
 
 function describeOutcome(outcome: Exclude<Outcome, { kind: 'ok' }>): string {
