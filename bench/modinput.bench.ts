@@ -1,7 +1,8 @@
 // The modular input end to end, as splunkd runs it: `bin/sophos_central.sh` executed directly (the bundle under plain
 // node), the <input> document on stdin with the client secret typed into the stanza, which the input moves to the
 // splunkd stand-in's storage/passwords and masks as on an input's first run (each row's run is a first run, from
-// an empty checkpoint_dir), and the XML stream on stdout consumed and counted here without being kept. The emulator runs in its own process.
+// an empty checkpoint_dir), and the XML stream on stdout consumed and counted here without being kept. The
+// emulator runs in its own process.
 // The input's code cache, though, is the one an earlier run left, as on every run after an install's first: that
 // first run, without one, is measured once on its own.
 // Prints, for alerts and SIEM events at 100,000 and 1,000,000 items of one tenant, and for the largest size

@@ -159,7 +159,7 @@ function itemEnd(i: number, headKeys: readonly string[], slices: readonly boolea
     if (start === FAIL) return FAIL;
     i = valueEnd(start, 3);
     if (i === FAIL) return FAIL;
-    if (wanted >= 0) head[headKeys[wanted]!] = slices[wanted] && isPlainString(start, i) ? body.slice(start + 1, i - 1) : headValue(start, i);
+    if (wanted >= 0) head[headKeys[wanted]!] = headValue(start, i, slices[wanted]!);
     i = skipBlanks(i);
     if (body.charCodeAt(i) !== COMMA) return closeEnd(i, CLOSE_OBJECT);
     i = skipBlanks(i + 1);
@@ -172,11 +172,13 @@ let lastObject: unknown;
 
 /**
  * The value of a head member, body[start, end): JSON.parse of its own text, so that values are exact and
- * strings do not keep the page alive. An object or array spelled exactly like the previous one is that
- * same frozen value: every alert of a page carries the same `tenant`, and parsing it once per item was
- * the largest cost of reading heads (about a sixth of the scan).
+ * strings do not keep the page alive; with `slice`, a string without escapes is a slice of the page instead
+ * (scanPage's `sliced`). An object or array spelled exactly like the previous one is that same frozen value:
+ * every alert of a page carries the same `tenant`, and parsing it once per item was the largest cost of
+ * reading heads (about a sixth of the scan).
  */
-function headValue(start: number, end: number): unknown {
+function headValue(start: number, end: number, slice: boolean): unknown {
+  if (slice && body.charCodeAt(start) === QUOTE && !escaped(start, end)) return body.slice(start + 1, end - 1);
   const text = body.slice(start, end);
   const c = body.charCodeAt(start);
   if (c !== OPEN_OBJECT && c !== OPEN_ARRAY) return JSON.parse(text);
@@ -261,11 +263,6 @@ function skipBlanks(i: number): number {
   do i++;
   while (body.charCodeAt(i) === SPACE);
   return i;
-}
-
-/** Whether body[start, end) is a string without escapes. */
-function isPlainString(start: number, end: number): boolean {
-  return body.charCodeAt(start) === QUOTE && !escaped(start, end);
 }
 
 /** Whether the string body[open, end) holds a backslash (an escape). */
