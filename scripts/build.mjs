@@ -15,8 +15,8 @@ const entryPoints = Object.fromEntries(
     .map((f) => [basename(f, '.ts'), join(entryDir, f)]),
 );
 
-// `undici` itself (not its files) resolves to scripts/undici-core.cjs, and its node:http2 and node:assert to
-// scripts/no-http2.cjs and scripts/undici-assert.cjs; each says why.
+// `undici` itself (not its files) resolves to scripts/undici-core.cjs, and its node:http2, node:assert and node:http
+// to scripts/no-http2.cjs, scripts/undici-assert.cjs and scripts/undici-http.cjs; each says why.
 const undiciCore = {
   name: 'undici-core',
   setup(b) {
@@ -26,6 +26,9 @@ const undiciCore = {
     );
     b.onResolve({ filter: /^node:assert$/ }, ({ importer }) =>
       importer.includes('undici') ? { path: join(root, 'scripts', 'undici-assert.cjs') } : undefined,
+    );
+    b.onResolve({ filter: /^node:http$/ }, ({ importer }) =>
+      importer.includes('undici') ? { path: join(root, 'scripts', 'undici-http.cjs') } : undefined,
     );
   },
 };

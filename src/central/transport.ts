@@ -21,6 +21,7 @@ import {
 } from '../errors.js';
 import { linkedSignal } from '../abort.js';
 import type { Logger } from '../log.js';
+import { monotonicMs } from '../monotonic.js';
 import { VERSION } from '../version.js';
 import { type BaseUrls, checkRegionHost } from './hosts.js';
 import { proxyFor, redactProxyUrl } from './proxy.js';
@@ -171,7 +172,7 @@ export class Transport {
    * clock (NTP) since that answer does not move, as it moves the skew's reading of it. Undefined before an answer.
    */
   sophosNow(): number | undefined {
-    return this.lastDate && this.lastDate.time + (performance.now() - this.lastDate.at);
+    return this.lastDate && this.lastDate.time + (monotonicMs() - this.lastDate.at);
   }
 
   private measured(skew: number, answeredAt: number, at: number): void {
@@ -373,7 +374,7 @@ export class Transport {
       });
       // When the headers came: Sophos dates an answer as it starts it, and a large page may take seconds more.
       const answeredAt = this.opts.now();
-      const headersAt = performance.now();
+      const headersAt = monotonicMs();
       const bytes = Buffer.from(await res.body.arrayBuffer());
       // UTF-8 without its byte-order mark, as undici's text() gives it; the bytes are kept for the scan.
       const text = bytes.toString('utf8', hasBom(bytes) ? 3 : 0);

@@ -8,6 +8,7 @@
 import { randomBytes } from 'node:crypto';
 import { linkSync, mkdirSync, readFileSync, rmSync, statSync, unlinkSync, utimes, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { monotonicMs } from '../monotonic.js';
 import { checkpointFileName } from './file-store.js';
 
 /** How often the holder touches its lock. */
@@ -179,7 +180,7 @@ function holding(file: string, mine: Holder): RunLock {
  * lock is free), or `signal` aborts. The wait is timed on the monotonic clock, which a clock step does not move.
  */
 export async function takeRunLock(file: string, waitMs: number, signal?: AbortSignal): Promise<RunLock | Held> {
-  const until = performance.now() + waitMs;
+  const until = monotonicMs() + waitMs;
   for (;;) {
     const got = tryRunLock(file);
     if (!('heldBy' in got) && signal?.aborted) {
@@ -187,7 +188,7 @@ export async function takeRunLock(file: string, waitMs: number, signal?: AbortSi
       got.release();
       return { heldBy: undefined };
     }
-    if (!('heldBy' in got) || performance.now() >= until || signal?.aborted) return got;
+    if (!('heldBy' in got) || monotonicMs() >= until || signal?.aborted) return got;
     await new Promise<void>((resolve) => setTimeout(resolve, LOCK_POLL_MS));
   }
 }
