@@ -6,7 +6,7 @@ import { accessSync, closeSync, constants, fsync, mkdir, openSync, readdir, read
 import { promisify } from 'node:util';
 import { join } from 'node:path';
 import { CheckpointError, CorruptCheckpointError } from '../errors.js';
-import type { CheckpointStore } from './types.js';
+import type { CheckpointStore, SaveOptions } from './types.js';
 
 interface Envelope {
   key: string;
@@ -60,6 +60,8 @@ function readablePart(key: string): string {
 
 export class FileCheckpointStore implements CheckpointStore {
   private cleaned = false;
+  /** The directory fsyncs that saves with `dirSync: 'later'` left running, joined: none once flushed. */
+  private dirSynced: Promise<unknown> | undefined;
 
   constructor(private readonly dir: string) {}
 
@@ -109,8 +111,12 @@ export class FileCheckpointStore implements CheckpointStore {
    * fs.promises calls, each waited for a turn of a loop busy with the next page; fully synchronous, the
    * loop sat blocked in fsync. So the quick calls are synchronous and only the two fsyncs go to the
    * thread pool, where they overlap with the next page's work.
+   *
+   * With `dirSync: 'later'` the save resolves once the rename is done, and the directory's fsync, which makes
+   * the rename itself durable, goes on meanwhile: the next save waits for it before its own rename, and
+   * flush() waits for it. See SaveOptions.
    */
-  async save<T>(key: string, value: T): Promise<void> {
+  async save<T>(key: string, value: T, options?: SaveOptions): Promise<void> {
     try {
       await this.prepare();
       const file = join(this.dir, checkpointFileName(key));
@@ -120,7 +126,8 @@ export class FileCheckpointStore implements CheckpointStore {
       try {
         fd = openSync(temp, 'w', 0o600);
         writeFileSync(fd, body, 'utf8');
-        await fsyncAsync(fd);
+        // No rename overtakes one whose directory fsync is still running: at most one is not yet durable.
+        await Promise.all([fsyncAsync(fd), this.flush()]);
         closeSync(fd);
         fd = undefined;
         renameSync(temp, file);
@@ -129,9 +136,24 @@ export class FileCheckpointStore implements CheckpointStore {
         removeTemp(temp);
         throw err;
       }
-      await this.syncDir();
+      if (options?.dirSync === 'later') this.syncDirLater();
+      else await this.syncDir();
     } catch (err) {
       throw storeFailure('save the checkpoint in', this.dir, err, this.dir);
+    }
+  }
+
+  /** Resolves once the rename of every save so far is durable; rejects when a directory fsync left running failed. */
+  async flush(): Promise<void> {
+    const pending = this.dirSynced;
+    if (pending === undefined) return;
+    try {
+      await pending;
+    } catch (err) {
+      throw storeFailure('save the checkpoint in', this.dir, err, this.dir);
+    } finally {
+      // Reported once it has been waited for; one started meanwhile (another tenant's save) stays.
+      if (this.dirSynced === pending) this.dirSynced = undefined;
     }
   }
 
@@ -232,6 +254,14 @@ export class FileCheckpointStore implements CheckpointStore {
       if (st && now - st.mtimeMs > STALE_TEMP_MS) await fs.rm(path, { force: true }).catch(() => undefined);
     }
     this.cleaned = true;
+  }
+
+  /** Starts the directory's fsync and joins it to those still running, so that no failure goes unreported. */
+  private syncDirLater(): void {
+    const synced = this.syncDir();
+    this.dirSynced = this.dirSynced === undefined ? synced : Promise.all([this.dirSynced, synced]);
+    // Reported by the next save or flush(); never an unhandled rejection meanwhile.
+    this.dirSynced.catch(() => undefined);
   }
 
   private async syncDir(): Promise<void> {

@@ -114,7 +114,9 @@ export class PageCommits {
 
   /** Starts saving `value` (a snapshot: the caller must not change it) after the previous save. */
   save(value: unknown): void {
-    this.last = this.last.then(() => this.store.save(this.key, value));
+    // The next save waits for this one's directory fsync before its rename, and settled() for the last one's:
+    // waiting for it here kept every page's write waiting for one more trip to the thread pool (3-5% of a run).
+    this.last = this.last.then(() => this.store.save(this.key, value, { dirSync: 'later' }));
     // Reported by the next write or by settled(); never an unhandled rejection meanwhile. `failed` tells the
     // page loop at once, so it stops waiting for a page it could not commit.
     this.last.catch(() => this.failure.abort());
@@ -125,9 +127,9 @@ export class PageCommits {
     return this.failure.signal;
   }
 
-  /** Resolves once every save has finished; rejects with the first failure. */
+  /** Resolves once every save has finished and is durable; rejects with the first failure. */
   settled(): Promise<void> {
-    return this.last;
+    return this.last.then(() => this.store.flush?.());
   }
 }
 

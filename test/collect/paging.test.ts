@@ -189,4 +189,33 @@ describe('PageCommits', () => {
     await expect(commits.settled()).rejects.toThrow('disk full');
     expect(written).toEqual(['1']);
   });
+
+  it("saves with the directory fsync left running, and settled waits for the store's flush and reports its failure", async () => {
+    const options: unknown[] = [];
+    let flushes = 0;
+    let release: ((err?: Error) => void) | undefined;
+    const store = {
+      load: async () => undefined,
+      setAside: async () => undefined,
+      save: async (_key: string, _value: unknown, opts?: unknown) => void options.push(opts),
+      flush: () => {
+        flushes++;
+        return new Promise<void>((resolve, reject) => (release = (err) => (err ? reject(err) : resolve())));
+      },
+    };
+    const commits = new PageCommits(store, 'k');
+    commits.save(1);
+    commits.save(2);
+    let settled = false;
+    const done = commits.settled().then(() => (settled = true));
+    await new Promise((r) => setImmediate(r));
+    expect(options).toEqual([{ dirSync: 'later' }, { dirSync: 'later' }]);
+    expect([flushes, settled]).toEqual([1, false]);
+    release!();
+    await done;
+    const failing = commits.settled();
+    await new Promise((r) => setImmediate(r));
+    release!(new Error('input/output error'));
+    await expect(failing).rejects.toThrow('input/output error');
+  });
 });
