@@ -18,6 +18,8 @@ const fail = vi.hoisted(() => ({ writes: false, dirSyncs: [] as boolean[] }));
 const hold = vi.hoisted(() => ({ on: false, held: [] as (() => void)[], files: false, heldFiles: [] as (() => void)[] }));
 /** The durable steps of a save, in the order they were taken (fsync of a file or a directory, rename). */
 const steps = vi.hoisted(() => [] as string[]);
+/** The temp files renamed into place. */
+const renamed = vi.hoisted(() => [] as string[]);
 vi.mock('node:fs', async (importOriginal) => {
   const fs = await importOriginal<typeof import('node:fs')>();
   return {
@@ -40,6 +42,7 @@ vi.mock('node:fs', async (importOriginal) => {
     },
     renameSync: (...args: Parameters<typeof fs.renameSync>) => {
       steps.push('rename');
+      renamed.push(String(args[0]));
       fs.renameSync(...args);
     },
   };
@@ -54,6 +57,7 @@ afterEach(() => {
   hold.files = false;
   hold.heldFiles.length = 0;
   steps.length = 0;
+  renamed.length = 0;
   dirs.splice(0).forEach((d) => rmSync(d, { recursive: true, force: true }));
 });
 
@@ -83,6 +87,14 @@ describe('FileCheckpointStore.save, durable', () => {
     steps.length = 0;
     await store.save('k', { cursor: 'second' });
     expect(steps).toEqual(['fsync file', 'rename', 'fsync dir', 'fsync dir done']);
+  });
+
+  it("names each save's temp file apart, as this process's, in the form prepare() clears once stale", async () => {
+    const { store } = await storeHolding({ n: 0 });
+    for (let n = 1; n <= 3; n++) await store.save('k', { n });
+    const names = renamed.map((path) => path.slice(path.lastIndexOf('.json.')));
+    expect(new Set(names).size).toBe(4);
+    for (const name of names) expect(name).toMatch(new RegExp(`^\\.json\\.tmp-${process.pid}-[0-9a-f]+$`));
   });
 });
 
