@@ -164,7 +164,8 @@ export class FileCheckpointStore implements CheckpointStore {
     } catch (err) {
       throw storeFailure('save the checkpoint in', this.dir, err, this.dir);
     } finally {
-      // Reported once it has been waited for; one started meanwhile (another tenant's save) stays.
+      // Done with once waited for, unless another save's fsync was joined to it meanwhile (another tenant's):
+      // then the next flush waits for both, and reports a failure of either.
       if (this.dirSynced === pending) this.dirSynced = undefined;
     }
   }

@@ -26,7 +26,7 @@ describe('the modular input at run time', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it('loads none of the Node modules that only fetch, WebSocket, HTTP/2, node:assert, an HTTP server, performance or fs.promises need', async () => {
+  it('loads none of the Node modules that only fetch, WebSocket, HTTP/2, node:http, node:assert, performance or fs.promises need', async () => {
     const loaded = join(dir, 'modules.json');
     const preload = join(dir, 'record-modules.cjs');
     writeFileSync(preload, `process.on('exit', () => require('node:fs').writeFileSync(${JSON.stringify(loaded)}, JSON.stringify(process.moduleLoadList)));\n`);
