@@ -12,7 +12,7 @@ if not exist "%SCRIPT%" (
   exit /b 1
 )
 rem The V8 settings of sophos_central.sh, which says why.
-set "HEAP_FLAGS=--max-semi-space-size=4 --heap-growing-percent=175"
+set "HEAP_FLAGS=--max-semi-space-size=4 --heap-growing-percent=175 --initial-old-space-size=48"
 set "START_FLAGS=--always-sparkplug"
 set "NODE="
 set "SEEN="

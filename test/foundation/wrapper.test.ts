@@ -76,7 +76,15 @@ describe('bin/sophos_central.sh', () => {
   it('starts Node with the V8 heap settings and Sparkplug from the first call', () => {
     const r = spawnSync('/bin/sh', [echoWrapper], { env: { PATH: process.env.PATH }, input: '', encoding: 'utf8' });
     expect(r.stderr).toBe('');
-    expect(JSON.parse(r.stdout).v8).toEqual(['--max-semi-space-size=4', '--heap-growing-percent=175', '--always-sparkplug']);
+    expect(JSON.parse(r.stdout).v8).toEqual(['--max-semi-space-size=4', '--heap-growing-percent=175', '--initial-old-space-size=48', '--always-sparkplug']);
+  });
+
+  it('gives the Windows wrapper the same V8 settings', () => {
+    const sh = readFileSync(WRAPPER, 'utf8');
+    const cmd = readFileSync(WRAPPER.replace(/\.sh$/, '.cmd'), 'utf8');
+    const flags = (text: string, pattern: RegExp) => pattern.exec(text)?.[1];
+    expect(flags(cmd, /^set "HEAP_FLAGS=(.*)"\r$/m)).toBe(flags(sh, /^heap_flags="(.*)"$/m));
+    expect(flags(cmd, /^set "START_FLAGS=(.*)"\r$/m)).toBe(flags(sh, /^start_flags="(.*)"$/m));
   });
 
   it('runs with the heap settings alone, without a word, on a Node that rejects --always-sparkplug', () => {
@@ -89,7 +97,7 @@ describe('bin/sophos_central.sh', () => {
     const r = spawnSync('/bin/sh', [echoWrapper, '--scheme'], { env: { PATH: dir }, input: '', encoding: 'utf8' });
     expect(r.status).toBe(0);
     expect(r.stderr).toBe('');
-    expect(JSON.parse(r.stdout)).toMatchObject({ a: ['--scheme'], v8: ['--max-semi-space-size=4', '--heap-growing-percent=175'] });
+    expect(JSON.parse(r.stdout)).toMatchObject({ a: ['--scheme'], v8: ['--max-semi-space-size=4', '--heap-growing-percent=175', '--initial-old-space-size=48'] });
   });
 
   it('runs without the heap settings, with one WARN line, on a Node that rejects them', () => {
@@ -104,7 +112,7 @@ describe('bin/sophos_central.sh', () => {
     expect(r.status).toBe(0);
     expect(JSON.parse(r.stdout)).toMatchObject({ a: ['--scheme'], v8: [] });
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
-    expect(r.stderr).toMatch(/^WARN TA-sophos-central: .*node \(v\d+\) does not accept --max-semi-space-size=4 --heap-growing-percent=175; running without them/);
+    expect(r.stderr).toMatch(/^WARN TA-sophos-central: .*node \(v\d+\) does not accept --max-semi-space-size=4 --heap-growing-percent=175 --initial-old-space-size=48; running without them/);
   });
 
   it('writes one ERROR line and exits 1 when only an old Node exists', () => {
