@@ -12,8 +12,8 @@ import { CheckpointError } from '../../src/errors.js';
 /** `dirSyncs`: whether each coming fsync of a directory fails, in the order they are asked for (then: none). */
 const fail = vi.hoisted(() => ({ writes: false, dirSyncs: [] as boolean[] }));
 /**
- * With `on`, a directory's fsync completes only when its callback, kept in `held`, is called; with `files`, a
- * file's likewise, kept in `heldFiles`.
+ * With `on`, a directory's fsync completes only when its callback, kept in `held` in the order the fsyncs were
+ * asked for, is called; with `files`, a file's likewise, kept in `heldFiles`.
  */
 const hold = vi.hoisted(() => ({ on: false, held: [] as (() => void)[], files: false, heldFiles: [] as (() => void)[] }));
 /** The durable steps of a save, in the order they were taken (fsync of a file or a directory, rename). */
@@ -36,9 +36,12 @@ vi.mock('node:fs', async (importOriginal) => {
         if (dir) steps.push('fsync dir done');
         cb(failing ? Object.assign(new Error('input/output error'), { code: 'EIO' }) : err);
       };
-      if (dir && hold.on) fs.fsync(fd, (err) => hold.held.push(() => done(err)));
-      else if (!dir && hold.files) fs.fsync(fd, (err) => hold.heldFiles.push(() => done(err)));
-      else fs.fsync(fd, done);
+      // Held in the order asked for, whatever order the disk finishes them in.
+      const synced = new Promise<NodeJS.ErrnoException | null>((resolve) => fs.fsync(fd, resolve));
+      const finish = () => void synced.then(done);
+      if (dir && hold.on) hold.held.push(finish);
+      else if (!dir && hold.files) hold.heldFiles.push(finish);
+      else finish();
     },
     renameSync: (...args: Parameters<typeof fs.renameSync>) => {
       steps.push('rename');
@@ -168,7 +171,7 @@ describe("FileCheckpointStore.save with dirSync: 'later'", () => {
     fail.dirSyncs.push(false, true);
     const saves = [store.save('a', { n: 1 }, { dirSync: 'later' }), store.save('b', { n: 1 }, { dirSync: 'later' })];
     await until(() => hold.heldFiles.length === 2);
-    // Whichever file's fsync is released first, that save renames and starts its directory's fsync.
+    // The first save's file fsync released: it renames and starts its directory's fsync.
     hold.heldFiles.shift()!();
     await Promise.race(saves);
     const first = store.flush();
