@@ -101,10 +101,8 @@ describe('FileCheckpointStore.save, durable', () => {
   });
 });
 
-/** Resolves once `check` holds, looked at every few milliseconds. */
-async function until(check: () => boolean): Promise<void> {
-  while (!check()) await new Promise((resolve) => setTimeout(resolve, 2));
-}
+/** vi.waitFor's options here: fsyncs take milliseconds, and a slow disk under load may take seconds. */
+const WAIT = { timeout: 5_000, interval: 2 };
 
 describe("FileCheckpointStore.save with dirSync: 'later'", () => {
   it('resolves once the rename is done; the next rename and flush() wait for the directory fsync', async () => {
@@ -119,7 +117,7 @@ describe("FileCheckpointStore.save with dirSync: 'later'", () => {
     let flushed = false;
     const flush = store.flush().then(() => (flushed = true));
     const third = store.save('k', { cursor: 'third' }, { dirSync: 'later' });
-    await until(() => hold.held.length === 1 && steps.length === 4);
+    await vi.waitFor(() => expect([hold.held.length, steps.length]).toEqual([1, 4]), WAIT);
     expect(steps).toEqual(['fsync file', 'rename', 'fsync dir', 'fsync file']);
     expect(flushed).toBe(false);
     hold.held.shift()!();
@@ -129,7 +127,7 @@ describe("FileCheckpointStore.save with dirSync: 'later'", () => {
 
     flushed = false;
     const last = store.flush().then(() => (flushed = true));
-    await until(() => hold.held.length === 1);
+    await vi.waitFor(() => expect(hold.held).toHaveLength(1), WAIT);
     expect(flushed).toBe(false);
     hold.held.shift()!();
     await last;
@@ -158,7 +156,7 @@ describe("FileCheckpointStore.save with dirSync: 'later'", () => {
     fail.dirSyncs.push(true, false);
     const [a, b] = [store.save('a', { n: 1 }, { dirSync: 'later' }), store.save('b', { n: 1 }, { dirSync: 'later' })];
     await Promise.all([a, b]);
-    await until(() => hold.held.length === 2);
+    await vi.waitFor(() => expect(hold.held).toHaveLength(2), WAIT);
     hold.held.splice(0).forEach((release) => release());
     await expect(store.flush()).rejects.toBeInstanceOf(CheckpointError);
     await expect(store.flush()).resolves.toBeUndefined();
@@ -170,14 +168,14 @@ describe("FileCheckpointStore.save with dirSync: 'later'", () => {
     hold.files = true;
     fail.dirSyncs.push(false, true);
     const saves = [store.save('a', { n: 1 }, { dirSync: 'later' }), store.save('b', { n: 1 }, { dirSync: 'later' })];
-    await until(() => hold.heldFiles.length === 2);
+    await vi.waitFor(() => expect(hold.heldFiles).toHaveLength(2), WAIT);
     // The first save's file fsync released: it renames and starts its directory's fsync.
     hold.heldFiles.shift()!();
     await Promise.race(saves);
     const first = store.flush();
     hold.heldFiles.shift()!();
     await Promise.all(saves);
-    await until(() => hold.held.length === 2);
+    await vi.waitFor(() => expect(hold.held).toHaveLength(2), WAIT);
     hold.held.shift()!();
     await expect(first).resolves.toBeUndefined();
     hold.held.shift()!();
