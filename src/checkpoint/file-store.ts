@@ -21,12 +21,19 @@ const STALE_TEMP_MS = 60 * 60 * 1000;
  */
 const PROBE_BODY = Buffer.alloc(4096, 0x20);
 
-const fsyncAsync = promisify(fsync);
 /**
  * The few asynchronous calls the store makes, promisified from the callback API. Not fs.promises: loading it
  * (it brings readline and file streams with it) took about 4 ms of every run's start-up here.
  */
-const fs = { mkdir: promisify(mkdir), readdir: promisify(readdir), readFile: promisify(readFile), rename: promisify(rename), rm: promisify(rm), stat: promisify(stat) };
+const fs = {
+  fsync: promisify(fsync),
+  mkdir: promisify(mkdir),
+  readdir: promisify(readdir),
+  readFile: promisify(readFile),
+  rename: promisify(rename),
+  rm: promisify(rm),
+  stat: promisify(stat),
+};
 
 let tempTag: string | undefined;
 let temps = 0;
@@ -139,7 +146,7 @@ export class FileCheckpointStore implements CheckpointStore {
         fd = openSync(temp, 'w', 0o600);
         writeFileSync(fd, body, 'utf8');
         // No rename overtakes one whose directory fsync is still running: at most one is not yet durable.
-        await Promise.all([fsyncAsync(fd), this.flush()]);
+        await Promise.all([fs.fsync(fd), this.flush()]);
         closeSync(fd);
         fd = undefined;
         renameSync(temp, file);
@@ -185,7 +192,7 @@ export class FileCheckpointStore implements CheckpointStore {
       const fd = openSync(temp, 'w', 0o600);
       try {
         writeFileSync(fd, PROBE_BODY);
-        await fsyncAsync(fd);
+        await fs.fsync(fd);
       } finally {
         closeSync(fd);
       }
@@ -282,7 +289,7 @@ export class FileCheckpointStore implements CheckpointStore {
     if (process.platform === 'win32') return;
     const fd = openSync(this.dir, 'r');
     try {
-      await fsyncAsync(fd);
+      await fs.fsync(fd);
     } finally {
       closeSync(fd);
     }
